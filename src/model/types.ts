@@ -1,0 +1,26 @@
+/** What the emotion model says about one window of caller speech. */
+export interface EmotionScores {
+  /** Class probabilities of the four-way head; they sum to 1. */
+  neutral: number;
+  anger: number;
+  happiness: number;
+  sadness: number;
+  /** Arousal estimate, 0 (low) .. 1 (high). */
+  arousal: number;
+  /**
+   * The policy's single input: how agitated the caller sounds, 0..1. Derived
+   * from the anger probability and arousal as the model card specifies.
+   */
+  agitation: number;
+}
+
+export const EMOTION_LABELS = ['neutral', 'anger', 'happiness', 'sadness'] as const;
+export type EmotionLabel = (typeof EMOTION_LABELS)[number];
+
+/** A scored window on the call's audio clock. */
+export interface ScoredWindow {
+  /** Window start and end, in ms of caller audio since the call started. */
+  startMs: number;
+  endMs: number;
+  scores: EmotionScores;
+}
