@@ -24,3 +24,18 @@ export interface ScoredWindow {
   endMs: number;
   scores: EmotionScores;
 }
+
+/**
+ * The shared emotion model: one ONNX session for the whole process, loaded
+ * once at start-up. Stateless per call; per-call state lives in the
+ * CallerFeatureStream.
+ */
+export interface EmotionModel {
+  /** Feature names in input order, from the model card; must equal the extractor's. */
+  readonly featureNames: readonly string[];
+  /** Model version from the card, for logs and `/readyz`. */
+  readonly version: string;
+  /** Scores a batch of feature vectors (each of `featureNames.length` values). */
+  score(batch: readonly Float32Array[]): Promise<EmotionScores[]>;
+  close(): Promise<void>;
+}
