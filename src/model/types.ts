@@ -12,6 +12,12 @@ export interface EmotionScores {
    * from the anger probability and arousal as the model card specifies.
    */
   agitation: number;
+  /**
+   * The binary anger head: P(anger vs any other emotion, incl. fear and
+   * surprise), 0..1. Set by the ONNX model; offline evaluation's `anger` task
+   * reads it. Optional so other producers (tests, fakes) may omit it.
+   */
+  angerVsRest?: number;
 }
 
 export const EMOTION_LABELS = ['neutral', 'anger', 'happiness', 'sadness'] as const;

@@ -36,13 +36,34 @@ export interface PromptEvent extends PolicyEventBase {
   language: string;
 }
 
+/**
+ * What the special team gets with a tier-4 handover: enough context to pick
+ * the call up without making the caller start again.
+ */
+export interface HandoverContext {
+  /** Why tier 4: the agitation level itself, or repeated escalations without recovery. */
+  trigger: 'level' | 'repeated-escalations';
+  /** Highest smoothed agitation seen on the call so far, 0..1. */
+  peakAgitation: number;
+  /** Caller audio time spent at each tier before the handover, ms (silence included). */
+  msAtTier: Readonly<Record<Tier, number>>;
+  /** Escalations (upward tier changes) since the call last recovered to tier 1, this one included. */
+  escalationCount: number;
+}
+
 /** The call's routing priority changed. */
 export interface PriorityEvent extends PolicyEventBase {
   type: 'priority';
   previousTier: Tier;
-  /** Human-readable cause, e.g. `agitation 0.82 above 0.70 for 3.0 s`. */
+  /** Human-readable cause, e.g. `agitation 0.82 ≥ 0.70 for 1.5 s`. */
   reason: string;
+  /** Smoothed agitation when the change was decided, 0..1. */
   score: number;
+  /**
+   * Present only on a change to tier 4: the call's context for the special
+   * team. (Additive, optional field; older consumers may ignore it.)
+   */
+  handover?: HandoverContext;
 }
 
 export type PolicyEvent = PromptEvent | PriorityEvent;

@@ -46,3 +46,32 @@ export class AudioFormatError extends UndertoneError {
     super('UT_ERR_AUDIO_FORMAT', message);
   }
 }
+
+/**
+ * The service cannot take this stream now (too many live calls, shutting
+ * down). Closed with 1013 "try again later" (or 1001 when going away) so a
+ * gateway can retry elsewhere; not the gateway's fault, unlike ProtocolError.
+ */
+export class CapacityError extends UndertoneError {
+  readonly closeCode: 1001 | 1013;
+  constructor(code: string, closeCode: 1001 | 1013, message: string) {
+    super(code, message);
+    this.closeCode = closeCode;
+  }
+}
+
+/** An HTTP-facing error: `statusCode` is the response status, `code` the body's `error`. */
+export class HttpError extends UndertoneError {
+  readonly statusCode: number;
+  constructor(code: string, statusCode: number, message: string) {
+    super(code, message);
+    this.statusCode = statusCode;
+  }
+}
+
+/** `GET /v1/calls/:callId` for a call that is neither live nor in the recent history. */
+export class CallNotFoundError extends HttpError {
+  constructor(callId: string) {
+    super('UT_ERR_CALL_NOT_FOUND', 404, `no live or recent call with id '${callId}'`);
+  }
+}

@@ -1,0 +1,598 @@
+#!/usr/bin/python3
+"""Trains Undertone's emotion model from features.bin and writes the ONNX file + model card.
+
+    /usr/bin/python3 models/training/train.py \
+        --features models/training/.work/features.bin \
+        --out-model models/emotion.onnx --out-card models/emotion.json
+
+Steps:
+  1. validation: leave-one-corpus-out (LOCO) over the labelled corpora and a
+     speaker-independent k-fold split of the whole pool, for every candidate
+     configuration; clip-level unweighted average recall (UAR), where a clip's
+     prediction is the mean of its windows' probabilities;
+  2. picks the candidate with the best LOCO score (anger + emotion4 UAR);
+  3. trains it on every corpus and exports the ONNX graph by hand (onnx.helper:
+     Sub/Div/Clip normalisation, MatMul/Add/Relu, Softmax/Sigmoid heads);
+  4. writes the model card (JSON) with features, normalisation, outputs,
+     validation figures beside the peer baseline, corpora and licences.
+
+Only needs numpy, torch, onnx (Debian: python3-numpy python3-torch python3-onnx).
+"""
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from features_bin import read_features  # noqa: E402
+from export_onnx import export_onnx, numpy_forward  # noqa: E402
+
+EMO4 = ["neutral", "anger", "happiness", "sadness"]
+AROUSAL = ["low", "mid", "high"]
+AROUSAL_VALUE = [0.0, 0.5, 1.0]
+TASKS = ["anger", "emotion4", "arousal"]
+
+# openSMILE eGeMAPS + SVM, LOCO, best variant per corpus (measured by the CEO).
+PEER = {
+    "anger": {"nemo": 0.657, "turev": 0.590, "kor": 0.758},
+    "emotion4": {"nemo": 0.438, "turev": 0.339, "kor": 0.717},
+}
+
+# Licences of the corpora we know (operators' own corpora show as "unknown").
+LICENCES = {
+    "nemo": "CC BY-NC-SA 4.0 (nEMO, Christop 2024, LREC-COLING)",
+    "turev": "CC BY-NC-ND 4.0 (TurEV-DB, Canpolat et al. 2020)",
+    "baved": "none stated; the authors advise against commercial use (BAVED)",
+    "kor": "research only, non-commercial, CC BY-NC-SA (emotiontts open DB, public 5%)",
+}
+
+
+# --------------------------------------------------------------------------- data
+
+
+class Data:
+    """Windows with their labels, one row per window."""
+
+    def __init__(self, header, x, meta):
+        self.header = header
+        self.feature_names = list(header["featureNames"])
+        self.x = x
+        mi = {n: i for i, n in enumerate(header["metaNames"])}
+        self.clip = meta[:, mi["clip"]].astype(np.int64)
+        self.aug = meta[:, mi["aug"]].astype(np.int64) if "aug" in mi else np.zeros(len(x), np.int64)
+        clips = header["clips"]
+        self.clips = clips
+        corpora = sorted({c["corpus"] for c in clips})
+        self.corpora = corpora
+        cidx = {c: i for i, c in enumerate(corpora)}
+        clip_corpus = np.array([cidx[c["corpus"]] for c in clips], np.int64)
+        speakers = sorted({c["speaker"] for c in clips})
+        sidx = {s: i for i, s in enumerate(speakers)}
+        self.speakers = speakers
+        clip_speaker = np.array([sidx[c["speaker"]] for c in clips], np.int64)
+        clip_emo = np.array([EMO4.index(c["label"]) if c["label"] in EMO4 else -1 for c in clips], np.int64)
+        clip_anger = np.array([(1 if c["label"] == "anger" else 0) if c["label"] else -1 for c in clips], np.int64)
+        clip_ar = np.array([AROUSAL.index(c["arousal"]) if c["arousal"] in AROUSAL else -1 for c in clips], np.int64)
+        self.clip_corpus, self.clip_speaker = clip_corpus, clip_speaker
+        self.clip_labels = {"emotion4": clip_emo, "anger": clip_anger, "arousal": clip_ar}
+        self.corpus = clip_corpus[self.clip]
+        self.speaker = clip_speaker[self.clip]
+        self.labels = {k: v[self.clip] for k, v in self.clip_labels.items()}
+
+    def corpus_id(self, name):
+        return self.corpora.index(name)
+
+
+# -------------------------------------------------------------------------- model
+
+
+class Net(nn.Module):
+    """Shared trunk + three heads. hidden=[] gives three logistic regressions."""
+
+    def __init__(self, n_in, hidden, dropout):
+        super().__init__()
+        layers = []
+        prev = n_in
+        for h in hidden:
+            layers += [nn.Linear(prev, h), nn.ReLU(), nn.Dropout(dropout)]
+            prev = h
+        self.trunk = nn.Sequential(*layers)
+        self.emo = nn.Linear(prev, 4)
+        self.anger = nn.Linear(prev, 1)
+        self.arousal = nn.Linear(prev, 3)
+
+    def forward(self, x):
+        z = self.trunk(x)
+        return self.emo(z), self.anger(z).squeeze(-1), self.arousal(z)
+
+
+def balanced_weights(rows, labels, corpus, clip):
+    """Per-row weights: every clip weighs the same whatever its window count, and
+    every (corpus, class) cell weighs the same, so a big corpus or class does not
+    dominate and a corpus's class balance is not a cue."""
+    w = np.zeros(len(labels), np.float64)
+    sel = rows & (labels >= 0)
+    if not sel.any():
+        return w.astype(np.float32)
+    cnt = np.bincount(clip[sel], minlength=clip.max() + 1).astype(np.float64)
+    w[sel] = 1.0 / cnt[clip[sel]]
+    cells = corpus[sel] * 16 + labels[sel]
+    for cell in np.unique(cells):
+        m = np.zeros(len(labels), bool)
+        m[np.where(sel)[0][cells == cell]] = True
+        w[m] /= w[m].sum()
+    w[sel] /= w[sel].mean()
+    return w.astype(np.float32)
+
+
+def standardiser(x, rows, corpus):
+    """Mean/std over the training rows, each corpus weighing the same."""
+    xs = x[rows]
+    cs = corpus[rows]
+    means, vars_ = [], []
+    for c in np.unique(cs):
+        xc = xs[cs == c]
+        means.append(xc.mean(0))
+    mean = np.mean(means, 0)
+    for c in np.unique(cs):
+        xc = xs[cs == c]
+        vars_.append(((xc - mean) ** 2).mean(0))
+    std = np.sqrt(np.mean(vars_, 0))
+    std = np.where(std < 1e-6, 1.0, std)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def train_model(d, rows, cfg, seed, log=None):
+    """Trains one model on `rows` (bool mask). Returns a dict of numpy weights."""
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    mask = cfg["mask"]
+    mean, std = standardiser(d.x, rows, d.corpus)
+    xs = (d.x - mean) / std
+    xs = np.clip(xs, -cfg["clip"], cfg["clip"]) * mask
+    idx = np.where(rows)[0]
+    X = torch.from_numpy(xs[idx].astype(np.float32))
+    ys = {k: torch.from_numpy(d.labels[k][idx]) for k in TASKS}
+    ws = {k: torch.from_numpy(balanced_weights(rows, d.labels[k], d.corpus, d.clip)[idx]) for k in TASKS}
+    net = Net(X.shape[1], cfg["hidden"], cfg["dropout"])
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg["lr"], weight_decay=cfg["wd"])
+    n = X.shape[0]
+    bs = cfg["batch"]
+    steps = cfg["epochs"] * ((n + bs - 1) // bs)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg["lr"], total_steps=steps)
+    ce = nn.CrossEntropyLoss(reduction="none")
+    bce = nn.BCEWithLogitsLoss(reduction="none")
+    g = torch.Generator().manual_seed(seed)
+    tm = torch.from_numpy(mask.astype(np.float32))
+    for ep in range(cfg["epochs"]):
+        net.train()
+        perm = torch.randperm(n, generator=g)
+        for s in range(0, n, bs):
+            b = perm[s : s + bs]
+            xb = X[b]
+            if cfg["noise"] > 0:
+                xb = xb + cfg["noise"] * torch.randn(xb.shape, generator=g) * tm
+            if cfg["fdrop"] > 0:
+                keep = (torch.rand(xb.shape, generator=g) >= cfg["fdrop"]).float()
+                xb = xb * keep
+            eo, ao, ro = net(xb)
+            loss = 0.0
+            for k, out in (("emotion4", eo), ("anger", ao), ("arousal", ro)):
+                y = ys[k][b]
+                w = ws[k][b]
+                m = y >= 0
+                if not m.any():
+                    continue
+                if k == "anger":
+                    l = bce(out[m], y[m].float())
+                else:
+                    l = ce(out[m], y[m])
+                loss = loss + cfg["head_w"][k] * (l * w[m]).sum() / max(float(w[m].sum()), 1e-6) * (
+                    float(m.sum()) / len(b)
+                )
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    net.eval()
+    weights = {"mean": mean, "std": std, "mask": mask.astype(np.float32), "clip": float(cfg["clip"]), "layers": []}
+    for mod in net.trunk:
+        if isinstance(mod, nn.Linear):
+            weights["layers"].append((mod.weight.detach().numpy().T.copy(), mod.bias.detach().numpy().copy()))
+    for name, mod in (("emo", net.emo), ("anger", net.anger), ("arousal", net.arousal)):
+        weights[name] = (mod.weight.detach().numpy().T.copy(), mod.bias.detach().numpy().copy())
+    return weights
+
+
+def ensemble_forward(models, x):
+    outs = [numpy_forward(m, x) for m in models]
+    return {k: np.mean([o[k] for o in outs], 0) for k in outs[0]}
+
+
+# --------------------------------------------------------------------- evaluation
+
+
+def uar(y, p, k):
+    recalls = []
+    for c in range(k):
+        m = y == c
+        if m.any():
+            recalls.append(float((p[m] == c).mean()))
+    return float(np.mean(recalls)) if recalls else None
+
+
+def confusion(y, p, k):
+    cm = np.zeros((k, k), np.int64)
+    for a, b in zip(y, p):
+        cm[a, b] += 1
+    return cm
+
+
+def clip_scores(d, rows, probs):
+    """Mean window probabilities per clip, over rows (un-augmented windows only)."""
+    rows = rows & (d.aug == 0)
+    idx = np.where(rows)[0]
+    clips = d.clip[idx]
+    uniq, inv = np.unique(clips, return_inverse=True)
+    out = {}
+    for k, v in probs.items():
+        v = v[idx]
+        if v.ndim == 1:
+            v = v[:, None]
+        s = np.zeros((len(uniq), v.shape[1]))
+        np.add.at(s, inv, v)
+        s /= np.bincount(inv)[:, None]
+        out[k] = s
+    return uniq, out
+
+
+def evaluate(d, rows, probs):
+    """Clip-level UAR per task over `rows`, overall and per corpus."""
+    uniq, sc = clip_scores(d, rows, probs)
+    corp = d.clip_corpus[uniq]
+    res = {"overall": {}, "by_corpus": {}}
+
+    def task_preds(task, sel):
+        y = d.clip_labels[task][uniq][sel]
+        m = y >= 0
+        if task == "anger":
+            p = (sc["anger"][sel][:, 0] >= 0.5).astype(np.int64)
+            return y[m], p[m], 2
+        if task == "emotion4":
+            p = sc["emotion"][sel].argmax(1)
+            return y[m], p[m], 4
+        p = sc["arousal"][sel].argmax(1)
+        return y[m], p[m], 3
+
+    def block(sel):
+        r = {"clips": int(sel.sum())}
+        for t in TASKS:
+            y, p, k = task_preds(t, sel)
+            r[t] = uar(y, p, k) if len(y) else None
+            r[t + "_n"] = int(len(y))
+            if len(y):
+                r[t + "_confusion"] = confusion(y, p, k).tolist()
+        return r
+
+    res["overall"] = block(np.ones(len(uniq), bool))
+    for ci, c in enumerate(d.corpora):
+        sel = corp == ci
+        if sel.any():
+            res["by_corpus"][c] = block(sel)
+    return res
+
+
+def fold_train_eval(d, cfg, train_rows, test_rows, seeds):
+    models = [train_model(d, train_rows, cfg, s) for s in seeds]
+    probs = ensemble_forward(models, d.x)
+    return evaluate(d, test_rows, probs)
+
+
+def loco(d, cfg, seeds, held_corpora):
+    out = {}
+    for h in held_corpora:
+        hc = d.corpus_id(h)
+        test = d.corpus == hc
+        train = ~test
+        r = fold_train_eval(d, cfg, train, test, seeds)
+        out[h] = r["by_corpus"][h]
+    return out
+
+
+def speaker_folds(d, k, seed):
+    """Speakers of each corpus dealt round-robin (shuffled) into k folds."""
+    rng = np.random.RandomState(seed)
+    fold_of = np.zeros(len(d.speakers), np.int64)
+    for ci in range(len(d.corpora)):
+        spk = np.unique(d.clip_speaker[d.clip_corpus == ci])
+        rng.shuffle(spk)
+        start = rng.randint(k)
+        for j, s in enumerate(spk):
+            fold_of[s] = (start + j) % k
+    return fold_of
+
+
+def speaker_independent(d, cfg, seeds, k=5, seed=7):
+    fold_of = speaker_folds(d, k, seed)
+    all_probs = {}
+    for f in range(k):
+        test = fold_of[d.speaker] == f
+        models = [train_model(d, ~test, cfg, s) for s in seeds]
+        probs = ensemble_forward(models, d.x[test])
+        for key, v in probs.items():
+            if key not in all_probs:
+                all_probs[key] = np.zeros((len(d.x),) + v.shape[1:], np.float32)
+            all_probs[key][test] = v
+    return evaluate(d, np.ones(len(d.x), bool), all_probs)
+
+
+# ------------------------------------------------------------------------ reports
+
+
+def fmt(v):
+    return "  -  " if v is None else f"{v:.3f}"
+
+
+def loco_table(res, tasks=("anger", "emotion4", "arousal")):
+    lines = []
+    held = list(res.keys())
+    lines.append(f"{'held-out':<10}" + "".join(f"{t:>20}" for t in tasks))
+    lines.append(f"{'':<10}" + "".join(f"{'ours':>10}{'peer':>10}" for t in tasks))
+    for h in held:
+        row = f"{h:<10}"
+        for t in tasks:
+            peer = PEER.get(t, {}).get(h)
+            row += f"{fmt(res[h].get(t)):>10}{fmt(peer):>10}"
+        lines.append(row)
+    row = f"{'mean':<10}"
+    for t in tasks:
+        vals = [res[h].get(t) for h in held if res[h].get(t) is not None]
+        pv = [PEER.get(t, {}).get(h) for h in held if PEER.get(t, {}).get(h) is not None]
+        row += f"{fmt(float(np.mean(vals)) if vals else None):>10}{fmt(float(np.mean(pv)) if len(pv) == len(held) else None):>10}"
+    lines.append(row)
+    return "\n".join(lines)
+
+
+def si_table(res):
+    lines = [f"{'corpus':<10}{'clips':>7}" + "".join(f"{t:>10}" for t in TASKS)]
+    for c, r in list(res["by_corpus"].items()) + [("all", res["overall"])]:
+        lines.append(f"{c:<10}{r['clips']:>7}" + "".join(f"{fmt(r.get(t)):>10}" for t in TASKS))
+    return "\n".join(lines)
+
+
+def loco_score(res):
+    a = [res[h]["anger"] for h in res if res[h].get("anger") is not None]
+    e = [res[h]["emotion4"] for h in res if res[h].get("emotion4") is not None]
+    r = [res[h]["arousal"] for h in res if res[h].get("arousal") is not None]
+    return float(np.mean(a)) + float(np.mean(e)) + 0.25 * float(np.mean(r))
+
+
+def strip_confusions(res):
+    if isinstance(res, dict):
+        return {k: strip_confusions(v) for k, v in res.items() if not k.endswith("_confusion")}
+    return res
+
+
+# --------------------------------------------------------------------------- main
+
+BASE = dict(
+    hidden=[64],
+    dropout=0.3,
+    lr=3e-3,
+    wd=1e-2,
+    epochs=25,
+    batch=256,
+    noise=0.15,
+    fdrop=0.1,
+    clip=5.0,
+    exclude=None,
+    head_w={"emotion4": 1.0, "anger": 1.0, "arousal": 0.5},
+)
+
+
+def candidate_grid(d, quick):
+    """The configurations validation chooses between (by LOCO only)."""
+    grid = {
+        "logistic": dict(BASE, hidden=[], dropout=0.0, fdrop=0.0, wd=1e-3),
+        "mlp64": dict(BASE),
+        "mlp32x16": dict(BASE, hidden=[32, 16], dropout=0.2),
+        "mlp128-d5": dict(BASE, hidden=[128], dropout=0.5),
+    }
+    level = [n for n in d.feature_names if re.search(r"(^|_)(rms|energy|loudness|level|db)(_|$)", n, re.I)
+             and not re.search(r"(rel|z|delta|baseline)", n, re.I)]
+    if level:
+        grid["mlp64-noabslevel"] = dict(BASE, exclude="|".join(re.escape(n) for n in level))
+    if quick:
+        grid = {k: v for k, v in grid.items() if k in ("logistic", "mlp64")}
+    return grid
+
+
+def feature_mask(names, exclude):
+    if not exclude:
+        return np.ones(len(names), np.float32)
+    rx = re.compile(exclude)
+    return np.array([0.0 if rx.search(n) else 1.0 for n in names], np.float32)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--features", default="models/training/.work/features.bin")
+    ap.add_argument("--out-model", default="models/emotion.onnx")
+    ap.add_argument("--out-card", default="models/emotion.json")
+    ap.add_argument("--version", default=None, help="model version (default: date-based)")
+    ap.add_argument("--config", default=None, help="skip selection: use this candidate name")
+    ap.add_argument("--exclude", default=None, help="regex of feature names the model must ignore")
+    ap.add_argument("--seeds", type=int, default=2, help="ensemble members (averaged in the graph)")
+    ap.add_argument("--quick", action="store_true", help="fewer candidates, 1 seed (smoke test)")
+    ap.add_argument("--no-validation", action="store_true")
+    ap.add_argument("--agitation-arousal-weight", type=float, default=0.0,
+                    help="agitation = (1-w)*anger_head + w*arousal (default 0: the anger head)")
+    ap.add_argument("--command", default=None, help="the command line to record in the card")
+    ap.add_argument("--report", default=None, help="also write the validation JSON here")
+    args = ap.parse_args()
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    t0 = time.time()
+
+    header, x, meta = read_features(args.features)
+    d = Data(header, x, meta)
+    if not np.isfinite(d.x).all():
+        bad = np.where(~np.isfinite(d.x).all(0))[0]
+        print(f"warning: non-finite values in features {[d.feature_names[i] for i in bad]}; set to 0", file=sys.stderr)
+        d.x = np.nan_to_num(d.x, nan=0.0, posinf=0.0, neginf=0.0)
+    n_clips = len(np.unique(d.clip))
+    print(f"features: {len(d.x)} windows ({(d.aug > 0).sum()} augmented), {len(d.feature_names)} features, "
+          f"{n_clips}/{len(d.clips)} clips with windows, corpora {d.corpora}")
+
+    seeds = [0] if args.quick else list(range(args.seeds))
+    grid = candidate_grid(d, args.quick)
+    for cfg in grid.values():
+        cfg["mask"] = feature_mask(d.feature_names, cfg.get("exclude") or args.exclude)
+    labelled = [c for c in d.corpora if (d.clip_labels["emotion4"][d.clip_corpus == d.corpus_id(c)] >= 0).any()]
+
+    validation = {"candidates": {}}
+    chosen = args.config or "mlp64"
+    if not args.no_validation and len(labelled) >= 2:
+        names = [args.config] if args.config else list(grid)
+        best = None
+        for name in names:
+            ts = time.time()
+            res = loco(d, grid[name], seeds, labelled)
+            sc = loco_score(res)
+            validation["candidates"][name] = {"loco": strip_confusions(res), "score": sc}
+            print(f"\n[{name}] LOCO (clip-level UAR; peer = eGeMAPS+SVM)  score {sc:.3f}  ({time.time() - ts:.0f} s)")
+            print(loco_table(res))
+            if best is None or sc > best[0]:
+                best = (sc, name, res)
+        chosen = best[1]
+        validation["loco"] = best[2]
+        print(f"\nchosen: {chosen}")
+        si = speaker_independent(d, grid[chosen], seeds)
+        validation["speaker_independent"] = si
+        print("\nspeaker-independent 5-fold (speakers of every corpus split across folds):")
+        print(si_table(si))
+    cfg = grid[chosen]
+
+    print(f"\ntraining the shipped model ({chosen}, {len(seeds)} seed(s)) on every corpus...")
+    all_rows = np.ones(len(d.x), bool)
+    models = [train_model(d, all_rows, cfg, 100 + s) for s in seeds]
+    fit = evaluate(d, all_rows, ensemble_forward(models, d.x))
+    print("training-set fit (not a validation figure):")
+    print(si_table(fit))
+
+    w_ar = args.agitation_arousal_weight
+    version = args.version or dt.datetime.utcnow().strftime("%Y.%m.%d-%H%M")
+    export_onnx(models, args.out_model, agitation_weights=(1.0 - w_ar, w_ar), doc=f"undertone emotion {version}")
+    size = os.path.getsize(args.out_model)
+
+    clips_by_corpus = {}
+    for c in d.clips:
+        clips_by_corpus.setdefault(c["corpus"], {"clips": 0, "speakers": set(), "languages": set(), "seconds": 0.0})
+        e = clips_by_corpus[c["corpus"]]
+        e["clips"] += 1
+        e["speakers"].add(c["speaker"])
+        if c.get("language"):
+            e["languages"].add(c["language"])
+        e["seconds"] += float(c.get("durationS") or 0)
+    corpora_card = [
+        {
+            "name": k,
+            "languages": sorted(v["languages"]),
+            "clips": v["clips"],
+            "speakers": len(v["speakers"]),
+            "hours": round(v["seconds"] / 3600, 3),
+            "licence": LICENCES.get(k, "unknown: check the operator's licence for these recordings"),
+        }
+        for k, v in sorted(clips_by_corpus.items())
+    ]
+    opts = header.get("options", {})
+    used = [n for n, m in zip(d.feature_names, cfg["mask"]) if m > 0]
+    card = {
+        "name": "undertone-emotion",
+        "version": version,
+        "createdAt": dt.datetime.utcnow().replace(microsecond=0).isoformat() + "Z",
+        "command": args.command or " ".join(["/usr/bin/python3"] + sys.argv),
+        "licenceNotice": (
+            "Trained on research corpora licensed for research and non-commercial use only "
+            "(CC BY-NC-SA 4.0, CC BY-NC-ND 4.0, research-only terms). This model is for research and "
+            "non-commercial use only; retrain on your own licensed recordings (npm run train with your "
+            "manifest) before any commercial use."
+        ),
+        "featureNames": d.feature_names,
+        "featureCount": len(d.feature_names),
+        "featuresIgnored": [n for n in d.feature_names if n not in used],
+        "window": {
+            "sampleRate": int(opts.get("sampleRate", 8000)),
+            "windowS": opts.get("windowS"),
+            "hopS": opts.get("hopS"),
+            "note": "windows come from createCallerFeatureStream (speech-only, caller-relative features need the per-call baseline)",
+        },
+        "input": {"name": "features", "dtype": "float32", "shape": ["N", len(d.feature_names)]},
+        "normalisation": {
+            "type": "standardise-then-clip",
+            "inGraph": True,
+            "formula": "z = clip((x - mean) / std, -c, c), ignored features multiplied by 0",
+            "clip": float(cfg["clip"]),
+            "mean": [float(v) for v in models[0]["mean"]],
+            "std": [float(v) for v in models[0]["std"]],
+        },
+        "labels": {"emotion": EMO4, "arousal": AROUSAL, "arousalValue": AROUSAL_VALUE},
+        "outputs": {
+            "emotion_probs": {"shape": ["N", 4], "meaning": "softmax over labels.emotion (neutral, anger, happiness, sadness)"},
+            "anger_prob": {"shape": ["N", 1], "meaning": "binary anger head: P(anger vs any other emotion), trained on every labelled clip incl. fear/surprise"},
+            "arousal_probs": {"shape": ["N", 3], "meaning": "softmax over labels.arousal (low, mid, high)"},
+            "arousal": {"shape": ["N", 1], "meaning": "expected arousal 0..1 = 0*p_low + 0.5*p_mid + 1*p_high"},
+            "agitation": {"shape": ["N", 1], "meaning": "the policy's input, see agitation"},
+        },
+        "agitation": {
+            "formula": f"agitation = {1.0 - w_ar:g} * anger_prob + {w_ar:g} * arousal",
+            "angerWeight": 1.0 - w_ar,
+            "arousalWeight": w_ar,
+            "note": "computed inside the graph; per window, unsmoothed (the policy smooths)",
+        },
+        "architecture": {
+            "config": chosen,
+            "hidden": cfg["hidden"],
+            "ensemble": len(seeds),
+            "dropout": cfg["dropout"],
+            "weightDecay": cfg["wd"],
+            "epochs": cfg["epochs"],
+            "inputNoise": cfg["noise"],
+            "featureDropout": cfg["fdrop"],
+            "weighting": "each clip weighs the same; each (corpus, class) cell weighs the same per head",
+            "opset": 13,
+            "bytes": size,
+        },
+        "training": {
+            "corpora": corpora_card,
+            "windows": int(len(d.x)),
+            "augmentedWindows": int((d.aug > 0).sum()),
+            "extraction": opts,
+        },
+        "validation": {
+            "metric": "clip-level unweighted average recall (UAR); a clip's prediction = mean of its windows' probabilities; anger decided at anger_prob >= 0.5",
+            "peer": {"system": "openSMILE eGeMAPS + SVM, LOCO, best variant per corpus", **PEER},
+            "loco": strip_confusions(validation.get("loco")) if validation.get("loco") else None,
+            "speakerIndependent": strip_confusions(validation.get("speaker_independent")) if validation.get("speaker_independent") else None,
+            "candidates": {k: v["score"] for k, v in validation["candidates"].items()},
+        },
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.out_card)), exist_ok=True)
+    with open(args.out_card, "w") as f:
+        json.dump(card, f, indent=2)
+        f.write("\n")
+    if args.report:
+        with open(args.report, "w") as f:
+            json.dump(validation, f, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+    print(f"\nwrote {args.out_model} ({size / 1024:.1f} KiB) and {args.out_card} in {time.time() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+/**
+ * Per-call wire decoder: encoded payloads in, 8 kHz float samples out.
+ *
+ * One decoder per call and track: L16 payloads may split a sample across two
+ * messages (an odd byte count), and the resampler keeps filter state, so
+ * the decoder is stateful and must not be shared.
+ */
+import type { AudioFormat } from '../ingest/call-event.js';
+import { AudioFormatError } from '../shared/errors.js';
+import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
+import { A_LAW_TO_FLOAT, MU_LAW_TO_FLOAT } from './g711.js';
+import { createResampler } from './resample.js';
+
+/**
+ * Decodes one payload to float samples in [-1, 1] at 8 kHz. Returns a new
+ * array each time (the caller may keep it); it may be empty.
+ */
+export type AudioDecoder = (payload: Uint8Array) => Float32Array;
+
+function g711Decoder(table: Float32Array): (payload: Uint8Array) => Float32Array {
+  return (payload) => {
+    const out = new Float32Array(payload.length);
+    for (let i = 0; i < payload.length; i++) out[i] = table[payload[i]!]!;
+    return out;
+  };
+}
+
+/** Signed 16-bit little-endian PCM; an odd trailing byte is carried into the next payload. */
+function l16Decoder(): (payload: Uint8Array) => Float32Array {
+  let carry = -1;
+  return (payload) => {
+    const total = payload.length + (carry >= 0 ? 1 : 0);
+    const count = total >> 1;
+    const out = new Float32Array(count);
+    let i = 0;
+    let n = 0;
+    if (carry >= 0 && payload.length > 0) {
+      out[n++] = (((payload[0]! << 8) | carry) << 16) >> 16;
+      i = 1;
+      carry = -1;
+    }
+    for (; i + 1 < payload.length; i += 2) {
+      out[n++] = (((payload[i + 1]! << 8) | payload[i]!) << 16) >> 16;
+    }
+    if (i < payload.length) carry = payload[i]!;
+    for (let k = 0; k < n; k++) out[k] = out[k]! / 32768;
+    return out;
+  };
+}
+
+/**
+ * Creates the decoder for one call's audio format: `pcmu` and `pcma`
+ * (G.711) and `l16` (little-endian, any rate; 16 kHz is low-passed and
+ * decimated to 8 kHz). Throws `AudioFormatError` for an unknown encoding or
+ * a non-positive rate.
+ */
+export function createDecoder(format: AudioFormat): AudioDecoder {
+  const { encoding, sampleRate } = format;
+  if (!Number.isInteger(sampleRate) || sampleRate <= 0) {
+    throw new AudioFormatError(`invalid sample rate ${String(sampleRate)}`);
+  }
+  let decode: (payload: Uint8Array) => Float32Array;
+  switch (encoding) {
+    case 'pcmu':
+      decode = g711Decoder(MU_LAW_TO_FLOAT);
+      break;
+    case 'pcma':
+      decode = g711Decoder(A_LAW_TO_FLOAT);
+      break;
+    case 'l16':
+      decode = l16Decoder();
+      break;
+    default:
+      throw new AudioFormatError(`unsupported audio encoding ${String(encoding)}`);
+  }
+  if (sampleRate === PIPELINE_SAMPLE_RATE) return decode;
+  const resampler = createResampler(sampleRate, PIPELINE_SAMPLE_RATE);
+  return (payload) => resampler.process(decode(payload));
+}

@@ -1,0 +1,224 @@
+/**
+ * Streaming sample-rate conversion to the pipeline rate (8 kHz), for L16
+ * gateways at 16 kHz and for WAV files at any rate.
+ *
+ * A polyphase Kaiser-windowed-sinc filter: the output at input time t is
+ * Σ x[j]·h(t − j), with h a low-pass at 0.925 × the lower Nyquist (3.7 kHz
+ * when going to 8 kHz) spanning 32 zero crossings each side (β = 8, about
+ * −80 dB stop band, transition ≈ 3.4–4.0 kHz for 16 → 8 kHz). For a ratio
+ * in/out = num/den in lowest terms there are `den` phases, computed once per
+ * ratio and shared read-only by all calls. Per call, the resampler keeps only
+ * the last few input samples and its phase, so chunk boundaries do not
+ * change the output.
+ */
+import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
+
+/** Streaming converter from one rate to another. One per call and direction; never share. */
+export interface Resampler {
+  readonly inRate: number;
+  readonly outRate: number;
+  /**
+   * Converts the next input samples; returns the output samples they
+   * completed (a new array; may be empty). Output lags input by the filter's
+   * half length (≈ 4 ms), which `flush` releases at the end of a stream.
+   */
+  process(input: Float32Array): Float32Array;
+  /** Pushes enough silence to release every output the input so far determines. */
+  flush(): Float32Array;
+}
+
+const ZERO_CROSSINGS = 32;
+const KAISER_BETA = 8;
+const CUTOFF_SHARE = 0.925;
+/** Above this many phases, positions are truncated to one of this many (error < 1/1024 sample). */
+const MAX_PHASES = 1024;
+
+interface PolyphaseTable {
+  num: number;
+  den: number;
+  phases: number;
+  taps: number;
+  half: number;
+  /** phases × taps, row p holds the weights for fractional position p / phases. */
+  weights: Float64Array;
+}
+
+const tables = new Map<string, PolyphaseTable>();
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Modified Bessel function of the first kind, order 0 (series; converges fast for β ≤ 20). */
+function besselI0(x: number): number {
+  let sum = 1;
+  let term = 1;
+  const q = (x * x) / 4;
+  for (let k = 1; k < 50; k++) {
+    term *= q / (k * k);
+    sum += term;
+    if (term < sum * 1e-16) break;
+  }
+  return sum;
+}
+
+function tableFor(inRate: number, outRate: number): PolyphaseTable {
+  const key = `${inRate}/${outRate}`;
+  const cached = tables.get(key);
+  if (cached !== undefined) return cached;
+  const g = gcd(inRate, outRate);
+  const num = inRate / g;
+  const den = outRate / g;
+  const phases = Math.min(den, MAX_PHASES);
+  // Cutoff as a fraction of the input rate.
+  const fc = (CUTOFF_SHARE * Math.min(inRate, outRate)) / 2 / inRate;
+  const half = Math.ceil(ZERO_CROSSINGS / (2 * fc));
+  const taps = 2 * half;
+  const weights = new Float64Array(phases * taps);
+  const i0Beta = besselI0(KAISER_BETA);
+  for (let p = 0; p < phases; p++) {
+    const frac = p / phases;
+    for (let k = 0; k < taps; k++) {
+      // Distance from the output instant to input sample (i - half + 1 + k).
+      const t = half - 1 - k + frac;
+      const r = t / half;
+      const window = Math.abs(r) >= 1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - r * r)) / i0Beta;
+      const arg = 2 * fc * t;
+      const sinc = arg === 0 ? 1 : Math.sin(Math.PI * arg) / (Math.PI * arg);
+      weights[p * taps + k] = 2 * fc * sinc * window;
+    }
+  }
+  const table: PolyphaseTable = { num, den, phases, taps, half, weights };
+  tables.set(key, table);
+  return table;
+}
+
+class PolyphaseResampler implements Resampler {
+  readonly inRate: number;
+  readonly outRate: number;
+  private readonly t: PolyphaseTable;
+  /** Input samples from absolute index `bufStart`; holds the zero history before sample 0. */
+  private buf: Float64Array;
+  private bufStart: number;
+  private bufLen = 0;
+  /** Next output's input position is `pos + phaseNum / den` (integer part, numerator). */
+  private pos = 0;
+  private phaseNum = 0;
+  private flushed = false;
+
+  constructor(inRate: number, outRate: number) {
+    this.inRate = inRate;
+    this.outRate = outRate;
+    this.t = tableFor(inRate, outRate);
+    this.buf = new Float64Array(this.t.taps * 4 + 4096);
+    // Samples before the stream starts are silence.
+    this.bufStart = -this.t.half;
+    this.bufLen = this.t.half;
+  }
+
+  process(input: Float32Array): Float32Array {
+    if (this.flushed) throw new Error('resampler already flushed');
+    this.append(input);
+    return this.drain();
+  }
+
+  flush(): Float32Array {
+    if (this.flushed) return new Float32Array(0);
+    this.append(new Float32Array(this.t.half + 1));
+    const out = this.drain(this.bufStart + this.bufLen - this.t.half - 1);
+    this.flushed = true;
+    return out;
+  }
+
+  private append(input: Float32Array): void {
+    const need = this.bufLen + input.length;
+    if (need > this.buf.length) {
+      const grown = new Float64Array(Math.max(need, this.buf.length * 2));
+      grown.set(this.buf.subarray(0, this.bufLen));
+      this.buf = grown;
+    }
+    for (let i = 0; i < input.length; i++) this.buf[this.bufLen + i] = input[i]!;
+    this.bufLen = need;
+  }
+
+  /** Emits every output whose filter support has arrived (and, when flushing, lies before `limit`). */
+  private drain(limit = Number.POSITIVE_INFINITY): Float32Array {
+    const { num, den, phases, taps, half, weights } = this.t;
+    const available = this.bufStart + this.bufLen; // one past the last input index held
+    // Count outputs first so the result is allocated once.
+    let count = 0;
+    {
+      let pos = this.pos;
+      let ph = this.phaseNum;
+      while (pos + half < available && pos < limit) {
+        count++;
+        ph += num;
+        pos += Math.floor(ph / den);
+        ph %= den;
+      }
+    }
+    const out = new Float32Array(count);
+    const buf = this.buf;
+    for (let n = 0; n < count; n++) {
+      const p = phases === den ? this.phaseNum : Math.floor((this.phaseNum * phases) / den);
+      const first = this.pos - half + 1 - this.bufStart;
+      const row = p * taps;
+      let acc = 0;
+      for (let k = 0; k < taps; k++) acc += buf[first + k]! * weights[row + k]!;
+      out[n] = acc;
+      this.phaseNum += num;
+      this.pos += Math.floor(this.phaseNum / den);
+      this.phaseNum %= den;
+    }
+    // Drop input no longer needed by the next output's support.
+    const keepFrom = this.pos - half + 1 - this.bufStart;
+    if (keepFrom > 0) {
+      const drop = Math.min(keepFrom, this.bufLen);
+      this.buf.copyWithin(0, drop, this.bufLen);
+      this.bufLen -= drop;
+      this.bufStart += drop;
+    }
+    return out;
+  }
+}
+
+class PassThrough implements Resampler {
+  readonly inRate: number;
+  readonly outRate: number;
+  constructor(rate: number) {
+    this.inRate = rate;
+    this.outRate = rate;
+  }
+  process(input: Float32Array): Float32Array {
+    return input;
+  }
+  flush(): Float32Array {
+    return new Float32Array(0);
+  }
+}
+
+/**
+ * Creates a streaming resampler from `inRate` to `outRate` (default the
+ * pipeline's 8 kHz). Equal rates pass samples through untouched (the same
+ * array is returned).
+ */
+export function createResampler(inRate: number, outRate = PIPELINE_SAMPLE_RATE): Resampler {
+  if (!Number.isInteger(inRate) || !Number.isInteger(outRate) || inRate <= 0 || outRate <= 0) {
+    throw new RangeError(`sample rates must be positive integers (got ${inRate} → ${outRate})`);
+  }
+  if (inRate === outRate) return new PassThrough(inRate);
+  return new PolyphaseResampler(inRate, outRate);
+}
+
+/** Converts a whole signal at once (a fresh resampler, flushed at the end). */
+export function resampleAll(samples: Float32Array, inRate: number, outRate = PIPELINE_SAMPLE_RATE): Float32Array {
+  if (inRate === outRate) return samples;
+  const r = createResampler(inRate, outRate);
+  const head = r.process(samples);
+  const tail = r.flush();
+  const out = new Float32Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
+}

@@ -1,0 +1,114 @@
+/**
+ * Live calls, keyed by callId, and a bounded history of finished ones for the
+ * API. The registry creates sessions, refuses what it cannot take, and moves
+ * a session to the history once its chain has flushed.
+ *
+ * A second stream for a callId that is still live (or still flushing) is
+ * rejected with 1008 (`UT_ERR_CALL_ALREADY_LIVE`): two streams feeding one
+ * session would interleave two audio clocks. A new stream for a callId that
+ * has already ended starts a fresh session, which replaces the history entry.
+ */
+import type { CallStartEvent } from '../ingest/call-event.js';
+import { CapacityError, ProtocolError } from '../shared/errors.js';
+import { callLogger, type Logger } from '../shared/logger.js';
+import type { CallPipeline } from './call-pipeline.js';
+import { CallSession, type CallSessionOptions } from './call-session.js';
+import type { CallDetail, CallEndReason, CallSummary } from './call-views.js';
+
+export interface CallRegistryOptions {
+  /** Live calls accepted at once; the next start is refused with 1013 (default 2000). */
+  maxCalls?: number;
+  /** Finished calls kept for `GET /v1/calls/:callId`, oldest evicted first (default 200). */
+  callHistory?: number;
+  /** Bounds passed to every session. */
+  session?: Pick<CallSessionOptions, 'maxPendingWindows' | 'maxTimeline' | 'maxEvents'>;
+}
+
+/** Per-connection hooks the socket handler gives each session. */
+export type SessionHooks = Pick<CallSessionOptions, 'onBacklog' | 'onFatal'>;
+
+export class CallRegistry {
+  private readonly live = new Map<string, CallSession>();
+  private readonly history = new Map<string, CallDetail>();
+  private readonly maxCalls: number;
+  private readonly callHistory: number;
+  private closing = false;
+
+  constructor(
+    private readonly pipeline: CallPipeline,
+    private readonly logger: Logger,
+    private readonly options: CallRegistryOptions = {},
+  ) {
+    this.maxCalls = options.maxCalls ?? 2000;
+    this.callHistory = options.callHistory ?? 200;
+  }
+
+  /** Live (and flushing) calls. */
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  /**
+   * Creates the session for a started stream.
+   * @throws ProtocolError 1008 when the callId is already live;
+   *   CapacityError 1013 when `maxCalls` are live, 1001 while shutting down.
+   */
+  open(start: CallStartEvent, hooks: SessionHooks = {}): CallSession {
+    if (this.closing) throw new CapacityError('UT_ERR_SHUTTING_DOWN', 1001, 'server is shutting down');
+    if (this.live.has(start.callId)) {
+      throw new ProtocolError('UT_ERR_CALL_ALREADY_LIVE', 1008, `call ${start.callId} already has a live stream`);
+    }
+    if (this.live.size >= this.maxCalls) {
+      throw new CapacityError('UT_ERR_TOO_MANY_CALLS', 1013, `at capacity (${this.maxCalls} live calls)`);
+    }
+    const log = callLogger(this.logger, { callId: start.callId, streamId: start.streamId, source: start.source });
+    const session = new CallSession(start, this.pipeline, log, { ...this.options.session, ...hooks });
+    this.live.set(start.callId, session);
+    this.history.delete(start.callId);
+    log.info({ agentId: start.agentId, language: start.language, tracks: start.tracks, liveCalls: this.live.size }, 'call started');
+    void session.ended.then(() => this.retire(session));
+    return session;
+  }
+
+  /** The live session for a callId, if any. */
+  session(callId: string): CallSession | undefined {
+    return this.live.get(callId);
+  }
+
+  /** Summaries of the live calls, oldest first. */
+  list(): CallSummary[] {
+    return [...this.live.values()].map((s) => s.summary());
+  }
+
+  /** Timeline and events of a live or recently finished call. */
+  detail(callId: string): CallDetail | undefined {
+    return this.live.get(callId)?.detail() ?? this.history.get(callId);
+  }
+
+  /** Finishes one call (flushing its pending work); resolves once it is in the history. */
+  async finish(callId: string, reason: CallEndReason): Promise<void> {
+    const session = this.live.get(callId);
+    if (!session) return;
+    await session.finish(reason);
+    await session.ended;
+    this.retire(session);
+  }
+
+  /** Refuses new calls, finishes every live call (each flushes), resolves when all have ended. */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.live.keys()].map((id) => this.finish(id, 'shutdown')));
+  }
+
+  private retire(session: CallSession): void {
+    if (this.live.get(session.callId) !== session) return;
+    this.live.delete(session.callId);
+    if (this.callHistory === 0) return;
+    this.history.set(session.callId, session.detail());
+    while (this.history.size > this.callHistory) {
+      const oldest = this.history.keys().next().value;
+      if (oldest === undefined) break;
+      this.history.delete(oldest);
+    }
+  }
+}

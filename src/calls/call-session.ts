@@ -1,0 +1,295 @@
+/**
+ * One live call: owns its state and pushes caller audio through the stages by
+ * direct calls — decode → CallerFeatureStream → EmotionModel.score →
+ * EscalationPolicy.observe → EventPublisher.publish.
+ *
+ * Decoding and feature extraction are synchronous and run as each message
+ * arrives. Scoring is async (ONNX), so the completed feature windows go
+ * through one serial promise chain per session (`tail`): windows are scored,
+ * observed and published strictly in audio order, and a publish finishes
+ * before the next window's events are decided.
+ *
+ * Backpressure: windows waiting in the chain are counted. Above
+ * `maxPendingWindows` the session logs a warning (with callId) and calls
+ * `onBacklog(true)`; the socket handler then pauses reading that socket, so
+ * TCP pushes back on the gateway. Below half the bound it calls
+ * `onBacklog(false)` and reading resumes. Accepted audio is never dropped:
+ * every window that was extracted is scored, however late.
+ *
+ * Timing is audio time: positions come from caller samples seen, never from
+ * the wall clock, so a call replayed at any speed gives the same events.
+ */
+import type { CallerFeatureStream, FeatureWindow } from '../features/types.js';
+import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
+import type { CallAudioEvent, CallStartEvent } from '../ingest/call-event.js';
+import type { EmotionScores, ScoredWindow } from '../model/types.js';
+import type { EscalationPolicy } from '../policy/escalation-policy.js';
+import type { PolicyEvent } from '../policy/types.js';
+import type { Logger } from '../shared/logger.js';
+import type { CallDetail, CallEndReason, CallState, CallSummary } from './call-views.js';
+import type { CallPipeline } from './call-pipeline.js';
+
+export interface CallSessionOptions {
+  /** Feature windows waiting to be scored before the session reports backlog (default 64, ≈ 30 s of speech). */
+  maxPendingWindows?: number;
+  /** Scored windows kept for the API, newest first to go (default 1200). */
+  maxTimeline?: number;
+  /** Policy events kept for the API (default 500). */
+  maxEvents?: number;
+  /** Called with true when the backlog crosses the bound, false once it drains below half. */
+  onBacklog?: (over: boolean) => void;
+  /** Called once when an error inside the call ends it (the socket handler closes with 1011). */
+  onFatal?: (error: unknown) => void;
+}
+
+const DEFAULTS = { maxPendingWindows: 64, maxTimeline: 1200, maxEvents: 500 };
+
+function samplesToMs(samples: number, sampleRate: number): number {
+  return Math.round((samples * 1000) / sampleRate);
+}
+
+export class CallSession {
+  readonly callId: string;
+  readonly streamId: string;
+  readonly agentId: string | undefined;
+  readonly language: string | undefined;
+  readonly source: string;
+  readonly startedAt: Date;
+  readonly log: Logger;
+
+  private readonly pipeline: CallPipeline;
+  private readonly policy: EscalationPolicy;
+  private readonly decode: (payload: Uint8Array) => Float32Array;
+  private readonly features: CallerFeatureStream;
+  private readonly bytesPerSample: number;
+  private readonly wireRate: number;
+  private readonly opts: Required<Omit<CallSessionOptions, 'onBacklog' | 'onFatal'>>;
+  private readonly onBacklog: ((over: boolean) => void) | undefined;
+  private readonly onFatal: ((error: unknown) => void) | undefined;
+
+  private state: CallState = 'live';
+  private endedAt: Date | undefined;
+  private endReason: CallEndReason | undefined;
+  private finishing: Promise<void> | undefined;
+  private resolveEnded!: () => void;
+  /** Resolves once the call has ended (after its chain flushed), whatever ended it. */
+  readonly ended: Promise<void> = new Promise<void>((resolve) => {
+    this.resolveEnded = resolve;
+  });
+  private failed = false;
+
+  /** The one serial chain; never rejects (each step catches). */
+  private tail: Promise<void> = Promise.resolve();
+  /** Windows extracted but not yet taken by a chain step; a step takes them all (a batch). */
+  private queued: FeatureWindow[] = [];
+  private pending = 0;
+  private backlogged = false;
+
+  private agentSamples = 0;
+  private dtmfDigits = 0;
+  private readonly timeline: ScoredWindow[] = [];
+  private timelineDropped = 0;
+  private readonly events: PolicyEvent[] = [];
+  private eventsDropped = 0;
+  private latestScores: EmotionScores | null = null;
+
+  constructor(start: CallStartEvent, pipeline: CallPipeline, log: Logger, options: CallSessionOptions = {}) {
+    this.callId = start.callId;
+    this.streamId = start.streamId;
+    this.agentId = start.agentId;
+    this.language = start.language;
+    this.source = start.source;
+    this.startedAt = new Date();
+    this.log = log;
+    this.pipeline = pipeline;
+    this.opts = {
+      maxPendingWindows: options.maxPendingWindows ?? DEFAULTS.maxPendingWindows,
+      maxTimeline: options.maxTimeline ?? DEFAULTS.maxTimeline,
+      maxEvents: options.maxEvents ?? DEFAULTS.maxEvents,
+    };
+    this.onBacklog = options.onBacklog;
+    this.onFatal = options.onFatal;
+    this.wireRate = start.format.sampleRate;
+    this.bytesPerSample = start.format.encoding === 'l16' ? 2 : 1;
+    this.decode = pipeline.createDecoder(start.format);
+    this.features = pipeline.createFeatureStream();
+    this.policy = pipeline.policyFactory({ callId: start.callId, language: start.language });
+  }
+
+  /** `live` while audio is accepted, `finishing` while the chain flushes, then `ended`. */
+  get currentState(): CallState {
+    return this.state;
+  }
+
+  /** Caller audio seen so far, ms: the call's clock. */
+  get audioMs(): number {
+    return samplesToMs(this.features.samplesSeen, PIPELINE_SAMPLE_RATE);
+  }
+
+  /** Windows extracted and not yet fully processed (scored, observed, published). */
+  get pendingWindows(): number {
+    return this.pending;
+  }
+
+  /**
+   * Takes one audio message. Caller audio is decoded and framed now; the
+   * windows it completes are scored on the chain. Agent audio is counted only.
+   * Audio after the call stopped is ignored (it cannot change a finished call).
+   */
+  acceptAudio(event: CallAudioEvent): void {
+    if (this.state !== 'live') return;
+    if (event.track === 'agent') {
+      this.agentSamples += Math.floor(event.payload.length / this.bytesPerSample);
+      return;
+    }
+    let windows: FeatureWindow[];
+    try {
+      // The decoder may reuse its output buffer: push it before decoding again.
+      windows = this.features.push(this.decode(event.payload));
+    } catch (error) {
+      this.fail(error, 'decoding or feature extraction failed');
+      return;
+    }
+    if (windows.length === 0) return;
+    for (const w of windows) {
+      // Copy: scoring happens later, and an extractor may reuse its value buffer.
+      this.queued.push({ startSample: w.startSample, endSample: w.endSample, speechRatio: w.speechRatio, values: w.values.slice() });
+    }
+    this.pending += windows.length;
+    this.checkBacklog();
+    this.tail = this.tail.then(() => this.processQueued());
+  }
+
+  /** Counts a keypad digit (kept for the API; the policy does not use it yet). */
+  acceptDtmf(digit: string): void {
+    if (this.state !== 'live') return;
+    this.dtmfDigits += 1;
+    this.log.debug({ digit }, 'dtmf');
+  }
+
+  /**
+   * Ends the call: stops taking audio, waits for every queued window to be
+   * scored and its events published, then marks the call ended. Idempotent:
+   * later calls return the same promise (the first reason wins).
+   */
+  finish(reason: CallEndReason): Promise<void> {
+    if (this.finishing) return this.finishing;
+    this.state = 'finishing';
+    this.finishing = this.tail.then(() => {
+      this.state = 'ended';
+      this.endedAt = new Date();
+      this.endReason = this.failed ? 'error' : reason;
+      this.log.info(
+        { reason: this.endReason, audioMs: this.audioMs, windows: this.timeline.length + this.timelineDropped, events: this.events.length + this.eventsDropped, tier: this.policy.tier },
+        'call ended',
+      );
+      this.resolveEnded();
+    });
+    return this.finishing;
+  }
+
+  /** One chain step: score everything queued as one batch, then observe and publish in order. */
+  private async processQueued(): Promise<void> {
+    const batch = this.queued;
+    if (batch.length === 0 || this.failed) {
+      this.pending -= batch.length;
+      this.queued = [];
+      return;
+    }
+    this.queued = [];
+    try {
+      const scores = await this.pipeline.model.score(batch.map((w) => w.values));
+      if (scores.length !== batch.length) {
+        throw new Error(`model returned ${scores.length} scores for ${batch.length} windows`);
+      }
+      for (let i = 0; i < batch.length; i++) {
+        const w = batch[i]!;
+        const s = scores[i]!;
+        const endMs = samplesToMs(w.endSample, PIPELINE_SAMPLE_RATE);
+        this.record({ startMs: samplesToMs(w.startSample, PIPELINE_SAMPLE_RATE), endMs, scores: s });
+        for (const event of this.policy.observe(s, endMs)) {
+          await this.pipeline.publisher.publish(event, { agentId: this.agentId });
+          this.recordEvent(event);
+        }
+        this.pending -= 1;
+      }
+    } catch (error) {
+      this.fail(error, 'scoring or publishing failed');
+    } finally {
+      // A failed call scores nothing more: nothing is pending any longer.
+      if (this.failed) this.pending = 0;
+      this.checkBacklog();
+    }
+  }
+
+  private record(window: ScoredWindow): void {
+    this.latestScores = window.scores;
+    this.timeline.push(window);
+    if (this.timeline.length > this.opts.maxTimeline) {
+      this.timeline.shift();
+      this.timelineDropped += 1;
+    }
+  }
+
+  private recordEvent(event: PolicyEvent): void {
+    this.log.info({ type: event.type, tier: event.tier, seq: event.seq, audioMs: event.audioMs }, 'policy event published');
+    this.events.push(event);
+    if (this.events.length > this.opts.maxEvents) {
+      this.events.shift();
+      this.eventsDropped += 1;
+    }
+  }
+
+  private checkBacklog(): void {
+    const max = this.opts.maxPendingWindows;
+    if (!this.backlogged && this.pending > max) {
+      this.backlogged = true;
+      this.log.warn({ pendingWindows: this.pending, maxPendingWindows: max }, 'scoring backlog over bound; pausing intake (no audio dropped)');
+      this.onBacklog?.(true);
+    } else if (this.backlogged && this.pending <= max / 2) {
+      this.backlogged = false;
+      this.log.info({ pendingWindows: this.pending }, 'scoring backlog drained; resuming intake');
+      this.onBacklog?.(false);
+    }
+  }
+
+  /** An error inside this call: log it on the call's logger and end this call only. */
+  private fail(error: unknown, what: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.queued = [];
+    this.log.error({ err: error }, `call failed: ${what}`);
+    void this.finish('error');
+    this.onFatal?.(error);
+  }
+
+  summary(): CallSummary {
+    return {
+      callId: this.callId,
+      streamId: this.streamId,
+      agentId: this.agentId ?? null,
+      source: this.source,
+      language: this.language ?? null,
+      state: this.state,
+      tier: this.policy.tier,
+      startedAt: this.startedAt.toISOString(),
+      audioMs: this.audioMs,
+      latestScores: this.latestScores,
+      agitation: this.policy.smoothedAgitation,
+    };
+  }
+
+  detail(): CallDetail {
+    return {
+      ...this.summary(),
+      endedAt: this.endedAt?.toISOString() ?? null,
+      endReason: this.endReason ?? null,
+      agentAudioMs: samplesToMs(this.agentSamples, this.wireRate),
+      dtmfDigits: this.dtmfDigits,
+      timeline: this.timeline.slice(),
+      timelineDropped: this.timelineDropped,
+      events: this.events.slice(),
+      eventsDropped: this.eventsDropped,
+    };
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The one module that reads the environment. `loadConfig` validates every
+ * variable at once and returns a frozen object; a bad deployment fails at
+ * start-up with the full list of problems instead of one at a time.
+ */
+import { ConfigError } from '../shared/errors.js';
+
+/** pino levels accepted by `LOG_LEVEL`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Validated service configuration. Frozen; read it, never mutate it. */
+export interface Config {
+  /** TCP port the HTTP/WebSocket server listens on (`PORT`, default 8080; 0 = any free port). */
+  readonly port: number;
+  /** Interface to bind (`HOST`, default `127.0.0.1`; `0.0.0.0` to accept from other hosts). */
+  readonly host: string;
+  /** Redis for the routing queue and readiness (`REDIS_URL`, default `redis://127.0.0.1:6379`). */
+  readonly redisUrl: string;
+  /** pino log level (`LOG_LEVEL`, default `info`). */
+  readonly logLevel: LogLevel;
+  /** ONNX emotion model file (`MODEL_PATH`, default `models/emotion.onnx`). */
+  readonly modelPath: string;
+  /** Model card JSON next to the model (`MODEL_CARD_PATH`, default `models/emotion.json`). */
+  readonly modelCardPath: string;
+  /** BullMQ queue that carries policy events to the routing worker (`ROUTING_QUEUE`, default `call-routing`). */
+  readonly routingQueue: string;
+  /**
+   * Largest gateway WebSocket message accepted, in bytes (`MAX_MESSAGE_BYTES`,
+   * default 65536 = 64 KiB). A Twilio 20 ms media message is about 300 bytes;
+   * larger messages close the stream with 1009.
+   */
+  readonly maxMessageBytes: number;
+  /** Live calls accepted at once (`MAX_CALLS`, default 2000); the next stream is closed with 1013. */
+  readonly maxCalls: number;
+  /** Finished calls kept in memory for `GET /v1/calls/:callId` (`CALL_HISTORY`, default 200). */
+  readonly callHistory: number;
+}
+
+/** Defaults, as the TSDoc above documents them. */
+export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
+  port: 8080,
+  host: '127.0.0.1',
+  redisUrl: 'redis://127.0.0.1:6379',
+  logLevel: 'info',
+  modelPath: 'models/emotion.onnx',
+  modelCardPath: 'models/emotion.json',
+  routingQueue: 'call-routing',
+  maxMessageBytes: 64 * 1024,
+  maxCalls: 2000,
+  callHistory: 200,
+});
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads a variable; unset and blank both mean "use the default". */
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function integer(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) {
+    problems.push(`${name} must be a whole number between ${min} and ${max}, got '${value}'`);
+    return fallback;
+  }
+  const n = Number(value);
+  if (n < min || n > max) {
+    problems.push(`${name} must be between ${min} and ${max}, got ${n}`);
+    return fallback;
+  }
+  return n;
+}
+
+function text(env: Env, name: string, fallback: string, problems: string[], check?: (v: string) => string | undefined): string {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  const problem = check?.(value);
+  if (problem !== undefined) {
+    problems.push(`${name} ${problem}, got '${value}'`);
+    return fallback;
+  }
+  return value;
+}
+
+function checkRedisUrl(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be a URL like redis://host:6379';
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return 'must use redis:// or rediss://';
+  if (url.hostname === '') return 'must name a host';
+  return undefined;
+}
+
+function checkHost(value: string): string | undefined {
+  // A hostname or an IPv4/IPv6 literal; no scheme, port or path.
+  return /^[A-Za-z0-9.:_-]+$/.test(value) ? undefined : 'must be a host name or IP address (no scheme or port)';
+}
+
+function checkQueueName(value: string): string | undefined {
+  // BullMQ builds Redis keys as `bull:<name>:…`; a colon would split them.
+  return /^[A-Za-z0-9._-]{1,100}$/.test(value) ? undefined : 'must be 1-100 characters of [A-Za-z0-9._-]';
+}
+
+/**
+ * Validates the environment into a frozen `Config`.
+ *
+ * @param env variables to read (default `process.env`); tests pass their own.
+ * @throws ConfigError listing every problem found, not just the first.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const d = CONFIG_DEFAULTS;
+
+  const logLevelRaw = text(env, 'LOG_LEVEL', d.logLevel, problems, (v) =>
+    (LOG_LEVELS as readonly string[]).includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`,
+  );
+
+  const config: Config = {
+    port: integer(env, 'PORT', d.port, 0, 65535, problems),
+    host: text(env, 'HOST', d.host, problems, checkHost),
+    redisUrl: text(env, 'REDIS_URL', d.redisUrl, problems, checkRedisUrl),
+    logLevel: logLevelRaw as LogLevel,
+    modelPath: text(env, 'MODEL_PATH', d.modelPath, problems),
+    modelCardPath: text(env, 'MODEL_CARD_PATH', d.modelCardPath, problems),
+    routingQueue: text(env, 'ROUTING_QUEUE', d.routingQueue, problems, checkQueueName),
+    // 1 KiB floor: a Twilio `start` message with custom parameters must fit.
+    // 16 MiB ceiling: one message is buffered whole in memory.
+    maxMessageBytes: integer(env, 'MAX_MESSAGE_BYTES', d.maxMessageBytes, 1024, 16 * 1024 * 1024, problems),
+    maxCalls: integer(env, 'MAX_CALLS', d.maxCalls, 1, 100_000, problems),
+    callHistory: integer(env, 'CALL_HISTORY', d.callHistory, 0, 100_000, problems),
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

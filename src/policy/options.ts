@@ -1,0 +1,212 @@
+import { UndertoneError } from '../shared/errors.js';
+
+/** Per-tier thresholds on smoothed agitation (0..1), for the tiers the policy can enter. */
+export interface TierThresholds {
+  2: number;
+  3: number;
+  4: number;
+}
+
+/**
+ * Every knob of the escalation policy. All times are ms of caller AUDIO time
+ * (the `audioMs` the policy is fed), never wall-clock, so a call replayed at
+ * any speed gives the same events. Agitation values are 0..1.
+ *
+ * Resolve with {@link resolvePolicyOptions}; the result is frozen.
+ */
+export interface PolicyOptions {
+  /**
+   * Time constant of the exponential smoothing of agitation, ms of audio.
+   * Per window `alpha = 1 - exp(-stepMs / tau)`: with 0.5-s hops and the
+   * default, each new window moves the smoothed level ~39 % of the way.
+   * @defaultValue 1000
+   */
+  readonly smoothingTimeConstantMs: number;
+  /**
+   * Most audio time one window is credited with, for smoothing and dwell
+   * timers. Windows arrive every 500 ms while the caller speaks; a longer
+   * step is a gap (silence, hold, agent talking). The part of a gap beyond
+   * this is no evidence either way: the smoothed level holds and dwell
+   * timers pause (they neither advance nor reset).
+   * @defaultValue 1000
+   */
+  readonly maxStepMs: number;
+  /**
+   * Smoothed agitation at or above which a tier is entered (after
+   * {@link enterDwellMs}). Must rise with the tier.
+   * @defaultValue `{ 2: 0.55, 3: 0.70, 4: 0.85 }`
+   */
+  readonly enterThresholds: Readonly<TierThresholds>;
+  /**
+   * Smoothed agitation below which a tier is left (after
+   * {@link exitDwellMs}). Each must be below the same tier's enter
+   * threshold: the gap is the hysteresis band that stops flapping.
+   * @defaultValue `{ 2: 0.40, 3: 0.55, 4: 0.70 }`
+   */
+  readonly exitThresholds: Readonly<TierThresholds>;
+  /**
+   * Audio time the smoothed level must stay at or above a tier's (effective)
+   * enter threshold before the tier is entered, ms.
+   * @defaultValue 1500
+   */
+  readonly enterDwellMs: number;
+  /**
+   * Audio time the smoothed level must stay below the current tier's exit
+   * threshold before the call de-escalates, ms. Longer than the enter dwell:
+   * calm has to be shown, anger only has to be heard.
+   * @defaultValue 8000
+   */
+  readonly exitDwellMs: number;
+  /**
+   * At most one prompt per tier per this much audio time, ms. While the call
+   * stays at a tier and the caller is still at that tier's enter level, the
+   * prompt is repeated (next script in rotation) once per cooldown.
+   * @defaultValue 20000
+   */
+  readonly promptCooldownMs: number;
+  /**
+   * Escalations (upward tier changes) without recovering to tier 1 after
+   * which the next escalation goes straight to tier 4 (handover).
+   * @defaultValue 3
+   */
+  readonly handoverAfterEscalations: number;
+  /**
+   * When true, tier 4 is final: once handed over, the call stays at tier 4
+   * (the special team owns it; it does not bounce back to the normal queue).
+   * @defaultValue true
+   */
+  readonly handoverIsFinal: boolean;
+  /**
+   * Time constant of the caller's running baseline (a slow exponential
+   * average of smoothed agitation and of its variance), ms of speech.
+   * @defaultValue 30000
+   */
+  readonly baselineTimeConstantMs: number;
+  /**
+   * Speech evidence the baseline needs before it may raise thresholds, ms.
+   * Until then thresholds are the fixed ones: a caller angry from the first
+   * second escalates on the fixed thresholds.
+   * @defaultValue 20000
+   */
+  readonly baselineWarmupMs: number;
+  /**
+   * Baseline agitation above which enter thresholds start to rise.
+   * @defaultValue 0.30
+   */
+  readonly liftStartLevel: number;
+  /**
+   * Threshold lift per unit of baseline above {@link liftStartLevel}.
+   * @defaultValue 0.5
+   */
+  readonly liftGain: number;
+  /**
+   * The fixed ceiling: enter thresholds never rise more than this above their
+   * configured value, so a really agitated caller always escalates.
+   * @defaultValue 0.10
+   */
+  readonly maxLift: number;
+  /**
+   * Baseline standard deviation at or below which the caller counts as
+   * stable (full lift); the lift fades linearly to none at twice this.
+   * @defaultValue 0.06
+   */
+  readonly stableStd: number;
+}
+
+/** The defaults, documented on {@link PolicyOptions}. */
+export const DEFAULT_POLICY_OPTIONS: PolicyOptions = Object.freeze({
+  smoothingTimeConstantMs: 1000,
+  maxStepMs: 1000,
+  enterThresholds: Object.freeze({ 2: 0.55, 3: 0.7, 4: 0.85 }),
+  exitThresholds: Object.freeze({ 2: 0.4, 3: 0.55, 4: 0.7 }),
+  enterDwellMs: 1500,
+  exitDwellMs: 8000,
+  promptCooldownMs: 20000,
+  handoverAfterEscalations: 3,
+  handoverIsFinal: true,
+  baselineTimeConstantMs: 30000,
+  baselineWarmupMs: 20000,
+  liftStartLevel: 0.3,
+  liftGain: 0.5,
+  maxLift: 0.1,
+  stableStd: 0.06,
+});
+
+/** Policy options are invalid; `problems` lists every one found. */
+export class PolicyOptionsError extends UndertoneError {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super('UT_ERR_POLICY_OPTIONS', `invalid policy options:\n  - ${problems.join('\n  - ')}`);
+    this.problems = problems;
+  }
+}
+
+const POSITIVE_MS: readonly (keyof PolicyOptions)[] = [
+  'smoothingTimeConstantMs',
+  'maxStepMs',
+  'baselineTimeConstantMs',
+];
+const NON_NEGATIVE: readonly (keyof PolicyOptions)[] = [
+  'enterDwellMs',
+  'exitDwellMs',
+  'promptCooldownMs',
+  'baselineWarmupMs',
+  'liftGain',
+  'maxLift',
+  'stableStd',
+];
+
+function isFiniteNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/**
+ * Merges `input` over the defaults, validates the result (listing every
+ * problem at once) and freezes it.
+ * @throws PolicyOptionsError when any value is out of range.
+ */
+export function resolvePolicyOptions(input: Partial<PolicyOptions> = {}): PolicyOptions {
+  const o: PolicyOptions = {
+    ...DEFAULT_POLICY_OPTIONS,
+    ...input,
+    enterThresholds: Object.freeze({ ...(input.enterThresholds ?? DEFAULT_POLICY_OPTIONS.enterThresholds) }),
+    exitThresholds: Object.freeze({ ...(input.exitThresholds ?? DEFAULT_POLICY_OPTIONS.exitThresholds) }),
+  };
+  const problems: string[] = [];
+  for (const k of POSITIVE_MS) {
+    const v = o[k];
+    if (!isFiniteNumber(v) || v <= 0) problems.push(`${k} must be a number > 0 (got ${String(v)})`);
+  }
+  for (const k of NON_NEGATIVE) {
+    const v = o[k];
+    if (!isFiniteNumber(v) || v < 0) problems.push(`${k} must be a number ≥ 0 (got ${String(v)})`);
+  }
+  if (!isFiniteNumber(o.liftStartLevel) || o.liftStartLevel < 0 || o.liftStartLevel > 1) {
+    problems.push(`liftStartLevel must be in 0..1 (got ${String(o.liftStartLevel)})`);
+  }
+  if (!Number.isInteger(o.handoverAfterEscalations) || o.handoverAfterEscalations < 1) {
+    problems.push(`handoverAfterEscalations must be an integer ≥ 1 (got ${String(o.handoverAfterEscalations)})`);
+  }
+  if (typeof o.handoverIsFinal !== 'boolean') problems.push('handoverIsFinal must be a boolean');
+  for (const t of [2, 3, 4] as const) {
+    const enter = o.enterThresholds[t];
+    const exit = o.exitThresholds[t];
+    if (!isFiniteNumber(enter) || enter <= 0 || enter > 1) {
+      problems.push(`enterThresholds[${t}] must be in (0, 1] (got ${String(enter)})`);
+    }
+    if (!isFiniteNumber(exit) || exit < 0 || exit > 1) {
+      problems.push(`exitThresholds[${t}] must be in 0..1 (got ${String(exit)})`);
+    }
+    if (isFiniteNumber(enter) && isFiniteNumber(exit) && exit >= enter) {
+      problems.push(`exitThresholds[${t}] (${exit}) must be below enterThresholds[${t}] (${enter})`);
+    }
+  }
+  if (!(o.enterThresholds[2] < o.enterThresholds[3] && o.enterThresholds[3] < o.enterThresholds[4])) {
+    problems.push('enterThresholds must rise with the tier (2 < 3 < 4)');
+  }
+  if (!(o.exitThresholds[2] <= o.exitThresholds[3] && o.exitThresholds[3] <= o.exitThresholds[4])) {
+    problems.push('exitThresholds must not fall with the tier (2 ≤ 3 ≤ 4)');
+  }
+  if (problems.length > 0) throw new PolicyOptionsError(problems);
+  return Object.freeze(o);
+}

@@ -1,0 +1,44 @@
+/**
+ * pino logging. One root logger per process, passed in as a dependency; each
+ * call gets a child logger carrying its ids so every line about a call can be
+ * found with one filter (`callId`).
+ */
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+export interface LoggerOptions {
+  /** pino level (default `info`). */
+  level?: string;
+  /** Where lines go (default stdout). Tests pass a stream to capture them. */
+  destination?: DestinationStream;
+  /** Base fields on every line (default `{ service: 'undertone' }`). */
+  base?: Record<string, unknown>;
+}
+
+/** Creates the process's root logger. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const opts = {
+    level: options.level ?? 'info',
+    base: options.base ?? { service: 'undertone' },
+    // Never log gateway secrets that might ride along in headers.
+    redact: ['req.headers.authorization', 'req.headers["x-twilio-signature"]', 'req.headers["x-api-key"]'],
+  };
+  return options.destination ? pino(opts, options.destination) : pino(opts);
+}
+
+/** Identity fields a call's log lines carry. */
+export interface CallLogFields {
+  callId: string;
+  streamId?: string;
+  /** Ingest adapter that produced the call (`twilio`, …). */
+  source?: string;
+}
+
+/** Child logger for one call: every line carries `callId` (and `streamId`, `source` when known). */
+export function callLogger(parent: Logger, fields: CallLogFields): Logger {
+  const bindings: Record<string, string> = { callId: fields.callId };
+  if (fields.streamId !== undefined) bindings['streamId'] = fields.streamId;
+  if (fields.source !== undefined) bindings['source'] = fields.source;
+  return parent.child(bindings);
+}
