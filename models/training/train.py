@@ -268,7 +268,9 @@ def evaluate(d, rows, probs):
         if task == "emotion4":
             p = sc["emotion"][sel].argmax(1)
             return y[m], p[m], 4
-        p = sc["arousal"][sel].argmax(1)
+        # Same rule as eval (src/eval/metrics.ts): the expected value 0..1 in thirds.
+        ev = sc["arousal"][sel] @ np.array(AROUSAL_VALUE)
+        p = np.where(ev < 1 / 3, 0, np.where(ev < 2 / 3, 1, 2))
         return y[m], p[m], 3
 
     def block(sel):
@@ -382,6 +384,8 @@ def strip_confusions(res):
 
 # --------------------------------------------------------------------------- main
 
+ABSOLUTE_LEVEL = ["rms_db_mean", "rms_db_p10", "rms_db_p50", "rms_db_p90", "loudness_mean", "loudness_p90", "mfcc0_mean"]
+
 BASE = dict(
     hidden=[64],
     dropout=0.3,
@@ -405,10 +409,12 @@ def candidate_grid(d, quick):
         "mlp32x16": dict(BASE, hidden=[32, 16], dropout=0.2),
         "mlp128-d5": dict(BASE, hidden=[128], dropout=0.5),
     }
-    level = [n for n in d.feature_names if re.search(r"(^|_)(rms|energy|loudness|level|db)(_|$)", n, re.I)
-             and not re.search(r"(rel|z|delta|baseline)", n, re.I)]
+    # Absolute level features: partly a corpus fingerprint (peak normalisation,
+    # microphone gain), so one candidate ignores them and keeps only
+    # level-invariant and caller-relative level features.
+    level = [n for n in d.feature_names if n in ABSOLUTE_LEVEL]
     if level:
-        grid["mlp64-noabslevel"] = dict(BASE, exclude="|".join(re.escape(n) for n in level))
+        grid["mlp64-nolevel"] = dict(BASE, exclude="^(" + "|".join(re.escape(n) for n in level) + ")$")
     if quick:
         grid = {k: v for k, v in grid.items() if k in ("logistic", "mlp64")}
     return grid
@@ -436,6 +442,9 @@ def main():
                     help="agitation = (1-w)*anger_head + w*arousal (default 0: the anger head)")
     ap.add_argument("--command", default=None, help="the command line to record in the card")
     ap.add_argument("--report", default=None, help="also write the validation JSON here")
+    ap.add_argument("--export-loco", default=None, metavar="DIR",
+                    help="also export the chosen config's leave-one-corpus-out models to DIR/loco-<corpus>.onnx/.json "
+                         "(for honest simulated-call and eval checks on a held-out corpus)")
     args = ap.parse_args()
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     t0 = time.time()
@@ -576,7 +585,7 @@ def main():
             "extraction": opts,
         },
         "validation": {
-            "metric": "clip-level unweighted average recall (UAR); a clip's prediction = mean of its windows' probabilities; anger decided at anger_prob >= 0.5",
+            "metric": "clip-level unweighted average recall (UAR); a clip's prediction = mean of its windows' probabilities; anger decided at anger_prob >= 0.5; emotion4 by argmax; arousal by the expected value 0..1 in thirds",
             "peer": {"system": "openSMILE eGeMAPS + SVM, LOCO, best variant per corpus", **PEER},
             "loco": strip_confusions(validation.get("loco")) if validation.get("loco") else None,
             "speakerIndependent": strip_confusions(validation.get("speaker_independent")) if validation.get("speaker_independent") else None,
@@ -587,6 +596,20 @@ def main():
     with open(args.out_card, "w") as f:
         json.dump(card, f, indent=2)
         f.write("\n")
+    if args.export_loco:
+        os.makedirs(args.export_loco, exist_ok=True)
+        for h in labelled:
+            rows = d.corpus != d.corpus_id(h)
+            fold = [train_model(d, rows, cfg, s) for s in seeds]
+            base = os.path.join(args.export_loco, f"loco-{h}")
+            export_onnx(fold, base + ".onnx", agitation_weights=(1.0 - w_ar, w_ar), doc=f"LOCO without {h}")
+            fc = dict(card, version=f"{version}-loco-{h}",
+                      normalisation=dict(card["normalisation"], mean=[float(v) for v in fold[0]["mean"]],
+                                         std=[float(v) for v in fold[0]["std"]]),
+                      note=f"validation model: trained without {h}; not for serving")
+            with open(base + ".json", "w") as f:
+                json.dump(fc, f, indent=2)
+            print(f"wrote {base}.onnx/.json (trained without {h})")
     if args.report:
         with open(args.report, "w") as f:
             json.dump(validation, f, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))

@@ -17,7 +17,7 @@ export const TELEPHONE_BAND_HZ = Object.freeze({ low: 300, high: 3400 });
 /** Q values of the two sections of a 4th-order Butterworth filter. */
 const BUTTERWORTH4_Q = [0.5411961001461969, 1.3065629648763766] as const;
 
-interface Section {
+export interface Section {
   b0: number;
   b1: number;
   b2: number;
@@ -36,20 +36,14 @@ function section(kind: 'low' | 'high', cutoffHz: number, q: number, sampleRate: 
   return { b0: b0 / a0, b1: b1 / a0, b2: b0 / a0, a1: (-2 * cosW) / a0, a2: (1 - alpha) / a0 };
 }
 
-/** Streaming band-pass; one per call. */
-export class TelephoneBandFilter {
+/** A streaming cascade of biquads (transposed direct form II); one per call and signal. */
+export class BiquadCascade {
   private readonly coef: Float64Array;
-  /** Two state words per section (transposed direct form II). */
+  /** Two state words per section. */
   private readonly state: Float64Array;
   private readonly sections: number;
 
-  constructor(sampleRate = 8000, lowHz: number = TELEPHONE_BAND_HZ.low, highHz: number = TELEPHONE_BAND_HZ.high) {
-    const list: Section[] = [
-      section('high', lowHz, BUTTERWORTH4_Q[0], sampleRate),
-      section('high', lowHz, BUTTERWORTH4_Q[1], sampleRate),
-      section('low', highHz, BUTTERWORTH4_Q[0], sampleRate),
-      section('low', highHz, BUTTERWORTH4_Q[1], sampleRate),
-    ];
+  constructor(list: readonly Section[]) {
     this.sections = list.length;
     this.coef = new Float64Array(list.length * 5);
     list.forEach((s, i) => this.coef.set([s.b0, s.b1, s.b2, s.a1, s.a2], i * 5));
@@ -72,9 +66,38 @@ export class TelephoneBandFilter {
     return v;
   }
 
+  /**
+   * Zeroes state words that decayed to subnormal range (after digital
+   * silence), where float arithmetic is many times slower. Call it at fixed
+   * sample positions (not per push), so chunking cannot change the output.
+   */
+  flushDenormals(): void {
+    const z = this.state;
+    for (let i = 0; i < z.length; i++) if (Math.abs(z[i]!) < 1e-30) z[i] = 0;
+  }
+
   /** Filters a block into `out` (may be the same array as `input`). */
   process(input: Float32Array, out: Float32Array = new Float32Array(input.length)): Float32Array {
     for (let i = 0; i < input.length; i++) out[i] = this.step(input[i]!);
     return out;
+  }
+}
+
+/** Streaming telephone band-pass (300–3400 Hz, 4th-order Butterworth each side); one per call. */
+export class TelephoneBandFilter extends BiquadCascade {
+  constructor(sampleRate = 8000, lowHz: number = TELEPHONE_BAND_HZ.low, highHz: number = TELEPHONE_BAND_HZ.high) {
+    super([
+      section('high', lowHz, BUTTERWORTH4_Q[0], sampleRate),
+      section('high', lowHz, BUTTERWORTH4_Q[1], sampleRate),
+      section('low', highHz, BUTTERWORTH4_Q[0], sampleRate),
+      section('low', highHz, BUTTERWORTH4_Q[1], sampleRate),
+    ]);
+  }
+}
+
+/** Streaming 4th-order Butterworth low-pass; one per call. */
+export class LowPassFilter extends BiquadCascade {
+  constructor(cutoffHz: number, sampleRate = 8000) {
+    super([section('low', cutoffHz, BUTTERWORTH4_Q[0], sampleRate), section('low', cutoffHz, BUTTERWORTH4_Q[1], sampleRate)]);
   }
 }

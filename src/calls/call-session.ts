@@ -87,6 +87,7 @@ export class CallSession {
 
   private agentSamples = 0;
   private dtmfDigits = 0;
+  private ignoredAfterEndBytes = 0;
   private readonly timeline: ScoredWindow[] = [];
   private timelineDropped = 0;
   private readonly events: PolicyEvent[] = [];
@@ -137,7 +138,13 @@ export class CallSession {
    * Audio after the call stopped is ignored (it cannot change a finished call).
    */
   acceptAudio(event: CallAudioEvent): void {
-    if (this.state !== 'live') return;
+    if (this.state !== 'live') {
+      // Only possible for messages already in flight when the call ended
+      // (shutdown, or an error in this call): say so once, never silently.
+      if (this.ignoredAfterEndBytes === 0) this.log.info({ state: this.state }, 'audio after the call ended is not scored');
+      this.ignoredAfterEndBytes += event.payload.length;
+      return;
+    }
     if (event.track === 'agent') {
       this.agentSamples += Math.floor(event.payload.length / this.bytesPerSample);
       return;
@@ -180,7 +187,7 @@ export class CallSession {
       this.endedAt = new Date();
       this.endReason = this.failed ? 'error' : reason;
       this.log.info(
-        { reason: this.endReason, audioMs: this.audioMs, windows: this.timeline.length + this.timelineDropped, events: this.events.length + this.eventsDropped, tier: this.policy.tier },
+        { reason: this.endReason, audioMs: this.audioMs, ignoredAfterEndBytes: this.ignoredAfterEndBytes, windows: this.timeline.length + this.timelineDropped, events: this.events.length + this.eventsDropped, tier: this.policy.tier },
         'call ended',
       );
       this.resolveEnded();

@@ -234,7 +234,11 @@ export class TwilioAdapter implements IngestAdapter {
   private onStop(message: Json): IngestResult {
     if (this.phase === 'stopped') return NO_EVENTS;
     this.checkStarted(message, 'stop');
-    if (message['stop'] !== undefined && !isObject(message['stop'])) throw invalid("stop: 'stop' must be an object");
+    const stop = message['stop'];
+    if (stop !== undefined && !isObject(stop)) throw invalid("stop: 'stop' must be an object");
+    if (stop !== undefined && stop['callSid'] !== undefined && stop['callSid'] !== this.callId) {
+      throw outOfOrder('UT_ERR_STREAM_MISMATCH', `'stop' for another callSid`);
+    }
     this.phase = 'stopped';
     return { events: [{ kind: 'stop', callId: this.callId, reason: 'hangup' }] };
   }

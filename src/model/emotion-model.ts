@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { Logger } from 'pino';
-import { FEATURE_NAMES } from '../features/index.js';
+import { FEATURE_NAMES } from '../features/feature-names.js';
 import { ModelError } from '../shared/errors.js';
 import { describeFeatureMismatch, parseModelCard, type ModelCard } from './model-card.js';
 import type { EmotionModel, EmotionScores } from './types.js';

@@ -51,6 +51,15 @@ export interface PolicyOptions {
    */
   readonly enterDwellMs: number;
   /**
+   * Minimum audio time at a tier ≥ 2 before the call may escalate further,
+   * ms. Gives the agent time to use the prompt, and keeps one burst of anger
+   * from racing up the ladder with a prompt per rung; if the level is still
+   * high afterwards the call jumps straight to the highest tier it
+   * qualifies for. Does not delay the first escalation or de-escalation.
+   * @defaultValue 5000
+   */
+  readonly minTierHoldMs: number;
+  /**
    * Audio time the smoothed level must stay below the current tier's exit
    * threshold before the call de-escalates, ms. Longer than the enter dwell:
    * calm has to be shown, anger only has to be heard.
@@ -120,6 +129,7 @@ export const DEFAULT_POLICY_OPTIONS: PolicyOptions = Object.freeze({
   enterThresholds: Object.freeze({ 2: 0.55, 3: 0.7, 4: 0.85 }),
   exitThresholds: Object.freeze({ 2: 0.4, 3: 0.55, 4: 0.7 }),
   enterDwellMs: 1500,
+  minTierHoldMs: 5000,
   exitDwellMs: 8000,
   promptCooldownMs: 20000,
   handoverAfterEscalations: 3,
@@ -148,6 +158,7 @@ const POSITIVE_MS: readonly (keyof PolicyOptions)[] = [
 ];
 const NON_NEGATIVE: readonly (keyof PolicyOptions)[] = [
   'enterDwellMs',
+  'minTierHoldMs',
   'exitDwellMs',
   'promptCooldownMs',
   'baselineWarmupMs',

@@ -10,6 +10,8 @@ export type { Logger } from 'pino';
 export interface LoggerOptions {
   /** pino level (default `info`). */
   level?: string;
+  /** Same as `level`, so a `Config` can be passed as is (`createLogger(config)`); `level` wins. */
+  logLevel?: string;
   /** Where lines go (default stdout). Tests pass a stream to capture them. */
   destination?: DestinationStream;
   /** Base fields on every line (default `{ service: 'undertone' }`). */
@@ -19,7 +21,7 @@ export interface LoggerOptions {
 /** Creates the process's root logger. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const opts = {
-    level: options.level ?? 'info',
+    level: options.level ?? options.logLevel ?? 'info',
     base: options.base ?? { service: 'undertone' },
     // Never log gateway secrets that might ride along in headers.
     redact: ['req.headers.authorization', 'req.headers["x-twilio-signature"]', 'req.headers["x-api-key"]'],

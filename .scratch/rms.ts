@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { readWav } from '../src/audio/wav.js';
+import { createDecoder } from '../src/audio/decoder.js';
+import { createCallerFeatureStream } from '../src/features/caller-feature-stream.js';
+import { FEATURE_NAMES } from '../src/features/feature-names.js';
+const mu = readWav(readFileSync('audio-fixtures/demo/calm-then-angry.wav')).muLaw!;
+const dec = createDecoder({ encoding: 'pcmu', sampleRate: 8000 });
+const fs = createCallerFeatureStream();
+const i = FEATURE_NAMES.indexOf('rms_db_mean');
+const out: string[] = [];
+for (let o = 0; o < mu.length; o += 160) for (const w of fs.push(dec(mu.subarray(o, o + 160)))) out.push(`${(w.endSample/8000).toFixed(1)}:${w.values[i]!.toFixed(1)}`);
+console.log(out.join(' '));

@@ -1,0 +1,168 @@
+/**
+ * `buildApp(config, deps)`: the Fastify app with every route, built from the
+ * dependencies it is given and never listening itself (the caller decides:
+ * `startService` for the CLI, `listen({ port: 0 })` in tests).
+ *
+ * Routes:
+ * - `GET /healthz`, `GET /readyz`                  src/http/health-routes.ts
+ * - WS `GET /v1/streams/twilio`                    Twilio Media Streams ingest
+ * - WS `GET /v1/agents/:agentId/stream`            agent prompts and priorities
+ * - `GET /v1/calls`, `GET /v1/calls/:callId`       src/http/call-routes.ts
+ *
+ * Shutdown (`app.close()`): readiness turns 503, live calls stop taking audio
+ * and flush their pending windows (events still publish), every WebSocket is
+ * closed with 1001, and stragglers are terminated after `socketCloseGraceMs`.
+ * The caller closes the publisher, worker and Redis afterwards.
+ */
+import fastifyWebsocket from '@fastify/websocket';
+import fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import { createCallPipeline, type CallPipeline } from './calls/call-pipeline.js';
+import { CallRegistry, type CallRegistryOptions } from './calls/call-registry.js';
+import type { Config } from './config/config.js';
+import type { AgentHub } from './delivery/agent-messages.js';
+import { handleAgentSocket } from './http/agent-socket.js';
+import { registerCallRoutes } from './http/call-routes.js';
+import { registerErrorHandlers } from './http/error-handler.js';
+import { closeForShutdown, handleGatewaySocket } from './http/gateway-socket.js';
+import { startHeartbeat } from './http/heartbeat.js';
+import { registerHealthRoutes, type RedisPing } from './http/health-routes.js';
+import type { IngestAdapterFactory } from './ingest/ingest-adapter.js';
+import { createTwilioAdapter } from './ingest/twilio-adapter.js';
+import type { EmotionModel } from './model/types.js';
+import type { EscalationPolicyFactory } from './policy/escalation-policy.js';
+import type { EventPublisher } from './queue/publisher.js';
+import type { Logger } from './shared/logger.js';
+
+/** What the app runs on; all created by the caller and closed by the caller. */
+export interface AppDeps {
+  /** Root logger; calls get child loggers with their callId. */
+  logger: Logger;
+  /** The shared, already loaded emotion model. */
+  model: EmotionModel;
+  /** Creates each call's escalation policy. */
+  policyFactory: EscalationPolicyFactory;
+  /** Where calls publish their policy events (BullMQ in production). */
+  publisher: EventPublisher;
+  /** Where agent sockets register. */
+  hub: AgentHub;
+  /** Redis connection checked by `/readyz` (an ioredis instance). */
+  redis: RedisPing;
+}
+
+/** Tuning that is not configuration (tests and benchmarks set it). */
+export interface AppOptions {
+  /** Per-session bounds (backlog, timeline, events); see CallSessionOptions. */
+  session?: CallRegistryOptions['session'];
+  /** How long shutdown waits for sockets to finish their close handshake, ms (default 2000). */
+  socketCloseGraceMs?: number;
+  /**
+   * WebSocket keepalive: ping every socket this often and terminate one that
+   * missed the previous ping, ms (default 30000; 0 disables).
+   */
+  heartbeatMs?: number;
+  /** Replaces the audio/feature stages (benchmarks); defaults to the real ones. */
+  pipeline?: CallPipeline;
+}
+
+/** Ingest routes: path → adapter factory. AudioHook and L16 slot in here. */
+const GATEWAYS: ReadonlyArray<{ path: string; adapter: IngestAdapterFactory }> = [
+  { path: '/v1/streams/twilio', adapter: createTwilioAdapter },
+];
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Live and recent calls of this app. */
+    callRegistry: CallRegistry;
+  }
+}
+
+function waitForClose(sockets: WebSocket[], graceMs: number): Promise<void> {
+  const open = sockets.filter((s) => s.readyState !== s.CLOSED);
+  if (open.length === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    let left = open.length;
+    const timer = setTimeout(() => {
+      for (const s of open) if (s.readyState !== s.CLOSED) s.terminate();
+      resolve();
+    }, graceMs);
+    for (const s of open) {
+      s.once('close', () => {
+        left -= 1;
+        if (left === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+  });
+}
+
+export async function buildApp(config: Config, deps: AppDeps, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = fastify({
+    loggerInstance: deps.logger,
+    // agentId and callId may be 128 characters; fastify's default cap is 100.
+    routerOptions: { maxParamLength: 512 },
+    // Probes hit these every few seconds; their request lines are noise.
+    logController: new LogController({ disableRequestLogging: (req) => req.url === '/healthz' || req.url === '/readyz' }),
+  }) as unknown as FastifyInstance;
+
+  const pipeline = options.pipeline ?? createCallPipeline(deps);
+  const registry = new CallRegistry(pipeline, deps.logger, {
+    maxCalls: config.maxCalls,
+    callHistory: config.callHistory,
+    session: options.session,
+  });
+  app.decorate('callRegistry', registry);
+  let shuttingDown = false;
+  let stopHeartbeat = (): void => {};
+  const graceMs = options.socketCloseGraceMs ?? 2000;
+
+  await app.register(fastifyWebsocket, {
+    options: {
+      // Hard ceiling, enforced by ws before buffering (it closes with 1009 itself).
+      // The handler's own check at maxMessageBytes closes with 1009 and a coded reason.
+      maxPayload: config.maxMessageBytes * 2,
+    },
+    errorHandler(error, socket, request) {
+      // ws already sent its close frame (e.g. 1009 for maxPayload); do not
+      // terminate here, or the frame may be lost. Anything else gets 1011.
+      request.log.warn({ err: error }, 'websocket error');
+      if (socket.readyState === socket.OPEN) socket.close(1011, 'UT_ERR_INTERNAL: websocket error');
+    },
+    preClose: async () => {
+      shuttingDown = true;
+      stopHeartbeat();
+      const flushed = registry.shutdown();
+      const sockets = [...app.websocketServer.clients];
+      for (const socket of sockets) closeForShutdown(socket);
+      await flushed;
+      await waitForClose(sockets, graceMs);
+      await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
+    },
+  });
+
+  const heartbeatMs = options.heartbeatMs ?? 30_000;
+  if (heartbeatMs > 0) stopHeartbeat = startHeartbeat(app.websocketServer, heartbeatMs);
+
+  registerErrorHandlers(app);
+  registerHealthRoutes(app, { redis: deps.redis, model: deps.model, isShuttingDown: () => shuttingDown });
+  registerCallRoutes(app, registry);
+
+  for (const gateway of GATEWAYS) {
+    app.get(gateway.path, { websocket: true }, (socket, request) => {
+      handleGatewaySocket(socket, {
+        registry,
+        adapter: gateway.adapter(),
+        logger: request.log as Logger,
+        maxMessageBytes: config.maxMessageBytes,
+      });
+    });
+  }
+
+  app.get<{ Params: { agentId: string } }>('/v1/agents/:agentId/stream', { websocket: true }, (socket, request) => {
+    handleAgentSocket(socket, request.params.agentId, deps.hub, request.log as Logger);
+  });
+
+  return app;
+}

@@ -1,0 +1,193 @@
+/**
+ * `undertone eval --manifest FILE [--root DIR] [--json]`
+ *
+ * Streams a manifest's clips through the live path — mu-law → decoder →
+ * CallerFeatureStream → EmotionModel — each speaker's clips as one call
+ * (the same call assembly as train-features), aggregates window scores per
+ * clip and reports clip-level UAR for `anger`, `emotion4` and `arousal`,
+ * overall and per corpus, with confusion matrices (text and an SVG picture).
+ * With --json the last line printed is one JSON object.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { planCalls } from '../eval/call-assembly.js';
+import { runCalls } from '../eval/call-runner.js';
+import { aggregateClips, type ClipResult, type ScoredClipWindow } from '../eval/clip-scores.js';
+import { renderConfusionSvg, type ConfusionPanel } from '../eval/confusion-svg.js';
+import { readManifest } from '../eval/manifest.js';
+import { TASK_NAMES, confusionsFor, formatConfusion, uar, type TaskConfusions } from '../eval/metrics.js';
+import { createProgress } from '../eval/progress.js';
+import { loadEmotionModel } from '../model/emotion-model.js';
+
+const USAGE = `usage: undertone eval --manifest FILE [options]
+
+  --manifest FILE   clip manifest (CSV: path, corpus, speaker, label, arousal, ...)
+  --root DIR        folder the manifest's paths are relative to (default: the manifest's folder)
+  --json            print one JSON summary object as the last line
+  --model FILE      ONNX model (default models/emotion.onnx)
+  --card FILE       model card (default models/emotion.json)
+  --figure FILE     confusion-matrix SVG (default <tmp>/undertone-eval/<manifest>-confusion.svg)
+  --seed N          clip-order seed (default 1)
+  --pause S         pause between clips in a call, seconds (default 0.6)
+  --jobs N          worker threads for feature extraction (default: CPU count)
+`;
+
+interface TaskUars {
+  anger_uar: number | null;
+  emotion4_uar: number | null;
+  arousal_uar: number | null;
+}
+
+function uars(c: TaskConfusions): TaskUars {
+  return { anger_uar: uar(c.anger), emotion4_uar: uar(c.emotion4), arousal_uar: uar(c.arousal) };
+}
+
+function round(v: number | null): number | null {
+  return v === null ? null : Math.round(v * 10000) / 10000;
+}
+
+function fmt(v: number | null): string {
+  return v === null ? '    -' : v.toFixed(3);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      manifest: { type: 'string' },
+      root: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      model: { type: 'string', default: 'models/emotion.onnx' },
+      card: { type: 'string', default: 'models/emotion.json' },
+      figure: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      pause: { type: 'string', default: '0.6' },
+      jobs: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values.manifest) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const out = (s: string): void => {
+    process.stdout.write(`${s}\n`);
+  };
+
+  const model = await loadEmotionModel({ modelPath: values.model, cardPath: values.card });
+  try {
+    const clips = await readManifest(values.manifest, values.root !== undefined ? { root: values.root } : {});
+    const plans = planCalls(clips, { seed: Number(values.seed) });
+    const totalS = clips.reduce((s, c) => s + c.durationS, 0);
+    process.stderr.write(
+      `eval: ${clips.length} clips in ${plans.length} calls (${(totalS / 60).toFixed(1)} min), model ${model.version}\n`,
+    );
+    const progress = createProgress({ label: 'eval', total: totalS });
+    const t0 = Date.now();
+    const results = await runCalls(
+      plans.map((plan) => ({ plan, pass: 0 })),
+      {
+        seed: Number(values.seed),
+        pauseS: Number(values.pause),
+        ...(values.jobs !== undefined ? { jobs: Number(values.jobs) } : {}),
+        onProgress: (s) => progress.add(s),
+      },
+    );
+    progress.done();
+
+    // Score every call's windows with the one shared model, in batches.
+    const windows: ScoredClipWindow[] = [];
+    const nf = model.featureNames.length;
+    let windowCount = 0;
+    for (const r of results) {
+      const n = r.clipIndex.length;
+      windowCount += n;
+      for (let s = 0; s < n; s += 512) {
+        const batch: Float32Array[] = [];
+        for (let i = s; i < Math.min(n, s + 512); i++) batch.push(r.values.subarray(i * nf, (i + 1) * nf));
+        const scores = await model.score(batch);
+        scores.forEach((sc, k) => {
+          const ci = r.clipIndex[s + k]!;
+          if (ci >= 0) windows.push({ clip: clips[ci]!, share: r.share[s + k]!, scores: sc });
+        });
+      }
+    }
+    const { scored, unscored } = aggregateClips(clips, windows);
+    const secs = (Date.now() - t0) / 1000;
+
+    const corpora = [...new Set(scored.map((c) => c.clip.corpus))].sort();
+    const byCorpus = new Map<string, ClipResult[]>(corpora.map((c) => [c, scored.filter((r) => r.clip.corpus === c)]));
+    const overall = confusionsFor(scored);
+    const perCorpus = new Map([...byCorpus].map(([c, list]) => [c, confusionsFor(list)]));
+
+    out(`eval: model ${model.version}, ${scored.length}/${clips.length} clips scored from ${windowCount} windows in ${secs.toFixed(1)} s`);
+    if (unscored.length) {
+      out(`  ${unscored.length} clip(s) produced no speech window and are not counted: ` +
+        `${unscored.slice(0, 5).map((c) => c.path).join(', ')}${unscored.length > 5 ? ', ...' : ''}`);
+    }
+    out('');
+    out(`${'scope'.padEnd(10)}${'clips'.padStart(7)}${'anger'.padStart(9)}${'emotion4'.padStart(10)}${'arousal'.padStart(9)}   (clip-level UAR)`);
+    const row = (name: string, n: number, u: TaskUars): string =>
+      `${name.padEnd(10)}${String(n).padStart(7)}${fmt(u.anger_uar).padStart(9)}${fmt(u.emotion4_uar).padStart(10)}${fmt(u.arousal_uar).padStart(9)}`;
+    for (const [c, list] of byCorpus) out(row(c, list.length, uars(perCorpus.get(c)!)));
+    out(row('overall', scored.length, uars(overall)));
+    out('');
+    for (const task of TASK_NAMES) {
+      out(formatConfusion(`overall · ${task}`, overall[task]));
+      out('');
+    }
+    for (const [c, conf] of perCorpus) {
+      for (const task of TASK_NAMES) {
+        if (conf[task].matrix.some((r) => r.some((v) => v > 0))) {
+          out(formatConfusion(`${c} · ${task}`, conf[task]));
+          out('');
+        }
+      }
+    }
+
+    const figure =
+      values.figure ??
+      path.join(os.tmpdir(), 'undertone-eval', `${path.basename(values.manifest, path.extname(values.manifest))}-confusion.svg`);
+    const panels: ConfusionPanel[][] = TASK_NAMES.map((task) => [
+      { title: `overall · ${task}`, confusion: overall[task] },
+      ...[...perCorpus]
+        .filter(([, conf]) => conf[task].matrix.some((r) => r.some((v) => v > 0)))
+        .map(([c, conf]) => ({ title: `${c} · ${task}`, confusion: conf[task] })),
+    ]);
+    await mkdir(path.dirname(path.resolve(figure)), { recursive: true });
+    await writeFile(figure, renderConfusionSvg(`Undertone eval — ${path.basename(values.manifest)} — model ${model.version}`, panels));
+    out(`confusion matrices: ${path.resolve(figure)}`);
+
+    if (values.json) {
+      const u = uars(overall);
+      const summary = {
+        clips: scored.length,
+        overall: { anger_uar: round(u.anger_uar), emotion4_uar: round(u.emotion4_uar), arousal_uar: round(u.arousal_uar) },
+        by_corpus: Object.fromEntries(
+          [...perCorpus].map(([c, conf]) => {
+            const v = uars(conf);
+            return [
+              c,
+              {
+                anger_uar: round(v.anger_uar),
+                emotion4_uar: round(v.emotion4_uar),
+                arousal_uar: round(v.arousal_uar),
+                clips: byCorpus.get(c)!.length,
+              },
+            ];
+          }),
+        ),
+      };
+      out(JSON.stringify(summary));
+    }
+    return 0;
+  } finally {
+    await model.close();
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * `undertone serve`: the HTTP/WebSocket server and the routing worker in one
+ * process. `startService` is the reusable part (the demo and integration
+ * tests start the same service); `run` adds config loading, signals and exit codes.
+ *
+ * Shutdown order (SIGTERM/SIGINT, or `close()`): the app stops accepting and
+ * closes every socket with 1001 while live calls flush their pending windows
+ * and publish their last events; then the routing worker (finishing its
+ * active jobs), the publisher, the model and the Redis connections close.
+ */
+import { parseArgs } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { buildApp } from '../app.js';
+import { loadConfig, type Config } from '../config/config.js';
+import { createAgentHub } from '../delivery/agent-hub.js';
+import { createRoutingWorker } from '../delivery/routing-worker.js';
+import { loadEmotionModel } from '../model/emotion-model.js';
+import { createEscalationPolicy } from '../policy/create-escalation-policy.js';
+import { createBullmqPublisher } from '../queue/bullmq-publisher.js';
+import { ConfigError, UndertoneError } from '../shared/errors.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+
+export interface StartServiceOptions {
+  logger: Logger;
+}
+
+/** A running service: its app, base URL (`http://host:port`) and one way to stop it. */
+export interface RunningService {
+  app: FastifyInstance;
+  url: string;
+  /** Graceful stop; idempotent (later calls return the same promise). */
+  close(): Promise<void>;
+}
+
+type Closer = { name: string; close: () => Promise<unknown> };
+
+/** Runs closers in order, logging (not throwing) failures so every one gets its turn. */
+async function closeAll(closers: Closer[], logger: Logger): Promise<void> {
+  for (const c of closers) {
+    try {
+      await c.close();
+    } catch (err) {
+      logger.warn({ err, part: c.name }, 'error while closing');
+    }
+  }
+}
+
+function baseUrl(app: FastifyInstance, host: string): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return `http://${shown}:${port}`;
+}
+
+/**
+ * Starts everything the service needs and listens on `config.host:port`.
+ * On a failure part-way, what was already started is closed before the error is rethrown.
+ */
+export async function startService(config: Config, options: StartServiceOptions): Promise<RunningService> {
+  const { logger } = options;
+  // Started parts, closed in reverse on failure, in this order on shutdown.
+  const started: Closer[] = [];
+  try {
+    const redis = new Redis(config.redisUrl, { connectionName: 'undertone' });
+    redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
+    started.unshift({ name: 'redis', close: () => redis.quit() });
+    // BullMQ workers block on Redis and require maxRetriesPerRequest: null.
+    const workerRedis = new Redis(config.redisUrl, { connectionName: 'undertone-worker', maxRetriesPerRequest: null });
+    workerRedis.on('error', (err) => logger.warn({ err }, 'redis (worker) connection error'));
+    started.unshift({ name: 'redis-worker', close: () => workerRedis.quit() });
+
+    const model = await loadEmotionModel({ modelPath: config.modelPath, cardPath: config.modelCardPath, logger });
+    started.unshift({ name: 'model', close: () => model.close() });
+    const policyFactory = createEscalationPolicy();
+    const publisher = createBullmqPublisher({ connection: redis, queueName: config.routingQueue, logger });
+    started.unshift({ name: 'publisher', close: () => publisher.close() });
+    const hub = createAgentHub({ logger });
+    const worker = createRoutingWorker({ connection: workerRedis, queueName: config.routingQueue, hub, logger });
+    started.unshift({ name: 'routing-worker', close: () => worker.close() });
+
+    const app = await buildApp(config, { logger, model, policyFactory, publisher, hub, redis });
+    started.unshift({ name: 'app', close: () => app.close() });
+    await app.listen({ port: config.port, host: config.host });
+    const url = baseUrl(app, config.host);
+    logger.info({ url, modelVersion: model.version, queue: config.routingQueue }, 'undertone serving');
+
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      url,
+      close() {
+        closing ??= closeAll(started, logger).then(() => logger.info('undertone stopped'));
+        return closing;
+      },
+    };
+  } catch (err) {
+    await closeAll(started, logger);
+    throw err;
+  }
+}
+
+const USAGE = `usage: undertone serve
+
+Runs the HTTP/WebSocket server and the routing worker. Configuration comes from
+the environment: PORT, HOST, REDIS_URL, LOG_LEVEL, MODEL_PATH, MODEL_CARD_PATH,
+ROUTING_QUEUE, MAX_MESSAGE_BYTES, MAX_CALLS, CALL_HISTORY (see src/config/config.ts).
+`;
+
+/** CLI entry: 0 after a clean shutdown, 2 for bad configuration or arguments, 1 when start-up fails. */
+export async function run(argv: string[]): Promise<number> {
+  let help = false;
+  try {
+    help = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } } }).values.help === true;
+  } catch (err) {
+    process.stderr.write(`undertone serve: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`undertone serve: invalid configuration\n${err.problems.map((p) => `  - ${p}\n`).join('')}`);
+      return 2;
+    }
+    throw err;
+  }
+
+  const logger = createLogger(config);
+  let service: RunningService;
+  try {
+    service = await startService(config, { logger });
+  } catch (err) {
+    logger.fatal({ err }, 'start-up failed');
+    const e = err as Error;
+    process.stderr.write(`undertone serve: ${err instanceof UndertoneError ? `${err.code}: ` : ''}${e.message}\n`);
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, 'shutting down');
+      process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGINT', onSignal);
+      // A second signal while draining means "now".
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      void service.close().then(() => resolve(0));
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}

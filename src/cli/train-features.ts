@@ -1,0 +1,155 @@
+/**
+ * `undertone train-features --manifest FILE [--root DIR] [--out FILE]`
+ *
+ * Extracts training windows from a manifest through the live path (mu-law →
+ * decoder → CallerFeatureStream), each speaker's clips as one call, and
+ * writes features.bin for models/training/train.py. Run by `npm run train`.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { FEATURE_CONFIG, FEATURE_NAMES } from '../features/feature-names.js';
+import { planCalls } from '../eval/call-assembly.js';
+import { runCalls, type CallJob } from '../eval/call-runner.js';
+import { writeFeaturesFile } from '../eval/features-file.js';
+import { readManifest } from '../eval/manifest.js';
+import { createProgress } from '../eval/progress.js';
+import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
+
+const USAGE = `usage: undertone train-features --manifest FILE [options]
+
+  --manifest FILE    clip manifest (CSV: path, corpus, speaker, label, arousal, ...)
+  --root DIR         folder the manifest's paths are relative to (default: the manifest's folder)
+  --out FILE         output (default models/training/.work/features.bin)
+  --seed N           clip-order and augmentation seed (default 1)
+  --pause S          pause between clips in a call, seconds (default 0.6)
+  --augment N        add N augmented passes of every call: gain, line noise, 20 ms packet loss (default 0)
+  --min-share X      keep a window only if one clip holds ≥ X of its clip audio (default 0.75)
+  --jobs N           worker threads (default: CPU count)
+`;
+
+/** Per-window metadata columns written beside the features. */
+export const META_NAMES = ['clip', 'aug', 'share', 'callTimeS', 'speechRatio', 'call'] as const;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      manifest: { type: 'string' },
+      root: { type: 'string' },
+      out: { type: 'string', default: 'models/training/.work/features.bin' },
+      seed: { type: 'string', default: '1' },
+      pause: { type: 'string', default: '0.6' },
+      augment: { type: 'string', default: '0' },
+      'min-share': { type: 'string', default: '0.75' },
+      jobs: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values.manifest) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const seed = Number(values.seed);
+  const pauseS = Number(values.pause);
+  const augment = Number(values.augment);
+  const minShare = Number(values['min-share']);
+  const jobs = values.jobs !== undefined ? Number(values.jobs) : undefined;
+  for (const [name, v] of [['seed', seed], ['pause', pauseS], ['augment', augment], ['min-share', minShare]] as const) {
+    if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a non-negative number`);
+  }
+
+  const clips = await readManifest(values.manifest, values.root !== undefined ? { root: values.root } : {});
+  const plans = planCalls(clips, { seed });
+  const callJobs: CallJob[] = [];
+  for (let pass = 0; pass <= augment; pass++) for (const plan of plans) callJobs.push({ plan, pass });
+  const totalS = clips.reduce((s, c) => s + c.durationS, 0) * (augment + 1);
+  process.stderr.write(
+    `train-features: ${clips.length} clips, ${plans.length} calls, ${(totalS / 3600).toFixed(2)} h of audio` +
+      `${augment ? ` (incl. ${augment} augmented pass(es))` : ''}, ${FEATURE_NAMES.length} features\n`,
+  );
+  const progress = createProgress({ label: 'extracting', total: totalS });
+  const t0 = Date.now();
+  const results = await runCalls(callJobs, {
+    seed,
+    pauseS,
+    ...(jobs !== undefined ? { jobs } : {}),
+    onProgress: (s) => progress.add(s),
+  });
+  progress.done();
+
+  // Keep windows that clearly belong to one clip.
+  const nf = FEATURE_NAMES.length;
+  let rows = 0;
+  let dropped = 0;
+  for (const r of results) {
+    if (r.featureCount !== 0 && r.featureCount !== nf) {
+      throw new Error(`extractor produced ${r.featureCount} features, FEATURE_NAMES has ${nf}`);
+    }
+    for (let i = 0; i < r.clipIndex.length; i++) {
+      if (r.clipIndex[i]! >= 0 && r.share[i]! >= minShare) rows++;
+      else dropped++;
+    }
+  }
+  const x = new Float32Array(rows * nf);
+  const meta = new Float32Array(rows * META_NAMES.length);
+  const windowed = new Set<number>();
+  let row = 0;
+  results.forEach((r, jobIndex) => {
+    const job = callJobs[jobIndex]!;
+    for (let i = 0; i < r.clipIndex.length; i++) {
+      const clip = r.clipIndex[i]!;
+      if (clip < 0 || r.share[i]! < minShare) continue;
+      if (job.pass === 0) windowed.add(clip);
+      x.set(r.values.subarray(i * nf, (i + 1) * nf), row * nf);
+      meta.set(
+        [clip, job.pass, r.share[i]!, r.endSample[i]! / PIPELINE_SAMPLE_RATE, r.speechRatio[i]!, jobIndex % plans.length],
+        row * META_NAMES.length,
+      );
+      row++;
+    }
+  });
+  const without = clips.filter((c) => !windowed.has(c.index));
+  await writeFeaturesFile(
+    values.out,
+    {
+      featureNames: FEATURE_NAMES,
+      metaNames: META_NAMES,
+      rows,
+      clips: clips.map((c) => ({
+        path: c.path,
+        corpus: c.corpus,
+        speaker: c.speaker || `clip-${c.index}`,
+        language: c.language,
+        label: c.label,
+        arousal: c.arousal,
+        durationS: c.durationS,
+      })),
+      options: {
+        manifest: path.resolve(values.manifest),
+        seed,
+        pauseS,
+        augment,
+        minShare,
+        sampleRate: PIPELINE_SAMPLE_RATE,
+        windowS: FEATURE_CONFIG.windowSamples / FEATURE_CONFIG.sampleRate,
+        hopS: FEATURE_CONFIG.windowHopSamples / FEATURE_CONFIG.sampleRate,
+        featureConfig: FEATURE_CONFIG,
+        calls: plans.length,
+        clipsWithoutWindows: without.length,
+        createdAt: new Date().toISOString(),
+      },
+    },
+    x,
+    meta,
+  );
+  const secs = (Date.now() - t0) / 1000;
+  process.stderr.write(
+    `train-features: ${rows} windows (${dropped} dropped: straddling clips), ` +
+      `${without.length} clip(s) without a window, ${secs.toFixed(0)} s → ${values.out}\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,321 @@
+/**
+ * The per-call streaming feature extractor (`CallerFeatureStream`).
+ *
+ * Samples → telephone band-pass → 256-sample frames every 160 samples →
+ * spectral features, YIN pitch, voice activity → per-frame history → every
+ * 0.5 s, statistics of the last 2 s of speech, tempo, and features relative
+ * to the caller's baseline.
+ *
+ * Everything is driven by sample position, one sample at a time, so the
+ * output does not depend on how the audio was chunked, and the same audio
+ * always gives the same windows. All per-frame state is preallocated here;
+ * the only per-window allocation is the returned vector.
+ *
+ * Timing: frame k covers samples [160k, 160k + 256); its pitch buffer is 375
+ * samples centred on the frame centre, so frame k is analysed once sample
+ * 160k + 316 has arrived. Window w covers [4000w, 4000w + 16000) and holds
+ * frames 25w .. 25w + 98; it is completed when sample 4000w + 16000 arrives.
+ */
+import { TelephoneBandFilter } from '../audio/telephone-band.js';
+import { VoiceActivityDetector, type VoiceActivityOptions } from '../audio/voice-activity.js';
+import { CallerBaseline, type CallerBaselineOptions } from './caller-baseline.js';
+import { FEATURE_CONFIG, FEATURE_NAMES } from './feature-names.js';
+import { FrameHistory } from './frame-history.js';
+import { FrameSpectralAnalyzer } from './frame-spectral.js';
+import { PitchInput } from './pitch-input.js';
+import { YinPitchTracker, hzToSemitones, type YinOptions } from './pitch-yin.js';
+import type { CallerFeatureStream, FeatureWindow } from './types.js';
+import { WindowStatistics } from './window-stats.js';
+
+/** Options of the extractor. Defaults are what the model is trained on: change them only to experiment. */
+export interface CallerFeatureStreamOptions {
+  /** Voice activity detection thresholds. */
+  vad?: VoiceActivityOptions;
+  /** Pitch tracker settings (range, thresholds). */
+  pitch?: YinOptions;
+  /** Caller baseline time constants. */
+  baseline?: CallerBaselineOptions;
+  /**
+   * Diagnostics: called after every analysed frame with that frame's
+   * results (one reused object, valid only during the call). For the pitch
+   * check and debugging; leave unset in serving.
+   */
+  onFrame?: (frame: FrameInfo) => void;
+}
+
+/** Per-frame results passed to `onFrame`. */
+export interface FrameInfo {
+  /** Frame number from the start of the call. */
+  index: number;
+  /** Sample at the frame's centre (160·index + 128). */
+  centreSample: number;
+  energyDb: number;
+  /** Whether the pitch tracker ran (the frame passed the energy gate). */
+  pitchAnalysed: boolean;
+  voiced: boolean;
+  /** F0 (Hz) when voiced, else 0. */
+  f0Hz: number;
+  /** YIN aperiodicity at the chosen lag (1 when not analysed). */
+  aperiodicity: number;
+  speech: boolean;
+  noiseFloorDb: number;
+}
+
+/** The extractor plus the end-of-audio call that offline tools use. */
+export interface CallerFeatureStreamWithFlush extends CallerFeatureStream {
+  /**
+   * Ends the stream. If at least 0.25 s of audio came after the last window
+   * boundary (or the stream is shorter than one window), returns one last
+   * window ending at `samplesSeen` and reaching back at most 2 s, so a
+   * 1.8 s corpus clip yields one window over 0–1.8 s. The same speech rules
+   * apply. Live calls need not call it; further pushes throw.
+   */
+  flush(): FeatureWindow[];
+  /** Frames analysed so far. */
+  readonly framesSeen: number;
+}
+
+const {
+  frameSamples: FRAME,
+  hopSamples: HOP,
+  windowSamples: WINDOW,
+  windowHopSamples: WINDOW_HOP,
+  framesPerWindow: WINDOW_FRAMES,
+  framesPerWindowHop: WINDOW_HOP_FRAMES,
+  pitchBufferSamples: PITCH_BUFFER,
+  sampleRate: RATE,
+} = FEATURE_CONFIG;
+const FRAME_S = HOP / RATE;
+const RING = 1024;
+const RING_MASK = RING - 1;
+/** Offset of the pitch buffer's first sample from the frame's first sample (−59). */
+const PITCH_OFFSET = FRAME / 2 - Math.floor(PITCH_BUFFER / 2);
+/** Samples after a frame's start that must have arrived before it is analysed (316). */
+const FRAME_LOOKAHEAD = Math.max(FRAME, PITCH_OFFSET + PITCH_BUFFER);
+const MIN_SPEECH_FRAMES_ABS = Math.ceil(FEATURE_CONFIG.minSpeechS / FRAME_S - 1e-9);
+/** Voiced speech frames a window needs for its pitch features to count. */
+const MIN_VOICED_FRAMES = 5;
+/** Larger period steps between neighbouring frames are tracking jumps, not perturbation. */
+const MAX_JITTER = 0.2;
+
+class StreamImpl implements CallerFeatureStreamWithFlush {
+  private readonly filter = new TelephoneBandFilter(RATE);
+  private readonly ring = new Float32Array(RING);
+  /** The pitch tracker's inputs (low-passed band signal and its envelope), with their rings. */
+  private readonly pitchInput = new PitchInput();
+  private readonly pitchRing = new Float32Array(RING);
+  private readonly envRing = new Float32Array(RING);
+  private readonly envBuf = new Float32Array(PITCH_BUFFER);
+  private readonly frame = new Float32Array(FRAME);
+  private readonly pitchBuf = new Float32Array(PITCH_BUFFER);
+  private readonly spectral = new FrameSpectralAnalyzer();
+  private readonly yin: YinPitchTracker;
+  private readonly vad: VoiceActivityDetector;
+  private readonly history = new FrameHistory();
+  private readonly stats = new WindowStatistics();
+  private readonly baseline: CallerBaseline;
+  private seen = 0;
+  private nextFrame = 0;
+  private nextFrameReadyAt = FRAME_LOOKAHEAD;
+  private nextWindow = 0;
+  private nextWindowEnd = WINDOW;
+  /** Last frame whose speech the baseline has counted. */
+  private baselineFrame = -1;
+  private ended = false;
+  private readonly onFrame: ((frame: FrameInfo) => void) | undefined;
+  private readonly frameInfo: FrameInfo = {
+    index: 0,
+    centreSample: 0,
+    energyDb: 0,
+    pitchAnalysed: false,
+    voiced: false,
+    f0Hz: 0,
+    aperiodicity: 1,
+    speech: false,
+    noiseFloorDb: 0,
+  };
+
+  constructor(options: CallerFeatureStreamOptions) {
+    this.onFrame = options.onFrame;
+    this.yin = new YinPitchTracker(options.pitch);
+    if (this.yin.bufferSamples > PITCH_BUFFER) {
+      throw new RangeError(`pitch range needs a ${this.yin.bufferSamples}-sample buffer; the stream holds ${PITCH_BUFFER}`);
+    }
+    this.vad = new VoiceActivityDetector(options.vad);
+    this.baseline = new CallerBaseline(options.baseline);
+  }
+
+  get samplesSeen(): number {
+    return this.seen;
+  }
+
+  get framesSeen(): number {
+    return this.nextFrame;
+  }
+
+  push(samples: Float32Array): FeatureWindow[] {
+    if (this.ended) throw new Error('CallerFeatureStream: push after flush');
+    const out: FeatureWindow[] = [];
+    for (let i = 0; i < samples.length; i++) {
+      const x = samples[i]!;
+      // A NaN would poison the filter state for the rest of the call.
+      const y = this.filter.step(Number.isFinite(x) ? x : 0);
+      this.ring[this.seen & RING_MASK] = y;
+      this.pitchInput.step(y);
+      this.pitchRing[this.seen & RING_MASK] = this.pitchInput.lowPassed;
+      this.envRing[this.seen & RING_MASK] = this.pitchInput.envelope;
+      this.seen++;
+      if (this.seen % HOP === 0) {
+        this.filter.flushDenormals();
+        this.pitchInput.flushDenormals();
+      }
+      if (this.seen === this.nextFrameReadyAt) this.analyzeFrame();
+      if (this.seen === this.nextWindowEnd) {
+        const w = this.completeWindow(this.nextWindow * WINDOW_HOP_FRAMES, WINDOW_FRAMES, this.nextWindowEnd - WINDOW);
+        if (w !== undefined) out.push(w);
+        this.nextWindow++;
+        this.nextWindowEnd += WINDOW_HOP;
+      }
+    }
+    return out;
+  }
+
+  flush(): FeatureWindow[] {
+    if (this.ended) return [];
+    this.ended = true;
+    // The last window boundary passed; before the first full window, the call's start.
+    const lastBoundary = this.nextWindow === 0 ? 0 : this.nextWindowEnd - WINDOW_HOP;
+    if (this.seen - lastBoundary < WINDOW_HOP / 2) return [];
+    const start = Math.max(0, this.seen - WINDOW);
+    const first = Math.ceil(start / HOP);
+    const count = this.nextFrame - first;
+    if (count <= 0) return [];
+    const w = this.completeWindow(first, count, start, this.seen);
+    return w === undefined ? [] : [w];
+  }
+
+  private analyzeFrame(): void {
+    const k = this.nextFrame;
+    const start = k * HOP;
+    for (let i = 0; i < FRAME; i++) this.frame[i] = this.ring[(start + i) & RING_MASK]!;
+    // Level first: frames below the activity gate can be speech only as
+    // VAD hangover, so silence costs neither pitch nor spectrum.
+    const f = this.spectral.level(this.frame);
+    const h = this.history;
+    const slot = k & h.mask;
+
+    let voiced = false;
+    const analysed = f.energyDb > this.vad.activityThresholdDb;
+    if (analysed) {
+      const pStart = start + PITCH_OFFSET;
+      for (let i = 0; i < PITCH_BUFFER; i++) {
+        const s = pStart + i;
+        this.pitchBuf[i] = s >= 0 ? this.pitchRing[s & RING_MASK]! : 0;
+        this.envBuf[i] = s >= 0 ? this.envRing[s & RING_MASK]! : 0;
+      }
+      const p = this.yin.analyze(this.pitchBuf, 0, this.envBuf);
+      voiced = p.voiced;
+      h.periodSamples[slot] = p.periodSamples;
+      h.f0St[slot] = voiced ? hzToSemitones(p.f0Hz) : 0;
+      h.confidence[slot] = p.confidence;
+      h.hnrDb[slot] = p.hnrDb;
+    } else {
+      h.periodSamples[slot] = 0;
+      h.f0St[slot] = 0;
+      h.confidence[slot] = 0;
+      h.hnrDb[slot] = -30;
+    }
+    const speech = this.vad.update(f.energyDb, voiced);
+    h.voiced[slot] = voiced ? 1 : 0;
+    h.speech[slot] = speech ? 1 : 0;
+    h.energyDb[slot] = f.energyDb;
+    h.rms[slot] = f.rms;
+    h.zcr[slot] = f.zcr;
+    if (analysed || speech) {
+      this.spectral.spectrum();
+      h.loudness[slot] = f.loudness;
+      h.centroidHz[slot] = f.centroidHz;
+      h.spreadHz[slot] = f.spreadHz;
+      h.flatnessDb[slot] = f.flatnessDb;
+      h.slope[slot] = f.slope;
+      h.rolloffHz[slot] = f.rolloffHz;
+      h.flux[slot] = f.flux;
+      h.alphaRatioDb[slot] = f.alphaRatioDb;
+      h.hammarbergDb[slot] = f.hammarbergDb;
+      h.mfcc.set(f.mfcc, slot * FEATURE_CONFIG.mfccCount);
+    } else {
+      // Not speech: never enters window statistics.
+      this.spectral.skipSpectrum();
+    }
+
+    // Perturbation of the middle of three voiced speech frames against the
+    // line through its neighbours (a PPQ3/APQ3-like measure at frame rate,
+    // so that smooth intonation and loudness movement do not count).
+    h.jitter[slot] = Number.NaN;
+    h.shimmerDb[slot] = Number.NaN;
+    if (k >= 2) {
+      const a = (k - 2) & h.mask;
+      const b = (k - 1) & h.mask;
+      if (voiced && speech && h.voiced[a] === 1 && h.voiced[b] === 1 && h.speech[a] === 1 && h.speech[b] === 1) {
+        const ta = h.periodSamples[a]!;
+        const tb = h.periodSamples[b]!;
+        const tc = h.periodSamples[slot]!;
+        const jitter = Math.abs(tb - (ta + tc) / 2) / ((ta + tb + tc) / 3);
+        if (jitter <= MAX_JITTER && Math.abs(ta - tc) / tb <= MAX_JITTER * 2) {
+          h.jitter[slot] = jitter;
+          const la = h.energyDb[a]!;
+          const lb = h.energyDb[b]!;
+          const lc = f.energyDb;
+          h.shimmerDb[slot] = Math.abs(lb - (la + lc) / 2);
+        }
+      }
+    }
+
+    if (this.onFrame !== undefined) {
+      const info = this.frameInfo;
+      info.index = k;
+      info.centreSample = start + FRAME / 2;
+      info.energyDb = f.energyDb;
+      info.pitchAnalysed = analysed;
+      info.voiced = voiced;
+      info.f0Hz = voiced ? this.yin.result.f0Hz : 0;
+      info.aperiodicity = analysed ? this.yin.result.aperiodicity : 1;
+      info.speech = speech;
+      info.noiseFloorDb = this.vad.noiseFloorDb;
+      this.onFrame(info);
+    }
+
+    this.nextFrame++;
+    this.nextFrameReadyAt += HOP;
+  }
+
+  private completeWindow(first: number, count: number, startSample: number, endSample = startSample + WINDOW): FeatureWindow | undefined {
+    const h = this.history;
+    let speechFrames = 0;
+    let voicedSpeech = 0;
+    let newSpeech = 0;
+    for (let i = 0; i < count; i++) {
+      const slot = (first + i) & h.mask;
+      if (h.speech[slot] !== 1) continue;
+      speechFrames++;
+      if (h.voiced[slot] === 1) voicedSpeech++;
+      if (first + i > this.baselineFrame) newSpeech++;
+    }
+    const ratio = count > 0 ? speechFrames / count : 0;
+    if (ratio < FEATURE_CONFIG.minSpeechRatio || speechFrames < MIN_SPEECH_FRAMES_ABS) return undefined;
+    const values = new Float32Array(FEATURE_NAMES.length);
+    this.stats.compute(h, first, count, values);
+    this.baseline.apply(values, newSpeech * FRAME_S, voicedSpeech >= MIN_VOICED_FRAMES);
+    this.baselineFrame = Math.max(this.baselineFrame, first + count - 1);
+    for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) values[i] = 0;
+    return { startSample, endSample, values, speechRatio: ratio };
+  }
+}
+
+/**
+ * Creates the feature extractor for one call's caller track. Push 8 kHz
+ * float samples; windows come back as they complete.
+ */
+export function createCallerFeatureStream(options: CallerFeatureStreamOptions = {}): CallerFeatureStreamWithFlush {
+  return new StreamImpl(options);
+}

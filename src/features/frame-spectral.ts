@@ -1,0 +1,235 @@
+/**
+ * Per-frame level and spectral features of one 256-sample frame.
+ *
+ * One Hann-windowed FFT per frame feeds everything: Meyda's extractors
+ * (rms, zcr, loudness, centroid, spread, flatness, slope) are called on our
+ * preallocated spectrum, and the few features Meyda gets wrong or lacks are
+ * computed here (flux — Meyda's `spectralFlux` reads out of bounds and
+ * returns NaN; rolloff at 85 %, where Meyda's fixed 99 % sits at the band
+ * edge of telephone audio; alpha ratio and Hammarberg index; MFCCs, see
+ * mfcc.ts). Spectral shape is measured over the telephone band only
+ * (bins 10..108, 312–3375 Hz), so what lies outside it — present in
+ * corpus clips, absent from many calls — does not move the features.
+ */
+import { TELEPHONE_BAND_HZ } from '../audio/telephone-band.js';
+import { Fft } from './fft.js';
+import { FEATURE_CONFIG } from './feature-names.js';
+import { barkScale, meydaExtractors, type MeydaExtractorArgs } from './meyda-extractors.js';
+import { MfccComputer } from './mfcc.js';
+
+const N = FEATURE_CONFIG.frameSamples;
+const BINS = N / 2 + 1;
+const BIN_HZ = FEATURE_CONFIG.sampleRate / N;
+/** First and last bin inside the telephone band. */
+export const BAND_FIRST_BIN = Math.ceil(TELEPHONE_BAND_HZ.low / BIN_HZ);
+export const BAND_LAST_BIN = Math.floor(TELEPHONE_BAND_HZ.high / BIN_HZ);
+const BAND_BINS = BAND_LAST_BIN - BAND_FIRST_BIN + 1;
+/** Boundary between "low" and "high" bands for the alpha ratio (eGeMAPS uses 1 kHz) and Hammarberg index (2 kHz). */
+const ALPHA_SPLIT_BIN = Math.round(1000 / BIN_HZ);
+const HAMMARBERG_SPLIT_BIN = Math.round(2000 / BIN_HZ);
+const TINY = 1e-12;
+/**
+ * Meyda 5.6's spectralSlope divides by (Σf² − (Σf)²) where the least-squares
+ * slope needs (N·Σf² − (Σf)²), which flips its sign and scales it by a
+ * constant of the frequency grid. Multiplying by the ratio of the two gives
+ * the true regression slope of amplitude on frequency divided by the summed
+ * amplitude; × bins × 1000 makes it the change per kHz relative to the mean
+ * bin amplitude (negative for speech: −0.3 steep, −0.1 flat).
+ */
+const SLOPE_SCALE = (() => {
+  let sumF = 0;
+  let sumF2 = 0;
+  for (let i = 0; i < BAND_BINS; i++) {
+    const f = i * BIN_HZ;
+    sumF += f;
+    sumF2 += f * f;
+  }
+  return ((sumF2 - sumF * sumF) / (BAND_BINS * sumF2 - sumF * sumF)) * BAND_BINS * 1000;
+})();
+
+/** Meyda's symmetric Hann window ("hanning"), shared. */
+const HANN = Float64Array.from({ length: N }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (N - 1)));
+const HANN_POWER = HANN.reduce((s, w) => s + w * w, 0);
+/** Meyda computes Bark positions over bufferSize entries and reads the first bufferSize/2. */
+const BARK = barkScale(N, FEATURE_CONFIG.sampleRate, N);
+
+/** One frame's features; overwritten by every `analyze` call. */
+export interface SpectralFrame {
+  /** RMS of the (unwindowed) frame, linear. */
+  rms: number;
+  /** 10·log10(mean square), dBFS (a full-scale square wave is 0), floored at −100. */
+  energyDb: number;
+  /** Zero crossings per sample. */
+  zcr: number;
+  /** Meyda total loudness (sum over 24 Bark bands of band amplitude^0.23). */
+  loudness: number;
+  centroidHz: number;
+  spreadHz: number;
+  /** 10·log10 of Meyda spectral flatness over the band. */
+  flatnessDb: number;
+  /** Meyda spectral slope over the band, as change per kHz relative to the mean amplitude. */
+  slope: number;
+  /** Frequency below which 85 % of the band's spectral amplitude lies. */
+  rolloffHz: number;
+  /**
+   * Euclidean distance between this frame's and the previous frame's
+   * unit-norm band spectra, 0..√2; 1 after a frame that was not analysed.
+   */
+  flux: number;
+  /** 10·log10(energy 1–3.4 kHz / energy 0.3–1 kHz). Rises with vocal effort. */
+  alphaRatioDb: number;
+  /** 10·log10(peak bin power 0.3–2 kHz / peak bin power 2–3.4 kHz). */
+  hammarbergDb: number;
+  /** c0..c12. */
+  mfcc: Float64Array;
+}
+
+/** Per-call spectral analyzer; all buffers preallocated. */
+export class FrameSpectralAnalyzer {
+  readonly out: SpectralFrame;
+  private readonly fft = new Fft(N);
+  private readonly re = new Float64Array(N);
+  private readonly im = new Float64Array(N);
+  /** Meyda-scaled amplitude spectrum (|FFT| of the Hann-windowed frame). */
+  private readonly amp = new Float32Array(BINS);
+  private readonly ampBand: Float32Array;
+  private readonly ampMeyda: Float32Array;
+  /** Power spectrum normalised so white noise of variance σ² reads σ² per bin. */
+  private readonly power = new Float64Array(BINS);
+  private readonly unitBand = new Float64Array(BAND_BINS);
+  private readonly prevUnitBand = new Float64Array(BAND_BINS);
+  /** Whether `prevUnitBand` holds the previous frame's spectrum. */
+  private prevValid = false;
+  private readonly mfccComputer = new MfccComputer(BINS, BIN_HZ, FEATURE_CONFIG.mfccCount);
+  private readonly frameArgs: MeydaExtractorArgs;
+  private readonly bandArgs: MeydaExtractorArgs;
+  private readonly loudnessArgs: MeydaExtractorArgs;
+
+  constructor() {
+    this.ampBand = this.amp.subarray(BAND_FIRST_BIN, BAND_LAST_BIN + 1);
+    // Meyda's own amplitude spectrum has bufferSize/2 bins (no Nyquist bin).
+    this.ampMeyda = this.amp.subarray(0, N / 2);
+    this.frameArgs = { signal: new Float32Array(N) };
+    this.bandArgs = { ampSpectrum: this.ampBand, sampleRate: FEATURE_CONFIG.sampleRate, bufferSize: N };
+    this.loudnessArgs = { ampSpectrum: this.ampMeyda, barkScale: BARK, numberOfBarkBands: 24 };
+    this.out = {
+      rms: 0,
+      energyDb: -100,
+      zcr: 0,
+      loudness: 0,
+      centroidHz: 0,
+      spreadHz: 0,
+      flatnessDb: 0,
+      slope: 0,
+      rolloffHz: 0,
+      flux: 0,
+      alphaRatioDb: 0,
+      hammarbergDb: 0,
+      mfcc: new Float64Array(FEATURE_CONFIG.mfccCount),
+    };
+  }
+
+  /**
+   * Level stage only: rms, energyDb and zcr of the frame (256 samples at
+   * 8 kHz, telephone-band filtered, read from `offset`), into `out`. Cheap;
+   * run for every frame. `spectrum()` then completes the frame when needed.
+   */
+  level(source: Float32Array, offset = 0): SpectralFrame {
+    const o = this.out;
+    const signal = this.frameArgs.signal!;
+    for (let i = 0; i < N; i++) signal[i] = source[offset + i]!;
+    o.rms = meydaExtractors.rms(this.frameArgs);
+    o.energyDb = Math.max(-100, 10 * Math.log10(o.rms * o.rms + 1e-10));
+    o.zcr = meydaExtractors.zcr(this.frameArgs) / (N - 1);
+    return o;
+  }
+
+  /**
+   * Marks the current frame as not analysed spectrally (silence), so the
+   * next analysed frame's flux is measured against nothing (flux 1: an onset).
+   */
+  skipSpectrum(): void {
+    this.prevValid = false;
+  }
+
+  /** Both stages; results in `out`. */
+  analyze(source: Float32Array, offset = 0): SpectralFrame {
+    this.level(source, offset);
+    return this.spectrum();
+  }
+
+  /** Spectral stage of the frame last passed to `level`; results in `out`. */
+  spectrum(): SpectralFrame {
+    const o = this.out;
+    const signal = this.frameArgs.signal!;
+    for (let i = 0; i < N; i++) {
+      this.re[i] = signal[i]! * HANN[i]!;
+      this.im[i] = 0;
+    }
+    this.fft.transform(this.re, this.im);
+    for (let k = 0; k < BINS; k++) {
+      const p = this.re[k]! * this.re[k]! + this.im[k]! * this.im[k]!;
+      this.amp[k] = Math.sqrt(p);
+      this.power[k] = p / HANN_POWER;
+    }
+
+    o.loudness = meydaExtractors.loudness(this.loudnessArgs).total;
+
+    let bandAmp = 0;
+    for (let k = 0; k < BAND_BINS; k++) bandAmp += this.ampBand[k]!;
+    if (bandAmp > TINY) {
+      o.centroidHz = (meydaExtractors.spectralCentroid(this.bandArgs) + BAND_FIRST_BIN) * BIN_HZ;
+      o.spreadHz = meydaExtractors.spectralSpread(this.bandArgs) * BIN_HZ;
+      o.flatnessDb = 10 * Math.log10(Math.max(meydaExtractors.spectralFlatness(this.bandArgs), 1e-10));
+      o.slope = meydaExtractors.spectralSlope(this.bandArgs) * SLOPE_SCALE;
+      let acc = 0;
+      const target = 0.85 * bandAmp;
+      let k = 0;
+      for (; k < BAND_BINS - 1; k++) {
+        acc += this.ampBand[k]!;
+        if (acc >= target) break;
+      }
+      o.rolloffHz = (k + BAND_FIRST_BIN) * BIN_HZ;
+    } else {
+      o.centroidHz = 0;
+      o.spreadHz = 0;
+      o.flatnessDb = -100;
+      o.slope = 0;
+      o.rolloffHz = 0;
+    }
+
+    // Flux between unit-norm band spectra: level-free spectral change.
+    let norm = 0;
+    for (let k = 0; k < BAND_BINS; k++) norm += this.ampBand[k]! * this.ampBand[k]!;
+    norm = Math.sqrt(norm);
+    let flux = 0;
+    if (!this.prevValid) this.prevUnitBand.fill(0);
+    for (let k = 0; k < BAND_BINS; k++) {
+      const u = norm > TINY ? this.ampBand[k]! / norm : 0;
+      const d = u - this.prevUnitBand[k]!;
+      flux += d * d;
+      this.unitBand[k] = u;
+    }
+    o.flux = Math.sqrt(flux);
+    this.prevUnitBand.set(this.unitBand);
+    this.prevValid = true;
+
+    let low = 0;
+    let high = 0;
+    let peakLow = 0;
+    let peakHigh = 0;
+    for (let k = BAND_FIRST_BIN; k <= BAND_LAST_BIN; k++) {
+      const p = this.power[k]!;
+      if (k < ALPHA_SPLIT_BIN) low += p;
+      else high += p;
+      if (k < HAMMARBERG_SPLIT_BIN) {
+        if (p > peakLow) peakLow = p;
+      } else if (p > peakHigh) peakHigh = p;
+    }
+    o.alphaRatioDb = 10 * Math.log10((high + TINY) / (low + TINY));
+    o.hammarbergDb = 10 * Math.log10((peakLow + TINY) / (peakHigh + TINY));
+
+    this.mfccComputer.compute(this.power, o.mfcc);
+    return o;
+  }
+}

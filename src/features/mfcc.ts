@@ -1,0 +1,98 @@
+/**
+ * Mel-frequency cepstral coefficients over the telephone band.
+ *
+ * Why not Meyda's `mfcc`: it takes log(1 + mel energy) of an unnormalised
+ * spectrum, which is nearly linear for quiet bands, so its coefficients
+ * depend on recording level (a corpus fingerprint here), and it allocates
+ * ~27 arrays per frame. This is the textbook version: triangular filters
+ * equally spaced in mel over 300–3400 Hz, natural log of the filter energy
+ * with a −120 dB floor, orthonormal DCT-II. Tables are built once and shared.
+ */
+import { TELEPHONE_BAND_HZ } from '../audio/telephone-band.js';
+
+const MEL_FILTERS = 20;
+
+const hzToMel = (hz: number): number => 2595 * Math.log10(1 + hz / 700);
+const melToHz = (mel: number): number => 700 * (Math.pow(10, mel / 2595) - 1);
+
+export interface MelBank {
+  filters: number;
+  /** First bin of each filter. */
+  start: Int32Array;
+  /** Number of bins of each filter. */
+  length: Int32Array;
+  /** Weights, filter after filter (offsets = running sum of `length`). */
+  weights: Float64Array;
+  offset: Int32Array;
+}
+
+/** Triangular mel filter bank over `lowHz..highHz` for a spectrum of `bins` bins spaced `binHz`. */
+export function melBank(bins: number, binHz: number, filters = MEL_FILTERS, lowHz = TELEPHONE_BAND_HZ.low, highHz = TELEPHONE_BAND_HZ.high): MelBank {
+  const lo = hzToMel(lowHz);
+  const hi = hzToMel(highHz);
+  const edges = Array.from({ length: filters + 2 }, (_, i) => melToHz(lo + ((hi - lo) * i) / (filters + 1)));
+  const start = new Int32Array(filters);
+  const length = new Int32Array(filters);
+  const offset = new Int32Array(filters);
+  const all: number[] = [];
+  for (let m = 0; m < filters; m++) {
+    const left = edges[m]!;
+    const centre = edges[m + 1]!;
+    const right = edges[m + 2]!;
+    const first = Math.max(0, Math.ceil(left / binHz));
+    const last = Math.min(bins - 1, Math.floor(right / binHz));
+    start[m] = first;
+    offset[m] = all.length;
+    for (let k = first; k <= last; k++) {
+      const hz = k * binHz;
+      const w = hz <= centre ? (hz - left) / (centre - left) : (right - hz) / (right - centre);
+      all.push(Math.max(0, w));
+    }
+    length[m] = last - first + 1;
+  }
+  return { filters, start, length, weights: Float64Array.from(all), offset };
+}
+
+/** Orthonormal DCT-II matrix, `count` rows × `size` columns. */
+function dctMatrix(count: number, size: number): Float64Array {
+  const m = new Float64Array(count * size);
+  for (let n = 0; n < count; n++) {
+    const scale = n === 0 ? Math.sqrt(1 / size) : Math.sqrt(2 / size);
+    for (let k = 0; k < size; k++) m[n * size + k] = scale * Math.cos((Math.PI * n * (k + 0.5)) / size);
+  }
+  return m;
+}
+
+/** MFCC computer for one spectrum layout; holds only scratch space. */
+export class MfccComputer {
+  private readonly bank: MelBank;
+  private readonly dct: Float64Array;
+  private readonly logMel: Float64Array;
+  readonly count: number;
+
+  constructor(bins: number, binHz: number, count: number) {
+    this.bank = melBank(bins, binHz);
+    this.count = count;
+    this.dct = dctMatrix(count, this.bank.filters);
+    this.logMel = new Float64Array(this.bank.filters);
+  }
+
+  /** Writes `count` coefficients of the power spectrum `power` into `out`. */
+  compute(power: Float64Array, out: Float64Array): void {
+    const { filters, start, length, weights, offset } = this.bank;
+    for (let m = 0; m < filters; m++) {
+      let e = 0;
+      const s = start[m]!;
+      const o = offset[m]!;
+      const len = length[m]!;
+      for (let j = 0; j < len; j++) e += weights[o + j]! * power[s + j]!;
+      this.logMel[m] = Math.log(e + 1e-12);
+    }
+    for (let n = 0; n < this.count; n++) {
+      let c = 0;
+      const row = n * filters;
+      for (let m = 0; m < filters; m++) c += this.dct[row + m]! * this.logMel[m]!;
+      out[n] = c;
+    }
+  }
+}

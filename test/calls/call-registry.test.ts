@@ -1,0 +1,107 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createCallPipeline, type CallPipeline } from '../../src/calls/call-pipeline.js';
+import { CallRegistry } from '../../src/calls/call-registry.js';
+import type { CallStartEvent } from '../../src/ingest/call-event.js';
+import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
+import type { EventPublisher } from '../../src/queue/publisher.js';
+import { CapacityError, ProtocolError } from '../../src/shared/errors.js';
+import { captureLogger, chunks, loadFixtureMuLaw, loadTestModel, MODEL_READY } from '../integration/helpers.js';
+
+const nullPublisher: EventPublisher = { publish: async () => {}, close: async () => {} };
+
+function start(callId: string): CallStartEvent {
+  return {
+    kind: 'start',
+    callId,
+    streamId: `MZ-${callId}`,
+    agentId: undefined,
+    language: undefined,
+    tracks: ['caller'],
+    format: { encoding: 'pcmu', sampleRate: 8000 },
+    metadata: {},
+    source: 'twilio',
+  };
+}
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
+
+describe.skipIf(!MODEL_READY)('CallRegistry', () => {
+  let pipeline: CallPipeline;
+  let audio: Uint8Array;
+
+  beforeAll(async () => {
+    pipeline = createCallPipeline({ model: await loadTestModel(), policyFactory: createEscalationPolicy(), publisher: nullPublisher });
+    audio = (await loadFixtureMuLaw('stays-calm')).subarray(0, 8000 * 8);
+  });
+
+  const registry = (opts: { maxCalls?: number; callHistory?: number } = {}) => new CallRegistry(pipeline, captureLogger().logger, opts);
+
+  it('refuses a second stream for a live callId with 1008', () => {
+    const r = registry();
+    r.open(start('CA1'));
+    const err = thrown(() => r.open(start('CA1')));
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect(err).toMatchObject({ closeCode: 1008, code: 'UT_ERR_CALL_ALREADY_LIVE' });
+    expect(r.liveCount).toBe(1);
+  });
+
+  it('refuses calls beyond maxCalls with 1013', () => {
+    const r = registry({ maxCalls: 2 });
+    r.open(start('CA1'));
+    r.open(start('CA2'));
+    const err = thrown(() => r.open(start('CA3')));
+    expect(err).toBeInstanceOf(CapacityError);
+    expect(err).toMatchObject({ closeCode: 1013, code: 'UT_ERR_TOO_MANY_CALLS' });
+  });
+
+  it('moves a finished call to the history, keeps the newest callHistory, and lets an ended callId start again', async () => {
+    const r = registry({ callHistory: 2 });
+    for (const id of ['CA1', 'CA2', 'CA3']) {
+      const s = r.open(start(id));
+      for (const payload of chunks(audio)) s.acceptAudio({ kind: 'audio', callId: id, track: 'caller', payload });
+      await r.finish(id, 'hangup');
+    }
+    expect(r.list()).toEqual([]);
+    expect(r.liveCount).toBe(0);
+    expect(r.detail('CA1')).toBeUndefined();
+    const d3 = r.detail('CA3')!;
+    expect(d3).toMatchObject({ state: 'ended', endReason: 'hangup', audioMs: 8000 });
+    expect(r.detail('CA2')?.state).toBe('ended');
+
+    const again = r.open(start('CA3'));
+    expect(r.detail('CA3')?.state).toBe('live');
+    expect(r.list().map((c) => c.callId)).toEqual(['CA3']);
+    await again.finish('hangup');
+    await again.ended;
+    expect(r.detail('CA3')).toMatchObject({ state: 'ended', audioMs: 0 });
+  });
+
+  it('lists live calls with their summary fields', () => {
+    const r = registry();
+    const s = r.open({ ...start('CA9'), agentId: 'a-1', language: 'zh-CN' });
+    s.acceptAudio({ kind: 'audio', callId: 'CA9', track: 'caller', payload: audio.subarray(0, 1600) });
+    expect(r.list()).toEqual([
+      expect.objectContaining({ callId: 'CA9', agentId: 'a-1', language: 'zh-CN', source: 'twilio', state: 'live', tier: 1, audioMs: 200, latestScores: null }),
+    ]);
+  });
+
+  it('finishes every live call on shutdown and then refuses new ones with 1001', async () => {
+    const r = registry();
+    const a = r.open(start('CA1'));
+    const b = r.open(start('CA2'));
+    for (const payload of chunks(audio)) a.acceptAudio({ kind: 'audio', callId: 'CA1', track: 'caller', payload });
+    await r.shutdown();
+    expect(a.currentState).toBe('ended');
+    expect(b.currentState).toBe('ended');
+    expect(r.detail('CA1')).toMatchObject({ state: 'ended', endReason: 'shutdown', audioMs: 8000 });
+    expect(a.pendingWindows).toBe(0);
+    expect(thrown(() => r.open(start('CA3')))).toMatchObject({ closeCode: 1001, code: 'UT_ERR_SHUTTING_DOWN' });
+  });
+});

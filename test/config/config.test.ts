@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIG_DEFAULTS, loadConfig } from '../../src/config/config.js';
+import { ConfigError } from '../../src/shared/errors.js';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      redisUrl: 'redis://127.0.0.1:6379',
+      logLevel: 'info',
+      modelPath: 'models/emotion.onnx',
+      modelCardPath: 'models/emotion.json',
+      routingQueue: 'call-routing',
+      maxMessageBytes: 65536,
+      maxCalls: 2000,
+      callHistory: 200,
+    });
+    expect(config).toEqual(CONFIG_DEFAULTS);
+  });
+
+  it('treats blank values as unset', () => {
+    expect(loadConfig({ PORT: '  ', LOG_LEVEL: '' }).port).toBe(8080);
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '0.0.0.0',
+      REDIS_URL: 'rediss://user:pw@redis.example:6380/2',
+      LOG_LEVEL: 'debug',
+      MODEL_PATH: '/m/e.onnx',
+      MODEL_CARD_PATH: '/m/e.json',
+      ROUTING_QUEUE: 'routing-test.1',
+      MAX_MESSAGE_BYTES: '4096',
+      MAX_CALLS: '3',
+      CALL_HISTORY: '0',
+    });
+    expect(config).toMatchObject({
+      port: 0,
+      host: '0.0.0.0',
+      redisUrl: 'rediss://user:pw@redis.example:6380/2',
+      logLevel: 'debug',
+      modelPath: '/m/e.onnx',
+      modelCardPath: '/m/e.json',
+      routingQueue: 'routing-test.1',
+      maxMessageBytes: 4096,
+      maxCalls: 3,
+      callHistory: 0,
+    });
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it.each([
+    ['PORT', 'http', /PORT must be a whole number/],
+    ['PORT', '65536', /PORT must be between 0 and 65535/],
+    ['PORT', '-1', /PORT must be a whole number/],
+    ['PORT', '80.5', /PORT must be a whole number/],
+    ['HOST', 'http://x', /HOST must be a host name/],
+    ['REDIS_URL', 'not a url', /REDIS_URL must be a URL/],
+    ['REDIS_URL', 'http://127.0.0.1:6379', /REDIS_URL must use redis:\/\/ or rediss:\/\//],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of/],
+    ['ROUTING_QUEUE', 'a:b', /ROUTING_QUEUE must be 1-100 characters/],
+    ['MAX_MESSAGE_BYTES', '100', /MAX_MESSAGE_BYTES must be between 1024/],
+    ['MAX_MESSAGE_BYTES', '64k', /MAX_MESSAGE_BYTES must be a whole number/],
+    ['MAX_CALLS', '0', /MAX_CALLS must be between 1/],
+    ['CALL_HISTORY', 'many', /CALL_HISTORY must be a whole number/],
+  ])('rejects %s=%s', (name, value, message) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(message);
+    expect(problems[0]).toContain(value);
+  });
+
+  it('lists every problem at once, in one ConfigError', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'x', LOG_LEVEL: 'loud', REDIS_URL: 'nope', MAX_CALLS: '0', CALL_HISTORY: '-3' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const e = error as ConfigError;
+    expect(e.code).toBe('UT_ERR_CONFIG');
+    expect(e.problems).toHaveLength(5);
+    for (const name of ['PORT', 'LOG_LEVEL', 'REDIS_URL', 'MAX_CALLS', 'CALL_HISTORY']) {
+      expect(e.problems.some((p) => p.startsWith(name))).toBe(true);
+      expect(e.message).toContain(name);
+    }
+  });
+
+  it('reads process.env by default', () => {
+    const saved = process.env['MAX_CALLS'];
+    process.env['MAX_CALLS'] = '17';
+    try {
+      expect(loadConfig().maxCalls).toBe(17);
+    } finally {
+      if (saved === undefined) delete process.env['MAX_CALLS'];
+      else process.env['MAX_CALLS'] = saved;
+    }
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { labelWindow, planCalls, type ClipSpan } from '../../src/eval/call-assembly.js';
+import type { ManifestClip } from '../../src/eval/manifest.js';
+
+function clip(index: number, speaker: string): ManifestClip {
+  return {
+    index,
+    path: `${index}.wav`,
+    file: `/x/${index}.wav`,
+    corpus: 'c',
+    speaker,
+    gender: '',
+    language: '',
+    label: 'neutral',
+    arousal: 'mid',
+    sourceLabel: '',
+    durationS: 1,
+  };
+}
+
+describe('planCalls', () => {
+  const clips = [clip(0, 'b'), clip(1, 'a'), clip(2, 'b'), clip(3, ''), clip(4, 'a'), clip(5, 'b'), clip(6, 'b')];
+
+  it('makes one call per speaker (sorted) and one per speakerless clip', () => {
+    const calls = planCalls(clips, { seed: 3 });
+    expect(calls.map((c) => c.id)).toEqual(['a', 'b', 'clip-3']);
+    expect(calls[1]!.clips.map((c) => c.index).sort()).toEqual([0, 2, 5, 6]);
+  });
+
+  it('is deterministic for a seed and changes order with the seed', () => {
+    const order = (seed: number): number[] => planCalls(clips, { seed })[1]!.clips.map((c) => c.index);
+    expect(order(1)).toEqual(order(1));
+    const orders = new Set([1, 2, 3, 4, 5, 6].map((s) => order(s).join(',')));
+    expect(orders.size).toBeGreaterThan(1);
+  });
+});
+
+describe('labelWindow', () => {
+  const spans: ClipSpan[] = [
+    { clip: clip(0, 's'), startSample: 0, endSample: 10_000 },
+    { clip: clip(1, 's'), startSample: 15_000, endSample: 30_000 },
+  ];
+  const win = (startSample: number, endSample: number) => ({
+    startSample,
+    endSample,
+    values: new Float32Array(0),
+    speechRatio: 1,
+  });
+
+  it('labels a window with the clip it overlaps most and its share of clip audio', () => {
+    const a = labelWindow(win(0, 16_000), spans);
+    expect(a.clip?.index).toBe(0);
+    // 10000 samples of clip 0, 1000 of clip 1.
+    expect(a.share).toBeCloseTo(10_000 / 11_000, 6);
+    const b = labelWindow(win(12_000, 28_000), spans);
+    expect(b.clip?.index).toBe(1);
+    expect(b.share).toBe(1);
+    const none = labelWindow(win(10_000, 15_000), spans);
+    expect(none.clip).toBeUndefined();
+    expect(none.share).toBe(0);
+  });
+});

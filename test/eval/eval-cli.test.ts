@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const tsx = path.join(repo, 'node_modules', '.bin', 'tsx');
+
+interface Uars {
+  anger_uar: number | null;
+  emotion4_uar: number | null;
+  arousal_uar: number | null;
+}
+
+describe('eval --json on the committed eval-mini fixture', () => {
+  it('streams every clip through the live path and prints the summary as the last line', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ut-eval-'));
+    const figure = path.join(dir, 'confusion.svg');
+    const { stdout } = await run(
+      tsx,
+      ['src/main.ts', 'eval', '--manifest', 'audio-fixtures/eval-mini/manifest.csv', '--json', '--figure', figure, '--jobs', '2'],
+      { cwd: repo, maxBuffer: 16 << 20 },
+    );
+    const lines = stdout.trimEnd().split('\n');
+    const summary = JSON.parse(lines.at(-1)!) as {
+      clips: number;
+      overall: Uars;
+      by_corpus: Record<string, Uars & { clips: number }>;
+    };
+    expect(Object.keys(summary)).toEqual(['clips', 'overall', 'by_corpus']);
+    expect(summary.clips).toBeGreaterThanOrEqual(28);
+    expect(summary.clips).toBeLessThanOrEqual(31);
+    for (const v of Object.values(summary.overall)) {
+      expect(typeof v).toBe('number');
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1);
+    }
+    expect(Object.keys(summary.by_corpus).sort()).toEqual(['baved', 'kor', 'nemo', 'turev']);
+    // baved has arousal labels only: no eligible clips for the other tasks.
+    expect(summary.by_corpus.baved).toMatchObject({ anger_uar: null, emotion4_uar: null, clips: 6 });
+    expect(summary.by_corpus.baved!.arousal_uar).toEqual(expect.any(Number));
+    expect(summary.by_corpus.nemo!.clips).toBeGreaterThan(0);
+    const perCorpus = Object.values(summary.by_corpus).reduce((s, c) => s + c.clips, 0);
+    expect(perCorpus).toBe(summary.clips);
+    // Text report: a table and confusion matrices before the JSON line.
+    expect(stdout).toContain('overall · anger');
+    expect(stdout).toMatch(/true \\ pred/);
+    const svg = await readFile(figure, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('overall · emotion4');
+  }, 120_000);
+});

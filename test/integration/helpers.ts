@@ -1,0 +1,214 @@
+/**
+ * Shared helpers for the calls, http and integration tests: the real model,
+ * fixture audio, log capture, real sockets.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { readWav } from '../../src/audio/wav.js';
+import { loadEmotionModel, type LoadedEmotionModel } from '../../src/model/emotion-model.js';
+import { createLogger, type Logger } from '../../src/shared/logger.js';
+import { Queue } from 'bullmq';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { startService, type RunningService } from '../../src/cli/serve.js';
+import { connectedMsg, mediaMsg, startMsg, stopMsg, twilioIds, type TwilioIds } from '../ingest/twilio-fixtures.js';
+
+export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+const root = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+/** The model under test: models/ by default; MODEL_PATH / MODEL_CARD_PATH point elsewhere (e.g. a candidate in CI). */
+export const MODEL_PATH = process.env['MODEL_PATH'] ?? root('models/emotion.onnx');
+export const MODEL_CARD_PATH = process.env['MODEL_CARD_PATH'] ?? root('models/emotion.json');
+/** True once the trained model is there; the suites that need it are skipped until then. */
+export const MODEL_READY = existsSync(MODEL_PATH) && existsSync(MODEL_CARD_PATH);
+
+let modelPromise: Promise<LoadedEmotionModel> | undefined;
+/** The real model, loaded once per test file. */
+export function loadTestModel(): Promise<LoadedEmotionModel> {
+  modelPromise ??= loadEmotionModel({ modelPath: MODEL_PATH, cardPath: MODEL_CARD_PATH });
+  return modelPromise;
+}
+
+/** A demo call from audio-fixtures/demo as the mu-law bytes a Twilio stream carries. */
+export async function loadFixtureMuLaw(name: 'calm-then-angry' | 'stays-calm'): Promise<Uint8Array> {
+  const wav = readWav(await readFile(root(`audio-fixtures/demo/${name}.wav`)));
+  if (!wav.muLaw || wav.sampleRate !== 8000) throw new Error(`${name}.wav is not 8 kHz mu-law`);
+  return wav.muLaw;
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  callId?: string;
+  [key: string]: unknown;
+}
+
+/** A real pino logger whose lines are kept, parsed, for assertions. */
+export function captureLogger(level = 'debug'): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const logger = createLogger({
+    level,
+    destination: {
+      write(text: string) {
+        for (const line of text.split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as LogLine);
+      },
+    },
+  });
+  return { logger, lines };
+}
+
+export const LEVEL = { debug: 20, info: 30, warn: 40, error: 50 } as const;
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 12)}`;
+}
+
+export function twilioCallSid(): string {
+  return `CA${randomUUID().replace(/-/g, '')}`;
+}
+
+/** Splits audio into Twilio-sized chunks (20 ms = 160 bytes by default). */
+export function* chunks(bytes: Uint8Array, size = 160): Generator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+/** Opens a ws client and waits for the open. */
+export async function openSocket(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  ws.on('error', () => undefined); // surfaced through 'close' in the tests
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+  return ws;
+}
+
+/** Resolves with the close code and reason the peer closed with. */
+export function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.reject(new Error('already closed'));
+  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+}
+
+/** Parsed JSON text messages received on a socket, as they arrive. */
+export function collectJson<T>(ws: WebSocket): T[] {
+  const out: T[] = [];
+  ws.on('message', (data) => out.push(JSON.parse(String(data)) as T));
+  return out;
+}
+
+/** Polls `check` until it returns a value (not undefined) or the time runs out. */
+export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// A whole service (startService: real Redis, BullMQ publisher and worker, hub,
+// model) on port 0, plus a Twilio-shaped gateway client.
+
+
+export interface TestService {
+  service: RunningService;
+  config: Config;
+  url: string;
+  wsUrl: string;
+  queueName: string;
+  /** A BullMQ view of the service's uniquely named routing queue. */
+  queue: Queue;
+  lines: LogLine[];
+  close(): Promise<void>;
+}
+
+export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+  const queueName = uniqueName('ut-test-routing');
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    REDIS_URL,
+    ROUTING_QUEUE: queueName,
+    MODEL_PATH,
+    MODEL_CARD_PATH,
+    ...env,
+  });
+  const { logger, lines } = captureLogger('info');
+  const service = await startService(config, { logger });
+  const queue = new Queue(queueName, { connection: { url: REDIS_URL } });
+  queue.on('error', () => undefined);
+  let closing: Promise<void> | undefined;
+  return {
+    service,
+    config,
+    url: service.url,
+    wsUrl: service.url.replace(/^http/, 'ws'),
+    queueName,
+    queue,
+    lines,
+    close() {
+      closing ??= (async () => {
+        await service.close();
+        await queue.obliterate({ force: true }).catch(() => undefined);
+        await queue.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+export async function getJson<T = unknown>(url: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+/** A gateway connection speaking Twilio Media Streams, driven step by step. */
+export class TwilioGateway {
+  readonly ids: TwilioIds;
+  private seq = 1;
+  private constructor(
+    readonly ws: WebSocket,
+    callSid: string,
+    readonly closedP: Promise<{ code: number; reason: string }>,
+  ) {
+    this.ids = { callSid, streamSid: `MZ${callSid.slice(2)}` };
+  }
+
+  static async open(wsUrl: string, callSid = twilioCallSid()): Promise<TwilioGateway> {
+    const ws = await openSocket(`${wsUrl}/v1/streams/twilio`);
+    return new TwilioGateway(ws, callSid, closed(ws));
+  }
+
+  start(opts: Parameters<typeof startMsg>[1] = {}): this {
+    this.ws.send(connectedMsg());
+    this.ws.send(startMsg(this.ids, opts));
+    return this;
+  }
+
+  audio(bytes: Uint8Array, track = 'inbound'): this {
+    for (const payload of chunks(bytes)) this.ws.send(mediaMsg(this.ids, payload, ++this.seq, track));
+    return this;
+  }
+
+  stop(): this {
+    this.ws.send(stopMsg(this.ids, ++this.seq));
+    return this;
+  }
+
+  send(data: string | Buffer, binary = false): this {
+    this.ws.send(data, { binary });
+    return this;
+  }
+
+  close(): Promise<{ code: number; reason: string }> {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000, 'done');
+    return this.closedP;
+  }
+}
+
+export { twilioIds };
