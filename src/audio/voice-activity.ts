@@ -67,9 +67,18 @@ export class VoiceActivityDetector {
 
   /**
    * Classifies one frame from its energy (dBFS) and voicing; returns true
-   * for speech. The frame then joins the noise-floor statistics.
+   * for speech. `tonal` frames (a tone detector's verdict) are never speech.
+   * The frame then joins the noise-floor statistics.
    */
-  update(energyDb: number, voiced: boolean): boolean {
+  update(energyDb: number, voiced: boolean, tonal = false): boolean {
+    if (tonal) {
+      // A tone (DTMF, ringback) ends any speech and lends no voicing to what follows.
+      this.sinceVoiced = Number.POSITIVE_INFINITY;
+      this.speaking = false;
+      this.hang = 0;
+      this.track(energyDb);
+      return false;
+    }
     const energetic = energyDb > this.activityThresholdDb;
     if (voiced && energetic) this.sinceVoiced = 0;
     else this.sinceVoiced++;

@@ -154,7 +154,7 @@ export const BASELINE_FEATURES: readonly BaselineFeature[] = [
   { name: 'centroid_hz_mean', mode: 'logratio', clip: 1.5, pitch: false },
   { name: 'alpha_ratio_db_mean', mode: 'diff', clip: 2, pitch: false },
   { name: 'flatness_db_mean', mode: 'diff', clip: 1.5, pitch: false },
-  { name: 'slope_mean', mode: 'diff', clip: 0.05, pitch: false },
+  { name: 'slope_mean', mode: 'diff', clip: 0.1, pitch: false },
   { name: 'mfcc1_mean', mode: 'diff', clip: 1, pitch: false },
   { name: 'syl_rate', mode: 'diff', clip: 1, pitch: false },
   { name: 'artic_rate', mode: 'diff', clip: 1, pitch: false },

@@ -82,6 +82,12 @@ export interface SpectralFrame {
   hammarbergDb: number;
   /** c0..c12. */
   mfcc: Float64Array;
+  /**
+   * Share of the band's power within ±2 bins of its two strongest peaks.
+   * Near 1 for call-progress tones and DTMF (one or two sinusoids); well
+   * below for voices, whose power spreads over many harmonics.
+   */
+  toneRatio: number;
 }
 
 /** Per-call spectral analyzer; all buffers preallocated. */
@@ -126,6 +132,7 @@ export class FrameSpectralAnalyzer {
       alphaRatioDb: 0,
       hammarbergDb: 0,
       mfcc: new Float64Array(FEATURE_CONFIG.mfccCount),
+      toneRatio: 0,
     };
   }
 
@@ -156,6 +163,28 @@ export class FrameSpectralAnalyzer {
   analyze(source: Float32Array, offset = 0): SpectralFrame {
     this.level(source, offset);
     return this.spectrum();
+  }
+
+  private toneRatio(): number {
+    const p = this.power;
+    let total = 0;
+    let first = BAND_FIRST_BIN;
+    for (let k = BAND_FIRST_BIN; k <= BAND_LAST_BIN; k++) {
+      total += p[k]!;
+      if (p[k]! > p[first]!) first = k;
+    }
+    if (total <= TINY) return 0;
+    let second = -1;
+    for (let k = BAND_FIRST_BIN; k <= BAND_LAST_BIN; k++) {
+      if (Math.abs(k - first) <= 4) continue;
+      if (second < 0 || p[k]! > p[second]!) second = k;
+    }
+    let peaks = 0;
+    // Peak zones clipped to the band; overlapping zones counted once.
+    for (let k = BAND_FIRST_BIN; k <= BAND_LAST_BIN; k++) {
+      if (Math.abs(k - first) <= 2 || (second >= 0 && Math.abs(k - second) <= 2)) peaks += p[k]!;
+    }
+    return Math.min(1, peaks / total);
   }
 
   /** Spectral stage of the frame last passed to `level`; results in `out`. */
@@ -229,6 +258,7 @@ export class FrameSpectralAnalyzer {
     o.alphaRatioDb = 10 * Math.log10((high + TINY) / (low + TINY));
     o.hammarbergDb = 10 * Math.log10((peakLow + TINY) / (peakHigh + TINY));
 
+    o.toneRatio = this.toneRatio();
     this.mfccComputer.compute(this.power, o.mfcc);
     return o;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { floatToMuLaw, muLawToFloat } from '../../src/audio/g711.js';
-import { concat, harmonicComplex, mix, whiteNoise } from '../../src/audio/synth.js';
+import { concat, harmonicComplex, mix, sine, whiteNoise } from '../../src/audio/synth.js';
 import { createCallerFeatureStream } from '../../src/features/caller-feature-stream.js';
 import { FEATURE_CONFIG, FEATURE_NAMES, featureIndex } from '../../src/features/feature-names.js';
 import type { FeatureWindow } from '../../src/features/types.js';
@@ -71,6 +71,23 @@ describe('CallerFeatureStream', () => {
     // 50 Hz mains hum with harmonics through a steady line: periodic, but its own floor.
     const hum = harmonicComplex({ durationS: 8, f0Hz: 50, amplitude: 0.05, maxHz: 1000 });
     expect(run(hum).filter((w) => w.startSample >= 16000)).toEqual([]);
+  });
+
+  it('emits nothing for DTMF key presses and call-progress tones', () => {
+    const tones = (on: number, off: number, reps: number, a: number, b: number): Float32Array =>
+      concat(...Array.from({ length: reps }, () => concat(mix(sine(a, on, 0.1), sine(b, on, 0.1)), new Float32Array(off * 8000))));
+    const line = (x: Float32Array): Float32Array => mix(x, whiteNoise(x.length / 8000, 0.0005, 21));
+    expect(run(line(tones(0.1, 0.1, 40, 697, 1209)))).toEqual([]); // DTMF "1" pressed 40 times
+    expect(run(line(tones(2, 4, 3, 440, 480)))).toEqual([]); // US ringback
+    expect(run(line(tones(0.5, 0.5, 10, 480, 620)))).toEqual([]); // busy
+    expect(run(line(tones(0.4, 0.2, 10, 400, 450)))).toEqual([]); // UK ringback cadence
+  });
+
+  it('still hears a caller who speaks right after pressing keys', () => {
+    const keys = concat(...Array.from({ length: 5 }, () => concat(mix(sine(770, 0.1, 0.1), sine(1336, 0.1, 0.1)), new Float32Array(800))));
+    const ws = run(concat(keys, voiceLike({ durationS: 4 })));
+    expect(ws.length).toBeGreaterThanOrEqual(6);
+    expect(v(ws.at(-1)!, 'syl_rate')).toBeGreaterThan(3);
   });
 
   it('skips windows with too little speech', () => {

@@ -57,6 +57,14 @@ describe('frame spectral features', () => {
     for (let c = 1; c < 13; c++) expect(quiet[c]).toBeCloseTo(loud[c]!, 4);
   });
 
+  it('tells tones (one or two sinusoids) from voices by the tone ratio', () => {
+    const a = new FrameSpectralAnalyzer();
+    const dtmf = new Float32Array(400).map((_, i) => 0.1 * Math.sin((2 * Math.PI * 697 * i) / 8000) + 0.1 * Math.sin((2 * Math.PI * 1209 * i) / 8000));
+    expect(a.analyze(dtmf).toneRatio).toBeGreaterThan(0.999);
+    expect(a.analyze(harmonicComplex({ durationS: 0.05, f0Hz: 220 })).toneRatio).toBeLessThan(0.99);
+    expect(a.analyze(whiteNoise(0.05, 0.1, 4)).toneRatio).toBeLessThan(0.5);
+  });
+
   it('measures spectral flux as change between frames', () => {
     const a = new FrameSpectralAnalyzer();
     const x = sine(800, 0.05, 0.3);
