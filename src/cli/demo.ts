@@ -67,7 +67,7 @@ class TimelinePrinter {
         const arrow = e.tier > e.previousTier ? '▲' : '▼';
         rows.push({ ms: e.audioMs, text: `  ${secs(e.audioMs)}  ${arrow} tier ${e.previousTier} → ${e.tier} (${TIER_NAMES[e.tier]}): ${e.reason}` });
       } else {
-        rows.push({ ms: e.audioMs, text: `  ${secs(e.audioMs)}  ✎ prompt decided (tier ${e.tier}, ${e.emotion} ${e.score.toFixed(2)}), script ${e.scriptId}` });
+        rows.push({ ms: e.audioMs, text: `  ${secs(e.audioMs)}  ✎ prompt decided (tier ${e.tier}, agitation ${e.score.toFixed(2)}), script ${e.scriptId}` });
       }
     }
     rows.sort((a, b) => a.ms - b.ms);
@@ -140,7 +140,7 @@ export async function run(argv: string[]): Promise<number> {
         if (msg.callId !== callSid) return;
         received.push(msg);
         if (msg.type === 'prompt') {
-          process.stdout.write(`  ☎ ${call.agentId} softphone ← prompt [tier ${msg.tier}, ${msg.emotion} ${msg.score.toFixed(2)}] “${msg.text}”\n`);
+          process.stdout.write(`  ☎ ${call.agentId} softphone ← prompt [tier ${msg.tier}, agitation ${msg.score.toFixed(2)}, sounds most like ${msg.emotion}] “${msg.text}”\n`);
         } else {
           process.stdout.write(`  ☎ ${call.agentId} softphone ← priority ${msg.previousTier} → ${msg.tier}: ${msg.reason}\n`);
         }

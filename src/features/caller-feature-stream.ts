@@ -1,10 +1,13 @@
 /**
  * The per-call streaming feature extractor (`CallerFeatureStream`).
  *
- * Samples → telephone band-pass → 256-sample frames every 160 samples →
- * spectral features, YIN pitch, voice activity → per-frame history → every
- * 0.5 s, statistics of the last 2 s of speech, tempo, and features relative
- * to the caller's baseline.
+ * Samples → telephone band-pass (300–3400 Hz) → 256-sample frames every
+ * 160 samples → level; for frames above the activity gate, spectrum (Meyda
+ * extractors, MFCC, tone detector) and YIN pitch (on the band low-passed at
+ * 1 kHz, with its envelope for the octave check) → voice activity →
+ * per-frame history → every 0.5 s, statistics of the last 2 s of speech,
+ * tempo, and features relative to the caller's baseline. Silent frames cost
+ * only their level; tones (DTMF, ringback, busy) are never speech.
  *
  * Everything is driven by sample position, one sample at a time, so the
  * output does not depend on how the audio was chunked, and the same audio

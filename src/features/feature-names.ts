@@ -8,7 +8,7 @@ import { PIPELINE_SAMPLE_RATE } from './types.js';
 /** Fixed analysis parameters (samples at 8 kHz unless the name says otherwise). */
 export const FEATURE_CONFIG = Object.freeze({
   /** Version of the extractor's output; the model card records the one it was trained on. */
-  version: 'ut-features-1',
+  version: 'ut-features-2',
   sampleRate: PIPELINE_SAMPLE_RATE,
   /** Analysis frame: 256 samples = 32 ms (spectrum, energy, MFCC). */
   frameSamples: 256,

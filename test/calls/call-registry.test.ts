@@ -5,7 +5,7 @@ import type { CallStartEvent } from '../../src/ingest/call-event.js';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
 import type { EventPublisher } from '../../src/queue/publisher.js';
 import { CapacityError, ProtocolError } from '../../src/shared/errors.js';
-import { captureLogger, chunks, loadFixtureMuLaw, loadTestModel, MODEL_READY } from '../integration/helpers.js';
+import { captureLogger, chunks, loadFixtureMuLaw, loadTestModel } from '../integration/helpers.js';
 
 const nullPublisher: EventPublisher = { publish: async () => {}, close: async () => {} };
 
@@ -32,7 +32,7 @@ function thrown(fn: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
-describe.skipIf(!MODEL_READY)('CallRegistry', () => {
+describe('CallRegistry', () => {
   let pipeline: CallPipeline;
   let audio: Uint8Array;
 

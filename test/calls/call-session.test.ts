@@ -12,7 +12,7 @@ import { createEscalationPolicy } from '../../src/policy/create-escalation-polic
 import type { PolicyEvent } from '../../src/policy/types.js';
 import type { EventPublisher, PublishContext } from '../../src/queue/publisher.js';
 import { callLogger } from '../../src/shared/logger.js';
-import { captureLogger, chunks, LEVEL, loadFixtureMuLaw, loadTestModel, MODEL_READY } from '../integration/helpers.js';
+import { captureLogger, chunks, LEVEL, loadFixtureMuLaw, loadTestModel } from '../integration/helpers.js';
 
 class RecordingPublisher implements EventPublisher {
   readonly published: Array<{ event: PolicyEvent; ctx: PublishContext }> = [];
@@ -36,7 +36,7 @@ function startEvent(callId: string, tracks: Track[] = ['caller']): CallStartEven
   };
 }
 
-describe.skipIf(!MODEL_READY)('CallSession (real decoder, features, model, policy)', () => {
+describe('CallSession (real decoder, features, model, policy)', () => {
   let model: EmotionModel;
   let angry: Uint8Array;
   let calm: Uint8Array;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallDetail, CallSummary } from '../../src/calls/call-views.js';
-import { getJson, loadFixtureMuLaw, MODEL_READY, startTestService, TwilioGateway, twilioCallSid, waitFor, type TestService } from '../integration/helpers.js';
+import { getJson, loadFixtureMuLaw, startTestService, TwilioGateway, twilioCallSid, waitFor, type TestService } from '../integration/helpers.js';
 
-describe.skipIf(!MODEL_READY)('GET /v1/calls and /v1/calls/:callId', () => {
+describe('GET /v1/calls and /v1/calls/:callId', () => {
   let svc: TestService;
   let audio: Uint8Array;
   beforeAll(async () => {

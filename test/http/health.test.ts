@@ -5,9 +5,9 @@ import { loadConfig } from '../../src/config/config.js';
 import { createAgentHub } from '../../src/delivery/agent-hub.js';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
 import { createBullmqPublisher } from '../../src/queue/bullmq-publisher.js';
-import { captureLogger, getJson, loadTestModel, MODEL_READY, REDIS_URL, startTestService, uniqueName, type TestService } from '../integration/helpers.js';
+import { captureLogger, getJson, loadTestModel, REDIS_URL, startTestService, uniqueName, type TestService } from '../integration/helpers.js';
 
-describe.skipIf(!MODEL_READY)('health, readiness and coded HTTP errors', () => {
+describe('health, readiness and coded HTTP errors', () => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService();
@@ -39,7 +39,7 @@ describe.skipIf(!MODEL_READY)('health, readiness and coded HTTP errors', () => {
   });
 });
 
-describe.skipIf(!MODEL_READY)('GET /readyz when Redis is away', () => {
+describe('GET /readyz when Redis is away', () => {
   it('answers 503 naming redis as the failed part', async () => {
     const { logger } = captureLogger();
     // Nothing listens on port 1; no offline queue, so PING fails at once.

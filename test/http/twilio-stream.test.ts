@@ -10,7 +10,7 @@ import {
   closed,
   getJson,
   loadFixtureMuLaw,
-  MODEL_READY,
+  
   openSocket,
   startTestService,
   TwilioGateway,
@@ -21,7 +21,7 @@ import {
 
 const MAX = 4096;
 
-describe.skipIf(!MODEL_READY)('Twilio stream endpoint: bad input', () => {
+describe('Twilio stream endpoint: bad input', () => {
   let svc: TestService;
   let audio: Uint8Array;
   let good: TwilioGateway;
@@ -130,7 +130,7 @@ describe.skipIf(!MODEL_READY)('Twilio stream endpoint: bad input', () => {
   });
 });
 
-describe.skipIf(!MODEL_READY)('Twilio stream endpoint: capacity', () => {
+describe('Twilio stream endpoint: capacity', () => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService({ MAX_CALLS: '1' });

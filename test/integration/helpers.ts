@@ -3,7 +3,6 @@
  * fixture audio, log capture, real sockets.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -21,8 +20,6 @@ const root = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.m
 /** The model under test: models/ by default; MODEL_PATH / MODEL_CARD_PATH point elsewhere (e.g. a candidate in CI). */
 export const MODEL_PATH = process.env['MODEL_PATH'] ?? root('models/emotion.onnx');
 export const MODEL_CARD_PATH = process.env['MODEL_CARD_PATH'] ?? root('models/emotion.json');
-/** True once the trained model is there; the suites that need it are skipped until then. */
-export const MODEL_READY = existsSync(MODEL_PATH) && existsSync(MODEL_CARD_PATH);
 
 let modelPromise: Promise<LoadedEmotionModel> | undefined;
 /** The real model, loaded once per test file. */

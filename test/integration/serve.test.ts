@@ -12,7 +12,7 @@ import {
   collectJson,
   getJson,
   loadFixtureMuLaw,
-  MODEL_READY,
+  
   openSocket,
   REDIS_URL,
   startTestService,
@@ -61,7 +61,7 @@ describe('startService', () => {
     await expect(startService(config, { logger })).rejects.toMatchObject({ code: 'UT_ERR_MODEL' });
   });
 
-  it.skipIf(!MODEL_READY)('shuts down gracefully: sockets get 1001, live calls flush and publish before the queue closes', async () => {
+  it('shuts down gracefully: sockets get 1001, live calls flush and publish before the queue closes', async () => {
     const svc = await startTestService();
     const audio = await loadFixtureMuLaw('calm-then-angry');
     const agent = await openSocket(`${svc.wsUrl}/v1/agents/agent-shutdown/stream`);

@@ -10,7 +10,7 @@ import {
   collectJson,
   getJson,
   loadFixtureMuLaw,
-  MODEL_READY,
+  
   openSocket,
   startTestService,
   TwilioGateway,
@@ -19,7 +19,7 @@ import {
   type TestService,
 } from './helpers.js';
 
-describe.skipIf(!MODEL_READY)('Twilio stream → model → policy → BullMQ → agent socket', () => {
+describe('Twilio stream → model → policy → BullMQ → agent socket', () => {
   let svc: TestService;
   let angry: Uint8Array;
 
