@@ -40,6 +40,12 @@ main().then(
   },
   (err: unknown) => {
     const e = err as { code?: string; message?: string };
+    if (e.code?.startsWith('ERR_PARSE_ARGS_')) {
+      // node:util parseArgs: an unknown flag or a missing value is a usage error.
+      process.stderr.write(`undertone ${process.argv[2]}: ${e.message} (see --help)\n`);
+      process.exitCode = 2;
+      return;
+    }
     process.stderr.write(`undertone: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
     process.exitCode = 1;
   },
