@@ -2,12 +2,14 @@
 
 Graph (opset 13):
 
-    features [N,F] -> Sub(mean) -> Div(std) -> Clip(-c, c) -> Mul(mask) -> z
-    per ensemble member:  h = Relu(z @ W + b) ...;  heads on h
+    features [N,F] -> Sub(mean) -> Div(std) -> Clip(-c, c) -> z
+    per ensemble member, per part (a small net with some of the heads;
+    ignored features have zero rows in its first matrix):
+        h = Relu(z @ W + b) ...
         emotion:  Softmax(h @ We + be)        [N,4]
         anger:    Sigmoid(h @ Wa + ba)        [N,1]
         arousal:  Softmax(h @ Wr + br)        [N,3]
-    members are averaged (Mean);
+    every head's outputs are averaged over the nets that have it (Mean);
     arousal   = arousal_probs @ [0, .5, 1]^T  [N,1]
     agitation = [anger_prob, arousal] @ [wa, wr]^T  [N,1]
 """
@@ -16,6 +18,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 13
+HEADS = (("emo", "emotion_probs", "Softmax"), ("anger", "anger_prob", "Sigmoid"), ("arousal", "arousal_probs", "Softmax"))
 
 
 def _softmax(z):
@@ -26,14 +29,17 @@ def _softmax(z):
 
 def numpy_forward(m, x):
     """Reference forward pass of one member (same maths as the graph)."""
-    z = np.clip((x - m["mean"]) / m["std"], -m["clip"], m["clip"]) * m["mask"]
-    h = z.astype(np.float32)
-    for w, b in m["layers"]:
-        h = np.maximum(h @ w + b, 0.0)
-    emo = _softmax(h @ m["emo"][0] + m["emo"][1])
-    anger = 1.0 / (1.0 + np.exp(-(h @ m["anger"][0] + m["anger"][1])))
-    ar = _softmax(h @ m["arousal"][0] + m["arousal"][1])
-    return {"emotion": emo, "anger": anger[:, 0], "arousal": ar}
+    z = np.clip((x - m["mean"]) / m["std"], -m["clip"], m["clip"]).astype(np.float32)
+    acc = {"emo": [], "anger": [], "arousal": []}
+    for part in m["parts"]:
+        h = z
+        for w, b in part["layers"]:
+            h = np.maximum(h @ w + b, 0.0)
+        for name, (w, b) in part["heads"].items():
+            logit = h @ w + b
+            acc[name].append(1.0 / (1.0 + np.exp(-logit[:, 0])) if name == "anger" else _softmax(logit))
+    names = {"emo": "emotion", "anger": "anger", "arousal": "arousal"}
+    return {names[k]: np.mean(v, 0) for k, v in acc.items() if v}
 
 
 def export_onnx(models, path, agitation_weights=(1.0, 0.0), doc="undertone emotion model"):
@@ -45,43 +51,44 @@ def export_onnx(models, path, agitation_weights=(1.0, 0.0), doc="undertone emoti
 
     m0 = models[0]
     nf = len(m0["mean"])
+    for m in models:
+        if not (np.allclose(m["mean"], m0["mean"]) and np.allclose(m["std"], m0["std"]) and m["clip"] == m0["clip"]):
+            raise ValueError("ensemble members must share the normalisation")
     const("norm_mean", m0["mean"].reshape(1, nf))
     const("norm_std", m0["std"].reshape(1, nf))
     const("clip_min", np.array(-m0["clip"], np.float32))
     const("clip_max", np.array(m0["clip"], np.float32))
-    const("feature_mask", m0["mask"].reshape(1, nf))
     nodes.append(helper.make_node("Sub", ["features", "norm_mean"], ["centred"]))
     nodes.append(helper.make_node("Div", ["centred", "norm_std"], ["scaled"]))
-    nodes.append(helper.make_node("Clip", ["scaled", "clip_min", "clip_max"], ["clipped"]))
-    nodes.append(helper.make_node("Mul", ["clipped", "feature_mask"], ["z"]))
+    nodes.append(helper.make_node("Clip", ["scaled", "clip_min", "clip_max"], ["z"]))
 
-    heads = {"emotion": [], "anger": [], "arousal": []}
+    outs = {name: [] for name, _, _ in HEADS}
     for i, m in enumerate(models):
-        for k in ("mean", "std", "mask"):
-            if not np.allclose(m[k], m0[k]):
-                raise ValueError("ensemble members must share the normalisation")
-        h = "z"
-        for j, (w, b) in enumerate(m["layers"]):
-            p = f"m{i}_l{j}"
-            nodes.append(helper.make_node("MatMul", [h, const(p + "_w", w)], [p + "_mm"]))
-            nodes.append(helper.make_node("Add", [p + "_mm", const(p + "_b", b)], [p + "_pre"]))
-            nodes.append(helper.make_node("Relu", [p + "_pre"], [p + "_h"]))
-            h = p + "_h"
-        for head, act in (("emotion", "Softmax"), ("anger", "Sigmoid"), ("arousal", "Softmax")):
-            key = "emo" if head == "emotion" else head
-            w, b = m[key]
-            p = f"m{i}_{head}"
-            nodes.append(helper.make_node("MatMul", [h, const(p + "_w", w)], [p + "_mm"]))
-            nodes.append(helper.make_node("Add", [p + "_mm", const(p + "_b", b)], [p + "_logit"]))
-            if act == "Softmax":
-                nodes.append(helper.make_node("Softmax", [p + "_logit"], [p + "_p"], axis=1))
-            else:
-                nodes.append(helper.make_node("Sigmoid", [p + "_logit"], [p + "_p"]))
-            heads[head].append(p + "_p")
+        for j, part in enumerate(m["parts"]):
+            h = "z"
+            for k, (w, b) in enumerate(part["layers"]):
+                p = f"m{i}_p{j}_l{k}"
+                nodes.append(helper.make_node("MatMul", [h, const(p + "_w", w)], [p + "_mm"]))
+                nodes.append(helper.make_node("Add", [p + "_mm", const(p + "_b", b)], [p + "_pre"]))
+                nodes.append(helper.make_node("Relu", [p + "_pre"], [p + "_h"]))
+                h = p + "_h"
+            for name, _, act in HEADS:
+                if name not in part["heads"]:
+                    continue
+                w, b = part["heads"][name]
+                p = f"m{i}_p{j}_{name}"
+                nodes.append(helper.make_node("MatMul", [h, const(p + "_w", w)], [p + "_mm"]))
+                nodes.append(helper.make_node("Add", [p + "_mm", const(p + "_b", b)], [p + "_logit"]))
+                if act == "Softmax":
+                    nodes.append(helper.make_node("Softmax", [p + "_logit"], [p + "_p"], axis=1))
+                else:
+                    nodes.append(helper.make_node("Sigmoid", [p + "_logit"], [p + "_p"]))
+                outs[name].append(p + "_p")
 
-    outs = {"emotion": "emotion_probs", "anger": "anger_prob", "arousal": "arousal_probs"}
-    for head, names in heads.items():
-        nodes.append(helper.make_node("Mean", names, [outs[head]]))
+    for name, out, _ in HEADS:
+        if not outs[name]:
+            raise ValueError(f"no net provides the {name} head")
+        nodes.append(helper.make_node("Mean", outs[name], [out]))
     nodes.append(helper.make_node("MatMul", ["arousal_probs", const("arousal_values", [[0.0], [0.5], [1.0]])], ["arousal"]))
     nodes.append(helper.make_node("Concat", ["anger_prob", "arousal"], ["agit_in"], axis=1))
     wa, wr = agitation_weights

@@ -40,6 +40,7 @@ AROUSAL_VALUE = [0.0, 0.5, 1.0]
 TASKS = ["anger", "emotion4", "arousal"]
 
 # openSMILE eGeMAPS + SVM, LOCO, best variant per corpus (measured by the CEO).
+PEER_ORDER = ["nemo", "turev", "kor"]
 PEER = {
     "anger": {"nemo": 0.657, "turev": 0.590, "kor": 0.758},
     "emotion4": {"nemo": 0.438, "turev": 0.339, "kor": 0.717},
@@ -93,10 +94,14 @@ class Data:
 # -------------------------------------------------------------------------- model
 
 
-class Net(nn.Module):
-    """Shared trunk + three heads. hidden=[] gives three logistic regressions."""
+HEAD_OF_TASK = {"emotion4": "emo", "anger": "anger", "arousal": "arousal"}
+HEAD_SIZE = {"emo": 4, "anger": 1, "arousal": 3}
 
-    def __init__(self, n_in, hidden, dropout):
+
+class Net(nn.Module):
+    """A trunk (hidden=[] → none: logistic regression) and the heads of `tasks`."""
+
+    def __init__(self, n_in, hidden, dropout, tasks):
         super().__init__()
         layers = []
         prev = n_in
@@ -104,13 +109,12 @@ class Net(nn.Module):
             layers += [nn.Linear(prev, h), nn.ReLU(), nn.Dropout(dropout)]
             prev = h
         self.trunk = nn.Sequential(*layers)
-        self.emo = nn.Linear(prev, 4)
-        self.anger = nn.Linear(prev, 1)
-        self.arousal = nn.Linear(prev, 3)
+        self.tasks = list(tasks)
+        self.heads = nn.ModuleDict({HEAD_OF_TASK[t]: nn.Linear(prev, HEAD_SIZE[HEAD_OF_TASK[t]]) for t in tasks})
 
     def forward(self, x):
         z = self.trunk(x)
-        return self.emo(z), self.anger(z).squeeze(-1), self.arousal(z)
+        return {t: self.heads[HEAD_OF_TASK[t]](z) for t in self.tasks}
 
 
 def balanced_weights(rows, labels, corpus, clip):
@@ -149,69 +153,122 @@ def standardiser(x, rows, corpus):
     return mean.astype(np.float32), std.astype(np.float32)
 
 
-def train_model(d, rows, cfg, seed, log=None):
-    """Trains one model on `rows` (bool mask). Returns a dict of numpy weights."""
+def contrasts(task, labels):
+    """One-vs-rest contrasts whose effect sizes decide feature consistency."""
+    if task == "anger":
+        return [(labels == 1, labels == 0)]
+    if task == "emotion4":
+        return [(labels == k, (labels >= 0) & (labels != k)) for k in range(4)]
+    return [(labels == 0, labels > 0), (labels == 2, (labels >= 0) & (labels < 2))]
+
+
+def consistent_mask(d, rows, tasks, thr):
+    """Features whose effect (Cohen's d, one class vs the rest) has the same sign
+    in every training corpus and at least `thr` in each, for some contrast of
+    the part's tasks. Cross-corpus consistency is the defence against corpus
+    fingerprints (e.g. peak-normalised corpora where anger is quieter)."""
+    keep = np.zeros(len(d.feature_names), bool)
+    base = rows & (d.aug == 0)
+    for task in tasks:
+        lab = d.labels[task]
+        for pos, neg in contrasts(task, lab):
+            ds = []
+            for c in np.unique(d.corpus[base]):
+                k = base & (d.corpus == c)
+                a, b = d.x[k & pos], d.x[k & neg]
+                if len(a) < 20 or len(b) < 20:
+                    continue
+                ds.append((a.mean(0) - b.mean(0)) / (np.sqrt((a.var(0) + b.var(0)) / 2) + 1e-9))
+            if len(ds) < 2:
+                continue
+            ds = np.array(ds)
+            same = np.all(np.sign(ds) == np.sign(ds[0]), 0)
+            keep |= same & (np.abs(ds).min(0) > thr)
+    return keep.astype(np.float32)
+
+
+def train_part(d, rows, xs, part, base_mask, seed):
+    """Trains one net (the heads of part["tasks"]) on `rows`; xs = standardised, clipped X."""
     torch.manual_seed(seed)
-    np.random.seed(seed)
-    mask = cfg["mask"]
-    mean, std = standardiser(d.x, rows, d.corpus)
-    xs = (d.x - mean) / std
-    xs = np.clip(xs, -cfg["clip"], cfg["clip"]) * mask
+    mask = base_mask.copy()
+    if part.get("select") is not None:
+        mask *= consistent_mask(d, rows, part["tasks"], part["select"])
+    tasks = part["tasks"]
+    # Only rows that carry a label for one of this net's tasks (the anger net
+    # never sees baved, which has arousal labels only).
+    rows = rows & np.any([d.labels[t] >= 0 for t in tasks], axis=0)
     idx = np.where(rows)[0]
-    X = torch.from_numpy(xs[idx].astype(np.float32))
-    ys = {k: torch.from_numpy(d.labels[k][idx]) for k in TASKS}
-    ws = {k: torch.from_numpy(balanced_weights(rows, d.labels[k], d.corpus, d.clip)[idx]) for k in TASKS}
-    net = Net(X.shape[1], cfg["hidden"], cfg["dropout"])
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg["lr"], weight_decay=cfg["wd"])
+    X = torch.from_numpy((xs[idx] * mask).astype(np.float32))
+    ys = {k: torch.from_numpy(d.labels[k][idx]) for k in tasks}
+    ws = {k: torch.from_numpy(balanced_weights(rows, d.labels[k], d.corpus, d.clip)[idx]) for k in tasks}
+    net = Net(X.shape[1], part["hidden"], part["dropout"], tasks)
+    opt = torch.optim.AdamW(net.parameters(), lr=part["lr"], weight_decay=part["wd"])
     n = X.shape[0]
-    bs = cfg["batch"]
-    steps = cfg["epochs"] * ((n + bs - 1) // bs)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg["lr"], total_steps=steps)
+    bs = part["batch"]
+    steps = part["epochs"] * ((n + bs - 1) // bs)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=part["lr"], total_steps=steps)
     ce = nn.CrossEntropyLoss(reduction="none")
     bce = nn.BCEWithLogitsLoss(reduction="none")
     g = torch.Generator().manual_seed(seed)
-    tm = torch.from_numpy(mask.astype(np.float32))
-    for ep in range(cfg["epochs"]):
+    tm = torch.from_numpy(mask)
+    head_w = part.get("head_w", {})
+    for ep in range(part["epochs"]):
         net.train()
         perm = torch.randperm(n, generator=g)
         for s in range(0, n, bs):
             b = perm[s : s + bs]
             xb = X[b]
-            if cfg["noise"] > 0:
-                xb = xb + cfg["noise"] * torch.randn(xb.shape, generator=g) * tm
-            if cfg["fdrop"] > 0:
-                keep = (torch.rand(xb.shape, generator=g) >= cfg["fdrop"]).float()
-                xb = xb * keep
-            eo, ao, ro = net(xb)
+            if part["noise"] > 0:
+                xb = xb + part["noise"] * torch.randn(xb.shape, generator=g) * tm
+            if part["fdrop"] > 0:
+                xb = xb * (torch.rand(xb.shape, generator=g) >= part["fdrop"]).float()
+            outs = net(xb)
             loss = 0.0
-            for k, out in (("emotion4", eo), ("anger", ao), ("arousal", ro)):
+            for k in tasks:
                 y = ys[k][b]
                 w = ws[k][b]
                 m = y >= 0
                 if not m.any():
                     continue
                 if k == "anger":
-                    l = bce(out[m], y[m].float())
+                    l = bce(outs[k][m].squeeze(-1), y[m].float())
                 else:
-                    l = ce(out[m], y[m])
-                loss = loss + cfg["head_w"][k] * (l * w[m]).sum() / max(float(w[m].sum()), 1e-6) * (
+                    l = ce(outs[k][m], y[m])
+                loss = loss + head_w.get(k, 1.0) * (l * w[m]).sum() / max(float(w[m].sum()), 1e-6) * (
                     float(m.sum()) / len(b)
                 )
+            if not torch.is_tensor(loss):
+                continue
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
     net.eval()
-    weights = {"mean": mean, "std": std, "mask": mask.astype(np.float32), "clip": float(cfg["clip"]), "layers": []}
-    for mod in net.trunk:
-        if isinstance(mod, nn.Linear):
-            weights["layers"].append((mod.weight.detach().numpy().T.copy(), mod.bias.detach().numpy().copy()))
-    for name, mod in (("emo", net.emo), ("anger", net.anger), ("arousal", net.arousal)):
-        weights[name] = (mod.weight.detach().numpy().T.copy(), mod.bias.detach().numpy().copy())
-    return weights
+    layers = [(mod.weight.detach().numpy().T.copy(), mod.bias.detach().numpy().copy())
+              for mod in net.trunk if isinstance(mod, nn.Linear)]
+    if layers:
+        # Fold the feature mask into the first layer: ignored features get zero weight.
+        layers[0] = (layers[0][0] * mask[:, None], layers[0][1])
+    heads = {}
+    for t in tasks:
+        h = HEAD_OF_TASK[t]
+        w, b = net.heads[h].weight.detach().numpy().T.copy(), net.heads[h].bias.detach().numpy().copy()
+        if not layers:
+            w = w * mask[:, None]
+        heads[h] = (w, b)
+    return {"layers": layers, "heads": heads, "mask": mask, "tasks": tasks}
+
+
+def train_model(d, rows, cfg, seed):
+    """Trains every part of a config on `rows` (bool mask). Returns numpy weights."""
+    mean, std = standardiser(d.x, rows, d.corpus)
+    xs = np.clip((d.x - mean) / std, -cfg["clip"], cfg["clip"])
+    parts = [train_part(d, rows, xs, p, cfg["mask"], seed * 101 + i) for i, p in enumerate(cfg["parts"])]
+    return {"mean": mean, "std": std, "clip": float(cfg["clip"]), "parts": parts}
 
 
 def ensemble_forward(models, x):
+    """Averages the members' head probabilities (as the graph does)."""
     outs = [numpy_forward(m, x) for m in models]
     return {k: np.mean([o[k] for o in outs], 0) for k in outs[0]}
 
@@ -273,9 +330,14 @@ def evaluate(d, rows, probs):
         p = np.where(ev < 1 / 3, 0, np.where(ev < 2 / 3, 1, 2))
         return y[m], p[m], 3
 
+    present = {"anger": "anger" in sc, "emotion4": "emotion" in sc, "arousal": "arousal" in sc}
+
     def block(sel):
         r = {"clips": int(sel.sum())}
         for t in TASKS:
+            if not present[t]:
+                r[t] = None
+                continue
             y, p, k = task_preds(t, sel)
             r[t] = uar(y, p, k) if len(y) else None
             r[t + "_n"] = int(len(y))
@@ -386,38 +448,44 @@ def strip_confusions(res):
 
 ABSOLUTE_LEVEL = ["rms_db_mean", "rms_db_p10", "rms_db_p50", "rms_db_p90", "loudness_mean", "loudness_p90", "mfcc0_mean"]
 
-BASE = dict(
-    hidden=[64],
-    dropout=0.3,
-    lr=3e-3,
-    wd=1e-2,
-    epochs=25,
-    batch=256,
-    noise=0.15,
-    fdrop=0.1,
-    clip=5.0,
-    exclude=None,
-    head_w={"emotion4": 1.0, "anger": 1.0, "arousal": 0.5},
-)
+PART = dict(hidden=[64], dropout=0.3, lr=3e-3, wd=1e-2, epochs=25, batch=256, noise=0.15, fdrop=0.1, select=None)
+LOGISTIC = dict(PART, hidden=[], dropout=0.0, fdrop=0.0, wd=1e-3, noise=0.1)
 
 
-def candidate_grid(d, quick):
-    """The configurations validation chooses between (by LOCO only)."""
-    grid = {
-        "logistic": dict(BASE, hidden=[], dropout=0.0, fdrop=0.0, wd=1e-3),
-        "mlp64": dict(BASE),
-        "mlp32x16": dict(BASE, hidden=[32, 16], dropout=0.2),
-        "mlp128-d5": dict(BASE, hidden=[128], dropout=0.5),
+def part_candidates(quick):
+    """Candidate nets per head group; validation picks one per group by LOCO.
+
+    `anger` nets serve the binary anger head (and so agitation); `emotion`
+    nets serve the four-way and arousal heads with one shared trunk.
+    `select` = keep only features whose class effect has the same sign and at
+    least that size (Cohen's d) in every training corpus."""
+    anger = {
+        "anger/logistic": dict(LOGISTIC, tasks=["anger"]),
+        "anger/logistic-sel0.2": dict(LOGISTIC, tasks=["anger"], select=0.2),
+        "anger/logistic-sel0.3": dict(LOGISTIC, tasks=["anger"], select=0.3),
+        "anger/logistic-sel0.4": dict(LOGISTIC, tasks=["anger"], select=0.4),
+        "anger/mlp16-sel0.3": dict(PART, tasks=["anger"], hidden=[16], select=0.3),
+        "anger/mlp32-sel0.2": dict(PART, tasks=["anger"], hidden=[32], select=0.2),
+        "anger/mlp64": dict(PART, tasks=["anger"]),
     }
-    # Absolute level features: partly a corpus fingerprint (peak normalisation,
-    # microphone gain), so one candidate ignores them and keeps only
-    # level-invariant and caller-relative level features.
-    level = [n for n in d.feature_names if n in ABSOLUTE_LEVEL]
-    if level:
-        grid["mlp64-nolevel"] = dict(BASE, exclude="^(" + "|".join(re.escape(n) for n in level) + ")$")
+    emotion = {
+        "emotion/logistic": dict(LOGISTIC, tasks=["emotion4", "arousal"], head_w={"arousal": 0.5}),
+        "emotion/mlp64": dict(PART, tasks=["emotion4", "arousal"], head_w={"arousal": 0.5}),
+        "emotion/mlp128-d5": dict(PART, tasks=["emotion4", "arousal"], hidden=[128], dropout=0.5, head_w={"arousal": 0.5}),
+        "emotion/mlp64-noise": dict(PART, tasks=["emotion4", "arousal"], noise=0.4, fdrop=0.2, head_w={"arousal": 0.5}),
+    }
     if quick:
-        grid = {k: v for k, v in grid.items() if k in ("logistic", "mlp64")}
-    return grid
+        anger = {k: v for k, v in anger.items() if k in ("anger/logistic", "anger/logistic-sel0.3")}
+        emotion = {k: v for k, v in emotion.items() if k in ("emotion/logistic", "emotion/mlp64")}
+    return {"anger": anger, "emotion": emotion}
+
+
+def group_score(group, res):
+    """LOCO figure a head group is chosen by."""
+    def mean(t):
+        v = [res[h][t] for h in res if res[h].get(t) is not None]
+        return float(np.mean(v)) if v else 0.0
+    return mean("anger") if group == "anger" else mean("emotion4") + 0.25 * mean("arousal")
 
 
 def feature_mask(names, exclude):
@@ -461,35 +529,45 @@ def main():
           f"{n_clips}/{len(d.clips)} clips with windows, corpora {d.corpora}")
 
     seeds = [0] if args.quick else list(range(args.seeds))
-    grid = candidate_grid(d, args.quick)
-    for cfg in grid.values():
-        cfg["mask"] = feature_mask(d.feature_names, cfg.get("exclude") or args.exclude)
-    labelled = [c for c in d.corpora if (d.clip_labels["emotion4"][d.clip_corpus == d.corpus_id(c)] >= 0).any()]
+    groups = part_candidates(args.quick)
+    base_mask = feature_mask(d.feature_names, args.exclude)
+    labelled = [c for c in PEER_ORDER if c in d.corpora and (d.clip_labels["emotion4"][d.clip_corpus == d.corpus_id(c)] >= 0).any()]
+    labelled += [c for c in d.corpora if c not in labelled and (d.clip_labels["emotion4"][d.clip_corpus == d.corpus_id(c)] >= 0).any()]
+
+    def config_of(parts):
+        return {"clip": 5.0, "mask": base_mask, "parts": [dict(p) for p in parts]}
 
     validation = {"candidates": {}}
-    chosen = args.config or "mlp64"
+    chosen = {g: (args.config.split(",")[i] if args.config else next(iter(c))) for i, (g, c) in enumerate(groups.items())}
     if not args.no_validation and len(labelled) >= 2:
-        names = [args.config] if args.config else list(grid)
-        best = None
-        for name in names:
-            ts = time.time()
-            res = loco(d, grid[name], seeds, labelled)
-            sc = loco_score(res)
-            validation["candidates"][name] = {"loco": strip_confusions(res), "score": sc}
-            print(f"\n[{name}] LOCO (clip-level UAR; peer = eGeMAPS+SVM)  score {sc:.3f}  ({time.time() - ts:.0f} s)")
-            print(loco_table(res))
-            if best is None or sc > best[0]:
-                best = (sc, name, res)
-        chosen = best[1]
-        validation["loco"] = best[2]
-        print(f"\nchosen: {chosen}")
-        si = speaker_independent(d, grid[chosen], seeds)
+        for g, cands in groups.items():
+            names = [chosen[g]] if args.config else list(cands)
+            best = None
+            for name in names:
+                ts = time.time()
+                res = loco(d, config_of([cands[name]]), seeds, labelled)
+                sc = group_score(g, res)
+                validation["candidates"][name] = {"loco": strip_confusions(res), "score": sc}
+                tasks = ("anger",) if g == "anger" else ("emotion4", "arousal")
+                print(f"\n[{name}] LOCO (clip-level UAR; peer = eGeMAPS+SVM)  score {sc:.3f}  ({time.time() - ts:.0f} s)")
+                print(loco_table(res, tasks))
+                if best is None or sc > best[0]:
+                    best = (sc, name)
+            chosen[g] = best[1]
+        print(f"\nchosen: {chosen['anger']} + {chosen['emotion']}")
+    cfg = config_of([groups["anger"][chosen["anger"]], groups["emotion"][chosen["emotion"]]])
+    chosen_name = f"{chosen['anger']} + {chosen['emotion']}"
+    if not args.no_validation and len(labelled) >= 2:
+        res = loco(d, cfg, seeds, labelled)
+        validation["loco"] = res
+        print(f"\n[{chosen_name}] LOCO, the shipped configuration (clip-level UAR; peer = eGeMAPS+SVM, best variant per corpus):")
+        print(loco_table(res))
+        si = speaker_independent(d, cfg, seeds)
         validation["speaker_independent"] = si
         print("\nspeaker-independent 5-fold (speakers of every corpus split across folds):")
         print(si_table(si))
-    cfg = grid[chosen]
 
-    print(f"\ntraining the shipped model ({chosen}, {len(seeds)} seed(s)) on every corpus...")
+    print(f"\ntraining the shipped model ({chosen_name}, {len(seeds)} seed(s)) on every corpus...")
     all_rows = np.ones(len(d.x), bool)
     models = [train_model(d, all_rows, cfg, 100 + s) for s in seeds]
     fit = evaluate(d, all_rows, ensemble_forward(models, d.x))
@@ -522,7 +600,12 @@ def main():
         for k, v in sorted(clips_by_corpus.items())
     ]
     opts = header.get("options", {})
-    used = [n for n, m in zip(d.feature_names, cfg["mask"]) if m > 0]
+    # Features each head actually uses (the shipped model's masks, member 0).
+    head_features = {}
+    for part in models[0]["parts"]:
+        for t in part["tasks"]:
+            head_features[t] = [n for n, m in zip(d.feature_names, part["mask"]) if m > 0]
+    used = sorted({n for v in head_features.values() for n in v}, key=d.feature_names.index)
     card = {
         "name": "undertone-emotion",
         "version": version,
@@ -547,7 +630,7 @@ def main():
         "normalisation": {
             "type": "standardise-then-clip",
             "inGraph": True,
-            "formula": "z = clip((x - mean) / std, -c, c), ignored features multiplied by 0",
+            "formula": "z = clip((x - mean) / std, -c, c); features a head ignores have zero weights in its first layer",
             "clip": float(cfg["clip"]),
             "mean": [float(v) for v in models[0]["mean"]],
             "std": [float(v) for v in models[0]["std"]],
@@ -567,15 +650,16 @@ def main():
             "note": "computed inside the graph; per window, unsmoothed (the policy smooths)",
         },
         "architecture": {
-            "config": chosen,
-            "hidden": cfg["hidden"],
+            "config": chosen_name,
+            "parts": [
+                {k: v for k, v in p.items() if k in ("tasks", "hidden", "dropout", "wd", "epochs", "noise", "fdrop", "select", "lr", "batch")}
+                for p in cfg["parts"]
+            ],
             "ensemble": len(seeds),
-            "dropout": cfg["dropout"],
-            "weightDecay": cfg["wd"],
-            "epochs": cfg["epochs"],
-            "inputNoise": cfg["noise"],
-            "featureDropout": cfg["fdrop"],
+            "featuresUsedByTask": {t: len(v) for t, v in head_features.items()},
+            "angerFeatures": head_features.get("anger"),
             "weighting": "each clip weighs the same; each (corpus, class) cell weighs the same per head",
+            "selection": "per head group, the candidate with the best leave-one-corpus-out UAR (see validation.candidates)",
             "opset": 13,
             "bytes": size,
         },

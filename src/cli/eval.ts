@@ -18,7 +18,7 @@ import { aggregateClips, type ClipResult, type ScoredClipWindow } from '../eval/
 import { renderConfusionSvg, type ConfusionPanel } from '../eval/confusion-svg.js';
 import { readManifest } from '../eval/manifest.js';
 import { TASK_NAMES, confusionsFor, formatConfusion, uar, type TaskConfusions } from '../eval/metrics.js';
-import { createProgress } from '../eval/progress.js';
+import { createProgress } from './progress.js';
 import { loadEmotionModel } from '../model/emotion-model.js';
 
 const USAGE = `usage: undertone eval --manifest FILE [options]
@@ -88,7 +88,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(
       `eval: ${clips.length} clips in ${plans.length} calls (${(totalS / 60).toFixed(1)} min), model ${model.version}\n`,
     );
-    const progress = createProgress({ label: 'eval', total: totalS });
+    const progress = createProgress({ label: 'eval', total: totalS, unit: 's of audio' });
+    let doneS = 0;
     const t0 = Date.now();
     const results = await runCalls(
       plans.map((plan) => ({ plan, pass: 0 })),
@@ -96,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
         seed: Number(values.seed),
         pauseS: Number(values.pause),
         ...(values.jobs !== undefined ? { jobs: Number(values.jobs) } : {}),
-        onProgress: (s) => progress.add(s),
+        onProgress: (s) => progress.update((doneS += s)),
       },
     );
     progress.done();

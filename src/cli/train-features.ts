@@ -12,7 +12,7 @@ import { planCalls } from '../eval/call-assembly.js';
 import { runCalls, type CallJob } from '../eval/call-runner.js';
 import { writeFeaturesFile } from '../eval/features-file.js';
 import { readManifest } from '../eval/manifest.js';
-import { createProgress } from '../eval/progress.js';
+import { createProgress } from './progress.js';
 import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
 
 const USAGE = `usage: undertone train-features --manifest FILE [options]
@@ -71,13 +71,14 @@ export async function run(argv: string[]): Promise<number> {
     `train-features: ${clips.length} clips, ${plans.length} calls, ${(totalS / 3600).toFixed(2)} h of audio` +
       `${augment ? ` (incl. ${augment} augmented pass(es))` : ''}, ${FEATURE_NAMES.length} features\n`,
   );
-  const progress = createProgress({ label: 'extracting', total: totalS });
+  const progress = createProgress({ label: 'extracting', total: totalS, unit: 's of audio' });
+  let doneS = 0;
   const t0 = Date.now();
   const results = await runCalls(callJobs, {
     seed,
     pauseS,
     ...(jobs !== undefined ? { jobs } : {}),
-    onProgress: (s) => progress.add(s),
+    onProgress: (s) => progress.update((doneS += s)),
   });
   progress.done();
 

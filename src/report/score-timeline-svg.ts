@@ -35,7 +35,7 @@ export function renderTimelineSvg(
 ): string {
   const width = options.widthPx ?? 960;
   const height = options.heightPx ?? 360;
-  const m = { left: 48, right: 120, top: 36, bottom: 40 };
+  const m = { left: 48, right: 150, top: 36, bottom: 40 };
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
   const lastMs = Math.max(1000, ...windows.map((w) => w.endMs), ...events.map((e) => e.audioMs));
