@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { Logger } from 'pino';
-import { FEATURE_NAMES } from '../features/feature-names.js';
+import { FEATURE_CONFIG, FEATURE_NAMES } from '../features/feature-names.js';
 import { ModelError } from '../shared/errors.js';
 import { describeFeatureMismatch, parseModelCard, type ModelCard } from './model-card.js';
 import type { EmotionModel, EmotionScores } from './types.js';
@@ -22,6 +22,12 @@ export interface LoadEmotionModelOptions {
    * extractor's `FEATURE_NAMES`; only tests pass something else.
    */
   featureNames?: readonly string[];
+  /**
+   * The extractor's `FEATURE_CONFIG.version`. Defaults to the running
+   * extractor's; a card recording another version is refused (same names,
+   * different analysis = a stale model).
+   */
+  featureConfigVersion?: string;
   /** ONNX intra-op threads. Default 1: calls run in parallel, not one window. */
   intraOpNumThreads?: number;
 }
@@ -64,6 +70,13 @@ export async function loadEmotionModel(options: LoadEmotionModelOptions): Promis
     throw new ModelError(
       `model card ${options.cardPath} (version ${card.version}) does not match the feature extractor; ` +
         `retrain with npm run train:\n  - ${mismatch}`,
+    );
+  }
+  const version = options.featureConfigVersion ?? FEATURE_CONFIG.version;
+  if (card.featureConfigVersion && card.featureConfigVersion !== version) {
+    throw new ModelError(
+      `model card ${options.cardPath} (version ${card.version}) was trained on extractor ${card.featureConfigVersion}, ` +
+        `the running extractor is ${version}; retrain with npm run train`,
     );
   }
   let bytes: Uint8Array;

@@ -27,6 +27,11 @@ export interface ModelCard {
   /** Input feature names, in input order; must equal the extractor's FEATURE_NAMES. */
   featureNames: string[];
   featureCount: number;
+  /**
+   * `FEATURE_CONFIG.version` of the extractor the model was trained on; the
+   * loader rejects the model when the running extractor reports another.
+   */
+  featureConfigVersion?: string | null;
   /** Features the model multiplies by zero (kept in the input for a stable contract). */
   featuresIgnored?: string[];
   window: { sampleRate: number; windowS: number | null; hopS: number | null; note?: string };

@@ -95,6 +95,12 @@ describe('loadEmotionModel failures', () => {
     expect((err as Error).message).toContain(`not in the model card: ${FEATURE_NAMES.at(-1)}`);
   });
 
+  it('refuses a model trained on another extractor version (same names, different analysis)', async () => {
+    const err = await loadEmotionModel({ modelPath, cardPath, featureConfigVersion: 'ut-features-0' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelError);
+    expect((err as Error).message).toMatch(/trained on extractor ut-features-\d+, the running extractor is ut-features-0/);
+  });
+
   it('checks against the feature list it is given', async () => {
     const err = await loadEmotionModel({ modelPath, cardPath, featureNames: ['a', 'b'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelError);

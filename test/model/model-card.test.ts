@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FEATURE_NAMES } from '../../src/features/feature-names.js';
+import { FEATURE_CONFIG, FEATURE_NAMES } from '../../src/features/feature-names.js';
 import { describeFeatureMismatch, parseModelCard } from '../../src/model/model-card.js';
 import { ModelError } from '../../src/shared/errors.js';
 
@@ -13,6 +13,7 @@ describe('committed model card', () => {
     expect(card.featureCount).toBe(FEATURE_NAMES.length);
     expect(card.featureNames).toEqual([...FEATURE_NAMES]);
     expect(describeFeatureMismatch(card.featureNames, FEATURE_NAMES)).toBeUndefined();
+    expect(card.featureConfigVersion).toBe(FEATURE_CONFIG.version);
   });
 
   it('documents labels, outputs, agitation, licences and validation', () => {
