@@ -4,17 +4,10 @@
  * optional band limits and amplitude envelopes, and seeded noise.
  */
 
+import { createRng } from '../shared/random.js';
+
 /** Seeded PRNG (mulberry32): the same seed gives the same sequence. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = createRng;
 
 export interface HarmonicOptions {
   /** Duration (s). */

@@ -4,27 +4,7 @@
  * would leave them). Deterministic from a seed.
  */
 
-/** A small seeded PRNG (mulberry32): same seed, same call, on every machine. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** 32-bit FNV-1a hash of a string, to derive per-call seeds from names. */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+export { createRng, hashString } from '../shared/random.js';
 
 /** Standard normal deviate (Box–Muller). */
 export function gaussian(rng: () => number): number {
