@@ -5,12 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallDetail } from '../../src/calls/call-views.js';
+import type { AgentMessage } from '../../src/delivery/agent-messages.js';
 import { connectedMsg, mediaMsg, startMsg } from '../ingest/twilio-fixtures.js';
 import {
   closed,
+  collectJson,
   getJson,
+  LEVEL,
   loadFixtureMuLaw,
-  
   openSocket,
   startTestService,
   TwilioGateway,
@@ -74,6 +76,22 @@ describe('Twilio stream endpoint: bad input', () => {
       return body.state === 'ended' ? body : undefined;
     }, 'the failed call to end');
     expect(detail).toMatchObject({ endReason: 'error', audioMs: 2000 });
+    // The operator sees why, on a warning line that carries the call id.
+    const warning = svc.lines.find((l) => l.level === LEVEL.warn && l.callId === gw.ids.callSid && l['closeCode'] === 1007);
+    expect(warning?.['reason']).toMatch(/^UT_ERR_INVALID_BASE64: /);
+  });
+
+  it('keeps an agent socket with no call open and waiting, then delivers once its call escalates', async () => {
+    const agentId = 'agent-waiting';
+    const agent = await openSocket(`${svc.wsUrl}/v1/agents/${agentId}/stream`);
+    const received = collectJson<AgentMessage>(agent);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(agent.readyState).toBe(agent.OPEN);
+    expect(received).toEqual([]);
+    const gw = await TwilioGateway.open(svc.wsUrl);
+    gw.start({ agentId }).audio(audio).stop();
+    await waitFor(() => (received.some((m) => m.type === 'prompt' && m.callId === gw.ids.callSid) ? true : undefined), 'a prompt for the waiting agent');
+    agent.close();
   });
 
   it('closes a binary frame with 1003', async () => {

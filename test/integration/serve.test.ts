@@ -12,7 +12,6 @@ import {
   collectJson,
   getJson,
   loadFixtureMuLaw,
-  
   openSocket,
   REDIS_URL,
   startTestService,

@@ -10,7 +10,6 @@ import {
   collectJson,
   getJson,
   loadFixtureMuLaw,
-  
   openSocket,
   startTestService,
   TwilioGateway,
