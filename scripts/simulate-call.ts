@@ -15,9 +15,9 @@
  * the angry part stays above, and whether the calm call ever crosses.
  */
 import { parseArgs } from 'node:util';
-import { streamCall, type CallPlan } from '../src/eval/call-assembly.js';
+import type { CallPlan } from '../src/eval/call-assembly.js';
 import { readManifest, type ManifestClip } from '../src/eval/manifest.js';
-import { createRng, hashString } from '../src/eval/augment.js';
+import { clipsBySpeaker, pickClips, scoreCall } from '../src/eval/simulated-calls.js';
 import { loadEmotionModel, type LoadedEmotionModel } from '../src/model/emotion-model.js';
 import { ExponentialSmoother, creditedStepMs } from '../src/policy/smoothing.js';
 import { PIPELINE_SAMPLE_RATE } from '../src/features/types.js';
@@ -30,37 +30,18 @@ interface Trace {
 }
 
 async function traceCall(model: LoadedEmotionModel, plan: CallPlan, tauMs: number, pauseS: number) {
-  const res = await streamCall(plan, { pauseS });
-  const scores = await model.score(res.windows.map((w) => w.window.values));
+  const { res, windows } = await scoreCall(model, plan, pauseS);
   const smoother = new ExponentialSmoother(tauMs);
   const trace: Trace = { t: [], raw: [], smooth: [] };
   let prevMs: number | undefined;
-  res.windows.forEach((w, i) => {
-    const ms = (w.window.endSample / PIPELINE_SAMPLE_RATE) * 1000;
-    const a = scores[i]!.agitation;
-    trace.t.push(ms / 1000);
+  for (const w of windows) {
+    const a = w.scores.agitation;
+    trace.t.push(w.audioMs / 1000);
     trace.raw.push(a);
-    trace.smooth.push(smoother.update(a, creditedStepMs(prevMs, ms, 1000)));
-    prevMs = ms;
-  });
+    trace.smooth.push(smoother.update(a, creditedStepMs(prevMs, w.audioMs, 1000)));
+    prevMs = w.audioMs;
+  }
   return { res, trace };
-}
-
-function pick(clips: ManifestClip[], seconds: number, seed: string): ManifestClip[] {
-  const rng = createRng(hashString(seed));
-  const pool = [...clips].sort((a, b) => a.index - b.index);
-  for (let i = pool.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-  }
-  const out: ManifestClip[] = [];
-  let total = 0;
-  for (const c of pool) {
-    if (total >= seconds) break;
-    out.push(c);
-    total += c.durationS;
-  }
-  return out;
 }
 
 function median(v: number[]): number | null {
@@ -93,12 +74,7 @@ async function main(): Promise<number> {
   const pauseS = Number(values.pause);
   const model = await loadEmotionModel({ modelPath: values.model, cardPath: values.card });
   const clips = await readManifest(values.manifest, values.root !== undefined ? { root: values.root } : {});
-  const bySpeaker = new Map<string, ManifestClip[]>();
-  for (const c of clips) {
-    if (!c.speaker || (values.corpus && c.corpus !== values.corpus)) continue;
-    if (!bySpeaker.has(c.speaker)) bySpeaker.set(c.speaker, []);
-    bySpeaker.get(c.speaker)!.push(c);
-  }
+  const bySpeaker = clipsBySpeaker(clips, values.corpus);
   const wanted = values.speakers ? values.speakers.split(',') : [...bySpeaker.keys()].sort();
   const rows: Record<string, unknown>[] = [];
   process.stdout.write(
@@ -111,8 +87,8 @@ async function main(): Promise<number> {
     const neutral = list.filter((c) => c.label === 'neutral');
     const angry = list.filter((c) => c.label === 'anger');
     if (neutral.length < 2 || angry.length < 2) continue;
-    const calm = pick(neutral, Number(values['calm-s']), `${speaker}:calm`);
-    const anger = pick(angry, Number(values['angry-s']), `${speaker}:anger`);
+    const calm = pickClips(neutral, Number(values['calm-s']), `${speaker}:calm`);
+    const anger = pickClips(angry, Number(values['angry-s']), `${speaker}:anger`);
     const a = await traceCall(model, { id: `${speaker}-sim`, speaker, clips: [...calm, ...anger] }, tauMs, pauseS);
     const onsetS = a.res.spans[calm.length]!.startSample / PIPELINE_SAMPLE_RATE;
     const endS = a.res.samples / PIPELINE_SAMPLE_RATE;
@@ -124,7 +100,7 @@ async function main(): Promise<number> {
     const frac = (arr: number[]): number => (after.length ? after.filter((k) => arr[k]! >= threshold).length / after.length : 0);
     const calmPart = a.trace.t.map((t, i) => i).filter((i) => a.trace.t[i]! <= onsetS);
     // B: a calm call of the same speaker (all its neutral clips, another order).
-    const b = await traceCall(model, { id: `${speaker}-calm`, speaker, clips: pick(neutral, 60, `${speaker}:calmcall`) }, tauMs, pauseS);
+    const b = await traceCall(model, { id: `${speaker}-calm`, speaker, clips: pickClips(neutral, 60, `${speaker}:calmcall`) }, tauMs, pauseS);
     const row = {
       speaker,
       corpus: list[0]!.corpus,

@@ -472,12 +472,31 @@ def part_candidates(quick):
         "anger/mlp16-sel0.3": dict(PART, tasks=["anger"], hidden=[16], select=0.3),
         "anger/mlp32-sel0.2": dict(PART, tasks=["anger"], hidden=[32], select=0.2),
         "anger/mlp64": dict(PART, tasks=["anger"]),
+        "anger/mlp8-sel0.3": dict(PART, tasks=["anger"], hidden=[8], select=0.3),
+        # Ensembles of unlike heads (their probabilities are averaged in the
+        # graph): the all-feature logistic leans on nemo-like cues, the
+        # selected ones on kor/turev-like ones; the mean travels better.
+        "anger/ens-log+sel0.3+mlp16": [
+            dict(LOGISTIC, tasks=["anger"]),
+            dict(LOGISTIC, tasks=["anger"], select=0.3),
+            dict(PART, tasks=["anger"], hidden=[16], select=0.3),
+        ],
+        "anger/ens-log+sel0.2+sel0.3+mlp16": [
+            dict(LOGISTIC, tasks=["anger"]),
+            dict(LOGISTIC, tasks=["anger"], select=0.2),
+            dict(LOGISTIC, tasks=["anger"], select=0.3),
+            dict(PART, tasks=["anger"], hidden=[16], select=0.3),
+        ],
     }
     emotion = {
         "emotion/logistic": dict(LOGISTIC, tasks=["emotion4", "arousal"], head_w={"arousal": 0.5}),
         "emotion/mlp64": dict(PART, tasks=["emotion4", "arousal"], head_w={"arousal": 0.5}),
         "emotion/mlp128-d5": dict(PART, tasks=["emotion4", "arousal"], hidden=[128], dropout=0.5, head_w={"arousal": 0.5}),
         "emotion/mlp64-noise": dict(PART, tasks=["emotion4", "arousal"], noise=0.4, fdrop=0.2, head_w={"arousal": 0.5}),
+        "emotion/ens-mlp64+mlp128-d5": [
+            dict(PART, tasks=["emotion4", "arousal"], head_w={"arousal": 0.5}),
+            dict(PART, tasks=["emotion4", "arousal"], hidden=[128], dropout=0.5, head_w={"arousal": 0.5}),
+        ],
     }
     if quick:
         anger = {k: v for k, v in anger.items() if k in ("anger/logistic", "anger/logistic-sel0.3")}
@@ -542,7 +561,9 @@ def main():
     labelled += [c for c in d.corpora if c not in labelled and (d.clip_labels["emotion4"][d.clip_corpus == d.corpus_id(c)] >= 0).any()]
 
     def config_of(parts):
-        return {"clip": 5.0, "mask": base_mask, "parts": [dict(p) for p in parts]}
+        # A candidate is one part or a list of parts (an ensemble whose heads the graph averages).
+        flat = [q for p in parts for q in (p if isinstance(p, list) else [p])]
+        return {"clip": 5.0, "mask": base_mask, "parts": [dict(p) for p in flat]}
 
     validation = {"candidates": {}}
     chosen = {g: (args.config.split(",")[i] if args.config else next(iter(c))) for i, (g, c) in enumerate(groups.items())}
@@ -608,10 +629,12 @@ def main():
     ]
     opts = header.get("options", {})
     # Features each head actually uses (the shipped model's masks, member 0).
+    # (an ensemble's parts may use different features: a head uses the union).
     head_features = {}
     for part in models[0]["parts"]:
         for t in part["tasks"]:
-            head_features[t] = [n for n, m in zip(d.feature_names, part["mask"]) if m > 0]
+            prev = set(head_features.get(t, []))
+            head_features[t] = [n for n, m in zip(d.feature_names, part["mask"]) if m > 0 or n in prev]
     used = sorted({n for v in head_features.values() for n in v}, key=d.feature_names.index)
     card = {
         "name": "undertone-emotion",

@@ -25,6 +25,7 @@ import { CallerBaseline, type CallerBaselineOptions } from './caller-baseline.js
 import { FEATURE_CONFIG, FEATURE_NAMES } from './feature-names.js';
 import { FrameHistory } from './frame-history.js';
 import { FrameSpectralAnalyzer } from './frame-spectral.js';
+import { LpcFormants } from './lpc-formants.js';
 import { PitchInput } from './pitch-input.js';
 import { YinPitchTracker, hzToSemitones, type YinOptions } from './pitch-yin.js';
 import type { CallerFeatureStream, FeatureWindow } from './types.js';
@@ -121,6 +122,7 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
   private readonly frame = new Float32Array(FRAME);
   private readonly pitchBuf = new Float32Array(PITCH_BUFFER);
   private readonly spectral = new FrameSpectralAnalyzer();
+  private readonly formants = new LpcFormants();
   private readonly yin: YinPitchTracker;
   private readonly vad: VoiceActivityDetector;
   private readonly history = new FrameHistory();
@@ -263,10 +265,30 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
       h.flux[slot] = f.flux;
       h.alphaRatioDb[slot] = f.alphaRatioDb;
       h.hammarbergDb[slot] = f.hammarbergDb;
+      h.slopeLoDbKhz[slot] = f.slopeLoDbKhz;
+      h.slopeMidDbKhz[slot] = f.slopeMidDbKhz;
+      h.bandLoDb[slot] = f.bandLoDb;
+      h.bandHiDb[slot] = f.bandHiDb;
       h.mfcc.set(f.mfcc, slot * FEATURE_CONFIG.mfccCount);
     } else {
       // Not speech: never enters window statistics.
       this.spectral.skipSpectrum();
+    }
+
+    // Formants only where they are defined and used: voiced speech.
+    if (voiced && speech) {
+      const fm = this.formants.analyze(this.frame);
+      h.f1Hz[slot] = fm.freqHz[0]!;
+      h.f2Hz[slot] = fm.freqHz[1]!;
+      h.f3Hz[slot] = fm.freqHz[2]!;
+      h.f1BwHz[slot] = fm.bwHz[0]!;
+      h.f2BwHz[slot] = fm.bwHz[1]!;
+      h.f3BwHz[slot] = fm.bwHz[2]!;
+      h.a1a3Db[slot] = fm.a1a3Db;
+    } else {
+      h.f1Hz[slot] = h.f2Hz[slot] = h.f3Hz[slot] = Number.NaN;
+      h.f1BwHz[slot] = h.f2BwHz[slot] = h.f3BwHz[slot] = Number.NaN;
+      h.a1a3Db[slot] = Number.NaN;
     }
 
     // Perturbation of the middle of three voiced speech frames against the

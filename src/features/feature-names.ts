@@ -8,7 +8,7 @@ import { PIPELINE_SAMPLE_RATE } from './types.js';
 /** Fixed analysis parameters (samples at 8 kHz unless the name says otherwise). */
 export const FEATURE_CONFIG = Object.freeze({
   /** Version of the extractor's output; the model card records the one it was trained on. */
-  version: 'ut-features-2',
+  version: 'ut-features-3',
   sampleRate: PIPELINE_SAMPLE_RATE,
   /** Analysis frame: 256 samples = 32 ms (spectrum, energy, MFCC). */
   frameSamples: 256,
@@ -112,6 +112,50 @@ const ABSOLUTE: readonly string[] = [
   'voiced_seg_mean_s',
   'pause_ratio',
   'speech_ratio',
+  // eGeMAPS-style additions (ut-features-3). Formants from order-10 LPC over
+  // voiced speech frames; A1−A3 = LPC envelope at F1 minus at F3.
+  'f1_hz_mean',
+  'f1_hz_std',
+  'f2_hz_mean',
+  'f2_hz_std',
+  'f3_hz_mean',
+  'f1_bw_hz_mean',
+  'f2_bw_hz_mean',
+  'f3_bw_hz_mean',
+  'a1a3_db_mean',
+  // Spectral balance over voiced (_v) and unvoiced (_uv) speech frames.
+  'slope_lo_v_mean',
+  'slope_mid_v_mean',
+  'alpha_ratio_v_mean',
+  'hammarberg_v_mean',
+  'flux_v_mean',
+  'centroid_v_mean',
+  'slope_v_mean',
+  'rolloff_v_mean',
+  'flatness_v_mean',
+  'mfcc1_v_mean',
+  'mfcc2_v_mean',
+  'mfcc3_v_mean',
+  'mfcc4_v_mean',
+  'alpha_ratio_uv_mean',
+  'hammarberg_uv_mean',
+  'flux_uv_mean',
+  'band_lo_db_mean',
+  'band_hi_db_mean',
+  'band_hi_db_std',
+  // Spectral dynamics: mean |Δ| per second of c1..c12 (Euclidean) and of c1..c4.
+  'mfcc_vel',
+  'mfcc1_vel',
+  'mfcc2_vel',
+  'mfcc3_vel',
+  'mfcc4_vel',
+  // Loudness peaks per second of speech; mean rising / falling F0 slope (st/s).
+  'loudness_peak_rate',
+  'f0_rise_st_s',
+  'f0_fall_st_s',
+  // Voiced segment length spread and unvoiced gap length between voiced segments (s).
+  'voiced_seg_std_s',
+  'unvoiced_seg_mean_s',
 ];
 
 /** An absolute window feature the caller baseline tracks. */
@@ -159,6 +203,21 @@ export const BASELINE_FEATURES: readonly BaselineFeature[] = [
   { name: 'syl_rate', mode: 'diff', clip: 1, pitch: false },
   { name: 'artic_rate', mode: 'diff', clip: 1, pitch: false },
   { name: 'voiced_seg_mean_s', mode: 'diff', clip: 0.1, pitch: false },
+  { name: 'f1_hz_mean', mode: 'logratio', clip: 1, pitch: true },
+  { name: 'f2_hz_mean', mode: 'logratio', clip: 1, pitch: true },
+  { name: 'a1a3_db_mean', mode: 'diff', clip: 2, pitch: true },
+  { name: 'slope_mid_v_mean', mode: 'diff', clip: 2, pitch: true },
+  { name: 'hammarberg_db_mean', mode: 'diff', clip: 2, pitch: false },
+  { name: 'flux_mean', mode: 'diff', clip: 0.05, pitch: false },
+  { name: 'band_hi_db_mean', mode: 'diff', clip: 2, pitch: false },
+  { name: 'mfcc_vel', mode: 'diff', clip: 10, pitch: false },
+  { name: 'loudness_peak_rate', mode: 'diff', clip: 1, pitch: false },
+  { name: 'alpha_ratio_v_mean', mode: 'diff', clip: 2, pitch: true },
+  { name: 'hammarberg_v_mean', mode: 'diff', clip: 2, pitch: true },
+  { name: 'flux_v_mean', mode: 'diff', clip: 0.05, pitch: true },
+  { name: 'f0_fall_st_s', mode: 'diff', clip: 5, pitch: true },
+  { name: 'centroid_v_mean', mode: 'logratio', clip: 1.5, pitch: true },
+  { name: 'slope_v_mean', mode: 'diff', clip: 0.1, pitch: true },
 ];
 
 /** Relative features: the baseline features against the caller's own earlier speech. */

@@ -34,6 +34,20 @@ export class FrameHistory {
   readonly flux = new Float64Array(HISTORY_FRAMES);
   readonly alphaRatioDb = new Float64Array(HISTORY_FRAMES);
   readonly hammarbergDb = new Float64Array(HISTORY_FRAMES);
+  /** dB-spectrum slopes 312–500 Hz and 500–1500 Hz (dB/kHz). */
+  readonly slopeLoDbKhz = new Float64Array(HISTORY_FRAMES);
+  readonly slopeMidDbKhz = new Float64Array(HISTORY_FRAMES);
+  /** Band-energy shares (dB): 0.3–0.8 kHz and 2–3.4 kHz of the band. */
+  readonly bandLoDb = new Float64Array(HISTORY_FRAMES);
+  readonly bandHiDb = new Float64Array(HISTORY_FRAMES);
+  /** LPC formants and bandwidths (Hz), A1−A3 (dB); NaN unless voiced and found. */
+  readonly f1Hz = new Float64Array(HISTORY_FRAMES);
+  readonly f2Hz = new Float64Array(HISTORY_FRAMES);
+  readonly f3Hz = new Float64Array(HISTORY_FRAMES);
+  readonly f1BwHz = new Float64Array(HISTORY_FRAMES);
+  readonly f2BwHz = new Float64Array(HISTORY_FRAMES);
+  readonly f3BwHz = new Float64Array(HISTORY_FRAMES);
+  readonly a1a3Db = new Float64Array(HISTORY_FRAMES);
   /** MFCCs, `mfccCount` per frame slot. */
   readonly mfcc = new Float64Array(HISTORY_FRAMES * FEATURE_CONFIG.mfccCount);
 }

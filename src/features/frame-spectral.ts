@@ -28,6 +28,12 @@ const BAND_BINS = BAND_LAST_BIN - BAND_FIRST_BIN + 1;
 const ALPHA_SPLIT_BIN = Math.round(1000 / BIN_HZ);
 const HAMMARBERG_SPLIT_BIN = Math.round(2000 / BIN_HZ);
 const TINY = 1e-12;
+/** Bins of the eGeMAPS-style log-spectrum slopes (dB/kHz): 0–500 Hz (here from the band edge) and 500–1500 Hz. */
+const SLOPE_LO = [BAND_FIRST_BIN, Math.round(500 / BIN_HZ)] as const;
+const SLOPE_MID = [Math.round(500 / BIN_HZ), Math.round(1500 / BIN_HZ)] as const;
+/** Band-energy shares (dB re the whole band): 300–800 Hz and 2–3.4 kHz. */
+const BAND_LO_LAST_BIN = Math.round(800 / BIN_HZ) - 1;
+const BAND_HI_FIRST_BIN = HAMMARBERG_SPLIT_BIN;
 /**
  * Meyda 5.6's spectralSlope divides by (Σf² − (Σf)²) where the least-squares
  * slope needs (N·Σf² − (Σf)²), which flips its sign and scales it by a
@@ -80,6 +86,14 @@ export interface SpectralFrame {
   alphaRatioDb: number;
   /** 10·log10(peak bin power 0.3–2 kHz / peak bin power 2–3.4 kHz). */
   hammarbergDb: number;
+  /** Least-squares slope of the dB power spectrum over 312–500 Hz (dB/kHz). */
+  slopeLoDbKhz: number;
+  /** Least-squares slope of the dB power spectrum over 500–1500 Hz (dB/kHz). */
+  slopeMidDbKhz: number;
+  /** 10·log10(energy 0.3–0.8 kHz / band energy). */
+  bandLoDb: number;
+  /** 10·log10(energy 2–3.4 kHz / band energy). */
+  bandHiDb: number;
   /** c0..c12. */
   mfcc: Float64Array;
   /**
@@ -131,6 +145,10 @@ export class FrameSpectralAnalyzer {
       flux: 0,
       alphaRatioDb: 0,
       hammarbergDb: 0,
+      slopeLoDbKhz: 0,
+      slopeMidDbKhz: 0,
+      bandLoDb: 0,
+      bandHiDb: 0,
       mfcc: new Float64Array(FEATURE_CONFIG.mfccCount),
       toneRatio: 0,
     };
@@ -185,6 +203,25 @@ export class FrameSpectralAnalyzer {
       if (Math.abs(k - first) <= 2 || (second >= 0 && Math.abs(k - second) <= 2)) peaks += p[k]!;
     }
     return Math.min(1, peaks / total);
+  }
+
+  /** Least-squares slope of 10·log10(power) against frequency over bins [k0, k1], dB per kHz. */
+  private logSlope(k0: number, k1: number): number {
+    let sx = 0;
+    let sy = 0;
+    let sxx = 0;
+    let sxy = 0;
+    const n = k1 - k0 + 1;
+    for (let k = k0; k <= k1; k++) {
+      const x = (k * BIN_HZ) / 1000;
+      const y = 10 * Math.log10(this.power[k]! + TINY);
+      sx += x;
+      sy += y;
+      sxx += x * x;
+      sxy += x * y;
+    }
+    const den = n * sxx - sx * sx;
+    return den > 0 ? (n * sxy - sx * sy) / den : 0;
   }
 
   /** Spectral stage of the frame last passed to `level`; results in `out`. */
@@ -257,6 +294,15 @@ export class FrameSpectralAnalyzer {
     }
     o.alphaRatioDb = 10 * Math.log10((high + TINY) / (low + TINY));
     o.hammarbergDb = 10 * Math.log10((peakLow + TINY) / (peakHigh + TINY));
+    let lo = 0;
+    for (let k = BAND_FIRST_BIN; k <= BAND_LO_LAST_BIN; k++) lo += this.power[k]!;
+    let hi = 0;
+    for (let k = BAND_HI_FIRST_BIN; k <= BAND_LAST_BIN; k++) hi += this.power[k]!;
+    const total = low + high;
+    o.bandLoDb = 10 * Math.log10((lo + TINY) / (total + TINY));
+    o.bandHiDb = 10 * Math.log10((hi + TINY) / (total + TINY));
+    o.slopeLoDbKhz = this.logSlope(SLOPE_LO[0], SLOPE_LO[1]);
+    o.slopeMidDbKhz = this.logSlope(SLOPE_MID[0], SLOPE_MID[1]);
 
     o.toneRatio = this.toneRatio();
     this.mfccComputer.compute(this.power, o.mfcc);

@@ -25,6 +25,10 @@ export interface TempoResult {
   voicedSegRate: number;
   /** Mean voiced segment length (s); 0 without segments. */
   voicedSegMeanS: number;
+  /** Standard deviation of voiced segment lengths (s); 0 with fewer than two segments. */
+  voicedSegStdS: number;
+  /** Mean length (s) of the gaps between consecutive voiced segments; 0 without gaps. */
+  unvoicedSegMeanS: number;
   /** Non-speech frames between the first and last speech frame, as a share of that span. */
   pauseRatio: number;
   /** Speech frames / window frames. */
@@ -39,6 +43,8 @@ export class TempoAnalyzer {
     articRate: 0,
     voicedSegRate: 0,
     voicedSegMeanS: 0,
+    voicedSegStdS: 0,
+    unvoicedSegMeanS: 0,
     pauseRatio: 0,
     speechRatio: 0,
     speechFrames: 0,
@@ -88,7 +94,12 @@ export class TempoAnalyzer {
     }
     let runs = 0;
     let runFrames = 0;
+    let runSq = 0;
     let run = 0;
+    let gaps = 0;
+    let gapFrames = 0;
+    /** Frame after the last counted segment (-1 before the first). */
+    let lastEnd = -1;
     for (let i = 0; i <= count; i++) {
       const slot = (first + i) & m;
       const on = i < count && h.voiced[slot] === 1 && h.speech[slot] === 1;
@@ -97,6 +108,12 @@ export class TempoAnalyzer {
         if (run >= MIN_VOICED_RUN) {
           runs++;
           runFrames += run;
+          runSq += run * run;
+          if (lastEnd >= 0) {
+            gaps++;
+            gapFrames += i - run - lastEnd;
+          }
+          lastEnd = i;
         }
         run = 0;
       }
@@ -110,6 +127,11 @@ export class TempoAnalyzer {
     r.articRate = speechFrames > 0 ? nuclei / (speechFrames * FRAME_S) : 0;
     r.voicedSegRate = windowS > 0 ? runs / windowS : 0;
     r.voicedSegMeanS = runs > 0 ? (runFrames / runs) * FRAME_S : 0;
+    if (runs >= 2) {
+      const mean = runFrames / runs;
+      r.voicedSegStdS = Math.sqrt(Math.max(0, runSq / runs - mean * mean)) * FRAME_S;
+    } else r.voicedSegStdS = 0;
+    r.unvoicedSegMeanS = gaps > 0 ? (gapFrames / gaps) * FRAME_S : 0;
     const span = lastSpeech - firstSpeech + 1;
     r.pauseRatio = firstSpeech >= 0 ? (span - speechFrames) / span : 0;
     return r;

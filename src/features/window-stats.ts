@@ -26,6 +26,34 @@ interface Summary {
 
 const I = (name: string): number => featureIndex(name);
 const MFCC_MEAN = Array.from({ length: FEATURE_CONFIG.mfccCount }, (_, i) => I(`mfcc${i}_mean`));
+/** Voiced-frame features reported as 0 with the pitch ones when a window has too few voiced frames. */
+const VOICED_EXTRA = [
+  'f1_hz_mean',
+  'f1_hz_std',
+  'f2_hz_mean',
+  'f2_hz_std',
+  'f3_hz_mean',
+  'f1_bw_hz_mean',
+  'f2_bw_hz_mean',
+  'f3_bw_hz_mean',
+  'a1a3_db_mean',
+  'slope_lo_v_mean',
+  'slope_mid_v_mean',
+  'alpha_ratio_v_mean',
+  'hammarberg_v_mean',
+  'flux_v_mean',
+  'centroid_v_mean',
+  'slope_v_mean',
+  'rolloff_v_mean',
+  'flatness_v_mean',
+  'mfcc1_v_mean',
+  'mfcc2_v_mean',
+  'mfcc3_v_mean',
+  'mfcc4_v_mean',
+  'f0_rise_st_s',
+  'f0_fall_st_s',
+];
+const MFCC_V_MEAN = [1, 2, 3, 4].map((c) => I(`mfcc${c}_v_mean`));
 const MFCC_STD = Array.from({ length: FEATURE_CONFIG.mfccCount }, (_, i) => I(`mfcc${i}_std`));
 
 /** Linear-interpolated percentile of sorted `v[0..n)`. */
@@ -66,7 +94,7 @@ export class WindowStatistics {
     field: Float64Array,
     first: number,
     count: number,
-    voicedOnly: boolean,
+    voicedOnly: boolean | 'unvoiced',
     withOrder: boolean,
     stride = 1,
     lane = 0,
@@ -76,7 +104,8 @@ export class WindowStatistics {
     let n = 0;
     for (let i = 0; i < count; i++) {
       const slot = (first + i) & h.mask;
-      if (h.speech[slot] !== 1 || (voicedOnly && h.voiced[slot] !== 1)) continue;
+      if (h.speech[slot] !== 1) continue;
+      if (voicedOnly === true ? h.voiced[slot] !== 1 : voicedOnly === 'unvoiced' && h.voiced[slot] === 1) continue;
       const x = field[slot * stride + lane]!;
       if (Number.isNaN(x)) continue;
       v[n] = x;
@@ -136,6 +165,49 @@ export class WindowStatistics {
   }
 
   /**
+   * Mean per-second change of MFCC lanes [c0, c1] between consecutive speech
+   * frames: Euclidean over the lanes when `c1 > c0`, else |Δ| of lane c0.
+   */
+  private mfccVelocity(h: FrameHistory, first: number, count: number, c0: number, c1: number): number {
+    const lanes = FEATURE_CONFIG.mfccCount;
+    let sum = 0;
+    let n = 0;
+    for (let i = 1; i < count; i++) {
+      const a = (first + i - 1) & h.mask;
+      const b = (first + i) & h.mask;
+      if (h.speech[a] !== 1 || h.speech[b] !== 1) continue;
+      let d2 = 0;
+      for (let c = c0; c <= c1; c++) {
+        const d = h.mfcc[b * lanes + c]! - h.mfcc[a * lanes + c]!;
+        d2 += d * d;
+      }
+      sum += Math.sqrt(d2);
+      n++;
+    }
+    return n > 0 ? sum / n / FRAME_S : 0;
+  }
+
+  /** Local maxima of the [¼ ½ ¼]-smoothed loudness over speech frames, per second of speech. */
+  private loudnessPeakRate(h: FrameHistory, first: number, count: number, speechFrames: number): number {
+    if (speechFrames === 0) return 0;
+    const m = h.mask;
+    let peaks = 0;
+    for (let i = 1; i < count - 1; i++) {
+      const a = (first + i - 1) & m;
+      const b = (first + i) & m;
+      const c = (first + i + 1) & m;
+      if (h.speech[a] !== 1 || h.speech[b] !== 1 || h.speech[c] !== 1) continue;
+      const l = i >= 2 && h.speech[(first + i - 2) & m] === 1 ? h.loudness[(first + i - 2) & m]! : h.loudness[a]!;
+      const sa = 0.25 * l + 0.5 * h.loudness[a]! + 0.25 * h.loudness[b]!;
+      const sb = 0.25 * h.loudness[a]! + 0.5 * h.loudness[b]! + 0.25 * h.loudness[c]!;
+      const r = i + 2 < count && h.speech[(first + i + 2) & m] === 1 ? h.loudness[(first + i + 2) & m]! : h.loudness[c]!;
+      const sc = 0.25 * h.loudness[b]! + 0.5 * h.loudness[c]! + 0.25 * r;
+      if (sb > sa && sb >= sc) peaks++;
+    }
+    return peaks / (speechFrames * FRAME_S);
+  }
+
+  /**
    * Writes the absolute features of frames [first, first + count) into
    * `out` (indexed as FEATURE_NAMES). Returns the tempo result (speech ratio, …).
    */
@@ -166,6 +238,53 @@ export class WindowStatistics {
       out[I('hnr_db_mean')] = s.mean;
       out[I('hnr_db_std')] = s.std;
       out[I('hnr_db_p90')] = s.p90;
+
+      s = this.summarise(h, h.f1Hz, first, count, true, false);
+      out[I('f1_hz_mean')] = s.mean;
+      out[I('f1_hz_std')] = s.std;
+      s = this.summarise(h, h.f2Hz, first, count, true, false);
+      out[I('f2_hz_mean')] = s.mean;
+      out[I('f2_hz_std')] = s.std;
+      out[I('f3_hz_mean')] = this.summarise(h, h.f3Hz, first, count, true, false).mean;
+      out[I('f1_bw_hz_mean')] = this.summarise(h, h.f1BwHz, first, count, true, false).mean;
+      out[I('f2_bw_hz_mean')] = this.summarise(h, h.f2BwHz, first, count, true, false).mean;
+      out[I('f3_bw_hz_mean')] = this.summarise(h, h.f3BwHz, first, count, true, false).mean;
+      out[I('a1a3_db_mean')] = this.summarise(h, h.a1a3Db, first, count, true, false).mean;
+      out[I('slope_lo_v_mean')] = this.summarise(h, h.slopeLoDbKhz, first, count, true, false).mean;
+      out[I('slope_mid_v_mean')] = this.summarise(h, h.slopeMidDbKhz, first, count, true, false).mean;
+      out[I('alpha_ratio_v_mean')] = this.summarise(h, h.alphaRatioDb, first, count, true, false).mean;
+      out[I('hammarberg_v_mean')] = this.summarise(h, h.hammarbergDb, first, count, true, false).mean;
+      out[I('flux_v_mean')] = this.summarise(h, h.flux, first, count, true, false).mean;
+      out[I('centroid_v_mean')] = this.summarise(h, h.centroidHz, first, count, true, false).mean;
+      out[I('slope_v_mean')] = this.summarise(h, h.slope, first, count, true, false).mean;
+      out[I('rolloff_v_mean')] = this.summarise(h, h.rolloffHz, first, count, true, false).mean;
+      out[I('flatness_v_mean')] = this.summarise(h, h.flatnessDb, first, count, true, false).mean;
+      for (let c = 1; c <= 4; c++) {
+        out[MFCC_V_MEAN[c - 1]!] = this.summarise(h, h.mfcc, first, count, true, false, FEATURE_CONFIG.mfccCount, c).mean;
+      }
+
+      // Rising and falling F0 movement between consecutive voiced speech frames
+      // (steps over 3 st are tracking jumps, not intonation).
+      let rise = 0;
+      let nRise = 0;
+      let fall = 0;
+      let nFall = 0;
+      for (let i = 1; i < count; i++) {
+        const a = (first + i - 1) & h.mask;
+        const b = (first + i) & h.mask;
+        if (h.speech[a] !== 1 || h.speech[b] !== 1 || h.voiced[a] !== 1 || h.voiced[b] !== 1) continue;
+        const d = h.f0St[b]! - h.f0St[a]!;
+        if (Math.abs(d) > 3) continue;
+        if (d > 0) {
+          rise += d;
+          nRise++;
+        } else if (d < 0) {
+          fall -= d;
+          nFall++;
+        }
+      }
+      out[I('f0_rise_st_s')] = nRise > 0 ? rise / nRise / FRAME_S : 0;
+      out[I('f0_fall_st_s')] = nFall > 0 ? fall / nFall / FRAME_S : 0;
     } else {
       for (const name of [
         'f0_st_mean',
@@ -182,6 +301,7 @@ export class WindowStatistics {
         'hnr_db_mean',
         'hnr_db_std',
         'hnr_db_p90',
+        ...VOICED_EXTRA,
       ]) {
         out[I(name)] = 0;
       }
@@ -232,6 +352,22 @@ export class WindowStatistics {
       out[MFCC_MEAN[c]!] = s.mean;
       out[MFCC_STD[c]!] = s.std;
     }
+
+    out[I('alpha_ratio_uv_mean')] = this.summarise(h, h.alphaRatioDb, first, count, 'unvoiced', false).mean;
+    out[I('hammarberg_uv_mean')] = this.summarise(h, h.hammarbergDb, first, count, 'unvoiced', false).mean;
+    out[I('flux_uv_mean')] = this.summarise(h, h.flux, first, count, 'unvoiced', false).mean;
+    out[I('band_lo_db_mean')] = this.summarise(h, h.bandLoDb, first, count, false, false).mean;
+    s = this.summarise(h, h.bandHiDb, first, count, false, false);
+    out[I('band_hi_db_mean')] = s.mean;
+    out[I('band_hi_db_std')] = s.std;
+    out[I('mfcc_vel')] = this.mfccVelocity(h, first, count, 1, lanes - 1);
+    out[I('mfcc1_vel')] = this.mfccVelocity(h, first, count, 1, 1);
+    out[I('mfcc2_vel')] = this.mfccVelocity(h, first, count, 2, 2);
+    out[I('mfcc3_vel')] = this.mfccVelocity(h, first, count, 3, 3);
+    out[I('mfcc4_vel')] = this.mfccVelocity(h, first, count, 4, 4);
+    out[I('loudness_peak_rate')] = this.loudnessPeakRate(h, first, count, tempo.speechFrames);
+    out[I('voiced_seg_std_s')] = tempo.voicedSegStdS;
+    out[I('unvoiced_seg_mean_s')] = tempo.unvoicedSegMeanS;
 
     out[I('syl_rate')] = tempo.sylRate;
     out[I('artic_rate')] = tempo.articRate;

@@ -3,22 +3,35 @@ import type { Tier } from './types.js';
 
 type EnterTier = Exclude<Tier, 1>;
 
+/** Smallest gap kept between a lowered enter threshold and the exit threshold. */
+const MIN_BAND = 0.05;
+
 /**
  * Per-call enter thresholds that adapt to the caller's own running level.
  *
- * Some callers score mildly agitated all call long (a loud voice, a fast
- * talker, a bad line): with fixed thresholds they would get prompt after
- * prompt. So a slow baseline (mean and variance of the smoothed agitation)
- * is kept; when it is high but STABLE, enter thresholds rise a little. Three
- * things keep this safe:
+ * The model's agitation for calm speech differs a lot between callers (a
+ * loud voice, a fast talker, a bad line, a language it was not trained on:
+ * measured calm levels range from 0.2 to 0.55 with the same model). So a
+ * slow baseline (mean and variance of the smoothed agitation) is kept and the
+ * enter thresholds follow it: `lift = liftGain × (baseline − liftStartLevel)`,
+ * clamped to −maxDrop..maxLift. A caller whose calm level is high and STABLE
+ * gets higher thresholds (no prompt after prompt); a caller whose calm level
+ * is low gets lower ones, so their anger is flagged sooner. Three things keep
+ * this safe:
  * - no lift until {@link PolicyOptions.baselineWarmupMs} of speech has been
  *   heard, so a caller angry from the first second escalates on the fixed
  *   thresholds;
  * - a volatile baseline (std ≥ 2 × stableStd) gives no lift: swings are
  *   exactly what escalation should react to;
  * - the lift never exceeds {@link PolicyOptions.maxLift} (the fixed ceiling),
- *   so a genuinely agitated caller always escalates.
+ *   so a genuinely agitated caller always escalates; the drop never exceeds
+ *   {@link PolicyOptions.maxDrop} and keeps enter above exit.
  * Exit thresholds do not move: recovering means getting truly calm.
+ *
+ * Off by default (maxLift = maxDrop = 0): on the calibration calls no lift or
+ * drop setting beat fixed thresholds with the current model
+ * (docs/policy-calibration.md); rerun scripts/calibrate-policy.ts after
+ * retraining.
  */
 export class DynamicThresholds {
   private mean = 0;
@@ -29,7 +42,7 @@ export class DynamicThresholds {
 
   constructor(private readonly options: PolicyOptions) {}
 
-  /** Current lift added to every enter threshold, 0..maxLift. */
+  /** Current lift added to every enter threshold, −maxDrop..maxLift. */
   get lift(): number {
     return this.currentLift;
   }
@@ -56,16 +69,22 @@ export class DynamicThresholds {
     this.currentLift = this.computeLift();
   }
 
-  /** Effective enter threshold of `tier`: configured value + lift, at most 1. */
+  /**
+   * Effective enter threshold of `tier`: configured value + lift, at most 1
+   * and never at or below the tier's exit threshold (the hysteresis band
+   * stays open however low a calm caller's baseline is).
+   */
   enter(tier: EnterTier): number {
-    return Math.min(this.options.enterThresholds[tier] + this.currentLift, 1);
+    const o = this.options;
+    const floor = o.exitThresholds[tier] + MIN_BAND;
+    return Math.min(Math.max(o.enterThresholds[tier] + this.currentLift, floor), 1);
   }
 
   private computeLift(): number {
     const o = this.options;
     if (this.evidenceMs < o.baselineWarmupMs) return 0;
-    const raw = Math.min(o.maxLift, o.liftGain * Math.max(0, this.mean - o.liftStartLevel));
-    if (raw <= 0) return 0;
+    const raw = Math.max(-o.maxDrop, Math.min(o.maxLift, o.liftGain * (this.mean - o.liftStartLevel)));
+    if (raw === 0) return 0;
     const std = Math.sqrt(this.variance);
     let stability: number;
     if (o.stableStd <= 0) stability = std === 0 ? 1 : 0;

@@ -18,8 +18,10 @@ export interface PolicyOptions {
   /**
    * Time constant of the exponential smoothing of agitation, ms of audio.
    * Per window `alpha = 1 - exp(-stepMs / tau)`: with 0.5-s hops and the
-   * default, each new window moves the smoothed level ~39 % of the way.
-   * @defaultValue 1000
+   * default, each new window moves the smoothed level ~22 % of the way.
+   * Calibrated (docs/policy-calibration.md): 1 s let noisy windows of calm
+   * speech through; 2 s loses little anger at the same false-alarm rate.
+   * @defaultValue 2000
    */
   readonly smoothingTimeConstantMs: number;
   /**
@@ -33,8 +35,12 @@ export interface PolicyOptions {
   readonly maxStepMs: number;
   /**
    * Smoothed agitation at or above which a tier is entered (after
-   * {@link enterDwellMs}). Must rise with the tier.
-   * @defaultValue `{ 2: 0.55, 3: 0.70, 4: 0.85 }`
+   * {@link enterDwellMs}), before the caller's own lift or drop (see
+   * {@link liftStartLevel}). Must rise with the tier. Calibrated against
+   * leave-one-corpus-out model output (docs/policy-calibration.md): at 0.55
+   * (with 1-s smoothing) half the calm calls got a prompt; 0.65 keeps them
+   * to ~10 %. Tiers 3 and 4 keep the 0.15 spacing.
+   * @defaultValue `{ 2: 0.65, 3: 0.80, 4: 0.95 }`
    */
   readonly enterThresholds: Readonly<TierThresholds>;
   /**
@@ -46,7 +52,9 @@ export interface PolicyOptions {
   readonly exitThresholds: Readonly<TierThresholds>;
   /**
    * Audio time the smoothed level must stay at or above a tier's (effective)
-   * enter threshold before the tier is entered, ms.
+   * enter threshold before the tier is entered, ms. Together with the 2-s
+   * smoothing this takes a few seconds of consistently high windows, so
+   * single high windows of calm speech do not get through.
    * @defaultValue 1500
    */
   readonly enterDwellMs: number;
@@ -99,34 +107,62 @@ export interface PolicyOptions {
    */
   readonly baselineWarmupMs: number;
   /**
-   * Baseline agitation above which enter thresholds start to rise.
+   * The caller's baseline agitation at which enter thresholds are exactly
+   * the configured ones: above it they rise (up to {@link maxLift}), below it
+   * they fall (down to {@link maxDrop}). (Calm levels of unseen speakers with
+   * the current model range 0.2–0.55, median ~0.4.)
    * @defaultValue 0.30
    */
   readonly liftStartLevel: number;
   /**
-   * Threshold lift per unit of baseline above {@link liftStartLevel}.
+   * Threshold change per unit of baseline away from {@link liftStartLevel}.
+   * 1 = thresholds follow the caller's calm level one-for-one (within the
+   * ceiling and floor): a margin above the caller's own level.
    * @defaultValue 0.5
    */
   readonly liftGain: number;
   /**
    * The fixed ceiling: enter thresholds never rise more than this above their
    * configured value, so a really agitated caller always escalates.
-   * @defaultValue 0.10
+   * 0 = thresholds never rise. Off by default: on the calibration calls the
+   * old 0.10 lift cost one detected angry caller and gained no calm call
+   * (docs/policy-calibration.md). Worth 0.10 again for long calls with
+   * chronically tense callers, which those ~40-s calls cannot show.
+   * @defaultValue 0
    */
   readonly maxLift: number;
   /**
+   * The floor: enter thresholds never fall more than this below their
+   * configured value for a caller whose baseline is below
+   * {@link liftStartLevel} (and never to within 0.05 of the exit threshold).
+   * A caller who sounds calm at 0.2 is flagged at a lower level than one
+   * who sounds calm at 0.5. 0 = thresholds never fall. Off by default: with
+   * the current model, caller-relative thresholds (lift and drop, every
+   * setting tried) gained nothing measurable (docs/policy-calibration.md).
+   * @defaultValue 0
+   */
+  readonly maxDrop: number;
+  /**
    * Baseline standard deviation at or below which the caller counts as
-   * stable (full lift); the lift fades linearly to none at twice this.
+   * stable (full lift or drop); it fades linearly to none at twice this.
    * @defaultValue 0.06
    */
   readonly stableStd: number;
 }
 
-/** The defaults, documented on {@link PolicyOptions}. */
+/**
+ * The defaults, documented on {@link PolicyOptions}. Calibrated with
+ * `npx tsx scripts/calibrate-policy.ts` on leave-one-corpus-out model output
+ * (29 unseen speakers, acted corpora; docs/policy-calibration.md): calm calls
+ * with a prompt 52 % → 10 %, prompts per calm hour 80 → 14; anger flagged
+ * within 4 s 6/29 → 3/29, angry-from-the-start callers caught 25/29 → 12/29.
+ * The model, not the policy, limits detection: no option set tried flags
+ * more than 4/29 within 4 s at ≤ 10 % calm prompts.
+ */
 export const DEFAULT_POLICY_OPTIONS: PolicyOptions = Object.freeze({
-  smoothingTimeConstantMs: 1000,
+  smoothingTimeConstantMs: 2000,
   maxStepMs: 1000,
-  enterThresholds: Object.freeze({ 2: 0.55, 3: 0.7, 4: 0.85 }),
+  enterThresholds: Object.freeze({ 2: 0.65, 3: 0.8, 4: 0.95 }),
   exitThresholds: Object.freeze({ 2: 0.4, 3: 0.55, 4: 0.7 }),
   enterDwellMs: 1500,
   minTierHoldMs: 5000,
@@ -138,7 +174,8 @@ export const DEFAULT_POLICY_OPTIONS: PolicyOptions = Object.freeze({
   baselineWarmupMs: 20000,
   liftStartLevel: 0.3,
   liftGain: 0.5,
-  maxLift: 0.1,
+  maxLift: 0,
+  maxDrop: 0,
   stableStd: 0.06,
 });
 
@@ -164,6 +201,7 @@ const NON_NEGATIVE: readonly (keyof PolicyOptions)[] = [
   'baselineWarmupMs',
   'liftGain',
   'maxLift',
+  'maxDrop',
   'stableStd',
 ];
 

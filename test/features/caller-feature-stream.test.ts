@@ -20,9 +20,9 @@ function run(x: Float32Array, chunk = x.length, flush = false): FeatureWindow[] 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe('feature layout', () => {
-  it('names 60–120 unique features and keeps the fixed parameters', () => {
+  it('names 60–160 unique features and keeps the fixed parameters', () => {
     expect(FEATURE_NAMES.length).toBeGreaterThanOrEqual(60);
-    expect(FEATURE_NAMES.length).toBeLessThanOrEqual(120);
+    expect(FEATURE_NAMES.length).toBeLessThanOrEqual(160);
     expect(new Set(FEATURE_NAMES).size).toBe(FEATURE_NAMES.length);
     expect(FEATURE_CONFIG.frameSamples).toBe(256);
     expect(FEATURE_CONFIG.hopSamples).toBe(160);
@@ -113,6 +113,33 @@ describe('CallerFeatureStream', () => {
     expect(v(l, 'rms_db_mean_re_p90')).toBeCloseTo(v(q, 'rms_db_mean_re_p90'), 0);
     expect(v(l, 'centroid_hz_mean')).toBeCloseTo(v(q, 'centroid_hz_mean'), -1);
     expect(v(l, 'f0_st_mean')).toBeCloseTo(v(q, 'f0_st_mean'), 1);
+  });
+
+  it('measures the ut-features-3 voice-quality and balance features over voiced speech', () => {
+    const soft = run(voiceLike({ durationS: 4, tilt: 1.5 })).at(-1)!;
+    const pressed = run(voiceLike({ durationS: 4, tilt: 0.5 })).at(-1)!;
+    // More vocal effort (flatter source spectrum): more energy above 1 kHz and
+    // 2 kHz, a flatter 500–1500 Hz slope and a smaller Hammarberg index and A1−A3.
+    expect(v(pressed, 'alpha_ratio_v_mean')).toBeGreaterThan(v(soft, 'alpha_ratio_v_mean') + 3);
+    expect(v(pressed, 'band_hi_db_mean')).toBeGreaterThan(v(soft, 'band_hi_db_mean') + 3);
+    expect(v(pressed, 'slope_mid_v_mean')).toBeGreaterThan(v(soft, 'slope_mid_v_mean'));
+    expect(v(pressed, 'hammarberg_v_mean')).toBeLessThan(v(soft, 'hammarberg_v_mean'));
+    for (const w of [soft, pressed]) {
+      // Formants of a buzz are LPC's guess, but ordered and inside the band.
+      expect(v(w, 'f1_hz_mean')).toBeGreaterThan(250);
+      expect(v(w, 'f2_hz_mean')).toBeGreaterThan(v(w, 'f1_hz_mean'));
+      expect(v(w, 'f3_hz_mean')).toBeGreaterThan(v(w, 'f2_hz_mean'));
+      expect(v(w, 'f3_hz_mean')).toBeLessThan(3700);
+      // 4 Hz syllables of ~equal length: voiced segments ~0.15–0.25 s, gaps between them.
+      expect(v(w, 'unvoiced_seg_mean_s')).toBeGreaterThan(0);
+      expect(v(w, 'loudness_peak_rate')).toBeGreaterThan(2);
+      expect(v(w, 'loudness_peak_rate')).toBeLessThan(8);
+      // Intonation ±2 st at 0.4 Hz rises and falls at most ~5 st/s.
+      expect(v(w, 'f0_rise_st_s')).toBeGreaterThan(0);
+      expect(v(w, 'f0_rise_st_s')).toBeLessThan(15);
+      expect(v(w, 'f0_fall_st_s')).toBeGreaterThan(0);
+      expect(v(w, 'f0_fall_st_s')).toBeLessThan(15);
+    }
   });
 
   it('finds F0 in semitones re 100 Hz', () => {

@@ -1,11 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
-import { DEFAULT_POLICY_OPTIONS, PolicyOptionsError, resolvePolicyOptions } from '../../src/policy/options.js';
+import { DEFAULT_POLICY_OPTIONS, PolicyOptionsError, resolvePolicyOptions, type PolicyOptions } from '../../src/policy/options.js';
 import type { PolicyEvent, PriorityEvent, PromptEvent } from '../../src/policy/types.js';
 import { feed, noise, scores, summary, windows } from './feed.js';
 
-const factory = createEscalationPolicy();
+/**
+ * The mechanism tests (hysteresis, dwell, handover, cooldown, gaps, lift)
+ * pin their own option values, so they keep testing the mechanism whatever
+ * the calibrated defaults are (docs/policy-calibration.md); the defaults'
+ * own behaviour is tested in 'calibrated defaults' below.
+ */
+const MECHANISM: Partial<PolicyOptions> = {
+  smoothingTimeConstantMs: 1000,
+  enterThresholds: { 2: 0.55, 3: 0.7, 4: 0.85 },
+  exitThresholds: { 2: 0.4, 3: 0.55, 4: 0.7 },
+  enterDwellMs: 1500,
+  liftStartLevel: 0.3,
+  liftGain: 0.5,
+  maxLift: 0.1,
+  maxDrop: 0,
+  stableStd: 0.06,
+};
+const OPTS = resolvePolicyOptions(MECHANISM);
+const factory = createEscalationPolicy(MECHANISM);
 const newPolicy = (language: string | undefined = 'en-US', callId = 'call-1') => factory({ callId, language });
+const defaultPolicy = () => createEscalationPolicy()({ callId: 'call-d', language: 'en' });
 
 const priorities = (events: readonly PolicyEvent[]) => events.filter((e): e is PriorityEvent => e.type === 'priority');
 const prompts = (events: readonly PolicyEvent[]) => events.filter((e): e is PromptEvent => e.type === 'prompt');
@@ -26,14 +45,14 @@ describe('escalation policy: calm and steps', () => {
     const events: PolicyEvent[] = [];
     for (const w of input) {
       events.push(...policy.observe(scores(w.agitation), w.audioMs));
-      if (crossedAt === undefined && policy.smoothedAgitation >= DEFAULT_POLICY_OPTIONS.enterThresholds[2]) {
+      if (crossedAt === undefined && policy.smoothedAgitation >= OPTS.enterThresholds[2]) {
         crossedAt = w.audioMs;
       }
     }
     expect(crossedAt).toBeDefined();
     const first = priorities(events)[0];
     expect(first).toMatchObject({ type: 'priority', previousTier: 1, tier: 2, seq: 1, callId: 'call-1' });
-    expect(first?.audioMs).toBe((crossedAt as number) + DEFAULT_POLICY_OPTIONS.enterDwellMs);
+    expect(first?.audioMs).toBe((crossedAt as number) + OPTS.enterDwellMs);
     expect(first?.reason).toMatch(/^agitation 0\.\d\d ≥ 0\.55 for 1\.5 s$/);
     const prompt = prompts(events)[0];
     expect(prompt).toMatchObject({ tier: 2, seq: 2, emotion: 'anger', language: 'en', audioMs: first?.audioMs });
@@ -95,14 +114,14 @@ describe('escalation policy: hysteresis', () => {
     let recovered: PriorityEvent | undefined;
     for (const w of windows(12_500, 40_000, () => 0.1)) {
       const out = policy.observe(scores(w.agitation), w.audioMs);
-      if (belowSince === undefined && policy.smoothedAgitation < DEFAULT_POLICY_OPTIONS.exitThresholds[2]) {
+      if (belowSince === undefined && policy.smoothedAgitation < OPTS.exitThresholds[2]) {
         belowSince = w.audioMs;
       }
       recovered ??= priorities(out)[0];
       events.push(...out);
     }
     expect(recovered).toMatchObject({ previousTier: 2, tier: 1 });
-    expect(recovered?.audioMs).toBe((belowSince as number) + DEFAULT_POLICY_OPTIONS.exitDwellMs);
+    expect(recovered?.audioMs).toBe((belowSince as number) + OPTS.exitDwellMs);
     expect(recovered?.reason).toMatch(/^agitation 0\.\d\d < 0\.40 for 8\.0 s — recovered$/);
     expect(prompts(events.filter((e) => e.audioMs > 12_000))).toEqual([]);
   });
@@ -195,7 +214,7 @@ describe('escalation policy: angry callers and handover', () => {
   });
 
   it('lets tier 4 de-escalate when handoverIsFinal is false', () => {
-    const policy = createEscalationPolicy({ handoverIsFinal: false })({ callId: 'c', language: 'en' });
+    const policy = createEscalationPolicy({ ...MECHANISM, handoverIsFinal: false })({ callId: 'c', language: 'en' });
     feed(policy, windows(2000, 6000, () => 0.95));
     expect(policy.tier).toBe(4);
     const events = feed(policy, windows(6500, 40_000, () => 0.05));
@@ -222,7 +241,7 @@ describe('escalation policy: prompts and cooldown', () => {
   });
 
   it('does not repeat a tier prompt on re-entry within the cooldown', () => {
-    const policy = createEscalationPolicy({ exitDwellMs: 2000, promptCooldownMs: 60_000 })({ callId: 'c', language: 'en' });
+    const policy = createEscalationPolicy({ ...MECHANISM, exitDwellMs: 2000, promptCooldownMs: 60_000 })({ callId: 'c', language: 'en' });
     const input = [
       ...windows(2000, 6000, () => 0.62),
       ...windows(6500, 14_000, () => 0.1),
@@ -309,6 +328,66 @@ describe('escalation policy: dynamic thresholds', () => {
   });
 });
 
+describe('escalation policy: calibrated defaults', () => {
+  const threshold = (e: PriorityEvent | undefined) => Number(/≥ (\d\.\d\d)/.exec(e?.reason ?? '')?.[1]);
+
+  it('raises nothing for a calm caller with noisy scores and short spikes', () => {
+    const rnd = noise(11);
+    // Calm at ~0.4 (the median calm level of unseen speakers), with a one-window spike every 10 s.
+    const input = windows(2000, 120_000, (t) => (t % 10_000 === 0 ? 0.95 : 0.4 + 0.12 * rnd()));
+    const policy = defaultPolicy();
+    expect(feed(policy, input)).toEqual([]);
+    expect(policy.tier).toBe(1);
+  });
+
+  it('catches a caller angry from the first window on the fixed thresholds', () => {
+    const events = feed(defaultPolicy(), windows(2000, 10_000, () => 0.8));
+    const first = priorities(events)[0];
+    expect(first).toMatchObject({ previousTier: 1 });
+    expect(first?.tier).toBeGreaterThanOrEqual(2);
+    expect(threshold(first)).toBe(DEFAULT_POLICY_OPTIONS.enterThresholds[first?.tier as 2]);
+    expect(prompts(events)).toHaveLength(1);
+    expect((first?.audioMs as number) - 2000).toBeLessThanOrEqual(4000);
+  });
+
+  it('keeps stays-calm-like noise quiet and still flags a sustained rise', () => {
+    // A calm caller whose model scores wander up to ~0.6 for a few seconds (as measured on unseen speakers).
+    const wander = (t: number) => (t % 20_000 < 3000 ? 0.6 : 0.35);
+    const calm = feed(defaultPolicy(), windows(2000, 60_000, wander));
+    expect(calm).toEqual([]);
+    const angry = feed(defaultPolicy(), [...windows(2000, 30_000, wander), ...windows(30_500, 45_000, () => 0.75)]);
+    const up = priorities(angry)[0];
+    expect(up).toMatchObject({ previousTier: 1, tier: 2 });
+    expect((up?.audioMs as number) - 30_500).toBeLessThanOrEqual(6000);
+  });
+});
+
+describe('escalation policy: thresholds relative to the caller (maxDrop)', () => {
+  const threshold = (e: PriorityEvent | undefined) => Number(/≥ (\d\.\d\d)/.exec(e?.reason ?? '')?.[1]);
+  const relative: Partial<PolicyOptions> = { liftStartLevel: 0.4, liftGain: 1, maxLift: 0.1, maxDrop: 0.2, stableStd: 0.15 };
+  const relativePolicy = (o: Partial<PolicyOptions> = relative) => createEscalationPolicy(o)({ callId: 'r', language: 'en' });
+
+  it('flags a quiet caller at 0.55 but not a tense one', () => {
+    const quiet = feed(relativePolicy(), [...windows(2000, 30_000, () => 0.2), ...windows(30_500, 45_000, () => 0.55)]);
+    const tense = feed(relativePolicy(), [...windows(2000, 30_000, () => 0.5), ...windows(30_500, 45_000, () => 0.55)]);
+    const up = priorities(quiet)[0];
+    expect(up).toMatchObject({ previousTier: 1, tier: 2 });
+    // Lowered below the configured bar, by at most maxDrop.
+    expect(threshold(up)).toBeLessThan(DEFAULT_POLICY_OPTIONS.enterThresholds[2]);
+    expect(threshold(up)).toBeGreaterThanOrEqual(DEFAULT_POLICY_OPTIONS.enterThresholds[2] - 0.2 - 1e-9);
+    expect(tense).toEqual([]);
+  });
+
+  it('never lowers an enter threshold to the exit threshold, whatever maxDrop', () => {
+    const o = { ...relative, maxDrop: 1 };
+    const events = feed(relativePolicy(o), [...windows(2000, 30_000, () => 0.05), ...windows(30_500, 45_000, () => 0.5)]);
+    const up = priorities(events)[0];
+    expect(up).toMatchObject({ previousTier: 1, tier: 2 });
+    expect(threshold(up)).toBeCloseTo(DEFAULT_POLICY_OPTIONS.exitThresholds[2] + 0.05, 6);
+    expect(feed(relativePolicy(o), windows(2000, 45_000, () => 0.05))).toEqual([]);
+  });
+});
+
 describe('policy options', () => {
   it('are frozen and documented defaults apply', () => {
     const o = resolvePolicyOptions();
@@ -323,6 +402,7 @@ describe('policy options', () => {
     try {
       createEscalationPolicy({
         smoothingTimeConstantMs: 0,
+        enterThresholds: { 2: 0.55, 3: 0.7, 4: 0.85 },
         exitThresholds: { 2: 0.6, 3: 0.55, 4: 0.7 },
         handoverAfterEscalations: 1.5,
       });

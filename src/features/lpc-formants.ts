@@ -1,0 +1,194 @@
+/**
+ * Formants F1–F3, their bandwidths and the A1−A3 level difference of one
+ * frame, from an order-10 autocorrelation LPC (the eGeMAPS voice-quality and
+ * formant set, ported to the 8 kHz telephone band).
+ *
+ * The band-filtered frame is pre-emphasised (α = e^{−2π·50/fs}, as Praat
+ * does), Hann-windowed, its autocorrelation lag-windowed (a 60 Hz Gaussian,
+ * which keeps the recursion stable and the poles off the unit circle) and
+ * solved by Levinson–Durbin. The roots of A(z) come from Durand–Kerner
+ * iteration (fixed start points and iteration cap: deterministic). Every
+ * root in the upper half plane with 250 Hz < F < 3700 Hz and bandwidth
+ * < 700 Hz is a formant candidate; the three lowest are F1, F2, F3.
+ * A1−A3 is the LPC envelope level at F1 minus the one at F3: a spectral
+ * tilt measure (eGeMAPS' H1−A3 needs H1, which the 300 Hz telephone
+ * high-pass removes). All buffers are preallocated.
+ */
+import { FEATURE_CONFIG } from './feature-names.js';
+
+/** LPC order: fs/1000 + 2 pole pairs' worth at 8 kHz. */
+export const LPC_ORDER = 10;
+const RATE = FEATURE_CONFIG.sampleRate;
+const N = FEATURE_CONFIG.frameSamples;
+const PRE_EMPHASIS = Math.exp((-2 * Math.PI * 50) / RATE);
+const HANN = Float64Array.from({ length: N }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (N - 1)));
+const LAG_WINDOW = Float64Array.from({ length: LPC_ORDER + 1 }, (_, k) => Math.exp(-0.5 * Math.pow((2 * Math.PI * 60 * k) / RATE, 2)));
+const MIN_FORMANT_HZ = 250;
+const MAX_FORMANT_HZ = 3700;
+const MAX_BANDWIDTH_HZ = 700;
+const MAX_ITER = 80;
+
+/** One frame's formant results; NaN where a formant was not found. */
+export interface FormantFrame {
+  /** F1..F3 (Hz). */
+  readonly freqHz: Float64Array;
+  /** Bandwidths of F1..F3 (Hz). */
+  readonly bwHz: Float64Array;
+  /** LPC envelope level at F1 minus the level at F3 (dB). */
+  a1a3Db: number;
+}
+
+export class LpcFormants {
+  readonly out: FormantFrame = { freqHz: new Float64Array(3), bwHz: new Float64Array(3), a1a3Db: Number.NaN };
+  private readonly x = new Float64Array(N);
+  private readonly r = new Float64Array(LPC_ORDER + 1);
+  /** a[0] = 1, A(z) = Σ a[k] z^−k. */
+  readonly a = new Float64Array(LPC_ORDER + 1);
+  private readonly tmp = new Float64Array(LPC_ORDER + 1);
+  private readonly zr = new Float64Array(LPC_ORDER);
+  private readonly zi = new Float64Array(LPC_ORDER);
+  private readonly candF = new Float64Array(LPC_ORDER);
+  private readonly candB = new Float64Array(LPC_ORDER);
+
+  /** Analyses `frame` (N samples); results in `out`. */
+  analyze(frame: Float32Array | Float64Array): FormantFrame {
+    const o = this.out;
+    o.freqHz.fill(Number.NaN);
+    o.bwHz.fill(Number.NaN);
+    o.a1a3Db = Number.NaN;
+    const x = this.x;
+    let prev = 0;
+    for (let i = 0; i < N; i++) {
+      const s = frame[i]!;
+      x[i] = (s - PRE_EMPHASIS * prev) * HANN[i]!;
+      prev = s;
+    }
+    const r = this.r;
+    for (let k = 0; k <= LPC_ORDER; k++) {
+      let acc = 0;
+      for (let i = k; i < N; i++) acc += x[i]! * x[i - k]!;
+      r[k] = acc * LAG_WINDOW[k]!;
+    }
+    if (!(r[0]! > 1e-12)) return o;
+    r[0] = r[0]! * (1 + 1e-6);
+    if (!this.levinson()) return o;
+    if (!this.roots()) return o;
+
+    let n = 0;
+    for (let i = 0; i < LPC_ORDER; i++) {
+      const im = this.zi[i]!;
+      if (im <= 0) continue;
+      const re = this.zr[i]!;
+      const mag = Math.hypot(re, im);
+      const f = (Math.atan2(im, re) * RATE) / (2 * Math.PI);
+      const bw = (-Math.log(mag) * RATE) / Math.PI;
+      if (f <= MIN_FORMANT_HZ || f >= MAX_FORMANT_HZ || !(bw > 0) || bw >= MAX_BANDWIDTH_HZ) continue;
+      // Insertion by frequency.
+      let j = n - 1;
+      while (j >= 0 && this.candF[j]! > f) {
+        this.candF[j + 1] = this.candF[j]!;
+        this.candB[j + 1] = this.candB[j]!;
+        j--;
+      }
+      this.candF[j + 1] = f;
+      this.candB[j + 1] = bw;
+      n++;
+    }
+    for (let i = 0; i < 3 && i < n; i++) {
+      o.freqHz[i] = this.candF[i]!;
+      o.bwHz[i] = this.candB[i]!;
+    }
+    if (n >= 3) o.a1a3Db = this.envelopeDb(this.candF[0]!) - this.envelopeDb(this.candF[2]!);
+    return o;
+  }
+
+  /** 10·log10(1 / |A(e^{jω})|²) at `hz`. */
+  envelopeDb(hz: number): number {
+    const w = (2 * Math.PI * hz) / RATE;
+    let re = 0;
+    let im = 0;
+    for (let k = 0; k <= LPC_ORDER; k++) {
+      re += this.a[k]! * Math.cos(w * k);
+      im -= this.a[k]! * Math.sin(w * k);
+    }
+    return -10 * Math.log10(re * re + im * im + 1e-20);
+  }
+
+  /** Levinson–Durbin on `r` into `a`; false if the recursion breaks down. */
+  private levinson(): boolean {
+    const a = this.a;
+    const t = this.tmp;
+    const r = this.r;
+    a.fill(0);
+    a[0] = 1;
+    let err = r[0]!;
+    for (let i = 1; i <= LPC_ORDER; i++) {
+      let acc = r[i]!;
+      for (let j = 1; j < i; j++) acc += a[j]! * r[i - j]!;
+      const k = -acc / err;
+      if (!(Math.abs(k) < 1)) return false;
+      t.set(a);
+      for (let j = 1; j < i; j++) a[j] = t[j]! + k * t[i - j]!;
+      a[i] = k;
+      err *= 1 - k * k;
+      if (!(err > 0)) return false;
+    }
+    return true;
+  }
+
+  /** Durand–Kerner roots of z^p + a1 z^{p−1} + … + ap into zr/zi. */
+  private roots(): boolean {
+    const p = LPC_ORDER;
+    const zr = this.zr;
+    const zi = this.zi;
+    const a = this.a;
+    // Standard start points (0.4 + 0.9i)^k, all distinct and off the axes.
+    let sr = 1;
+    let si = 0;
+    for (let i = 0; i < p; i++) {
+      const nr = sr * 0.4 - si * 0.9;
+      const ni = sr * 0.9 + si * 0.4;
+      sr = nr;
+      si = ni;
+      zr[i] = sr;
+      zi[i] = si;
+    }
+    for (let it = 0; it < MAX_ITER; it++) {
+      let maxStep = 0;
+      for (let i = 0; i < p; i++) {
+        const xr = zr[i]!;
+        const xi = zi[i]!;
+        // Horner: value of the monic polynomial at z_i.
+        let vr = 1;
+        let vi = 0;
+        for (let k = 1; k <= p; k++) {
+          const nr = vr * xr - vi * xi + a[k]!;
+          vi = vr * xi + vi * xr;
+          vr = nr;
+        }
+        // Product of (z_i − z_j), j ≠ i.
+        let dr = 1;
+        let di = 0;
+        for (let j = 0; j < p; j++) {
+          if (j === i) continue;
+          const er = xr - zr[j]!;
+          const ei = xi - zi[j]!;
+          const nr = dr * er - di * ei;
+          di = dr * ei + di * er;
+          dr = nr;
+        }
+        const den = dr * dr + di * di;
+        if (!(den > 1e-300)) return false;
+        const qr = (vr * dr + vi * di) / den;
+        const qi = (vi * dr - vr * di) / den;
+        zr[i] = xr - qr;
+        zi[i] = xi - qi;
+        const step = Math.abs(qr) + Math.abs(qi);
+        if (step > maxStep) maxStep = step;
+      }
+      if (!Number.isFinite(maxStep)) return false;
+      if (maxStep < 1e-10) break;
+    }
+    return true;
+  }
+}
