@@ -355,7 +355,7 @@ describe('escalation policy: calibrated defaults', () => {
     const wander = (t: number) => (t % 20_000 < 3000 ? 0.6 : 0.35);
     const calm = feed(defaultPolicy(), windows(2000, 60_000, wander));
     expect(calm).toEqual([]);
-    const angry = feed(defaultPolicy(), [...windows(2000, 30_000, wander), ...windows(30_500, 45_000, () => 0.75)]);
+    const angry = feed(defaultPolicy(), [...windows(2000, 30_000, wander), ...windows(30_500, 45_000, () => 0.85)]);
     const up = priorities(angry)[0];
     expect(up).toMatchObject({ previousTier: 1, tier: 2 });
     expect((up?.audioMs as number) - 30_500).toBeLessThanOrEqual(6000);
@@ -364,7 +364,16 @@ describe('escalation policy: calibrated defaults', () => {
 
 describe('escalation policy: thresholds relative to the caller (maxDrop)', () => {
   const threshold = (e: PriorityEvent | undefined) => Number(/≥ (\d\.\d\d)/.exec(e?.reason ?? '')?.[1]);
-  const relative: Partial<PolicyOptions> = { liftStartLevel: 0.4, liftGain: 1, maxLift: 0.1, maxDrop: 0.2, stableStd: 0.15 };
+  const relative = {
+    smoothingTimeConstantMs: 2000,
+    enterThresholds: { 2: 0.65, 3: 0.8, 4: 0.95 },
+    exitThresholds: { 2: 0.4, 3: 0.55, 4: 0.7 },
+    liftStartLevel: 0.4,
+    liftGain: 1,
+    maxLift: 0.1,
+    maxDrop: 0.2,
+    stableStd: 0.15,
+  } satisfies Partial<PolicyOptions>;
   const relativePolicy = (o: Partial<PolicyOptions> = relative) => createEscalationPolicy(o)({ callId: 'r', language: 'en' });
 
   it('flags a quiet caller at 0.55 but not a tense one', () => {
@@ -373,8 +382,8 @@ describe('escalation policy: thresholds relative to the caller (maxDrop)', () =>
     const up = priorities(quiet)[0];
     expect(up).toMatchObject({ previousTier: 1, tier: 2 });
     // Lowered below the configured bar, by at most maxDrop.
-    expect(threshold(up)).toBeLessThan(DEFAULT_POLICY_OPTIONS.enterThresholds[2]);
-    expect(threshold(up)).toBeGreaterThanOrEqual(DEFAULT_POLICY_OPTIONS.enterThresholds[2] - 0.2 - 1e-9);
+    expect(threshold(up)).toBeLessThan(relative.enterThresholds[2]);
+    expect(threshold(up)).toBeGreaterThanOrEqual(relative.enterThresholds[2] - relative.maxDrop - 1e-9);
     expect(tense).toEqual([]);
   });
 
@@ -383,7 +392,7 @@ describe('escalation policy: thresholds relative to the caller (maxDrop)', () =>
     const events = feed(relativePolicy(o), [...windows(2000, 30_000, () => 0.05), ...windows(30_500, 45_000, () => 0.5)]);
     const up = priorities(events)[0];
     expect(up).toMatchObject({ previousTier: 1, tier: 2 });
-    expect(threshold(up)).toBeCloseTo(DEFAULT_POLICY_OPTIONS.exitThresholds[2] + 0.05, 6);
+    expect(threshold(up)).toBeCloseTo(relative.exitThresholds[2] + 0.05, 6);
     expect(feed(relativePolicy(o), windows(2000, 45_000, () => 0.05))).toEqual([]);
   });
 });
