@@ -3,7 +3,7 @@
  * the per-frame history over one 2 s window's speech frames (pitch features
  * over its voiced speech frames).
  */
-import { FEATURE_CONFIG, featureIndex } from './feature-names.js';
+import { FEATURE_CONFIG, FEATURE_NAMES, featureIndex } from './feature-names.js';
 import type { FrameHistory } from './frame-history.js';
 import { TempoAnalyzer } from './tempo.js';
 
@@ -26,33 +26,28 @@ interface Summary {
 
 const I = (name: string): number => featureIndex(name);
 const MFCC_MEAN = Array.from({ length: FEATURE_CONFIG.mfccCount }, (_, i) => I(`mfcc${i}_mean`));
+/** Writes the seven contour statistics that F0 and level both get, under `<prefix>_…`. */
+function writeContour(
+  out: Float32Array,
+  prefix: string,
+  s: { mean: number; std: number; slope: number; p10: number; p50: number; p90: number },
+): void {
+  out[I(`${prefix}_mean`)] = s.mean;
+  out[I(`${prefix}_std`)] = s.std;
+  out[I(`${prefix}_slope`)] = s.slope;
+  out[I(`${prefix}_p10`)] = s.p10;
+  out[I(`${prefix}_p50`)] = s.p50;
+  out[I(`${prefix}_p90`)] = s.p90;
+  out[I(`${prefix}_range`)] = s.p90 - s.p10;
+}
+
 /** Voiced-frame features reported as 0 with the pitch ones when a window has too few voiced frames. */
 const VOICED_EXTRA = [
-  'f1_hz_mean',
-  'f1_hz_std',
-  'f2_hz_mean',
-  'f2_hz_std',
-  'f3_hz_mean',
-  'f1_bw_hz_mean',
-  'f2_bw_hz_mean',
-  'f3_bw_hz_mean',
-  'a1a3_db_mean',
-  'slope_lo_v_mean',
-  'slope_mid_v_mean',
-  'alpha_ratio_v_mean',
-  'hammarberg_v_mean',
-  'flux_v_mean',
-  'centroid_v_mean',
-  'slope_v_mean',
-  'rolloff_v_mean',
-  'flatness_v_mean',
-  'mfcc1_v_mean',
-  'mfcc2_v_mean',
-  'mfcc3_v_mean',
-  'mfcc4_v_mean',
+  // The formant and voiced spectral-balance block stands together in FEATURE_NAMES.
+  ...FEATURE_NAMES.slice(I('f1_hz_mean'), I('mfcc4_v_mean') + 1),
   'f0_rise_st_s',
   'f0_fall_st_s',
-];
+]
 const MFCC_V_MEAN = [1, 2, 3, 4].map((c) => I(`mfcc${c}_v_mean`));
 const MFCC_STD = Array.from({ length: FEATURE_CONFIG.mfccCount }, (_, i) => I(`mfcc${i}_std`));
 
@@ -223,13 +218,7 @@ export class WindowStatistics {
 
     if (voicedSpeech >= MIN_VOICED_FRAMES) {
       let s = this.summarise(h, h.f0St, first, count, true, true);
-      out[I('f0_st_mean')] = s.mean;
-      out[I('f0_st_std')] = s.std;
-      out[I('f0_st_slope')] = s.slope;
-      out[I('f0_st_p10')] = s.p10;
-      out[I('f0_st_p50')] = s.p50;
-      out[I('f0_st_p90')] = s.p90;
-      out[I('f0_st_range')] = s.p90 - s.p10;
+      writeContour(out, 'f0_st', s);
       out[I('f0_st_vel')] = this.velocity(h, h.f0St, first, count, true);
       out[I('voicing_conf_mean')] = this.summarise(h, h.confidence, first, count, true, false).mean;
       out[I('jitter_mean')] = this.summarise(h, h.jitter, first, count, true, false).mean;
@@ -308,13 +297,7 @@ export class WindowStatistics {
     }
 
     let s = this.summarise(h, h.energyDb, first, count, false, true);
-    out[I('rms_db_mean')] = s.mean;
-    out[I('rms_db_std')] = s.std;
-    out[I('rms_db_slope')] = s.slope;
-    out[I('rms_db_p10')] = s.p10;
-    out[I('rms_db_p50')] = s.p50;
-    out[I('rms_db_p90')] = s.p90;
-    out[I('rms_db_range')] = s.p90 - s.p10;
+    writeContour(out, 'rms_db', s);
     out[I('rms_db_mean_re_p90')] = s.mean - s.p90;
     out[I('rms_db_max_re_p50')] = s.max - s.p50;
     out[I('rms_db_vel')] = this.velocity(h, h.energyDb, first, count, false);
