@@ -17,6 +17,7 @@ import { runCalls } from '../eval/call-runner.js';
 import { aggregateClips, type ClipResult, type ScoredClipWindow } from '../eval/clip-scores.js';
 import { renderConfusionSvg, type ConfusionPanel } from '../eval/confusion-svg.js';
 import { readManifest } from '../eval/manifest.js';
+import { CALL_ASSEMBLY_OPTIONS, readCallAssemblyArgs } from './call-assembly-args.js';
 import { TASK_NAMES, confusionsFor, formatConfusion, uar, type TaskConfusions } from '../eval/metrics.js';
 import { createProgress } from './progress.js';
 import { loadEmotionModel } from '../model/emotion-model.js';
@@ -56,15 +57,11 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      manifest: { type: 'string' },
-      root: { type: 'string' },
+      ...CALL_ASSEMBLY_OPTIONS,
       json: { type: 'boolean', default: false },
       model: { type: 'string', default: 'models/emotion.onnx' },
       card: { type: 'string', default: 'models/emotion.json' },
       figure: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      pause: { type: 'string', default: '0.6' },
-      jobs: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -72,8 +69,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (!values.manifest) {
-    process.stderr.write(USAGE);
+  const args = readCallAssemblyArgs(values);
+  if (typeof args === 'string') {
+    process.stderr.write(`eval: ${args}\n\n${USAGE}`);
     return 2;
   }
   const out = (s: string): void => {
@@ -82,8 +80,8 @@ export async function run(argv: string[]): Promise<number> {
 
   const model = await loadEmotionModel({ modelPath: values.model, cardPath: values.card });
   try {
-    const clips = await readManifest(values.manifest, values.root !== undefined ? { root: values.root } : {});
-    const plans = planCalls(clips, { seed: Number(values.seed) });
+    const clips = await readManifest(args.manifest, args.root !== undefined ? { root: args.root } : {});
+    const plans = planCalls(clips, { seed: args.seed });
     const totalS = clips.reduce((s, c) => s + c.durationS, 0);
     process.stderr.write(
       `eval: ${clips.length} clips in ${plans.length} calls (${(totalS / 60).toFixed(1)} min), model ${model.version}\n`,
@@ -94,9 +92,9 @@ export async function run(argv: string[]): Promise<number> {
     const results = await runCalls(
       plans.map((plan) => ({ plan, pass: 0 })),
       {
-        seed: Number(values.seed),
-        pauseS: Number(values.pause),
-        ...(values.jobs !== undefined ? { jobs: Number(values.jobs) } : {}),
+        seed: args.seed,
+        pauseS: args.pauseS,
+        ...(args.jobs !== undefined ? { jobs: args.jobs } : {}),
         onProgress: (s) => progress.update((doneS += s)),
       },
     );
@@ -154,7 +152,7 @@ export async function run(argv: string[]): Promise<number> {
 
     const figure =
       values.figure ??
-      path.join(os.tmpdir(), 'undertone-eval', `${path.basename(values.manifest, path.extname(values.manifest))}-confusion.svg`);
+      path.join(os.tmpdir(), 'undertone-eval', `${path.basename(args.manifest, path.extname(args.manifest))}-confusion.svg`);
     const panels: ConfusionPanel[][] = TASK_NAMES.map((task) => [
       { title: `overall · ${task}`, confusion: overall[task] },
       ...[...perCorpus]
@@ -162,7 +160,7 @@ export async function run(argv: string[]): Promise<number> {
         .map(([c, conf]) => ({ title: `${c} · ${task}`, confusion: conf[task] })),
     ]);
     await mkdir(path.dirname(path.resolve(figure)), { recursive: true });
-    await writeFile(figure, renderConfusionSvg(`Undertone eval — ${path.basename(values.manifest)} — model ${model.version}`, panels));
+    await writeFile(figure, renderConfusionSvg(`Undertone eval — ${path.basename(args.manifest)} — model ${model.version}`, panels));
     out(`confusion matrices: ${path.resolve(figure)}`);
 
     if (values.json) {

@@ -12,6 +12,7 @@ import { planCalls } from '../eval/call-assembly.js';
 import { runCalls, type CallJob } from '../eval/call-runner.js';
 import { writeFeaturesFile } from '../eval/features-file.js';
 import { readManifest } from '../eval/manifest.js';
+import { CALL_ASSEMBLY_OPTIONS, readCallAssemblyArgs } from './call-assembly-args.js';
 import { createProgress } from './progress.js';
 import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
 
@@ -34,14 +35,10 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      manifest: { type: 'string' },
-      root: { type: 'string' },
+      ...CALL_ASSEMBLY_OPTIONS,
       out: { type: 'string', default: 'models/training/.work/features.bin' },
-      seed: { type: 'string', default: '1' },
-      pause: { type: 'string', default: '0.6' },
       augment: { type: 'string', default: '0' },
       'min-share': { type: 'string', default: '0.75' },
-      jobs: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -49,20 +46,19 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (!values.manifest) {
-    process.stderr.write(USAGE);
+  const args = readCallAssemblyArgs(values);
+  if (typeof args === 'string') {
+    process.stderr.write(`train-features: ${args}\n\n${USAGE}`);
     return 2;
   }
-  const seed = Number(values.seed);
-  const pauseS = Number(values.pause);
+  const { seed, pauseS, jobs } = args;
   const augment = Number(values.augment);
   const minShare = Number(values['min-share']);
-  const jobs = values.jobs !== undefined ? Number(values.jobs) : undefined;
-  for (const [name, v] of [['seed', seed], ['pause', pauseS], ['augment', augment], ['min-share', minShare]] as const) {
+  for (const [name, v] of [['augment', augment], ['min-share', minShare]] as const) {
     if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a non-negative number`);
   }
 
-  const clips = await readManifest(values.manifest, values.root !== undefined ? { root: values.root } : {});
+  const clips = await readManifest(args.manifest, args.root !== undefined ? { root: args.root } : {});
   const plans = planCalls(clips, { seed });
   const callJobs: CallJob[] = [];
   for (let pass = 0; pass <= augment; pass++) for (const plan of plans) callJobs.push({ plan, pass });
@@ -130,7 +126,7 @@ export async function run(argv: string[]): Promise<number> {
         durationS: c.durationS,
       })),
       options: {
-        manifest: path.resolve(values.manifest),
+        manifest: path.resolve(args.manifest),
         seed,
         pauseS,
         augment,
