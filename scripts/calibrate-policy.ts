@@ -3,7 +3,7 @@
  *
  *   npx tsx scripts/calibrate-policy.ts [--loco-dir DIR] [--json] [--rescore]
  *        [--manifest FILE] [--root DIR] [--corpora nemo,turev,kor]
- *        [--max-calm-alarm 0.12] [--svg FILE] [--top N]
+ *        [--max-calm-alarm 0.12] [--svg FILE] [--top N] [--agitation abs|max-rel|mean-rel]
  *
  * For every speaker of the chosen corpora with enough neutral and anger
  * clips, three simulated calls (seeded, deterministic; same pauses as call
@@ -29,6 +29,12 @@
  * with the production model (--demo-model/--demo-card; skipped with a
  * warning when that model does not load, or with --no-demo). Writes a
  * trade-off picture (DIR/policy-tradeoff.svg).
+ *
+ * --agitation tries another policy input on the same scored windows: `abs`
+ * (default) the model's agitation as served; `max-rel` / `mean-rel` the
+ * larger / the mean of it and the caller-relative anger probability
+ * (angerVsRest after the caller score baseline). An experiment switch: the
+ * service feeds the policy `agitation`.
  */
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -49,6 +55,7 @@ import { readWav } from '../src/audio/wav.js';
 import { evaluateOptionSet, policyGrid, type CalibCall, type CalibResult } from '../src/eval/policy-calibration.js';
 import { renderTradeoffSvg } from '../src/eval/policy-tradeoff-svg.js';
 import { loadEmotionModel } from '../src/model/emotion-model.js';
+import type { EmotionScores } from '../src/model/types.js';
 import { DEFAULT_POLICY_OPTIONS, type PolicyOptions } from '../src/policy/options.js';
 
 const PAUSE_S = 0.6; // call assembly's default pause between clips
@@ -213,6 +220,17 @@ const HEADER = [
   'demo'.padStart(5),
 ].join(' ');
 
+/** Policy inputs `--agitation` can try, from one window's scores. */
+const AGITATION_INPUTS = {
+  abs: (s: EmotionScores): number => s.agitation,
+  'max-rel': (s: EmotionScores): number => Math.max(s.agitation, s.angerVsRest ?? 0),
+  'mean-rel': (s: EmotionScores): number => (s.agitation + (s.angerVsRest ?? s.agitation)) / 2,
+};
+
+function withInput(call: CalibCall, input: (s: EmotionScores) => number): CalibCall {
+  return { ...call, windows: call.windows.map((w) => ({ ...w, scores: { ...w.scores, agitation: input(w.scores) } })) };
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -229,8 +247,11 @@ async function main(): Promise<number> {
       'demo-card': { type: 'string', default: 'models/emotion.json' },
       'no-demo': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      agitation: { type: 'string', default: 'abs' },
     },
   });
+  const input = AGITATION_INPUTS[values.agitation as keyof typeof AGITATION_INPUTS];
+  if (!input) throw new Error(`--agitation must be one of ${Object.keys(AGITATION_INPUTS).join(', ')}`);
   const locoDir = values['loco-dir'];
   const corpora = values.corpora.split(',').filter(Boolean);
   const maxCalm = Number(values['max-calm-alarm']);
@@ -274,6 +295,10 @@ async function main(): Promise<number> {
     const out: Cache = { version: CACHE_VERSION, key, calls, ...(demoEntry ? { demo: demoEntry } : {}) };
     await writeFile(cachePath, JSON.stringify(out));
     process.stderr.write(`scored windows cached in ${cachePath}\n`);
+  }
+  if (values.agitation !== 'abs') {
+    calls = calls.map((c) => withInput(c, input));
+    demo = demo?.map((c) => withInput(c, input));
   }
   /** The demo behaves: stays-calm gets no prompt, calm-then-angry is flagged after onset and not before. */
   const demoOk = (options: Partial<PolicyOptions>): boolean | undefined => {

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../config/config.js';
 import type { CallDetail } from '../calls/call-views.js';
 import type { AgentMessage } from '../delivery/agent-messages.js';
-import { loadCallAudioAsMuLaw } from '../gateway-sim/load-call-audio.js';
+import { loadCallAudioAsMuLaw } from '../audio/load-call-audio.js';
 import { streamTwilioCall } from '../gateway-sim/twilio-stream-client.js';
 import { TIER_NAMES } from '../policy/types.js';
 import { renderTimelineSvg } from '../report/score-timeline-svg.js';

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { planCalls } from '../eval/call-assembly.js';
 import { runCalls } from '../eval/call-runner.js';
+import { collectUnreadable, formatUnreadable } from '../eval/unreadable.js';
 import { aggregateClips, type ClipResult, type ScoredClipWindow } from '../eval/clip-scores.js';
 import { renderConfusionSvg, type ConfusionPanel } from '../eval/confusion-svg.js';
 import { readManifest } from '../eval/manifest.js';
@@ -21,6 +22,7 @@ import { CALL_ASSEMBLY_OPTIONS, readCallAssemblyArgs } from './call-assembly-arg
 import { TASK_NAMES, confusionsFor, formatConfusion, uar, type TaskConfusions } from '../eval/metrics.js';
 import { createProgress } from './progress.js';
 import { loadEmotionModel } from '../model/emotion-model.js';
+import { scoreCallWindows } from '../model/caller-score-baseline.js';
 
 const USAGE = `usage: undertone eval --manifest FILE [options]
 
@@ -99,25 +101,28 @@ export async function run(argv: string[]): Promise<number> {
       },
     );
     progress.done();
+    const unreadable = collectUnreadable(results, clips);
+    process.stderr.write(formatUnreadable('eval', unreadable));
+    const unreadableSet = new Set(unreadable.map((u) => u.clip.index));
 
-    // Score every call's windows with the one shared model, in batches.
+    // Score every call's windows with the one shared model, each call in
+    // order through its own caller score baseline, as on a live call.
     const windows: ScoredClipWindow[] = [];
     const nf = model.featureNames.length;
     let windowCount = 0;
     for (const r of results) {
       const n = r.clipIndex.length;
       windowCount += n;
-      for (let s = 0; s < n; s += 512) {
-        const batch: Float32Array[] = [];
-        for (let i = s; i < Math.min(n, s + 512); i++) batch.push(r.values.subarray(i * nf, (i + 1) * nf));
-        const scores = await model.score(batch);
-        scores.forEach((sc, k) => {
-          const ci = r.clipIndex[s + k]!;
-          if (ci >= 0) windows.push({ clip: clips[ci]!, share: r.share[s + k]!, scores: sc });
-        });
-      }
+      const vectors = Array.from({ length: n }, (_, i) => r.values.subarray(i * nf, (i + 1) * nf));
+      const scores = await scoreCallWindows(model, vectors);
+      scores.forEach((sc, i) => {
+        const ci = r.clipIndex[i]!;
+        if (ci >= 0) windows.push({ clip: clips[ci]!, share: r.share[i]!, scores: sc });
+      });
     }
-    const { scored, unscored } = aggregateClips(clips, windows);
+    const agg = aggregateClips(clips, windows);
+    const scored = agg.scored;
+    const unscored = agg.unscored.filter((c) => !unreadableSet.has(c.index));
     const secs = (Date.now() - t0) / 1000;
 
     const corpora = [...new Set(scored.map((c) => c.clip.corpus))].sort();
@@ -126,6 +131,7 @@ export async function run(argv: string[]): Promise<number> {
     const perCorpus = new Map([...byCorpus].map(([c, list]) => [c, confusionsFor(list)]));
 
     out(`eval: model ${model.version}, ${scored.length}/${clips.length} clips scored from ${windowCount} windows in ${secs.toFixed(1)} s`);
+    if (unreadable.length) out(`  ${unreadable.length} clip(s) could not be read and are not counted (listed on stderr)`);
     if (unscored.length) {
       out(`  ${unscored.length} clip(s) produced no speech window and are not counted: ` +
         `${unscored.slice(0, 5).map((c) => c.path).join(', ')}${unscored.length > 5 ? ', ...' : ''}`);

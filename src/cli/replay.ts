@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadCallAudioAsMuLaw } from '../gateway-sim/load-call-audio.js';
+import { loadCallAudioAsMuLaw } from '../audio/load-call-audio.js';
 import { streamTwilioCall } from '../gateway-sim/twilio-stream-client.js';
 import { createProgress } from './progress.js';
 

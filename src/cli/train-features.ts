@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { FEATURE_CONFIG, FEATURE_NAMES } from '../features/feature-names.js';
 import { planCalls } from '../eval/call-assembly.js';
 import { runCalls, type CallJob } from '../eval/call-runner.js';
+import { collectUnreadable, formatUnreadable } from '../eval/unreadable.js';
 import { writeFeaturesFile } from '../eval/features-file.js';
 import { readManifest } from '../eval/manifest.js';
 import { CALL_ASSEMBLY_OPTIONS, readCallAssemblyArgs } from './call-assembly-args.js';
@@ -77,6 +78,8 @@ export async function run(argv: string[]): Promise<number> {
     onProgress: (s) => progress.update((doneS += s)),
   });
   progress.done();
+  const unreadable = collectUnreadable(results, clips);
+  process.stderr.write(formatUnreadable('train-features', unreadable));
 
   // Keep windows that clearly belong to one clip.
   const nf = FEATURE_NAMES.length;
@@ -137,6 +140,7 @@ export async function run(argv: string[]): Promise<number> {
         featureConfig: FEATURE_CONFIG,
         calls: plans.length,
         clipsWithoutWindows: without.length,
+        clipsUnreadable: unreadable.length,
         createdAt: new Date().toISOString(),
       },
     },

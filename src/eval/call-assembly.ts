@@ -9,11 +9,9 @@
  * short pauses of low-level line noise: the caller baseline builds up over
  * the call as it would live. A clip without a speaker is a call on its own.
  */
-import { readFile } from 'node:fs/promises';
 import { createDecoder } from '../audio/decoder.js';
 import { MU_LAW_TO_FLOAT, floatToMuLaw } from '../audio/g711.js';
-import { resampleAll } from '../audio/resample.js';
-import { readWav } from '../audio/wav.js';
+import { loadCallAudioAsMuLaw } from '../audio/load-call-audio.js';
 import { createCallerFeatureStream } from '../features/caller-feature-stream.js';
 import { PIPELINE_SAMPLE_RATE, type FeatureWindow } from '../features/types.js';
 import { addLineNoise, applyLineCondition, createRng, drawLineCondition, hashString } from './augment.js';
@@ -68,15 +66,6 @@ export function planCalls(clips: readonly ManifestClip[], options: PlanCallsOpti
   return [...calls, ...alone];
 }
 
-/** A clip's mu-law bytes at 8 kHz, as a phone line would carry it. */
-export async function loadClipMuLaw(file: string): Promise<Uint8Array> {
-  const wav = readWav(await readFile(file));
-  if (wav.muLaw && wav.sampleRate === PIPELINE_SAMPLE_RATE) return wav.muLaw;
-  // Operators' recordings may be PCM at any rate: bring them to the wire format.
-  const samples = wav.sampleRate === PIPELINE_SAMPLE_RATE ? wav.samples : resampleAll(wav.samples, wav.sampleRate);
-  return floatToMuLaw(samples);
-}
-
 export interface StreamCallOptions {
   /** Pause between clips, seconds. Default 0.6. */
   pauseS?: number;
@@ -113,10 +102,19 @@ export interface LabelledWindow {
   share: number;
 }
 
+/** A clip that could not be read (missing file, not a WAV, unsupported format). */
+export interface UnreadableClip {
+  /** Manifest index of the clip. */
+  index: number;
+  reason: string;
+}
+
 export interface StreamedCall {
   plan: CallPlan;
   spans: ClipSpan[];
   windows: LabelledWindow[];
+  /** Clips left out of the call because they could not be read; the rest of the call goes on. */
+  unreadable: UnreadableClip[];
   /** Audio length of the call, samples. */
   samples: number;
 }
@@ -158,7 +156,8 @@ export async function streamCall(plan: CallPlan, options: StreamCallOptions = {}
   const pass = options.augmentPass ?? 0;
   const seed = options.seed ?? 1;
   const payloadBytes = options.payloadBytes ?? 160;
-  const load = options.loadClip ?? ((c: ManifestClip) => loadClipMuLaw(c.file));
+  // Operators' recordings may be PCM at any rate: the loader brings them to the wire format.
+  const load = options.loadClip ?? ((c: ManifestClip) => loadCallAudioAsMuLaw(c.file));
   const rng = createRng(hashString(`${seed}:${plan.id}:pass:${pass}`));
   const condition = pass > 0 ? drawLineCondition(rng) : undefined;
   const pauseNoiseDbfs = condition ? condition.noiseDbfs : (options.pauseNoiseDbfs ?? -62);
@@ -167,6 +166,7 @@ export async function streamCall(plan: CallPlan, options: StreamCallOptions = {}
   const stream = createCallerFeatureStream();
   const spans: ClipSpan[] = [];
   const windows: LabelledWindow[] = [];
+  const unreadable: UnreadableClip[] = [];
   let position = 0;
   let firstOpen = 0;
 
@@ -190,7 +190,15 @@ export async function streamCall(plan: CallPlan, options: StreamCallOptions = {}
   // A call opens with a moment of line noise before the caller speaks.
   pause();
   for (const clip of orderForPass(plan, pass, seed)) {
-    let bytes = await load(clip);
+    let bytes: Uint8Array;
+    try {
+      bytes = await load(clip);
+    } catch (err) {
+      // One bad file in a corpus of thousands must not void the run: the
+      // caller reports it, and the call goes on as if the clip were absent.
+      unreadable.push({ index: clip.index, reason: err instanceof Error ? err.message : String(err) });
+      continue;
+    }
     if (condition) {
       const samples = Float32Array.from(bytes, (b) => MU_LAW_TO_FLOAT[b]!);
       applyLineCondition(samples, condition, rng);
@@ -206,5 +214,5 @@ export async function streamCall(plan: CallPlan, options: StreamCallOptions = {}
   }
   // The call ends: offline tools take the extractor's last, shorter window.
   for (const w of stream.flush()) windows.push(labelWindow(w, spans, firstOpen));
-  return { plan, spans, windows, samples: position };
+  return { plan, spans, windows, unreadable, samples: position };
 }

@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { streamCall, type CallPlan, type StreamCallOptions } from './call-assembly.js';
+import { streamCall, type CallPlan, type StreamCallOptions, type UnreadableClip } from './call-assembly.js';
 
 /** One call to stream: a plan and which augmentation pass. */
 export interface CallJob {
@@ -29,6 +29,8 @@ export interface CallWindows {
   speechRatio: Float32Array;
   /** Audio length of the call, samples. */
   samples: number;
+  /** Clips of the call that could not be read (left out of it). */
+  unreadable: UnreadableClip[];
 }
 
 export type RunOptions = Omit<StreamCallOptions, 'augmentPass' | 'loadClip'>;
@@ -52,6 +54,7 @@ export async function runCallJob(job: CallJob, index: number, options: RunOption
     endSample: new Float64Array(n),
     speechRatio: new Float32Array(n),
     samples: res.samples,
+    unreadable: res.unreadable,
   };
   res.windows.forEach((lw, i) => {
     out.values.set(lw.window.values, i * f);

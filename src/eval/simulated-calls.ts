@@ -10,6 +10,7 @@ import { createDecoder } from '../audio/decoder.js';
 import { createCallerFeatureStream } from '../features/caller-feature-stream.js';
 import { PIPELINE_SAMPLE_RATE, type FeatureWindow } from '../features/types.js';
 import type { EmotionModel, EmotionScores } from '../model/types.js';
+import { scoreCallWindows } from '../model/caller-score-baseline.js';
 import { createRng, hashString } from './augment.js';
 import { streamCall, type CallPlan, type StreamedCall } from './call-assembly.js';
 import type { ManifestClip } from './manifest.js';
@@ -63,7 +64,11 @@ export function clipsBySpeaker(clips: readonly ManifestClip[], corpus?: string):
 /** Streams a call through the live path and scores every window it produces. */
 export async function scoreCall(model: EmotionModel, plan: CallPlan, pauseS: number): Promise<ScoredCall> {
   const res = await streamCall(plan, { pauseS });
-  const scores = await model.score(res.windows.map((w) => w.window.values));
+  // Onsets are found by clip position: every clip must be there.
+  if (res.unreadable.length > 0) {
+    throw new Error(`call ${plan.id}: ${res.unreadable.length} clip(s) unreadable: ${res.unreadable[0]!.reason}`);
+  }
+  const scores = await scoreCallWindows(model, res.windows.map((w) => w.window.values));
   const windows = res.windows.map((w, i) => ({
     audioMs: (w.window.endSample / PIPELINE_SAMPLE_RATE) * 1000,
     scores: scores[i]!,
@@ -92,6 +97,6 @@ export async function scoreMuLawCall(model: EmotionModel, muLaw: Uint8Array): Pr
   const windows: FeatureWindow[] = [];
   for (let at = 0; at < muLaw.length; at += 160) windows.push(...stream.push(decode(muLaw.subarray(at, at + 160))));
   windows.push(...stream.flush());
-  const scores = await model.score(windows.map((w) => w.values));
+  const scores = await scoreCallWindows(model, windows.map((w) => w.values));
   return windows.map((w, i) => ({ audioMs: (w.endSample / PIPELINE_SAMPLE_RATE) * 1000, scores: scores[i]! }));
 }

@@ -150,6 +150,7 @@ export async function loadEmotionModel(options: LoadEmotionModelOptions): Promis
     card,
     featureNames: card.featureNames,
     version: card.version,
+    ...(card.callerScoreBaseline ? { callerScoreBaseline: card.callerScoreBaseline } : {}),
     score,
     async close() {
       if (closed) return;

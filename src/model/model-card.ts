@@ -5,6 +5,7 @@
  * another feature set fails loudly instead of scoring garbage.
  */
 import { ModelError } from '../shared/errors.js';
+import type { CallerScoreBaselineSpec } from './caller-score-baseline.js';
 
 /** One validation block: clip-level UAR per task (null when no eligible clips). */
 export interface ValidationFigures {
@@ -48,6 +49,8 @@ export interface ModelCard {
   /** Output tensor name → shape and meaning. */
   outputs: Record<string, { shape: [string, number]; meaning: string }>;
   agitation: { formula: string; angerWeight: number; arousalWeight: number; note?: string };
+  /** Per-call re-centring of the emotion and anger outputs (absent in older cards: none). */
+  callerScoreBaseline?: CallerScoreBaselineSpec & { formula?: string; note?: string };
   architecture: Record<string, unknown>;
   training: { corpora: { name: string; licence: string; clips: number; [k: string]: unknown }[]; [k: string]: unknown };
   validation: {
@@ -66,6 +69,26 @@ const EXPECTED_EMOTION_LABELS = ['neutral', 'anger', 'happiness', 'sadness'];
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isFiniteNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+function callerBaselineProblems(v: unknown): string[] {
+  const bad = `'callerScoreBaseline' must be { priorWindows >= 0, strength >= 0, reference: { emotionLogProbs: 4 numbers, angerLogit } }`;
+  if (!isObject(v) || !isObject(v.reference)) return [bad];
+  const ref = v.reference;
+  const ok =
+    isFiniteNumber(v.priorWindows) &&
+    v.priorWindows >= 0 &&
+    isFiniteNumber(v.strength) &&
+    v.strength >= 0 &&
+    Array.isArray(ref.emotionLogProbs) &&
+    ref.emotionLogProbs.length === EXPECTED_EMOTION_LABELS.length &&
+    ref.emotionLogProbs.every(isFiniteNumber) &&
+    isFiniteNumber(ref.angerLogit);
+  return ok ? [] : [bad];
 }
 
 /**
@@ -107,6 +130,7 @@ export function parseModelCard(raw: unknown, source = 'model card'): ModelCard {
   }
   const agitation = raw.agitation;
   if (!isObject(agitation) || typeof agitation.formula !== 'string') problems.push(`'agitation.formula' is missing`);
+  if (raw.callerScoreBaseline !== undefined) problems.push(...callerBaselineProblems(raw.callerScoreBaseline));
   const norm = raw.normalisation;
   if (!isObject(norm) || !Array.isArray(norm.mean) || !Array.isArray(norm.std)) {
     problems.push(`'normalisation' must carry mean and std arrays`);

@@ -1,3 +1,5 @@
+import type { CallerScoreBaselineSpec } from './caller-score-baseline.js';
+
 /** What the emotion model says about one window of caller speech. */
 export interface EmotionScores {
   /** Class probabilities of the four-way head; they sum to 1. */
@@ -34,13 +36,19 @@ export interface ScoredWindow {
 /**
  * The shared emotion model: one ONNX session for the whole process, loaded
  * once at start-up. Stateless per call; per-call state lives in the
- * CallerFeatureStream.
+ * CallerFeatureStream and the CallerScoreBaseline built from
+ * `callerScoreBaseline`.
  */
 export interface EmotionModel {
   /** Feature names in input order, from the model card; must equal the extractor's. */
   readonly featureNames: readonly string[];
   /** Model version from the card, for logs and `/readyz`. */
   readonly version: string;
+  /**
+   * How each call re-centres these scores on the caller's own norm (see
+   * caller-score-baseline.ts); undefined = scores are used as they come.
+   */
+  readonly callerScoreBaseline?: CallerScoreBaselineSpec;
   /** Scores a batch of feature vectors (each of `featureNames.length` values). */
   score(batch: readonly Float32Array[]): Promise<EmotionScores[]>;
   close(): Promise<void>;

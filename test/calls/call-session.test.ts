@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createCallPipeline, type CallPipeline } from '../../src/calls/call-pipeline.js';
 import { CallSession, type CallSessionOptions } from '../../src/calls/call-session.js';
 import type { CallStartEvent, Track } from '../../src/ingest/call-event.js';
-import type { EmotionModel } from '../../src/model/types.js';
+import { createCallerScoreBaseline } from '../../src/model/caller-score-baseline.js';
+import type { EmotionModel, EmotionScores } from '../../src/model/types.js';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
 import type { PolicyEvent } from '../../src/policy/types.js';
 import type { EventPublisher, PublishContext } from '../../src/queue/publisher.js';
@@ -150,6 +151,38 @@ describe('CallSession (real decoder, features, model, policy)', () => {
     expect(d.audioMs).toBe(Math.round((calm.length * 1000) / 8000));
     expect(d.endReason).toBe('disconnect');
     await expect(session.ended).resolves.toBeUndefined();
+  });
+
+  it('re-centres the emotion mix on the caller\'s own earlier windows; agitation stays as scored', async () => {
+    const raw: EmotionScores[] = [];
+    const recording: EmotionModel = {
+      featureNames: model.featureNames,
+      version: model.version,
+      ...(model.callerScoreBaseline ? { callerScoreBaseline: model.callerScoreBaseline } : {}),
+      score: async (batch) => {
+        const out = await model.score(batch);
+        raw.push(...out);
+        return out;
+      },
+      close: async () => {},
+    };
+    expect(recording.callerScoreBaseline).toBeDefined();
+    const { session } = makeSession('CA-relative', { model: recording });
+    feed(session, angry);
+    await session.finish('hangup');
+    const timeline = session.detail().timeline;
+    expect(timeline).toHaveLength(raw.length);
+    const expected = createCallerScoreBaseline(model.callerScoreBaseline);
+    timeline.forEach((w, i) => {
+      const want = expected.apply(raw[i]!);
+      expect(w.scores.agitation).toBe(raw[i]!.agitation);
+      expect(w.scores.arousal).toBe(raw[i]!.arousal);
+      expect(w.scores.anger).toBeCloseTo(want.anger, 9);
+      expect(w.scores.angerVsRest!).toBeCloseTo(want.angerVsRest!, 9);
+    });
+    // The first window is judged as it is; later ones move with the caller's norm.
+    expect(timeline[0]!.scores.neutral).toBeCloseTo(raw[0]!.neutral, 6);
+    expect(timeline.some((w, i) => Math.abs(w.scores.neutral - raw[i]!.neutral) > 0.01)).toBe(true);
   });
 
   it('reports backlog over the bound, pauses intake, and still scores every window', async () => {

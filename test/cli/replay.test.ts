@@ -44,7 +44,7 @@ describe('replay', () => {
   });
 
   it('gives the same events at any pace, because the pipeline runs on audio time', async () => {
-    const { loadCallAudioAsMuLaw } = await import('../../src/gateway-sim/load-call-audio.js');
+    const { loadCallAudioAsMuLaw } = await import('../../src/audio/load-call-audio.js');
     const mulaw = await loadCallAudioAsMuLaw(fixture);
     const eventsAt = async (speed: number, callSid: string): Promise<CallDetail['events']> => {
       await streamTwilioCall({ url: `${svc.wsUrl}/v1/streams/twilio`, mulaw, callSid, agentId: 'agent-pace', speed });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { labelWindow, planCalls, type ClipSpan } from '../../src/eval/call-assembly.js';
+import { floatToMuLaw } from '../../src/audio/g711.js';
+import { harmonicComplex } from '../../src/audio/synth.js';
+import { labelWindow, planCalls, streamCall, type ClipSpan } from '../../src/eval/call-assembly.js';
 import type { ManifestClip } from '../../src/eval/manifest.js';
 
 function clip(index: number, speaker: string): ManifestClip {
@@ -58,5 +60,26 @@ describe('labelWindow', () => {
     const none = labelWindow(win(10_000, 15_000), spans);
     expect(none.clip).toBeUndefined();
     expect(none.share).toBe(0);
+  });
+});
+
+describe('streamCall with an unreadable clip', () => {
+  it('leaves that clip out, names it with the reason, and streams the others', async () => {
+    const clips = [clip(0, 'a'), clip(1, 'a'), clip(2, 'a')];
+    const voice = floatToMuLaw(harmonicComplex({ f0Hz: 140, durationS: 2.5, amplitude: 0.3 }));
+    const res = await streamCall(
+      { id: 'a', speaker: 'a', clips },
+      {
+        loadClip: async (c) => {
+          if (c.index === 1) throw new Error('not a RIFF/WAVE file');
+          return voice;
+        },
+      },
+    );
+    expect(res.unreadable).toEqual([{ index: 1, reason: 'not a RIFF/WAVE file' }]);
+    expect(res.spans.map((s) => s.clip.index)).toEqual([0, 2]);
+    const labelled = new Set(res.windows.map((w) => w.clip?.index));
+    expect(labelled.has(0) && labelled.has(2)).toBe(true);
+    expect(labelled.has(1)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,5 +52,30 @@ describe('eval --json on the committed eval-mini fixture', () => {
     const svg = await readFile(figure, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('overall · emotion4');
+  }, 120_000);
+
+  it('names unreadable clips on stderr and scores the rest (exit 0)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ut-eval-bad-'));
+    const manifest = (await readFile(path.join(repo, 'audio-fixtures/eval-mini/manifest.csv'), 'utf8')).trimEnd().split('\n');
+    await writeFile(path.join(dir, 'broken.wav'), 'not audio at all');
+    const rows = [
+      ...manifest.slice(0, 4),
+      'broken.wav,nemo,nemo-EB0,f,pl,anger,high,anger,1.0,',
+      'gone.wav,nemo,,f,pl,neutral,mid,neutral,1.0,',
+    ];
+    // Relative paths of the fixture rows resolve against --root; the bad rows point into dir.
+    const fixtureRoot = path.join(repo, 'audio-fixtures/eval-mini');
+    const lines = rows.map((r, i) => (i > 0 && i < 4 ? `${path.join(fixtureRoot, r.split(',')[0]!)}${r.slice(r.indexOf(','))}` : r));
+    await writeFile(path.join(dir, 'manifest.csv'), `${lines.join('\n')}\n`);
+    const { stdout, stderr } = await run(
+      tsx,
+      ['src/main.ts', 'eval', '--manifest', path.join(dir, 'manifest.csv'), '--json', '--figure', path.join(dir, 'c.svg'), '--jobs', '1'],
+      { cwd: repo, maxBuffer: 16 << 20 },
+    );
+    expect(stderr).toContain('2 clip(s) could not be read and are left out');
+    expect(stderr).toMatch(/broken\.wav: .*WAV/);
+    expect(stderr).toMatch(/gone\.wav: ENOENT/);
+    const summary = JSON.parse(stdout.trimEnd().split('\n').at(-1)!) as { clips: number };
+    expect(summary.clips).toBe(3);
   }, 120_000);
 });

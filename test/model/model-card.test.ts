@@ -22,6 +22,7 @@ describe('committed model card', () => {
       expect.arrayContaining(['emotion_probs', 'anger_prob', 'arousal_probs', 'arousal', 'agitation']),
     );
     expect(card.agitation.formula).toMatch(/agitation =/);
+    expect(card.callerScoreBaseline?.strength).toBeGreaterThan(0);
     expect(card.licenceNotice).toMatch(/non-commercial/);
     expect(card.training.corpora.length).toBeGreaterThan(0);
     for (const c of card.training.corpora) expect(c.licence).toBeTruthy();
@@ -59,5 +60,12 @@ describe('parseModelCard', () => {
     expect(msg).toContain("'featureCount' (3) differs from featureNames.length (2)");
     expect(msg).toContain("'featureNames' has duplicates");
     expect(msg).toContain("'outputs' must be an object");
+  });
+
+  it('rejects a malformed caller score baseline and accepts the committed one', () => {
+    const good = parseModelCard(cardJson);
+    expect(good.callerScoreBaseline?.reference.emotionLogProbs).toHaveLength(4);
+    const bad = { ...(cardJson as Record<string, unknown>), callerScoreBaseline: { priorWindows: -1, strength: 1, reference: {} } };
+    expect(() => parseModelCard(bad, 'card.json')).toThrow(/'callerScoreBaseline' must be/);
   });
 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { floatToMuLaw } from '../audio/g711.js';
-import { resampleAll } from '../audio/resample.js';
-import { readWav } from '../audio/wav.js';
+import { floatToMuLaw } from './g711.js';
+import { resampleAll } from './resample.js';
+import { readWav } from './wav.js';
 
 /**
  * Reads a WAV file as the 8 kHz mu-law bytes a Twilio stream carries. Mu-law
