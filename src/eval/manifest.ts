@@ -29,6 +29,19 @@ export interface ManifestClip {
 /** Columns a manifest must have; the others are optional. */
 export const REQUIRED_COLUMNS = ['path', 'corpus', 'speaker', 'label', 'arousal'] as const;
 
+/**
+ * Spellings of the harmonised labels that operators' manifests use; anything
+ * else is kept as written (an unknown label counts as "not anger" and for
+ * arousal, never for the four-way task).
+ */
+const LABEL_SYNONYMS: Readonly<Record<string, string>> = {
+  angry: 'anger',
+  happy: 'happiness',
+  joy: 'happiness',
+  sad: 'sadness',
+};
+const AROUSAL_SYNONYMS: Readonly<Record<string, string>> = { medium: 'mid', middle: 'mid' };
+
 /** Parses RFC 4180 CSV (quoted fields, doubled quotes, CRLF, a leading BOM). */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
@@ -64,6 +77,12 @@ export function parseCsv(text: string): string[][] {
   return rows;
 }
 
+/** Lower-cased, with common spellings mapped to the harmonised labels (`Angry` → `anger`). */
+export function normaliseLabel(label: string): string {
+  const l = label.trim().toLowerCase();
+  return LABEL_SYNONYMS[l] ?? l;
+}
+
 export interface ReadManifestOptions {
   /** Folder the `path` column is relative to. Default: the manifest's folder. */
   root?: string;
@@ -88,7 +107,8 @@ export async function readManifest(file: string, options: ReadManifestOptions = 
     const r = rows[n]!;
     const p = get(r, 'path');
     if (!p) throw new Error(`${file}:${n + 1}: empty path`);
-    const arousal = get(r, 'arousal').toLowerCase();
+    const arousalRaw = get(r, 'arousal').toLowerCase();
+    const arousal = AROUSAL_SYNONYMS[arousalRaw] ?? arousalRaw;
     if (arousal && !['low', 'mid', 'high'].includes(arousal)) {
       throw new Error(`${file}:${n + 1}: arousal '${arousal}' is not low, mid or high`);
     }
@@ -100,7 +120,7 @@ export async function readManifest(file: string, options: ReadManifestOptions = 
       speaker: get(r, 'speaker'),
       gender: get(r, 'gender'),
       language: get(r, 'language'),
-      label: get(r, 'label').toLowerCase(),
+      label: normaliseLabel(get(r, 'label')),
       arousal,
       sourceLabel: get(r, 'source_label'),
       durationS: Number(get(r, 'duration_s')) || 0,

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCsv, readManifest } from '../../src/eval/manifest.js';
+import { normaliseLabel, parseCsv, readManifest } from '../../src/eval/manifest.js';
 
 describe('parseCsv', () => {
   it('handles quotes, doubled quotes, CRLF and a BOM', () => {
@@ -31,4 +31,23 @@ describe('readManifest', () => {
     await writeFile(file, 'path,corpus,label\n');
     await expect(readManifest(file)).rejects.toThrow(/missing column\(s\) speaker, arousal/);
   });
+
+  it('maps common spellings to the harmonised labels and keeps unknown ones', async () => {
+    expect(['Angry', ' HAPPY ', 'joy', 'Sad', 'neutral', 'Disgust', ''].map(normaliseLabel)).toEqual([
+      'anger',
+      'happiness',
+      'happiness',
+      'sadness',
+      'neutral',
+      'disgust',
+      '',
+    ]);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ut-manifest-'));
+    const file = path.join(dir, 'm.csv');
+    await writeFile(file, 'path,corpus,speaker,label,arousal\na.wav,c,s,angry,Medium\nb.wav,c,s,boredom,loud\n');
+    await expect(readManifest(file)).rejects.toThrow(/m\.csv:3: arousal 'loud' is not low, mid or high/);
+    await writeFile(file, 'path,corpus,speaker,label,arousal\na.wav,c,s,angry,Medium\n');
+    expect((await readManifest(file))[0]).toMatchObject({ label: 'anger', arousal: 'mid' });
+  });
 });
+
