@@ -34,6 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from features_bin import read_features  # noqa: E402
 from export_onnx import export_onnx, numpy_forward  # noqa: E402
 import caller_scores  # noqa: E402
+from progress import Progress  # noqa: E402
 
 EMO4 = ["neutral", "anger", "happiness", "sadness"]
 AROUSAL = ["low", "mid", "high"]
@@ -264,11 +265,17 @@ def train_part(d, rows, xs, part, base_mask, seed):
     return {"layers": layers, "heads": heads, "mask": mask, "tasks": tasks}
 
 
+# Set by main(): counts fits for the progress line and its ETA.
+PROGRESS = None
+
+
 def train_model(d, rows, cfg, seed):
     """Trains every part of a config on `rows` (bool mask). Returns numpy weights."""
     mean, std = standardiser(d.x, rows, d.corpus)
     xs = np.clip((d.x - mean) / std, -cfg["clip"], cfg["clip"])
     parts = [train_part(d, rows, xs, p, cfg["mask"], seed * 101 + i) for i, p in enumerate(cfg["parts"])]
+    if PROGRESS is not None:
+        PROGRESS.tick()
     return {"mean": mean, "std": std, "clip": float(cfg["clip"]), "parts": parts}
 
 
@@ -613,6 +620,13 @@ def main():
         return {"clip": 5.0, "mask": base_mask, "parts": [dict(p) for p in flat]}
 
     validation = {"candidates": {}}
+    validating = not args.no_validation and len(labelled) >= 2
+    n_cands = sum(1 if args.config else len(c) for c in groups.values())
+    fits = len(seeds) * (
+        (n_cands + 1) * len(labelled) + 5 if validating else 0  # candidates' LOCO, the shipped LOCO, 5 SI folds
+    ) + len(seeds) * (1 + (len(labelled) if args.export_loco else 0))  # the shipped model, LOCO exports
+    global PROGRESS
+    PROGRESS = Progress(fits)
     chosen = {g: (args.config.split(",")[i] if args.config else next(iter(c))) for i, (g, c) in enumerate(groups.items())}
     if not args.no_validation and len(labelled) >= 2:
         for g, cands in groups.items():
