@@ -40,15 +40,19 @@ export class ExponentialSmoother {
   }
 }
 
-/** Smooths agitation and the four class probabilities with one time constant. */
+/** Smooths agitation, the four class probabilities and the binary anger head with one time constant. */
 export class ScoreSmoother {
   private readonly agitationFilter: ExponentialSmoother;
   // Fixed-size, allocated once per call; indexed like EMOTION_LABELS.
   private readonly classFilters: ExponentialSmoother[];
+  private readonly angerVsRestFilter: ExponentialSmoother;
+  /** Whether the scores carry the binary anger head (the ONNX model's do; fakes may not). */
+  private hasAngerVsRest = false;
 
   constructor(timeConstantMs: number) {
     this.agitationFilter = new ExponentialSmoother(timeConstantMs);
     this.classFilters = EMOTION_LABELS.map(() => new ExponentialSmoother(timeConstantMs));
+    this.angerVsRestFilter = new ExponentialSmoother(timeConstantMs);
   }
 
   get agitation(): number {
@@ -60,15 +64,37 @@ export class ScoreSmoother {
       const label = EMOTION_LABELS[i] as EmotionLabel;
       (this.classFilters[i] as ExponentialSmoother).update(clamp01(scores[label]), stepMs);
     }
+    if (scores.angerVsRest !== undefined && Number.isFinite(scores.angerVsRest)) {
+      this.hasAngerVsRest = true;
+      this.angerVsRestFilter.update(clamp01(scores.angerVsRest), stepMs);
+    }
     return this.agitationFilter.update(clamp01(scores.agitation), stepMs);
   }
 
-  /** Most probable emotion over the smoothed class probabilities; ties go to the earlier label. */
+  /**
+   * The emotion a prompt names: the most probable of the four, ties to the
+   * earlier label. Where the binary anger head is present, anger's
+   * probability is that head's (the one agitation is built on) and the other
+   * three share the rest as the four-way head splits it. The two heads
+   * disagree on anger often (held out, the four-way head calls 37 % of nemo's
+   * angry clips happy), and a prompt raised because the anger head fired
+   * should not tell the agent the caller "sounds most like happiness".
+   */
   dominantEmotion(): EmotionLabel {
+    const probs = this.classFilters.map((f) => f.value);
+    if (this.hasAngerVsRest) {
+      const anger = EMOTION_LABELS.indexOf('anger');
+      const others = probs.reduce((sum, p, i) => (i === anger ? sum : sum + p), 0);
+      const a = this.angerVsRestFilter.value;
+      for (let i = 0; i < probs.length; i++) {
+        if (i === anger) probs[i] = a;
+        else probs[i] = others > 0 ? (probs[i]! / others) * (1 - a) : (1 - a) / 3;
+      }
+    }
     let best: EmotionLabel = EMOTION_LABELS[0];
     let bestValue = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < EMOTION_LABELS.length; i++) {
-      const value = (this.classFilters[i] as ExponentialSmoother).value;
+      const value = probs[i]!;
       if (value > bestValue) {
         bestValue = value;
         best = EMOTION_LABELS[i] as EmotionLabel;

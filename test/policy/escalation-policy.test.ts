@@ -266,6 +266,22 @@ describe('escalation policy: prompts and cooldown', () => {
     const events = feed(newPolicy(), windows(2000, 5000, () => 0.62).map((w) => ({ ...w, emotion: 'sadness' as const })));
     expect(prompts(events)[0]).toMatchObject({ emotion: 'sadness', scriptId: 'en.t2.sadness.1' });
   });
+
+  it('names the emotion with the anger head\'s probability when the model has one', () => {
+    // The four-way head leans happy, the binary anger head (which agitation comes from) says anger.
+    const run = (angerVsRest: number, lean: 'happiness' | 'sadness') => {
+      const policy = newPolicy();
+      const out: PolicyEvent[] = [];
+      for (const w of windows(2000, 5000, () => 0.62)) {
+        out.push(...policy.observe({ ...scores(w.agitation, lean), angerVsRest }, w.audioMs));
+      }
+      return prompts(out)[0];
+    };
+    expect(run(0.7, 'happiness')).toMatchObject({ emotion: 'anger', scriptId: 'en.t2.anger.1' });
+    // A low anger-vs-rest leaves the four-way head's choice among the others.
+    expect(run(0.1, 'sadness')).toMatchObject({ emotion: 'sadness' });
+    expect(run(0.1, 'happiness')).toMatchObject({ emotion: 'happiness' });
+  });
 });
 
 describe('escalation policy: audio gaps and bad input', () => {
