@@ -67,6 +67,8 @@ class Baseline implements CallerScoreBaseline {
   apply(scores: EmotionScores): EmotionScores {
     const { priorWindows, strength, reference } = this.spec;
     const raw = [log(scores.neutral), log(scores.anger), log(scores.happiness), log(scores.sadness)];
+    // A non-finite score would poison the running means for the rest of the call.
+    if (!raw.every(Number.isFinite)) return scores;
     const n = this.windows;
     const w = n > 0 ? (strength * n) / (n + priorWindows) : 0;
     const rel = raw.map((v, k) => v - w * (this.sumEmotion[k]! / Math.max(n, 1) - reference.emotionLogProbs[k]!));
@@ -83,7 +85,7 @@ class Baseline implements CallerScoreBaseline {
     raw.forEach((v, k) => (this.sumEmotion[k]! += v));
     this.windows++;
 
-    if (scores.angerVsRest !== undefined) {
+    if (scores.angerVsRest !== undefined && Number.isFinite(scores.angerVsRest)) {
       const a = logit(scores.angerVsRest);
       const m = this.angerWindows;
       const wa = m > 0 ? (strength * m) / (m + priorWindows) : 0;

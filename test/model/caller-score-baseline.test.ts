@@ -80,6 +80,19 @@ describe('caller score baseline', () => {
     expect(calm.apply(spike).angerVsRest!).toBeGreaterThan(createCallerScoreBaseline(SPEC).apply(spike).angerVsRest!);
   });
 
+  it('passes a window with non-finite scores through without learning from it', () => {
+    const clean = createCallerScoreBaseline(SPEC);
+    const dirty = createCallerScoreBaseline(SPEC);
+    const usual = scoresOf([0.2, 0.2, 0.1, 0.5], 0.45);
+    for (let i = 0; i < 10; i++) {
+      clean.apply(usual);
+      dirty.apply(usual);
+    }
+    const broken = scoresOf([Number.NaN, 0.2, 0.1, 0.5], Number.NaN);
+    expect(dirty.apply(broken)).toBe(broken);
+    expect(dirty.apply(usual)).toEqual(clean.apply(usual));
+  });
+
   it('passes scores through unchanged without a card section or at strength 0', () => {
     const s = scoresOf([0.1, 0.7, 0.1, 0.1], 0.8);
     for (const b of [createCallerScoreBaseline(undefined), createCallerScoreBaseline({ ...SPEC, strength: 0 })]) {
