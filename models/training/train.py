@@ -19,6 +19,7 @@ Steps:
 Only needs numpy, torch, onnx (Debian: python3-numpy python3-torch python3-onnx).
 """
 import argparse
+import csv
 import datetime as dt
 import json
 import os
@@ -561,6 +562,24 @@ def group_score(group, res):
     return mean("anger") if group == "anger" else mean("emotion4") + 0.25 * mean("arousal")
 
 
+def write_corpus_manifests(manifest, corpora, out_dir):
+    """DIR/m-<corpus>.csv: the training manifest's rows of each held-out corpus, so
+    `eval --manifest DIR/m-<corpus>.csv --root <manifest folder>` reproduces the LOCO figures."""
+    if not manifest or not os.path.isfile(manifest):
+        print(f"note: manifest {manifest!r} not found; per-corpus manifests not written", file=sys.stderr)
+        return
+    with open(manifest, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    if not rows or "corpus" not in rows[0]:
+        return
+    ci = rows[0].index("corpus")
+    for c in corpora:
+        path = os.path.join(out_dir, f"m-{c}.csv")
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f, lineterminator="\n").writerows([rows[0]] + [r for r in rows[1:] if len(r) > ci and r[ci] == c])
+        print(f"wrote {path} (root: {os.path.dirname(manifest)})")
+
+
 def feature_mask(names, exclude):
     if not exclude:
         return np.ones(len(names), np.float32)
@@ -798,6 +817,7 @@ def main():
             with open(base + ".json", "w") as f:
                 json.dump(fc, f, indent=2)
             print(f"wrote {base}.onnx/.json (trained without {h})")
+        write_corpus_manifests(opts.get("manifest"), labelled, args.export_loco)
     if args.report:
         with open(args.report, "w") as f:
             json.dump(validation, f, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
