@@ -11,13 +11,22 @@ while few windows have been seen:
 
 So a caller whose every window leans "angry" or "sad" (a loud or flat voice, a
 line, a language the model reads differently) is judged against their own
-norm, while the first windows of a call are judged as they are. Arousal and
-agitation (the policy's input) stay absolute: a caller angry from the first
-second must still be caught.
+norm, while the first windows of a call are judged as they are. Agitation (the
+policy's input) stays absolute: a caller angry from the first second must
+still be caught.
+
+Arousal: with `arousalFromEmotion` = w > 0, the reported arousal value is
+(1 - w) * the arousal head's expected value + w * what the caller-relative
+emotion mix implies (neutral 0.5, anger and happiness 1, sadness 0), key
+"arousal_value".
 """
 import numpy as np
 
 EPS = 1e-6
+# Expected arousal of the head's classes (low, mid, high) and of the four emotions
+# (neutral, anger, happiness, sadness), as the corpora's labels map them.
+AROUSAL_VALUE = [0.0, 0.5, 1.0]
+EMOTION_AROUSAL = [0.5, 1.0, 1.0, 0.0]
 
 
 def _logit(p):
@@ -79,4 +88,10 @@ def centre(probs, call_key, order_key, spec):
         raw = probs["anger"].astype(np.float64)
         la = shifted(_logit(raw.reshape(len(raw), -1)[:, :1]), ref)
         res["anger"] = (1.0 / (1.0 + np.exp(-la))).reshape(raw.shape).astype(np.float32)
+    w = float(spec.get("arousalFromEmotion", 0.0))
+    if w > 0 and "emotion" in res and "arousal" in probs:
+        head = probs["arousal"].astype(np.float64) @ np.array(AROUSAL_VALUE)
+        e = res["emotion"].astype(np.float64)
+        implied = e @ np.array(EMOTION_AROUSAL)
+        res["arousal_value"] = ((1 - w) * head + w * implied).astype(np.float32)
     return res

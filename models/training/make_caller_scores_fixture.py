@@ -22,20 +22,31 @@ logits = rng.normal(0, 0.7, (n, 4)) + np.array([0.2, -0.5, -0.3, 0.9])
 logits[30:, 1] += 2.0
 emotion = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
 anger = 1 / (1 + np.exp(-(rng.normal(-0.6, 0.8, n) + np.r_[np.zeros(30), np.full(10, 2.0)])))
+al = rng.normal(0, 0.8, (n, 3))
+arousal = np.exp(al) / np.exp(al).sum(1, keepdims=True)
 spec = {
     "priorWindows": 20,
     "strength": 1.0,
+    "arousalFromEmotion": 0.5,
     "reference": {"emotionLogProbs": [-1.2, -1.6, -1.5, -1.3], "angerLogit": -1.1},
 }
-probs = {"emotion": emotion.astype(np.float32), "anger": anger.astype(np.float32)}
+probs = {"emotion": emotion.astype(np.float32), "anger": anger.astype(np.float32), "arousal": arousal.astype(np.float32)}
 out = caller_scores.centre(probs, np.zeros(n, np.int64), np.arange(n, dtype=np.float64), spec)
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 with open(os.path.join(root, "test", "fixtures", "caller-score-baseline.json"), "w") as f:
     json.dump({
         "generatedBy": "models/training/make_caller_scores_fixture.py",
         "spec": spec,
-        "raw": {"emotion": probs["emotion"].tolist(), "anger": probs["anger"].tolist()},
-        "relative": {"emotion": out["emotion"].tolist(), "anger": out["anger"].tolist()},
+        "raw": {
+            "emotion": probs["emotion"].tolist(),
+            "anger": probs["anger"].tolist(),
+            "arousal": (probs["arousal"] @ np.array(caller_scores.AROUSAL_VALUE)).tolist(),
+        },
+        "relative": {
+            "emotion": out["emotion"].tolist(),
+            "anger": out["anger"].tolist(),
+            "arousal": out["arousal_value"].tolist(),
+        },
     }, f)
     f.write("\n")
 print("wrote test/fixtures/caller-score-baseline.json")

@@ -12,10 +12,13 @@
  *     shift_n = strength · n / (n + priorWindows) · (mean of windows 1..n − reference)
  *     relative = raw − shift_n, then softmax (emotions) / sigmoid (anger)
  *
- * The first windows of a call are judged as they are. Arousal and agitation,
- * the policy's input, stay absolute: a caller angry from the first second and
+ * The first windows of a call are judged as they are. Agitation, the
+ * policy's input, stays absolute: a caller angry from the first second and
  * angry throughout must still be caught, and a relative score would adapt to
- * that anger. Causal and per call: one instance per call, windows in order.
+ * that anger. Arousal takes `arousalFromEmotion` of its value from what the
+ * relative emotion mix implies (neutral ½, anger and happiness 1, sadness 0):
+ * re-centring the arousal head itself gained nothing held out, this mix did.
+ * Causal and per call: one instance per call, windows in order.
  *
  * models/training/caller_scores.py is the same computation; train.py
  * validates with it and writes its settings into the model card.
@@ -28,6 +31,8 @@ export interface CallerScoreBaselineSpec {
   priorWindows: number;
   /** 0 = off, 1 = full re-centring on the caller's mean. */
   strength: number;
+  /** Share (0..1) of the arousal value taken from the relative emotion mix. Default 0. */
+  arousalFromEmotion?: number;
   reference: {
     /** Mean log-probabilities of neutral, anger, happiness, sadness over the training windows. */
     emotionLogProbs: number[];
@@ -43,6 +48,8 @@ export interface CallerScoreBaseline {
 }
 
 const EPS = 1e-6;
+/** Arousal each emotion implies (neutral, anger, happiness, sadness), as the corpora's labels map them. */
+const EMOTION_AROUSAL = [0.5, 1, 1, 0] as const;
 
 function log(p: number): number {
   return Math.log(Math.min(1, Math.max(EPS, p)));
@@ -82,6 +89,11 @@ class Baseline implements CallerScoreBaseline {
       happiness: exp[2]! / total,
       sadness: exp[3]! / total,
     };
+    const mix = this.spec.arousalFromEmotion ?? 0;
+    if (mix > 0) {
+      const implied = exp.reduce((sum, e, k) => sum + (e / total) * EMOTION_AROUSAL[k]!, 0);
+      out.arousal = (1 - mix) * scores.arousal + mix * implied;
+    }
     raw.forEach((v, k) => (this.sumEmotion[k]! += v));
     this.windows++;
 

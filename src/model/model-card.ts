@@ -76,7 +76,7 @@ function isFiniteNumber(v: unknown): v is number {
 }
 
 function callerBaselineProblems(v: unknown): string[] {
-  const bad = `'callerScoreBaseline' must be { priorWindows >= 0, strength >= 0, reference: { emotionLogProbs: 4 numbers, angerLogit } }`;
+  const bad = `'callerScoreBaseline' must be { priorWindows >= 0, strength >= 0, arousalFromEmotion? 0..1, reference: { emotionLogProbs: 4 numbers, angerLogit } }`;
   if (!isObject(v) || !isObject(v.reference)) return [bad];
   const ref = v.reference;
   const ok =
@@ -87,7 +87,8 @@ function callerBaselineProblems(v: unknown): string[] {
     Array.isArray(ref.emotionLogProbs) &&
     ref.emotionLogProbs.length === EXPECTED_EMOTION_LABELS.length &&
     ref.emotionLogProbs.every(isFiniteNumber) &&
-    isFiniteNumber(ref.angerLogit);
+    isFiniteNumber(ref.angerLogit) &&
+    (v.arousalFromEmotion === undefined || (isFiniteNumber(v.arousalFromEmotion) && v.arousalFromEmotion >= 0 && v.arousalFromEmotion <= 1));
   return ok ? [] : [bad];
 }
 

@@ -9,8 +9,8 @@ import type { EmotionScores } from '../../src/model/types.js';
 
 interface Fixture {
   spec: CallerScoreBaselineSpec;
-  raw: { emotion: number[][]; anger: number[] };
-  relative: { emotion: number[][]; anger: number[] };
+  raw: { emotion: number[][]; anger: number[]; arousal: number[] };
+  relative: { emotion: number[][]; anger: number[]; arousal: number[] };
 }
 
 /** Written by models/training/make_caller_scores_fixture.py from caller_scores.py (the training side). */
@@ -41,16 +41,17 @@ describe('caller score baseline', () => {
   it('matches the training-side implementation (caller_scores.py) window by window', () => {
     const baseline = createCallerScoreBaseline(fixture.spec);
     fixture.raw.emotion.forEach((e, i) => {
-      const out = baseline.apply(scoresOf(e, fixture.raw.anger[i]!));
+      const out = baseline.apply(scoresOf(e, fixture.raw.anger[i]!, { arousal: fixture.raw.arousal[i]! }));
       const want = fixture.relative.emotion[i]!;
       expect([out.neutral, out.anger, out.happiness, out.sadness].map((v, k) => v - want[k]!)).toEqual(
         want.map(() => expect.closeTo(0, 5)),
       );
       expect(out.angerVsRest).toBeCloseTo(fixture.relative.anger[i]!, 5);
+      expect(out.arousal).toBeCloseTo(fixture.relative.arousal[i]!, 5);
     });
   });
 
-  it('leaves the first window alone, and arousal and agitation always', () => {
+  it('leaves the first window alone, and agitation always (and arousal without arousalFromEmotion)', () => {
     const baseline = createCallerScoreBaseline(SPEC);
     const first = scoresOf([0.1, 0.2, 0.1, 0.6], 0.3, { arousal: 0.9, agitation: 0.77 });
     const out = baseline.apply(first);
