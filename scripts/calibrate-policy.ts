@@ -3,7 +3,7 @@
  *
  *   npx tsx scripts/calibrate-policy.ts [--loco-dir DIR] [--json] [--rescore]
  *        [--manifest FILE] [--root DIR] [--corpora nemo,turev,kor]
- *        [--max-calm-alarm 0.12] [--svg FILE] [--top N] [--agitation abs|max-rel|mean-rel]
+ *        [--max-calm-alarm 0.12] [--svg FILE] [--top N] [--agitation abs|max-rel|mean-rel|mean-arousal]
  *
  * For every speaker of the chosen corpora with enough neutral and anger
  * clips, three simulated calls (seeded, deterministic; same pauses as call
@@ -33,7 +33,8 @@
  * --agitation tries another policy input on the same scored windows: `abs`
  * (default) the model's agitation as served; `max-rel` / `mean-rel` the
  * larger / the mean of it and the caller-relative anger probability
- * (angerVsRest after the caller score baseline). An experiment switch: the
+ * (angerVsRest after the caller score baseline); `mean-arousal` the mean of
+ * agitation and arousal. An experiment switch: the
  * service feeds the policy `agitation`.
  */
 import { createHash } from 'node:crypto';
@@ -225,6 +226,7 @@ const AGITATION_INPUTS = {
   abs: (s: EmotionScores): number => s.agitation,
   'max-rel': (s: EmotionScores): number => Math.max(s.agitation, s.angerVsRest ?? 0),
   'mean-rel': (s: EmotionScores): number => (s.agitation + (s.angerVsRest ?? s.agitation)) / 2,
+  'mean-arousal': (s: EmotionScores): number => (s.agitation + s.arousal) / 2,
 };
 
 function withInput(call: CalibCall, input: (s: EmotionScores) => number): CalibCall {
