@@ -10,7 +10,9 @@
  * assembly) go through the live path (decoder → CallerFeatureStream → model):
  *   calm          ~40 s of neutral clips;
  *   calm→angry    ~25 s of neutral clips, then ~20 s of anger clips;
- *   angry         ~20 s of anger clips from the first second.
+ *   angry         ~20 s of anger clips from the first second;
+ *   happy         ~40 s of happiness clips (a caller who is not upset; its
+ *                 prompts are reported apart, not in the calm budget).
  * Each speaker's calls are scored by the leave-one-corpus-out model that did
  * not see its corpus (DIR/loco-<corpus>.onnx + .json), so the numbers are
  * what an unseen caller would get. Scored windows (audioMs + EmotionScores)
@@ -60,8 +62,8 @@ import type { EmotionScores } from '../src/model/types.js';
 import { DEFAULT_POLICY_OPTIONS, type PolicyOptions } from '../src/policy/options.js';
 
 const PAUSE_S = 0.6; // call assembly's default pause between clips
-const CALLS = { calmS: 40, leadInS: 25, angerS: 20, angryS: 20 };
-const CACHE_VERSION = 1;
+const CALLS = { calmS: 40, leadInS: 25, angerS: 20, angryS: 20, happyS: 40 };
+const CACHE_VERSION = 2;
 /** The defaults before this calibration, kept as a reference row. */
 const PRE_CALIBRATION: Partial<PolicyOptions> = {
   smoothingTimeConstantMs: 1000,
@@ -154,6 +156,10 @@ async function scoreAll(
         onsetClip: leadIn.length,
       });
       plans.push({ corpus, speaker, kind: 'angry', clips: pickClips(anger, CALLS.angryS, `${speaker}:angryfirst`), onsetClip: 0 });
+      const happy = list.filter((c) => c.label === 'happiness');
+      if (happy.length >= 3) {
+        plans.push({ corpus, speaker, kind: 'happy', clips: pickClips(happy, CALLS.happyS, `${speaker}:happy`), onsetClip: -1 });
+      }
     }
   }
   const totalS = plans.reduce((s, p) => s + p.clips.reduce((t, c) => t + c.durationS, 0), 0);
@@ -200,6 +206,7 @@ function row(r: CalibResult, mark = ''): string {
     `${r.angryFirstDetected}/${r.angryFirstCalls}`.padStart(7),
     sec(r.angryFirstMedianS).padStart(6),
     sec(r.angryFirstMedianDetectedS).padStart(6),
+    `${r.happyWithPrompt}/${r.happyCalls}`.padStart(6),
     (r.demoOk === undefined ? '?' : r.demoOk ? 'ok' : 'no').padStart(5),
     mark,
   ].join(' ');
@@ -218,6 +225,7 @@ const HEADER = [
   'angry'.padStart(7),
   'med s'.padStart(6),
   'med*'.padStart(6),
+  'happy'.padStart(6),
   'demo'.padStart(5),
 ].join(' ');
 
@@ -338,7 +346,7 @@ async function main(): Promise<number> {
     `policy calibration: ${speakers.size} speakers (${corpora.join(', ')}), ${calls.length} calls, LOCO models in ${locoDir}; ` +
       `${grid.length} option sets\n` +
       `calm = calm-only calls (~${CALLS.calmS} s); det/≤4 s/latency = calm→angry calls from anger onset; lead = calm→angry calls prompted before onset; FA = (calm + lead) / all calm segments; ` +
-      `angry = angry-from-the-start calls detected, median s from first clip; ` +
+      `angry = angry-from-the-start calls detected, median s from first clip; happy = happy-only calls (~${CALLS.happyS} s) with a prompt (reported, not in FA); ` +
       `demo = the demo fixtures behave with the production model (${demo ? 'checked' : 'not checked'})\n\n${HEADER}\n${row(before, '← before calibration')}\n${row(current, '← current defaults')}\n`,
   );
   if (chosen) process.stdout.write(`${row(chosen, '← chosen')}\n`);

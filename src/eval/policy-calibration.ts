@@ -11,7 +11,8 @@ import { DEFAULT_POLICY_OPTIONS, type PolicyOptions } from '../policy/options.js
 export interface CalibCall {
   corpus: string;
   speaker: string;
-  kind: 'calm' | 'calm-then-angry' | 'angry';
+  /** `happy`: happiness clips only, a caller who is not upset (a prompt is a false alarm, reported apart). */
+  kind: 'calm' | 'calm-then-angry' | 'angry' | 'happy';
   /** Version of the model that scored it. */
   model: string;
   /** Start of the first anger clip, ms of audio; null for a calm call. */
@@ -53,6 +54,9 @@ export interface CalibResult {
   /** Median latency over the angry-from-the-start calls that were flagged, s. */
   angryFirstMedianDetectedS: number | null;
   angryFirstWithin4s: number;
+  /** Happy-only calls, and those that got at least one prompt (not part of calmSpeechAlarmRate). */
+  happyCalls: number;
+  happyWithPrompt: number;
   /** Whether the demo fixtures behave with these options; undefined when not checked. */
   demoOk?: boolean;
 }
@@ -82,6 +86,8 @@ export function evaluateOptionSet(label: string, options: Partial<PolicyOptions>
   const angryFirst: number[] = [];
   let angryCalls = 0;
   let angryFirstCalls = 0;
+  let happyCalls = 0;
+  let happyWithPrompt = 0;
   for (const call of calls) {
     const policy = factory({ callId: `${call.speaker}-${call.kind}`, language: 'en' });
     let prompts = 0;
@@ -107,6 +113,9 @@ export function evaluateOptionSet(label: string, options: Partial<PolicyOptions>
       angryCalls++;
       if (leadIn) leadInWithPrompt++;
       latencies.push(latencyS);
+    } else if (call.kind === 'happy') {
+      happyCalls++;
+      if (prompts > 0) happyWithPrompt++;
     } else {
       angryFirstCalls++;
       angryFirst.push(latencyS);
@@ -139,6 +148,8 @@ export function evaluateOptionSet(label: string, options: Partial<PolicyOptions>
     angryFirstMedianS: q(angryFirst, 0.5),
     angryFirstMedianDetectedS: q(finite(angryFirst), 0.5),
     angryFirstWithin4s: angryFirst.filter((x) => x <= 4).length,
+    happyCalls,
+    happyWithPrompt,
   };
 }
 
