@@ -4,6 +4,7 @@
  *   npx tsx scripts/calibrate-policy.ts [--loco-dir DIR] [--json] [--rescore]
  *        [--manifest FILE] [--root DIR] [--corpora nemo,turev,kor]
  *        [--max-calm-alarm 0.12] [--svg FILE] [--top N] [--agitation abs|max-rel|mean-rel|mean-arousal]
+ *        [--cross-corpus]
  *
  * For every speaker of the chosen corpora with enough neutral and anger
  * clips, three simulated calls (seeded, deterministic; same pauses as call
@@ -38,6 +39,10 @@
  * (angerVsRest after the caller score baseline); `mean-arousal` the mean of
  * agitation and arousal. An experiment switch: the
  * service feeds the policy `agitation`.
+ *
+ * --cross-corpus also chooses an option set without each corpus and judges
+ * it on that corpus's speakers: the choice's figures without the optimism of
+ * picking among thousands of sets on the very calls that judge them.
  */
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -258,6 +263,7 @@ async function main(): Promise<number> {
       'no-demo': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       agitation: { type: 'string', default: 'abs' },
+      'cross-corpus': { type: 'boolean', default: false },
     },
   });
   const input = AGITATION_INPUTS[values.agitation as keyof typeof AGITATION_INPUTS];
@@ -362,6 +368,32 @@ async function main(): Promise<number> {
     if (r.within4s <= bestSoFar) continue;
     bestSoFar = r.within4s;
     process.stdout.write(`${row(r)}\n`);
+  }
+
+  if (values['cross-corpus']) {
+    // Choose on the other corpora's speakers, judge on this corpus's: how much
+    // of the chosen row's figures is the choice fitting its own judges.
+    process.stdout.write('\ncross-corpus check (option set chosen without the held-out corpus, judged on it):\n');
+    const held: CalibResult[] = [];
+    for (const corpus of corpora) {
+      const fit = grid
+        .map((g) => withDemo(evaluateOptionSet(g.label, g.options, calls.filter((c) => c.corpus !== corpus))))
+        .filter((r) => r.calmSpeechAlarmRate <= maxCalm + 1e-9 && r.demoOk !== false)
+        .sort(better)[0];
+      if (!fit) {
+        process.stdout.write(`${corpus}: no option set meets the budget with the demo behaving on the other corpora\n`);
+        continue;
+      }
+      const r = evaluateOptionSet(`${corpus}: ${fit.label}`, fit.options, calls.filter((c) => c.corpus === corpus));
+      held.push(r);
+      process.stdout.write(`${row(r)}\n`);
+    }
+    const sum = (k: keyof CalibResult): number => held.reduce((t, r) => t + (r[k] as number), 0);
+    process.stdout.write(
+      `held out, all corpora: calm ${sum('calmWithPrompt')}/${sum('calmCalls')}, lead-ins ${sum('leadInWithPrompt')}, ` +
+        `detected ${sum('detected')}/${sum('angryCalls')}, ≤4 s ${sum('within4s')}/${sum('angryCalls')}, ` +
+        `angry-first ${sum('angryFirstDetected')}/${sum('angryFirstCalls')}, happy ${sum('happyWithPrompt')}/${sum('happyCalls')}\n`,
+    );
   }
 
   const svgPath = values.svg ?? path.join(locoDir, 'policy-tradeoff.svg');
