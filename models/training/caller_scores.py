@@ -22,10 +22,11 @@ emotion mix implies (neutral 0.5, anger and happiness 1, sadness 0), key
 """
 import numpy as np
 
+from corpus_data import AROUSAL_VALUE
+
 EPS = 1e-6
-# Expected arousal of the head's classes (low, mid, high) and of the four emotions
-# (neutral, anger, happiness, sadness), as the corpora's labels map them.
-AROUSAL_VALUE = [0.0, 0.5, 1.0]
+# Arousal each of the four emotions (neutral, anger, happiness, sadness)
+# implies, as the corpora's labels map them.
 EMOTION_AROUSAL = [0.5, 1.0, 1.0, 0.0]
 
 

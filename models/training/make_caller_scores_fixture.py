@@ -14,6 +14,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import caller_scores  # noqa: E402
+from corpus_data import AROUSAL_VALUE  # noqa: E402
 
 rng = np.random.RandomState(7)
 n = 40
@@ -40,7 +41,7 @@ with open(os.path.join(root, "test", "fixtures", "caller-score-baseline.json"), 
         "raw": {
             "emotion": probs["emotion"].tolist(),
             "anger": probs["anger"].tolist(),
-            "arousal": (probs["arousal"] @ np.array(caller_scores.AROUSAL_VALUE)).tolist(),
+            "arousal": (probs["arousal"] @ np.array(AROUSAL_VALUE)).tolist(),
         },
         "relative": {
             "emotion": out["emotion"].tolist(),

@@ -1,0 +1,81 @@
+"""The training windows and their labels (features.bin rows), the label sets,
+the peer's figures and the corpora's licences: what train.py and its
+validation share."""
+import re
+
+import numpy as np
+
+EMO4 = ["neutral", "anger", "happiness", "sadness"]
+AROUSAL = ["low", "mid", "high"]
+AROUSAL_VALUE = [0.0, 0.5, 1.0]
+TASKS = ["anger", "emotion4", "arousal"]
+
+# openSMILE eGeMAPS + SVM, LOCO, best variant per corpus (measured by the CEO).
+PEER_ORDER = ["nemo", "turev", "kor"]
+PEER = {
+    "anger": {"nemo": 0.657, "turev": 0.590, "kor": 0.758},
+    "emotion4": {"nemo": 0.438, "turev": 0.339, "kor": 0.717},
+}
+
+# Licences of the corpora we know (operators' own corpora show as "unknown").
+LICENCES = {
+    "nemo": "CC BY-NC-SA 4.0 (nEMO, Christop 2024, LREC-COLING)",
+    "turev": "CC BY-NC-ND 4.0 (TurEV-DB, Canpolat et al. 2020)",
+    "baved": "none stated; the authors advise against commercial use (BAVED)",
+    "kor": "research only, non-commercial, CC BY-NC-SA (emotiontts open DB, public 5%)",
+}
+
+
+# --------------------------------------------------------------------------- data
+
+
+class Data:
+    """Windows with their labels, one row per window."""
+
+    def __init__(self, header, x, meta):
+        self.header = header
+        self.feature_names = list(header["featureNames"])
+        self.x = x
+        mi = {n: i for i, n in enumerate(header["metaNames"])}
+        self.clip = meta[:, mi["clip"]].astype(np.int64)
+        self.aug = meta[:, mi["aug"]].astype(np.int64) if "aug" in mi else np.zeros(len(x), np.int64)
+        # One sequence per call and augmentation pass, in audio order: what the
+        # caller score baseline runs over, as on a live call.
+        self.call_key = meta[:, mi["call"]].astype(np.int64) * 1000 + self.aug
+        self.call_time = meta[:, mi["callTimeS"]].astype(np.float64)
+        clips = header["clips"]
+        self.clips = clips
+        corpora = sorted({c["corpus"] for c in clips})
+        self.corpora = corpora
+        cidx = {c: i for i, c in enumerate(corpora)}
+        clip_corpus = np.array([cidx[c["corpus"]] for c in clips], np.int64)
+        speakers = sorted({c["speaker"] for c in clips})
+        sidx = {s: i for i, s in enumerate(speakers)}
+        self.speakers = speakers
+        clip_speaker = np.array([sidx[c["speaker"]] for c in clips], np.int64)
+        clip_emo = np.array([EMO4.index(c["label"]) if c["label"] in EMO4 else -1 for c in clips], np.int64)
+        clip_anger = np.array([(1 if c["label"] == "anger" else 0) if c["label"] else -1 for c in clips], np.int64)
+        clip_ar = np.array([AROUSAL.index(c["arousal"]) if c["arousal"] in AROUSAL else -1 for c in clips], np.int64)
+        self.clip_corpus, self.clip_speaker = clip_corpus, clip_speaker
+        self.clip_labels = {"emotion4": clip_emo, "anger": clip_anger, "arousal": clip_ar}
+        self.corpus = clip_corpus[self.clip]
+        self.speaker = clip_speaker[self.clip]
+        self.labels = {k: v[self.clip] for k, v in self.clip_labels.items()}
+
+    def corpus_id(self, name):
+        return self.corpora.index(name)
+
+
+ABSOLUTE_LEVEL = ["rms_db_mean", "rms_db_p10", "rms_db_p50", "rms_db_p90", "loudness_mean", "loudness_p90", "mfcc0_mean"]
+
+# Absolute level is partly a corpus fingerprint (peak normalisation) and on a
+# live line depends on the handset and gain; dropping it cost nothing in LOCO
+# (anger 0.663 -> 0.674, emotion4 0.448 -> 0.448, arousal 0.551 -> 0.578).
+DEFAULT_EXCLUDE = "^(" + "|".join(re.escape(n) for n in ABSOLUTE_LEVEL) + ")$"
+
+
+def feature_mask(names, exclude):
+    if not exclude:
+        return np.ones(len(names), np.float32)
+    rx = re.compile(exclude)
+    return np.array([0.0 if rx.search(n) else 1.0 for n in names], np.float32)

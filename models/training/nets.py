@@ -1,0 +1,246 @@
+"""The nets: a trunk (none = logistic regression) and task heads, trained with
+per-(corpus, class) balanced weights; the candidate configurations validation
+chooses among."""
+import numpy as np
+import torch
+import torch.nn as nn
+
+from export_onnx import numpy_forward
+
+# -------------------------------------------------------------------------- model
+
+
+HEAD_OF_TASK = {"emotion4": "emo", "anger": "anger", "arousal": "arousal"}
+HEAD_SIZE = {"emo": 4, "anger": 1, "arousal": 3}
+
+
+class Net(nn.Module):
+    """A trunk (hidden=[] → none: logistic regression) and the heads of `tasks`."""
+
+    def __init__(self, n_in, hidden, dropout, tasks):
+        super().__init__()
+        layers = []
+        prev = n_in
+        for h in hidden:
+            layers += [nn.Linear(prev, h), nn.ReLU(), nn.Dropout(dropout)]
+            prev = h
+        self.trunk = nn.Sequential(*layers)
+        self.tasks = list(tasks)
+        self.heads = nn.ModuleDict({HEAD_OF_TASK[t]: nn.Linear(prev, HEAD_SIZE[HEAD_OF_TASK[t]]) for t in tasks})
+
+    def forward(self, x):
+        z = self.trunk(x)
+        return {t: self.heads[HEAD_OF_TASK[t]](z) for t in self.tasks}
+
+
+def balanced_weights(rows, labels, corpus, clip):
+    """Per-row weights: every clip weighs the same whatever its window count, and
+    every (corpus, class) cell weighs the same, so a big corpus or class does not
+    dominate and a corpus's class balance is not a cue."""
+    w = np.zeros(len(labels), np.float64)
+    sel = rows & (labels >= 0)
+    if not sel.any():
+        return w.astype(np.float32)
+    cnt = np.bincount(clip[sel], minlength=clip.max() + 1).astype(np.float64)
+    w[sel] = 1.0 / cnt[clip[sel]]
+    cells = corpus[sel] * 16 + labels[sel]
+    for cell in np.unique(cells):
+        m = np.zeros(len(labels), bool)
+        m[np.where(sel)[0][cells == cell]] = True
+        w[m] /= w[m].sum()
+    w[sel] /= w[sel].mean()
+    return w.astype(np.float32)
+
+
+def standardiser(x, rows, corpus):
+    """Mean/std over the training rows, each corpus weighing the same."""
+    xs = x[rows]
+    cs = corpus[rows]
+    means, vars_ = [], []
+    for c in np.unique(cs):
+        xc = xs[cs == c]
+        means.append(xc.mean(0))
+    mean = np.mean(means, 0)
+    for c in np.unique(cs):
+        xc = xs[cs == c]
+        vars_.append(((xc - mean) ** 2).mean(0))
+    std = np.sqrt(np.mean(vars_, 0))
+    std = np.where(std < 1e-6, 1.0, std)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def contrasts(task, labels):
+    """One-vs-rest contrasts whose effect sizes decide feature consistency."""
+    if task == "anger":
+        return [(labels == 1, labels == 0)]
+    if task == "emotion4":
+        return [(labels == k, (labels >= 0) & (labels != k)) for k in range(4)]
+    return [(labels == 0, labels > 0), (labels == 2, (labels >= 0) & (labels < 2))]
+
+
+def consistent_mask(d, rows, tasks, thr):
+    """Features whose effect (Cohen's d, one class vs the rest) has the same sign
+    in every training corpus and at least `thr` in each, for some contrast of
+    the part's tasks. Cross-corpus consistency is the defence against corpus
+    fingerprints (e.g. peak-normalised corpora where anger is quieter)."""
+    keep = np.zeros(len(d.feature_names), bool)
+    base = rows & (d.aug == 0)
+    for task in tasks:
+        lab = d.labels[task]
+        for pos, neg in contrasts(task, lab):
+            ds = []
+            for c in np.unique(d.corpus[base]):
+                k = base & (d.corpus == c)
+                a, b = d.x[k & pos], d.x[k & neg]
+                if len(a) < 20 or len(b) < 20:
+                    continue
+                ds.append((a.mean(0) - b.mean(0)) / (np.sqrt((a.var(0) + b.var(0)) / 2) + 1e-9))
+            if len(ds) < 2:
+                continue
+            ds = np.array(ds)
+            same = np.all(np.sign(ds) == np.sign(ds[0]), 0)
+            keep |= same & (np.abs(ds).min(0) > thr)
+    return keep.astype(np.float32)
+
+
+def train_part(d, rows, xs, part, base_mask, seed):
+    """Trains one net (the heads of part["tasks"]) on `rows`; xs = standardised, clipped X."""
+    torch.manual_seed(seed)
+    mask = base_mask.copy()
+    if part.get("select") is not None:
+        mask *= consistent_mask(d, rows, part["tasks"], part["select"])
+    tasks = part["tasks"]
+    # Only rows that carry a label for one of this net's tasks (the anger net
+    # never sees baved, which has arousal labels only).
+    rows = rows & np.any([d.labels[t] >= 0 for t in tasks], axis=0)
+    idx = np.where(rows)[0]
+    X = torch.from_numpy((xs[idx] * mask).astype(np.float32))
+    ys = {k: torch.from_numpy(d.labels[k][idx]) for k in tasks}
+    ws = {k: torch.from_numpy(balanced_weights(rows, d.labels[k], d.corpus, d.clip)[idx]) for k in tasks}
+    net = Net(X.shape[1], part["hidden"], part["dropout"], tasks)
+    opt = torch.optim.AdamW(net.parameters(), lr=part["lr"], weight_decay=part["wd"])
+    n = X.shape[0]
+    bs = part["batch"]
+    steps = part["epochs"] * ((n + bs - 1) // bs)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=part["lr"], total_steps=steps)
+    ce = nn.CrossEntropyLoss(reduction="none")
+    bce = nn.BCEWithLogitsLoss(reduction="none")
+    g = torch.Generator().manual_seed(seed)
+    tm = torch.from_numpy(mask)
+    head_w = part.get("head_w", {})
+    for ep in range(part["epochs"]):
+        net.train()
+        perm = torch.randperm(n, generator=g)
+        for s in range(0, n, bs):
+            b = perm[s : s + bs]
+            xb = X[b]
+            if part["noise"] > 0:
+                xb = xb + part["noise"] * torch.randn(xb.shape, generator=g) * tm
+            if part["fdrop"] > 0:
+                xb = xb * (torch.rand(xb.shape, generator=g) >= part["fdrop"]).float()
+            outs = net(xb)
+            loss = 0.0
+            for k in tasks:
+                y = ys[k][b]
+                w = ws[k][b]
+                m = y >= 0
+                if not m.any():
+                    continue
+                if k == "anger":
+                    l = bce(outs[k][m].squeeze(-1), y[m].float())
+                else:
+                    l = ce(outs[k][m], y[m])
+                loss = loss + head_w.get(k, 1.0) * (l * w[m]).sum() / max(float(w[m].sum()), 1e-6) * (
+                    float(m.sum()) / len(b)
+                )
+            if not torch.is_tensor(loss):
+                continue
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    net.eval()
+    layers = [(mod.weight.detach().numpy().T.copy(), mod.bias.detach().numpy().copy())
+              for mod in net.trunk if isinstance(mod, nn.Linear)]
+    if layers:
+        # Fold the feature mask into the first layer: ignored features get zero weight.
+        layers[0] = (layers[0][0] * mask[:, None], layers[0][1])
+    heads = {}
+    for t in tasks:
+        h = HEAD_OF_TASK[t]
+        w, b = net.heads[h].weight.detach().numpy().T.copy(), net.heads[h].bias.detach().numpy().copy()
+        if not layers:
+            w = w * mask[:, None]
+        heads[h] = (w, b)
+    return {"layers": layers, "heads": heads, "mask": mask, "tasks": tasks}
+
+
+# Set by main(): counts fits for the progress line and its ETA.
+PROGRESS = None
+
+
+def train_model(d, rows, cfg, seed):
+    """Trains every part of a config on `rows` (bool mask). Returns numpy weights."""
+    mean, std = standardiser(d.x, rows, d.corpus)
+    xs = np.clip((d.x - mean) / std, -cfg["clip"], cfg["clip"])
+    parts = [train_part(d, rows, xs, p, cfg["mask"], seed * 101 + i) for i, p in enumerate(cfg["parts"])]
+    if PROGRESS is not None:
+        PROGRESS.tick()
+    return {"mean": mean, "std": std, "clip": float(cfg["clip"]), "parts": parts}
+
+
+def ensemble_forward(models, x):
+    """Averages the members' head probabilities (as the graph does)."""
+    outs = [numpy_forward(m, x) for m in models]
+    return {k: np.mean([o[k] for o in outs], 0) for k in outs[0]}
+
+
+PART = dict(hidden=[64], dropout=0.3, lr=3e-3, wd=1e-2, epochs=25, batch=256, noise=0.15, fdrop=0.1, select=None)
+LOGISTIC = dict(PART, hidden=[], dropout=0.0, fdrop=0.0, wd=1e-3, noise=0.1)
+
+
+def part_candidates(quick):
+    """Candidate nets per head group; validation picks one per group by LOCO.
+
+    `anger` nets serve the binary anger head (and so agitation); `emotion`
+    nets serve the four-way and arousal heads with one shared trunk.
+    `select` = keep only features whose class effect has the same sign and at
+    least that size (Cohen's d) in every training corpus."""
+    anger = {
+        "anger/logistic": dict(LOGISTIC, tasks=["anger"]),
+        "anger/logistic-sel0.2": dict(LOGISTIC, tasks=["anger"], select=0.2),
+        "anger/logistic-sel0.3": dict(LOGISTIC, tasks=["anger"], select=0.3),
+        "anger/logistic-sel0.4": dict(LOGISTIC, tasks=["anger"], select=0.4),
+        "anger/mlp16-sel0.3": dict(PART, tasks=["anger"], hidden=[16], select=0.3),
+        "anger/mlp32-sel0.2": dict(PART, tasks=["anger"], hidden=[32], select=0.2),
+        "anger/mlp64": dict(PART, tasks=["anger"]),
+        "anger/mlp8-sel0.3": dict(PART, tasks=["anger"], hidden=[8], select=0.3),
+        # Ensembles of unlike heads (their probabilities are averaged in the
+        # graph): the all-feature logistic leans on nemo-like cues, the
+        # selected ones on kor/turev-like ones; the mean travels better.
+        "anger/ens-log+sel0.3+mlp16": [
+            dict(LOGISTIC, tasks=["anger"]),
+            dict(LOGISTIC, tasks=["anger"], select=0.3),
+            dict(PART, tasks=["anger"], hidden=[16], select=0.3),
+        ],
+        "anger/ens-log+sel0.2+sel0.3+mlp16": [
+            dict(LOGISTIC, tasks=["anger"]),
+            dict(LOGISTIC, tasks=["anger"], select=0.2),
+            dict(LOGISTIC, tasks=["anger"], select=0.3),
+            dict(PART, tasks=["anger"], hidden=[16], select=0.3),
+        ],
+    }
+    emotion = {
+        "emotion/logistic": dict(LOGISTIC, tasks=["emotion4", "arousal"], head_w={"arousal": 0.5}),
+        "emotion/mlp64": dict(PART, tasks=["emotion4", "arousal"], head_w={"arousal": 0.5}),
+        "emotion/mlp128-d5": dict(PART, tasks=["emotion4", "arousal"], hidden=[128], dropout=0.5, head_w={"arousal": 0.5}),
+        "emotion/mlp64-noise": dict(PART, tasks=["emotion4", "arousal"], noise=0.4, fdrop=0.2, head_w={"arousal": 0.5}),
+        "emotion/ens-mlp64+mlp128-d5": [
+            dict(PART, tasks=["emotion4", "arousal"], head_w={"arousal": 0.5}),
+            dict(PART, tasks=["emotion4", "arousal"], hidden=[128], dropout=0.5, head_w={"arousal": 0.5}),
+        ],
+    }
+    if quick:
+        anger = {k: v for k, v in anger.items() if k in ("anger/logistic", "anger/logistic-sel0.3")}
+        emotion = {k: v for k, v in emotion.items() if k in ("emotion/logistic", "emotion/mlp64")}
+    return {"anger": anger, "emotion": emotion}
