@@ -160,9 +160,10 @@ def main():
     print(f"\ntraining the shipped model ({chosen_name}, {len(seeds)} seed(s)) on every corpus...")
     all_rows = np.ones(len(d.x), bool)
     models = [train_model(d, all_rows, cfg, 100 + s) for s in seeds]
-    fit = evaluate(d, all_rows, ensemble_forward(models, d.x))
+    shipped_probs = ensemble_forward(models, d.x)
+    fit = evaluate(d, all_rows, shipped_probs)
     caller_baseline = dict(
-        caller_spec(d, models, all_rows),
+        caller_spec(d, shipped_probs, all_rows),
         formula="per call, in window order: shift_n = strength * n / (n + priorWindows) * (mean of the first n windows' "
                 "log emotion probabilities / anger logit - reference); relative = raw - shift_n, then softmax / sigmoid",
         arousalFormula="arousal = (1 - arousalFromEmotion) * arousal + arousalFromEmotion * (0.5 p_neutral + p_anger + p_happiness), "
@@ -294,7 +295,7 @@ def main():
             base = os.path.join(args.export_loco, f"loco-{h}")
             export_onnx(fold, base + ".onnx", agitation_weights=(1.0 - w_ar, w_ar), doc=f"LOCO without {h}")
             fc = dict(card, version=f"{version}-loco-{h}",
-                      callerScoreBaseline=dict(caller_baseline, **caller_spec(d, fold, rows)),
+                      callerScoreBaseline=dict(caller_baseline, **caller_spec(d, ensemble_forward(fold, d.x), rows)),
                       normalisation=dict(card["normalisation"], mean=[float(v) for v in fold[0]["mean"]],
                                          std=[float(v) for v in fold[0]["std"]]),
                       note=f"validation model: trained without {h}; not for serving")

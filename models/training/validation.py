@@ -98,11 +98,10 @@ def evaluate(d, rows, probs):
 CALLER_BASELINE = {"priorWindows": 20, "strength": 1.0, "arousalFromEmotion": 0.5}
 
 
-def caller_spec(d, models, rows):
-    """The baseline's settings plus its reference, measured on the training rows."""
-    rows = rows & (d.aug == 0)
-    probs = ensemble_forward(models, d.x[rows])
-    return dict(CALLER_BASELINE, reference=caller_scores.reference(probs, np.ones(int(rows.sum()), bool), d.corpus[rows]))
+def caller_spec(d, probs, rows):
+    """The baseline's settings plus its reference, measured on the training rows
+    of `probs` (the model's outputs for every row of d)."""
+    return dict(CALLER_BASELINE, reference=caller_scores.reference(probs, rows & (d.aug == 0), d.corpus))
 
 
 def caller_relative(d, probs, spec, rows):
@@ -126,7 +125,7 @@ def fold_train_eval(d, cfg, train_rows, test_rows, seeds):
     """Caller-relative and absolute figures of a model trained on train_rows."""
     models = [train_model(d, train_rows, cfg, s) for s in seeds]
     probs = ensemble_forward(models, d.x)
-    rel = caller_relative(d, probs, caller_spec(d, models, train_rows), test_rows)
+    rel = caller_relative(d, probs, caller_spec(d, probs, train_rows), test_rows)
     return evaluate(d, test_rows, rel), evaluate(d, test_rows, probs)
 
 
@@ -161,7 +160,7 @@ def speaker_independent(d, cfg, seeds, k=5, seed=7):
         test = fold_of[d.speaker] == f
         models = [train_model(d, ~test, cfg, s) for s in seeds]
         probs = ensemble_forward(models, d.x)
-        probs = caller_relative(d, probs, caller_spec(d, models, ~test), test)
+        probs = caller_relative(d, probs, caller_spec(d, probs, ~test), test)
         probs = {k: v[test] for k, v in probs.items()}
         for key, v in probs.items():
             if key not in all_probs:
