@@ -376,8 +376,10 @@ async function main(): Promise<number> {
     process.stdout.write('\ncross-corpus check (option set chosen without the held-out corpus, judged on it):\n');
     const held: CalibResult[] = [];
     for (const corpus of corpora) {
+      const others = calls.filter((c) => c.corpus !== corpus);
+      // The demo check depends on the options only: reuse the full run's verdict.
       const fit = grid
-        .map((g) => withDemo(evaluateOptionSet(g.label, g.options, calls.filter((c) => c.corpus !== corpus))))
+        .map((g, i) => ({ ...evaluateOptionSet(g.label, g.options, others), demoOk: results[i]!.demoOk }))
         .filter((r) => r.calmSpeechAlarmRate <= maxCalm + 1e-9 && r.demoOk !== false)
         .sort(better)[0];
       if (!fit) {
