@@ -88,7 +88,7 @@ export class ScoreSmoother {
       const a = this.angerVsRestFilter.value;
       for (let i = 0; i < probs.length; i++) {
         if (i === anger) probs[i] = a;
-        else probs[i] = others > 0 ? (probs[i]! / others) * (1 - a) : (1 - a) / 3;
+        else probs[i] = others > 0 ? (probs[i]! / others) * (1 - a) : (1 - a) / (probs.length - 1);
       }
     }
     let best: EmotionLabel = EMOTION_LABELS[0];
