@@ -39,7 +39,7 @@ from corpus_data import DEFAULT_EXCLUDE, PEER, PEER_ORDER, Data, feature_mask  #
 from features_bin import read_features  # noqa: E402
 from nets import balanced_weights, standardiser  # noqa: E402
 from progress import Progress  # noqa: E402
-from validation import uar  # noqa: E402
+from validation import clip_scores, uar  # noqa: E402
 
 TASKS = {"anger": 2, "emotion4": 4}
 EPS = 1e-6
@@ -97,13 +97,11 @@ def window_protocol(d, x, task, held, tick):
     w = balanced_weights(tr, lab, d.corpus, d.clip)
     clf = LogisticRegression(C=0.05, max_iter=3000).fit(z[tr], lab[tr], sample_weight=w[tr])
     tick()
-    pr = clf.predict_proba(z[te])
-    uq, inv = np.unique(d.clip[te], return_inverse=True)
-    s = np.zeros((len(uq), pr.shape[1]))
-    np.add.at(s, inv, pr)
-    y = d.clip_labels[task][uq]
-    pred = (s[:, 1] / np.bincount(inv) >= 0.5).astype(np.int64) if task == "anger" else s.argmax(1)
-    return uar(y, pred, TASKS[task])
+    pr = np.zeros((len(z), TASKS[task]))
+    pr[te] = clf.predict_proba(z[te])
+    uq, sc = clip_scores(d, te, {"p": pr})
+    pred = (sc["p"][:, 1] >= 0.5).astype(np.int64) if task == "anger" else sc["p"].argmax(1)
+    return uar(d.clip_labels[task][uq], pred, TASKS[task])
 
 
 def clip_protocol(d, uq, s, task, held, tick):
