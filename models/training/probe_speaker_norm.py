@@ -73,19 +73,6 @@ def causal_z(x, groups, order, prior):
     return out
 
 
-def clip_means(d, x):
-    """One row per clip (mean of its un-augmented windows), with the clip's
-    call time (its first window) for causal ordering."""
-    rows = d.aug == 0
-    uq, inv = np.unique(d.clip[rows], return_inverse=True)
-    s = np.zeros((len(uq), x.shape[1]))
-    np.add.at(s, inv, x[rows])
-    s /= np.bincount(inv)[:, None]
-    t = np.full(len(uq), np.inf)
-    np.minimum.at(t, inv, d.call_time[rows])
-    return uq, s, t
-
-
 def window_protocol(d, x, task, held, tick):
     """Logistic head on windows; clip prediction = mean window probability."""
     lab = d.labels[task]
@@ -120,16 +107,18 @@ def clip_protocol(d, uq, s, task, held, tick):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--features", default="models/training/.work/features.bin")
-    ap.add_argument("--prior", type=float, default=20, help="causal z-norm prior, in rows (windows or clips)")
+    ap.add_argument("--prior", type=float, default=20, help="causal z-norm prior, in windows (the clip protocol uses a quarter: ~4 windows a clip)")
     args = ap.parse_args()
 
     d = Data(*read_features(args.features))
     x = d.x[:, feature_mask(d.feature_names, DEFAULT_EXCLUDE) > 0].astype(np.float64)
     held_out = [c for c in PEER_ORDER if c in d.corpora]
-    uq, s, t = clip_means(d, x)
+    # One row per clip: the mean of its windows, and its mean call time. A
+    # speaker's clips are one call in eval and train-features, so call time
+    # orders the speaker's clips.
+    uq, per_clip = clip_scores(d, np.ones(len(x), bool), {"x": x, "t": d.call_time})
+    s, t = per_clip["x"], per_clip["t"][:, 0]
     spk = d.clip_speaker[uq]
-    # A speaker's clips are one call in eval and train-features, so the call
-    # order is the speaker's clip order.
     protocols = [
         ("1 windows, no caller norm", "w", x),
         ("2 windows, causal call z-norm", "w", causal_z(x, d.call_key, d.call_time, args.prior)),
