@@ -16,7 +16,8 @@ export interface AgentPromptMessage {
 }
 
 export interface AgentPriorityMessage {
-  type: 'priority';
+  /** `recovered`: the caller calmed down and the priority is restored; `handover`: the call is being handed over. */
+  type: 'priority' | 'recovered' | 'handover';
   callId: string;
   tier: Tier;
   previousTier: Tier;

@@ -8,6 +8,7 @@ import {
   validateJobData,
   type CallRoutingJobData,
   type PriorityJobData,
+  type RoutingChangeJobData,
 } from '../queue/job-schema.js';
 import type { AgentHub, AgentMessage } from './agent-messages.js';
 import { createLoggingRoutingSink, type RoutingSink } from './routing-sink.js';
@@ -30,6 +31,17 @@ export interface RoutingWorkerOptions {
   routing?: RoutingSink;
   /** Calls whose latest priority seq is remembered, to skip stale priority jobs. @defaultValue 10000 */
   maxTrackedCalls?: number;
+  /**
+   * Also told of every `priority`, `recovered` and `handover` job, before the
+   * agent (e.g. the signed webhook, src/delivery/webhook-forwarder.ts). A
+   * throw fails the job and BullMQ retries it with backoff. @defaultValue none
+   */
+  forwarders?: readonly RoutingForwarder[];
+}
+
+/** Something outside Undertone that must hear of routing changes (the payload is the v1 job data). */
+export interface RoutingForwarder {
+  forward(data: RoutingChangeJobData, jobId: string): Promise<void>;
 }
 
 export interface RoutingWorker {
@@ -95,6 +107,12 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
       throw err;
     }
 
+    if (data.type === 'summary') {
+      // For QA systems reading the queue or its events; nothing for a softphone.
+      log.info({ jobId: job.id, callId: data.callId }, 'call summary job');
+      return { delivered: 0 };
+    }
+
     if (data.type === 'priority') {
       if (isStale(data)) {
         log.info({ jobId: job.id, callId: data.callId, seq: data.seq }, 'stale priority job skipped');
@@ -116,6 +134,11 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
       // Routing first: if it throws, the job is retried before the agent is told.
       await routing.priorityChanged(change);
       recordApplied(data);
+    }
+
+    // Before the agent, like routing: a failed forward is retried first.
+    if (data.type !== 'prompt') {
+      for (const f of options.forwarders ?? []) await f.forward(data, String(job.id));
     }
 
     if (data.agentId === null) {
@@ -169,8 +192,9 @@ export function toAgentMessage(data: CallRoutingJobData, jobId: string): AgentMe
       at: data.at,
     };
   }
+  if (data.type === 'summary') throw new Error('summary jobs have no agent message');
   return {
-    type: 'priority',
+    type: data.type === 'handover' ? 'handover' : data.type === 'recovered' ? 'recovered' : 'priority',
     callId: data.callId,
     tier: data.tier,
     previousTier: data.previousTier,

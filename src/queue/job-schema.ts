@@ -1,7 +1,10 @@
-import { EMOTION_LABELS, type EmotionLabel } from '../model/types.js';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { PostCallSummary } from '../calls/post-call-summary.js';
+import type { EmotionLabel } from '../model/types.js';
 import type { HandoverContext, PolicyEvent, Tier } from '../policy/types.js';
 import type { PublishContext } from './publisher.js';
 import { InvalidJobError } from './errors.js';
+import { CALL_ROUTING_JOB_SCHEMA, JOB_SCHEMA_ID } from './job-json-schema.js';
 
 /**
  * The payload of jobs on the `call-routing` queue, version 1.
@@ -10,6 +13,9 @@ import { InvalidJobError } from './errors.js';
  * routing worker) may be deployed at different versions: the worker checks
  * every job with {@link validateJobData} and rejects what it cannot read.
  * Additive, optional fields keep `schemaVersion: 1`; anything else bumps it.
+ * The JSON Schema (src/queue/job-json-schema.ts, published as
+ * schemas/call-routing-job.v1.schema.json) is what the check runs; the
+ * TypeScript types below mirror it.
  */
 export const JOB_SCHEMA_VERSION = 1;
 
@@ -17,7 +23,8 @@ export const JOB_SCHEMA_VERSION = 1;
 export const CALL_ROUTING_QUEUE = 'call-routing';
 
 /** Job names; equal to the payload's `type`. */
-export type RoutingJobName = 'prompt' | 'priority';
+export type RoutingJobName = 'prompt' | 'priority' | 'recovered' | 'handover' | 'summary';
+export const ROUTING_JOB_NAMES: readonly RoutingJobName[] = ['prompt', 'priority', 'recovered', 'handover', 'summary'];
 
 interface RoutingJobBase {
   /** Always 1 for this schema. */
@@ -49,6 +56,8 @@ export interface PromptJobData extends RoutingJobBase {
   text: string;
   /** BCP-47 tag of `text` (`en` or `zh-CN`). */
   language: string;
+  /** Why, in words and numbers (optional, additive). */
+  reason?: string;
 }
 
 /** The call's routing priority changed (job name `priority`). */
@@ -64,7 +73,34 @@ export interface PriorityJobData extends RoutingJobBase {
   handover?: HandoverContext;
 }
 
-export type CallRoutingJobData = PromptJobData | PriorityJobData;
+/** The caller stayed calm long enough: the tier stepped down, priority restored (job name `recovered`). */
+export interface RecoveredJobData extends RoutingJobBase {
+  type: 'recovered';
+  previousTier: Tier;
+  reason: string;
+  score: number;
+  /** Caller audio time from the start of the escalation episode to this step down, ms (optional). */
+  recoveryMs?: number;
+}
+
+/** Hand the caller over now, with the context so far (job name `handover`). */
+export interface HandoverJobData extends RoutingJobBase {
+  type: 'handover';
+  previousTier: Tier;
+  reason: string;
+  score: number;
+  context: HandoverContext;
+}
+
+/** Post-call summary for QA systems, once per call (job name `summary`); tier = final tier, audioMs = call length. */
+export interface SummaryJobData extends RoutingJobBase {
+  type: 'summary';
+  summary: PostCallSummary;
+}
+
+export type CallRoutingJobData = PromptJobData | PriorityJobData | RecoveredJobData | HandoverJobData | SummaryJobData;
+/** The jobs a contact centre's router acts on (the webhook forwards these). */
+export type RoutingChangeJobData = PriorityJobData | RecoveredJobData | HandoverJobData;
 
 /**
  * Deterministic job id: `${encodeURIComponent(callId)}_${seq}_${type}`.
@@ -112,6 +148,7 @@ export function toJobData(event: PolicyEvent, ctx: PublishContext, at: Date): Ca
       language: event.language,
     };
   }
+  // TODO(h11a): recovered and handover events map here once their PolicyEvent types land.
   const data: PriorityJobData = {
     ...base,
     type: 'priority',
@@ -123,116 +160,84 @@ export function toJobData(event: PolicyEvent, ctx: PublishContext, at: Date): Ca
   return data;
 }
 
-type Record_ = Record<string, unknown>;
-const isRecord = (v: unknown): v is Record_ => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isTier = (v: unknown): v is Tier => v === 1 || v === 2 || v === 3 || v === 4;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The `summary` job of a finished call. Its seq follows the call's last
+ * policy event, so the job id stays deterministic and distinct.
+ */
+export function toSummaryJobData(summary: PostCallSummary, seq: number, at: Date): SummaryJobData {
+  return {
+    schemaVersion: JOB_SCHEMA_VERSION,
+    callId: summary.callId,
+    agentId: summary.agentId,
+    tier: summary.finalTier,
+    audioMs: summary.audioMs,
+    seq,
+    at: at.toISOString(),
+    type: 'summary',
+    summary,
+  };
+}
+
+// One compiled validator per job type: a payload is checked against its own
+// definition, so the problems listed are about that type only.
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+ajv.addSchema(CALL_ROUTING_JOB_SCHEMA);
+const validators = new Map<string, { validate: ValidateFunction; keys: readonly string[] }>(
+  ROUTING_JOB_NAMES.map((name) => {
+    const validate = ajv.getSchema(`${JOB_SCHEMA_ID}#/$defs/${name}`);
+    if (!validate) throw new Error(`job schema has no definition for ${name}`);
+    return [name, { validate, keys: Object.keys(CALL_ROUTING_JOB_SCHEMA.$defs[name].properties) }];
+  }),
+);
+
+/** One ajv error in plain words: `tier must be <= 4`, `summary.prompts.0.scriptId is required`. */
+function describeError(e: ErrorObject): string {
+  const path = e.instancePath.slice(1).replaceAll('/', '.');
+  if (e.keyword === 'required') {
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    return `${path === '' ? '' : `${path}.`}${missing} is required`;
+  }
+  const where = path === '' ? 'payload' : path;
+  if (e.keyword === 'pattern') return `${where} must be an ISO-8601 time`;
+  if (e.keyword === 'anyOf') return `${where} must be a non-empty string or null`;
+  if (e.keyword === 'enum') {
+    const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ');
+    return `${where} must be one of ${allowed}`;
+  }
+  return `${where} ${e.message ?? 'is invalid'}`;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Checks a job (name + data) against schema v1, listing every problem at
- * once. Returns a clean copy holding only the known fields.
+ * once (as `<path> <what is wrong>`). Returns a copy holding only the
+ * properties the schema names at the top level (nested objects as given).
  * @throws InvalidJobError when anything is missing, mistyped or out of range.
  */
 export function validateJobData(name: string, data: unknown): CallRoutingJobData {
-  const problems: string[] = [];
   if (!isRecord(data)) throw new InvalidJobError(name, ['payload is not an object']);
   if (data.schemaVersion !== JOB_SCHEMA_VERSION) {
     throw new InvalidJobError(name, [
       `unsupported schemaVersion ${JSON.stringify(data.schemaVersion)} (this worker reads ${JOB_SCHEMA_VERSION})`,
     ]);
   }
-  if (name !== 'prompt' && name !== 'priority') problems.push(`unknown job name ${JSON.stringify(name)}`);
+  const entry = validators.get(name);
+  if (!entry) throw new InvalidJobError(name, [`unknown job name ${JSON.stringify(name)}`]);
+  const problems: string[] = [];
   if (data.type !== name) problems.push(`type ${JSON.stringify(data.type)} does not match job name`);
-
-  const str = (key: string, allowEmpty = false): string => {
-    const v = data[key];
-    if (typeof v !== 'string' || (!allowEmpty && v.length === 0)) problems.push(`${key} must be a non-empty string`);
-    return v as string;
-  };
-  const num = (key: string, min: number, max: number, integer = false): number => {
-    const v = data[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-      problems.push(`${key} must be ${integer ? 'an integer' : 'a number'} in ${min}..${max} (got ${JSON.stringify(v)})`);
+  if (!entry.validate(data)) {
+    for (const e of entry.validate.errors ?? []) {
+      // `type` is reported above in plainer words.
+      if (e.instancePath === '/type') continue;
+      // anyOf branches (string | null) are summed up by the anyOf error itself.
+      if (e.schemaPath.includes('/anyOf/')) continue;
+      problems.push(describeError(e));
     }
-    return v as number;
-  };
-  const tier = (key: string): Tier => {
-    if (!isTier(data[key])) problems.push(`${key} must be 1, 2, 3 or 4 (got ${JSON.stringify(data[key])})`);
-    return data[key] as Tier;
-  };
-
-  const callId = str('callId');
-  if (data.agentId !== null && (typeof data.agentId !== 'string' || data.agentId.length === 0)) {
-    problems.push('agentId must be a non-empty string or null');
   }
-  const base = {
-    schemaVersion: JOB_SCHEMA_VERSION,
-    callId,
-    agentId: (data.agentId ?? null) as string | null,
-    tier: tier('tier'),
-    audioMs: num('audioMs', 0, Number.MAX_SAFE_INTEGER),
-    seq: num('seq', 1, Number.MAX_SAFE_INTEGER, true),
-    at: str('at'),
-  } as const;
-  if (typeof base.at === 'string' && !ISO_TIME.test(base.at)) problems.push('at must be an ISO-8601 time');
-
-  let result: CallRoutingJobData;
-  if (name === 'prompt') {
-    const emotion = data.emotion;
-    if (!(EMOTION_LABELS as readonly unknown[]).includes(emotion)) {
-      problems.push(`emotion must be one of ${EMOTION_LABELS.join(', ')} (got ${JSON.stringify(emotion)})`);
-    }
-    result = {
-      ...base,
-      type: 'prompt',
-      emotion: emotion as EmotionLabel,
-      score: num('score', 0, 1),
-      scriptId: str('scriptId'),
-      text: str('text'),
-      language: str('language'),
-    };
-  } else {
-    const priority: PriorityJobData = {
-      ...base,
-      type: 'priority',
-      previousTier: tier('previousTier'),
-      reason: str('reason'),
-      score: num('score', 0, 1),
-    };
-    if (data.handover !== undefined) {
-      const handover = validateHandover(data.handover, problems);
-      if (handover) priority.handover = handover;
-    }
-    result = priority;
-  }
-  if (problems.length > 0) throw new InvalidJobError(name, problems);
-  return result;
-}
-
-function validateHandover(v: unknown, problems: string[]): HandoverContext | undefined {
-  if (!isRecord(v)) {
-    problems.push('handover must be an object');
-    return undefined;
-  }
-  const before = problems.length;
-  if (v.trigger !== 'level' && v.trigger !== 'repeated-escalations') {
-    problems.push('handover.trigger must be "level" or "repeated-escalations"');
-  }
-  const ok = (x: unknown, min: number, max: number) => typeof x === 'number' && Number.isFinite(x) && x >= min && x <= max;
-  if (!ok(v.peakAgitation, 0, 1)) problems.push('handover.peakAgitation must be a number in 0..1');
-  if (!ok(v.escalationCount, 0, Number.MAX_SAFE_INTEGER) || !Number.isInteger(v.escalationCount)) {
-    problems.push('handover.escalationCount must be a non-negative integer');
-  }
-  const ms = v.msAtTier;
-  if (!isRecord(ms) || ![1, 2, 3, 4].every((t) => ok(ms[t], 0, Number.MAX_SAFE_INTEGER))) {
-    problems.push('handover.msAtTier must map tiers 1..4 to non-negative ms');
-  }
-  if (problems.length > before) return undefined;
-  const m = ms as Record_;
-  return {
-    trigger: v.trigger as HandoverContext['trigger'],
-    peakAgitation: v.peakAgitation as number,
-    escalationCount: v.escalationCount as number,
-    msAtTier: { 1: m[1] as number, 2: m[2] as number, 3: m[3] as number, 4: m[4] as number },
-  };
+  if (problems.length > 0) throw new InvalidJobError(name, [...new Set(problems)]);
+  const clean: Record<string, unknown> = {};
+  for (const key of entry.keys) if (data[key] !== undefined) clean[key] = data[key];
+  return clean as unknown as CallRoutingJobData;
 }

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
+import type { PostCallSummary } from '../../src/calls/post-call-summary.js';
 import type { PriorityEvent, PromptEvent } from '../../src/policy/types.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -99,4 +100,33 @@ export class RedisOutageProxy {
     for (const s of this.sockets) s.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/** A plausible post-call summary (call-42: reached tier 3, recovered, one prompt used). */
+export function sampleSummary(overrides: Partial<PostCallSummary> = {}): PostCallSummary {
+  return {
+    callId: 'call-42',
+    streamId: 'MZ42',
+    agentId: 'agent-7',
+    source: 'twilio',
+    language: 'en',
+    startedAt: '2025-03-01T09:58:00.000Z',
+    endedAt: '2025-03-01T10:00:00.000Z',
+    endReason: 'hangup',
+    audioMs: 120_000,
+    finalTier: 1,
+    maxTier: 3,
+    peakAgitation: 0.83,
+    meanAgitation: 0.41,
+    scoredWindows: 200,
+    msAtTier: { 1: 90_000, 2: 20_000, 3: 10_000, 4: 0 },
+    prompts: [{ promptId: 'call-42_2_prompt', seq: 2, scriptId: 'en.t2.anger.1', tier: 2, emotion: 'anger', audioMs: 31_000, feedback: 'used' }],
+    promptsSent: 1,
+    promptsUsed: 1,
+    promptsDismissed: 0,
+    escalations: 2,
+    handovers: 0,
+    recoveryMs: [30_000],
+    ...overrides,
+  };
 }
