@@ -142,7 +142,7 @@ describe('routing worker', () => {
     const bad = await inspect.add('prompt', { schemaVersion: 1, type: 'prompt', callId: 'call-x', tier: 9 }, { attempts: 3, priority: 1 });
     await vi.waitFor(async () => expect(await bad.getState()).toBe('failed'));
     const failed = await inspect.getJob(String(bad.id));
-    expect(failed?.failedReason).toMatch(/^UT_ERR_INVALID_JOB: invalid "prompt" job: agentId must be a non-empty string or null; tier must be 1, 2, 3 or 4 \(got 9\)/);
+    expect(failed?.failedReason).toMatch(/^UT_ERR_INVALID_JOB: invalid "prompt" job: agentId is required; .*tier must be <= 4/);
     expect(failed?.attemptsMade).toBe(1);
     expect(records.find((r) => r.msg === 'malformed routing job rejected')).toMatchObject({ level: 50, jobName: 'prompt' });
     expect(records.find((r) => r.msg === 'routing job failed for good')).toBeDefined();
