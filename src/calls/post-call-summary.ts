@@ -124,8 +124,7 @@ export class PostCallTracker {
       }
       return;
     }
-    // A tier-4 priority change with its context is a hand-over too (the older form).
-    if ((event.type as string) === 'handover' || (event.type === 'priority' && event.handover)) this.handovers += 1;
+    if (event.type === 'handover') this.handovers += 1;
     this.moveTo(event.tier, event.audioMs);
   }
 

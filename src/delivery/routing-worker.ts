@@ -4,14 +4,13 @@ import type { Logger } from 'pino';
 import { InvalidJobError } from '../queue/errors.js';
 import {
   CALL_ROUTING_QUEUE,
-  jobPriority,
+  jobDataPriority,
   validateJobData,
   type CallRoutingJobData,
-  type PriorityJobData,
   type RoutingChangeJobData,
 } from '../queue/job-schema.js';
 import type { AgentHub, AgentMessage } from './agent-messages.js';
-import { createLoggingRoutingSink, type RoutingSink } from './routing-sink.js';
+import { createLoggingRoutingSink, type RoutingPriorityChange, type RoutingSink } from './routing-sink.js';
 
 export interface RoutingWorkerOptions {
   /**
@@ -83,12 +82,12 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
   // callId → highest priority seq applied; insertion order = least recently updated first.
   const appliedSeq = new Map<string, number>();
 
-  function isStale(data: PriorityJobData): boolean {
+  function isStale(data: RoutingChangeJobData): boolean {
     const applied = appliedSeq.get(data.callId);
     return applied !== undefined && applied > data.seq;
   }
 
-  function recordApplied(data: PriorityJobData): void {
+  function recordApplied(data: RoutingChangeJobData): void {
     appliedSeq.delete(data.callId);
     appliedSeq.set(data.callId, data.seq);
     if (appliedSeq.size > maxTrackedCalls) appliedSeq.delete(appliedSeq.keys().next().value as string);
@@ -113,23 +112,24 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
       return { delivered: 0 };
     }
 
-    if (data.type === 'priority') {
+    if (data.type !== 'prompt') {
+      // priority, recovered and handover all move the call's routing priority.
       if (isStale(data)) {
         log.info({ jobId: job.id, callId: data.callId, seq: data.seq }, 'stale priority job skipped');
         return { delivered: 0, stale: true };
       }
-      const change = {
+      const change: RoutingPriorityChange = {
         callId: data.callId,
         agentId: data.agentId,
         tier: data.tier,
         previousTier: data.previousTier,
-        priority: jobPriority(data.tier),
+        priority: jobDataPriority(data),
         reason: data.reason,
         score: data.score,
         audioMs: data.audioMs,
         seq: data.seq,
         at: data.at,
-        ...(data.handover ? { handover: data.handover } : {}),
+        ...(data.type === 'handover' ? { handover: data.context } : {}),
       };
       // Routing first: if it throws, the job is retried before the agent is told.
       await routing.priorityChanged(change);

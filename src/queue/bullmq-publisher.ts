@@ -5,7 +5,7 @@ import type { PolicyEvent } from '../policy/types.js';
 import { PublishBufferFullError, PublisherClosedError, PublishTimeoutError } from './errors.js';
 import {
   CALL_ROUTING_QUEUE,
-  jobPriority,
+  jobDataPriority,
   routingJobId,
   toJobData,
   validateJobData,
@@ -235,7 +235,7 @@ export function createBullmqPublisher(options: BullmqPublisherOptions): BullmqPu
         data,
         opts: {
           jobId,
-          priority: jobPriority(event.tier),
+          priority: jobDataPriority(data),
           attempts: jobOptions.attempts,
           backoff: { type: 'exponential', delay: jobOptions.backoffDelayMs },
           removeOnComplete: jobOptions.removeOnComplete,

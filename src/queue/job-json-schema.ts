@@ -45,15 +45,50 @@ const base = {
 } as const;
 const baseRequired = ['schemaVersion', 'type', 'callId', 'agentId', 'tier', 'audioMs', 'seq', 'at'] as const;
 
+const situation = { enum: ['anger', 'frustration', 'anxiety', 'sadness'], description: 'Playbook situation.' } as const;
+const reason = { ...nonEmpty, description: 'Why, in plain words and numbers, e.g. "agitation 0.82 above 0.70 for 6.0 s".' } as const;
+const score = { ...unit, description: 'Smoothed agitation when the event was decided.' } as const;
+
+/** Fields of every event that changes (or sets) the tier or routing priority. */
+const tierChange = {
+  previousTier: { ...tier, description: 'Tier before the event.' },
+  priority: { type: 'number', minimum: 1, description: 'Routing priority level after the event: tier + customer-value boost; higher = more urgent.' },
+  previousPriority: { type: 'number', minimum: 1 },
+  customerTier: { description: 'Customer value tier from call metadata (e.g. vip), or null.', anyOf: [nonEmpty, { type: 'null' }] },
+  msAtTier: { ...msAtTier, description: 'Audio time at each tier from the start of the call up to the event, ms.' },
+} as const;
+const tierChangeRequired = ['previousTier', 'reason', 'score', 'priority', 'previousPriority', 'customerTier', 'msAtTier'] as const;
+
 const handoverContext = {
   description: "The call's context for whoever takes the call over, so the caller need not start again.",
   type: 'object',
-  required: ['trigger', 'peakAgitation', 'msAtTier', 'escalationCount'],
+  required: ['trigger', 'peakAgitation', 'meanAgitation', 'msAtTier', 'escalationCount', 'timeline', 'promptsTried', 'unresolvedBotTurns', 'customerTier'],
   properties: {
-    trigger: { type: 'string', description: "Why: 'level', 'repeated-escalations', or a voicebot/IVR trigger." },
+    trigger: { enum: ['level', 'repeated-escalations', 'bot-agitation', 'bot-unresolved-turns'] },
     peakAgitation: { ...unit, description: 'Highest smoothed agitation so far.' },
-    msAtTier,
-    escalationCount: { type: 'integer', minimum: 0, description: 'Escalations since the call last recovered, this one included.' },
+    meanAgitation: { ...unit, description: 'Mean smoothed agitation over the scored windows so far (0 with none).' },
+    msAtTier: { ...msAtTier, description: 'Audio time at each tier from the start of the call until the handover, ms.' },
+    escalationCount: { type: 'integer', minimum: 0, description: 'Escalation episodes since the call last recovered to tier 1, this one included.' },
+    timeline: {
+      description: 'Score timeline summary: fixed-length buckets from the call start, newest last.',
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['startMs', 'endMs', 'meanAgitation', 'peakAgitation', 'tier'],
+        properties: { startMs: nonNegativeMs, endMs: nonNegativeMs, meanAgitation: unit, peakAgitation: unit, tier },
+      },
+    },
+    promptsTried: {
+      description: 'Prompts already sent on the call, oldest first.',
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['seq', 'audioMs', 'tier', 'situation', 'scriptId'],
+        properties: { seq: { type: 'integer', minimum: 1 }, audioMs: nonNegativeMs, tier, situation, scriptId: nonEmpty },
+      },
+    },
+    unresolvedBotTurns: { type: 'integer', minimum: 0 },
+    customerTier: { anyOf: [nonEmpty, { type: 'null' }] },
   },
 } as const;
 
@@ -135,47 +170,54 @@ export const CALL_ROUTING_JOB_SCHEMA = {
       'prompt',
       'A calming script for the agent to use now.',
       {
-        emotion: { enum: [...EMOTION_LABELS], description: 'Dominant caller emotion.' },
+        reason,
         score: { ...unit, description: 'Smoothed agitation that triggered the prompt.' },
-        scriptId: { ...nonEmpty, description: 'Playbook script id, e.g. en.t2.anger.1.' },
-        text: { ...nonEmpty, description: 'The line for the agent.' },
+        emotion: { enum: [...EMOTION_LABELS], description: 'Dominant caller emotion of the model\'s four.' },
+        situation,
+        scriptId: { ...nonEmpty, description: 'Playbook script id, e.g. en-US.anger.t2.1; the agent\'s promptId is the job id.' },
+        text: { ...nonEmpty, description: 'The line for the agent, placeholders filled.' },
         language: { ...nonEmpty, description: 'BCP-47 tag of text.' },
-        reason: { ...nonEmpty, description: 'Why, in words and numbers (optional).' },
       },
-      ['emotion', 'score', 'scriptId', 'text', 'language'],
+      ['reason', 'score', 'emotion', 'situation', 'scriptId', 'text', 'language'],
     ),
     priority: job(
       'priority',
-      "The call's routing priority changed.",
+      "The call's routing priority was raised (tier 2 or 3), or set at call start for a valued customer.",
       {
-        previousTier: tier,
-        reason: { ...nonEmpty, description: 'Why, e.g. "agitation 0.82 ≥ 0.70 for 1.5 s".' },
-        score: { ...unit, description: 'Smoothed agitation when the change was decided.' },
-        handover: { ...handoverContext, description: 'Only on changes to tier 4: the context for the special team.' },
+        reason,
+        score,
+        ...tierChange,
+        cause: { enum: ['agitation', 'customer-value'] },
+        supervisorAlert: { type: 'boolean', description: 'True at tier ≥ 3: alert the supervisor.' },
+        seniorAssist: { type: 'boolean', description: "True at tier ≥ 3: suggest a senior agent's assist." },
       },
-      ['previousTier', 'reason', 'score'],
+      [...tierChangeRequired, 'cause', 'supervisorAlert', 'seniorAssist'],
     ),
     recovered: job(
       'recovered',
       'The caller stayed calm long enough: the tier stepped down and the priority is restored.',
       {
-        previousTier: tier,
-        reason: nonEmpty,
-        score: unit,
-        recoveryMs: { ...nonNegativeMs, description: 'Caller audio time from the start of the escalation episode to this step down, ms (optional).' },
+        reason,
+        score,
+        ...tierChange,
+        recoveryMs: { ...nonNegativeMs, description: 'Audio time from the escalation to previousTier until this step down, ms.' },
+        episodeMs: { ...nonNegativeMs, description: 'Audio time since the call last left tier 1, ms.' },
+        calmForMs: { ...nonNegativeMs, description: 'How long the caller stayed below the exit level first, ms.' },
       },
-      ['previousTier', 'reason', 'score'],
+      [...tierChangeRequired, 'recoveryMs', 'episodeMs', 'calmForMs'],
     ),
     handover: job(
       'handover',
-      'Hand the caller over now (to the special team, or from a voicebot/IVR to a human queue), with the context so far.',
+      'Hand the call over now: to the special team (tier 4), or from a voicebot/IVR to a human queue, with the context so far.',
       {
-        previousTier: tier,
-        reason: nonEmpty,
-        score: unit,
+        reason,
+        score,
+        ...tierChange,
+        target: { enum: ['special-team', 'human-queue'] },
+        queue: { ...nonEmpty, description: 'Queue or team name from the policy file.' },
         context: handoverContext,
       },
-      ['previousTier', 'reason', 'score', 'context'],
+      [...tierChangeRequired, 'target', 'queue', 'context'],
     ),
     summary: job(
       'summary',

@@ -1,7 +1,6 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { PostCallSummary } from '../calls/post-call-summary.js';
-import type { EmotionLabel } from '../model/types.js';
-import type { HandoverContext, PolicyEvent, Tier } from '../policy/types.js';
+import type { HandoverEvent, PolicyEvent, PriorityEvent, PromptEvent, RecoveredEvent, Tier } from '../policy/types.js';
 import type { PublishContext } from './publisher.js';
 import { InvalidJobError } from './errors.js';
 import { CALL_ROUTING_JOB_SCHEMA, JOB_SCHEMA_ID } from './job-json-schema.js';
@@ -26,75 +25,37 @@ export const CALL_ROUTING_QUEUE = 'call-routing';
 export type RoutingJobName = 'prompt' | 'priority' | 'recovered' | 'handover' | 'summary';
 export const ROUTING_JOB_NAMES: readonly RoutingJobName[] = ['prompt', 'priority', 'recovered', 'handover', 'summary'];
 
-interface RoutingJobBase {
+/**
+ * What every job adds to its policy event: the schema version, the agent and
+ * the publish time. A job's data is the event's own fields plus these, so
+ * the payload says exactly what the policy decided (reason included).
+ */
+export interface JobEnvelope {
   /** Always 1 for this schema. */
   schemaVersion: typeof JOB_SCHEMA_VERSION;
-  /** Call the event belongs to. */
-  callId: string;
-  /** Agent whose softphone should get it; `null` when the gateway named none (routing still gets priority jobs). */
+  /** Agent whose softphone should get it; `null` when none is assigned (voicebot/IVR, or the gateway named none). */
   agentId: string | null;
-  /** Tier after the event, 1..4. */
-  tier: Tier;
-  /** Caller audio position the event was decided at, ms since the call started. */
-  audioMs: number;
-  /** Per-call event number from 1; with callId it is the event's identity. */
-  seq: number;
   /** ISO-8601 wall-clock time the event was published. */
   at: string;
 }
 
 /** A calming script for the agent (job name `prompt`). */
-export interface PromptJobData extends RoutingJobBase {
-  type: 'prompt';
-  /** Dominant caller emotion. */
-  emotion: EmotionLabel;
-  /** Smoothed agitation that triggered the prompt, 0..1. */
-  score: number;
-  /** Playbook script id, e.g. `en.t2.anger.1`. */
-  scriptId: string;
-  /** The line for the agent. */
-  text: string;
-  /** BCP-47 tag of `text` (`en` or `zh-CN`). */
-  language: string;
-  /** Why, in words and numbers (optional, additive). */
-  reason?: string;
-}
-
-/** The call's routing priority changed (job name `priority`). */
-export interface PriorityJobData extends RoutingJobBase {
-  type: 'priority';
-  /** Tier before the change, 1..4. */
-  previousTier: Tier;
-  /** Human-readable cause, e.g. `agitation 0.82 ≥ 0.70 for 1.5 s`. */
-  reason: string;
-  /** Smoothed agitation when the change was decided, 0..1. */
-  score: number;
-  /** Only on changes to tier 4: the context for the special team. */
-  handover?: HandoverContext;
-}
-
-/** The caller stayed calm long enough: the tier stepped down, priority restored (job name `recovered`). */
-export interface RecoveredJobData extends RoutingJobBase {
-  type: 'recovered';
-  previousTier: Tier;
-  reason: string;
-  score: number;
-  /** Caller audio time from the start of the escalation episode to this step down, ms (optional). */
-  recoveryMs?: number;
-}
-
+export type PromptJobData = JobEnvelope & PromptEvent;
+/** The routing priority was raised, or set at call start for a valued customer (job name `priority`). */
+export type PriorityJobData = JobEnvelope & PriorityEvent;
+/** The caller stayed calm long enough: tier stepped down, priority restored (job name `recovered`). */
+export type RecoveredJobData = JobEnvelope & RecoveredEvent;
 /** Hand the caller over now, with the context so far (job name `handover`). */
-export interface HandoverJobData extends RoutingJobBase {
-  type: 'handover';
-  previousTier: Tier;
-  reason: string;
-  score: number;
-  context: HandoverContext;
-}
+export type HandoverJobData = JobEnvelope & HandoverEvent;
 
 /** Post-call summary for QA systems, once per call (job name `summary`); tier = final tier, audioMs = call length. */
-export interface SummaryJobData extends RoutingJobBase {
+export interface SummaryJobData extends JobEnvelope {
   type: 'summary';
+  callId: string;
+  tier: Tier;
+  audioMs: number;
+  /** The call's last policy event seq + 1. */
+  seq: number;
   summary: PostCallSummary;
 }
 
@@ -126,40 +87,24 @@ export function jobPriority(tier: Tier): number {
   return 5 - tier;
 }
 
-/** Builds the v1 payload of a policy event. */
+/** Builds the v1 payload of a policy event: the event plus the {@link JobEnvelope}. */
 export function toJobData(event: PolicyEvent, ctx: PublishContext, at: Date): CallRoutingJobData {
-  const base = {
-    schemaVersion: JOB_SCHEMA_VERSION,
-    callId: event.callId,
-    agentId: ctx.agentId ?? null,
-    tier: event.tier,
-    audioMs: event.audioMs,
-    seq: event.seq,
-    at: at.toISOString(),
-  } as const;
-  if (event.type === 'prompt') {
-    return {
-      ...base,
-      type: 'prompt',
-      emotion: event.emotion,
-      score: event.score,
-      scriptId: event.scriptId,
-      text: event.text,
-      language: event.language,
-    };
-  }
-  // TODO(h11a): recovered and handover events map here once their PolicyEvent types land.
-  const data: PriorityJobData = {
-    ...base,
-    type: 'priority',
-    previousTier: event.previousTier,
-    reason: event.reason,
-    score: event.score,
-  };
-  if (event.handover) data.handover = event.handover;
-  return data;
+  return { schemaVersion: JOB_SCHEMA_VERSION, agentId: ctx.agentId ?? null, at: at.toISOString(), ...event } as CallRoutingJobData;
 }
 
+/**
+ * BullMQ priority of a job (1 is BullMQ's most urgent): from the routing
+ * priority level of tier changes (tier + customer-value boost), the tier of
+ * prompts; every level ≥ 4 shares 1. Summaries go last ({@link SUMMARY_JOB_PRIORITY}).
+ */
+export function jobDataPriority(data: CallRoutingJobData): number {
+  if (data.type === 'summary') return SUMMARY_JOB_PRIORITY;
+  const level = data.type === 'prompt' ? data.tier : data.priority;
+  return Math.max(1, 5 - Math.round(level));
+}
+
+/** QA summaries wait behind every live event. */
+export const SUMMARY_JOB_PRIORITY = 5;
 
 /**
  * The `summary` job of a finished call. Its seq follows the call's last

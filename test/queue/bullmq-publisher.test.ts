@@ -9,6 +9,7 @@ import {
   newRedis,
   priorityEvent,
   promptEvent,
+  recoveredEvent,
   RedisOutageProxy,
   silentLogger,
   uniqueQueueName,
@@ -48,13 +49,13 @@ describe('BullMQ publisher', () => {
     const publisher = publisherOn();
     await publisher.publish(priorityEvent({ tier: 3, previousTier: 1, seq: 1 }), { agentId: 'agent-7' });
     await publisher.publish(promptEvent({ tier: 3, seq: 2, scriptId: 'en.t3.anger.1' }), { agentId: 'agent-7' });
-    await publisher.publish(priorityEvent({ tier: 1, previousTier: 3, seq: 3, reason: 'recovered' }), { agentId: undefined });
+    await publisher.publish(recoveredEvent({ tier: 1, previousTier: 3, seq: 3 }), { agentId: undefined });
 
     const jobs = (await allJobs()).sort((a, b) => String(a.id).localeCompare(String(b.id)));
     expect(jobs.map((j) => [j.id, j.name, j.opts.priority])).toEqual([
       ['call-42_1_priority', 'priority', 2],
       ['call-42_2_prompt', 'prompt', 2],
-      ['call-42_3_priority', 'priority', 4],
+      ['call-42_3_recovered', 'recovered', 4],
     ]);
     expect(jobs[1]?.data).toEqual({
       schemaVersion: 1,
@@ -66,12 +67,14 @@ describe('BullMQ publisher', () => {
       seq: 2,
       at: '2025-03-01T10:00:00.000Z',
       emotion: 'anger',
+      situation: 'anger',
+      reason: 'agitation 0.71 above 0.55 for 1.5 s',
       score: 0.71,
       scriptId: 'en.t3.anger.1',
       text: 'I can hear how frustrating this has been.',
       language: 'en',
     });
-    expect(jobs[2]?.data).toMatchObject({ type: 'priority', agentId: null, tier: 1, previousTier: 3, reason: 'recovered' });
+    expect(jobs[2]?.data).toMatchObject({ type: 'recovered', agentId: null, tier: 1, previousTier: 3, reason: 'agitation below 0.45 for 8.0 s' });
     expect(jobs[0]?.opts).toMatchObject({
       attempts: 5,
       backoff: { type: 'exponential', delay: 1000 },

@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { PostCallSummary } from '../../src/calls/post-call-summary.js';
-import type { PriorityEvent, PromptEvent } from '../../src/policy/types.js';
+import type { HandoverContext, HandoverEvent, PriorityEvent, PromptEvent, RecoveredEvent } from '../../src/policy/types.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -44,6 +44,8 @@ export function promptEvent(overrides: Partial<PromptEvent> = {}): PromptEvent {
     tier: 2,
     seq: 2,
     emotion: 'anger',
+    situation: 'anger',
+    reason: 'agitation 0.71 above 0.55 for 1.5 s',
     score: 0.71,
     scriptId: 'en.t2.anger.1',
     text: 'I can hear how frustrating this has been.',
@@ -62,6 +64,71 @@ export function priorityEvent(overrides: Partial<PriorityEvent> = {}): PriorityE
     previousTier: 1,
     reason: 'agitation 0.71 ≥ 0.55 for 1.5 s',
     score: 0.71,
+    // No customer boost unless a test says so: the level follows the tier.
+    priority: overrides.tier ?? 2,
+    previousPriority: overrides.previousTier ?? 1,
+    customerTier: null,
+    msAtTier: { 1: 10_500, 2: 0, 3: 0, 4: 0 },
+    cause: 'agitation',
+    supervisorAlert: false,
+    seniorAssist: false,
+    ...overrides,
+  };
+}
+
+export function recoveredEvent(overrides: Partial<RecoveredEvent> = {}): RecoveredEvent {
+  return {
+    type: 'recovered',
+    callId: 'call-42',
+    audioMs: 40_000,
+    tier: 1,
+    seq: 3,
+    previousTier: 2,
+    reason: 'agitation below 0.45 for 8.0 s',
+    score: 0.3,
+    priority: overrides.tier ?? 1,
+    previousPriority: overrides.previousTier ?? 2,
+    customerTier: null,
+    msAtTier: { 1: 10_500, 2: 29_500, 3: 0, 4: 0 },
+    recoveryMs: 29_500,
+    episodeMs: 29_500,
+    calmForMs: 8000,
+    ...overrides,
+  };
+}
+
+export function handoverContext(overrides: Partial<HandoverContext> = {}): HandoverContext {
+  return {
+    trigger: 'level',
+    peakAgitation: 0.93,
+    meanAgitation: 0.52,
+    msAtTier: { 1: 10_500, 2: 8000, 3: 4000, 4: 0 },
+    escalationCount: 3,
+    timeline: [{ startMs: 0, endMs: 10_000, meanAgitation: 0.2, peakAgitation: 0.3, tier: 1 }],
+    promptsTried: [{ seq: 2, audioMs: 12_000, tier: 2, situation: 'anger', scriptId: 'en.t2.anger.1' }],
+    unresolvedBotTurns: 0,
+    customerTier: null,
+    ...overrides,
+  };
+}
+
+export function handoverEvent(overrides: Partial<HandoverEvent> = {}): HandoverEvent {
+  return {
+    type: 'handover',
+    callId: 'call-42',
+    audioMs: 22_500,
+    tier: 4,
+    seq: 5,
+    previousTier: 3,
+    reason: 'agitation 0.93 above 0.85 for 2.0 s',
+    score: 0.93,
+    priority: overrides.tier ?? 4,
+    previousPriority: overrides.previousTier ?? 3,
+    customerTier: null,
+    msAtTier: { 1: 10_500, 2: 8000, 3: 4000, 4: 0 },
+    target: 'special-team',
+    queue: 'special-care',
+    context: handoverContext(),
     ...overrides,
   };
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { schemaFileText, SCHEMA_FILE } from '../../scripts/write-job-schema.js';
 import { toJobData, toSummaryJobData, validateJobData } from '../../src/queue/job-schema.js';
-import { priorityEvent, promptEvent, sampleSummary } from './helpers.js';
+import { handoverEvent, priorityEvent, promptEvent, recoveredEvent, sampleSummary } from './helpers.js';
 import { publishedSchemaValidator } from './schema-validator.js';
 
 const at = new Date('2025-03-01T10:00:00.000Z');
@@ -14,15 +14,15 @@ describe('published JSON Schema of routing jobs', () => {
 
   it('accepts every job kind the code builds, and the worker accepts them too', () => {
     const check = publishedSchemaValidator();
-    const handover = { trigger: 'level', peakAgitation: 0.9, msAtTier: { 1: 1500, 2: 0, 3: 0, 4: 0 }, escalationCount: 1 } as const;
     const payloads = [
       toJobData(promptEvent(), { agentId: 'agent-7' }, at),
       toJobData(priorityEvent(), { agentId: undefined }, at),
-      toJobData(priorityEvent({ tier: 4, handover }), { agentId: 'a' }, at),
+      toJobData(priorityEvent({ cause: 'customer-value', customerTier: 'vip', priority: 2, previousPriority: 2, tier: 1, previousTier: 1 }), { agentId: 'a' }, at),
+      toJobData(recoveredEvent(), { agentId: 'a' }, at),
+      toJobData(handoverEvent(), { agentId: 'a' }, at),
+      toJobData(handoverEvent({ target: 'human-queue', queue: 'human-agents', context: { ...handoverEvent().context, trigger: 'bot-unresolved-turns', unresolvedBotTurns: 3 } }), { agentId: undefined }, at),
       toSummaryJobData(sampleSummary(), 5, at),
       toSummaryJobData(sampleSummary({ meanAgitation: null, prompts: [], agentId: null, language: null }), 1, at),
-      { ...toJobData(priorityEvent({ tier: 1, previousTier: 2 }), { agentId: 'a' }, at), type: 'recovered', recoveryMs: 12_000 },
-      { ...toJobData(priorityEvent({ tier: 4, previousTier: 2 }), { agentId: null as unknown as undefined }, at), type: 'handover', context: handover },
     ];
     for (const p of payloads) {
       expect(check(p), `${p.type}: ${JSON.stringify(check.errors)}`).toBe(true);
@@ -41,6 +41,9 @@ describe('published JSON Schema of routing jobs', () => {
       { ...good, agentId: '' },
       { ...good, emotion: 'rage' },
       { ...good, type: 'escalate' },
+      { ...good, situation: 'rage' },
+      { ...toJobData(handoverEvent(), { agentId: 'a' }, at), context: { ...handoverEvent().context, trigger: 'boredom' } },
+      { ...toJobData(recoveredEvent(), { agentId: 'a' }, at), recoveryMs: undefined },
       { ...toSummaryJobData(sampleSummary(), 2, at), summary: { ...sampleSummary(), finalTier: 0 } },
       { ...toSummaryJobData(sampleSummary(), 2, at), summary: { ...sampleSummary(), prompts: [{ promptId: 'x' }] } },
     ];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidJobError } from '../../src/queue/errors.js';
-import { jobPriority, routingJobId, toJobData, validateJobData } from '../../src/queue/job-schema.js';
-import { priorityEvent, promptEvent } from './helpers.js';
+import { jobDataPriority, jobPriority, routingJobId, toJobData, toSummaryJobData, validateJobData } from '../../src/queue/job-schema.js';
+import { handoverEvent, priorityEvent, promptEvent, recoveredEvent, sampleSummary } from './helpers.js';
 
 const at = new Date('2025-03-01T10:00:00.000Z');
 
@@ -17,6 +17,8 @@ describe('job schema v1', () => {
       seq: 2,
       at: '2025-03-01T10:00:00.000Z',
       emotion: 'anger',
+      situation: 'anger',
+      reason: 'agitation 0.71 above 0.55 for 1.5 s',
       score: 0.71,
       scriptId: 'en.t2.anger.1',
       text: 'I can hear how frustrating this has been.',
@@ -24,11 +26,20 @@ describe('job schema v1', () => {
     });
   });
 
-  it('builds priority payloads, with null agent and the handover context', () => {
-    const handover = { trigger: 'level' as const, peakAgitation: 0.9, msAtTier: { 1: 1500, 2: 0, 3: 0, 4: 0 }, escalationCount: 1 };
-    const data = toJobData(priorityEvent({ tier: 4, handover }), { agentId: undefined }, at);
-    expect(data).toMatchObject({ type: 'priority', agentId: null, tier: 4, previousTier: 1, handover });
-    expect(validateJobData('priority', JSON.parse(JSON.stringify(data)))).toEqual(data);
+  it('builds handover payloads, with null agent and the context', () => {
+    const event = handoverEvent({ target: 'human-queue', queue: 'human-agents' });
+    const data = toJobData(event, { agentId: undefined }, at);
+    expect(data).toMatchObject({ type: 'handover', agentId: null, tier: 4, previousTier: 3, target: 'human-queue', context: event.context });
+    expect(validateJobData('handover', JSON.parse(JSON.stringify(data)))).toEqual(data);
+  });
+
+  it('gives BullMQ priorities from the routing priority level (tier + customer boost), summaries last', () => {
+    expect(jobDataPriority(toJobData(priorityEvent({ tier: 2, priority: 2 }), { agentId: 'a' }, at))).toBe(3);
+    expect(jobDataPriority(toJobData(priorityEvent({ tier: 2, priority: 3, customerTier: 'vip' }), { agentId: 'a' }, at))).toBe(2);
+    expect(jobDataPriority(toJobData(handoverEvent({ priority: 5 }), { agentId: 'a' }, at))).toBe(1);
+    expect(jobDataPriority(toJobData(recoveredEvent(), { agentId: 'a' }, at))).toBe(4);
+    expect(jobDataPriority(toJobData(promptEvent({ tier: 3 }), { agentId: 'a' }, at))).toBe(2);
+    expect(jobDataPriority(toSummaryJobData(sampleSummary(), 9, at))).toBe(5);
   });
 
   it('round-trips through JSON and validation', () => {
@@ -54,7 +65,9 @@ describe('job schema v1', () => {
     expect(e.problems).toEqual([
       'agentId is required',
       'audioMs is required',
+      'reason is required',
       'emotion is required',
+      'situation is required',
       'scriptId is required',
       'text is required',
       'language is required',
