@@ -15,6 +15,7 @@ import { buildApp } from '../app.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { createAgentHub } from '../delivery/agent-hub.js';
 import { createRoutingWorker } from '../delivery/routing-worker.js';
+import { createWebhookForwarder } from '../delivery/webhook-forwarder.js';
 import { loadEmotionModel } from '../model/emotion-model.js';
 import { createEscalationPolicy } from '../policy/create-escalation-policy.js';
 import { createBullmqPublisher } from '../queue/bullmq-publisher.js';
@@ -76,7 +77,11 @@ export async function startService(config: Config, options: StartServiceOptions)
     const publisher = createBullmqPublisher({ connection: redis, queueName: config.routingQueue, logger });
     started.unshift({ name: 'publisher', close: () => publisher.close() });
     const hub = createAgentHub({ logger });
-    const worker = createRoutingWorker({ connection: workerRedis, queueName: config.routingQueue, hub, logger });
+    const forwarders =
+      config.routingWebhookUrl !== null && config.routingWebhookSecret !== null
+        ? [createWebhookForwarder({ url: config.routingWebhookUrl, secret: config.routingWebhookSecret, timeoutMs: config.routingWebhookTimeoutMs, logger })]
+        : [];
+    const worker = createRoutingWorker({ connection: workerRedis, queueName: config.routingQueue, hub, logger, forwarders });
     started.unshift({ name: 'routing-worker', close: () => worker.close() });
 
     const app = await buildApp(config, { logger, model, policyFactory, publisher, hub, redis });
@@ -104,7 +109,8 @@ const USAGE = `usage: undertone serve
 
 Runs the HTTP/WebSocket server and the routing worker. Configuration comes from
 the environment: PORT, HOST, REDIS_URL, LOG_LEVEL, MODEL_PATH, MODEL_CARD_PATH,
-ROUTING_QUEUE, MAX_MESSAGE_BYTES, MAX_CALLS, CALL_HISTORY (see src/config/config.ts).
+ROUTING_QUEUE, MAX_MESSAGE_BYTES, MAX_CALLS, CALL_HISTORY, ROUTING_WEBHOOK_URL,
+ROUTING_WEBHOOK_SECRET, ROUTING_WEBHOOK_TIMEOUT_MS, SUMMARY_TTL_S (see src/config/config.ts).
 `;
 
 /** CLI entry: 0 after a clean shutdown, 2 for bad configuration or arguments, 1 when start-up fails. */

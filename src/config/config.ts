@@ -35,6 +35,17 @@ export interface Config {
   readonly maxCalls: number;
   /** Finished calls kept in memory for `GET /v1/calls/:callId` (`CALL_HISTORY`, default 200). */
   readonly callHistory: number;
+  /**
+   * Where `priority`, `recovered` and `handover` jobs are POSTed, signed
+   * (`ROUTING_WEBHOOK_URL`, http or https; default none = no webhook).
+   */
+  readonly routingWebhookUrl: string | null;
+  /** HMAC-SHA256 key of the webhook signature (`ROUTING_WEBHOOK_SECRET`, at least 16 characters; required with the URL). */
+  readonly routingWebhookSecret: string | null;
+  /** One webhook POST may take this long before the job is retried, ms (`ROUTING_WEBHOOK_TIMEOUT_MS`, default 5000). */
+  readonly routingWebhookTimeoutMs: number;
+  /** How long post-call summaries (and their surveys and acks) are kept in Redis, SECONDS (`SUMMARY_TTL_S`, default 604800 = 7 days). */
+  readonly summaryTtlS: number;
 }
 
 /** Defaults, as the TSDoc above documents them. */
@@ -49,6 +60,10 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   maxMessageBytes: 64 * 1024,
   maxCalls: 2000,
   callHistory: 200,
+  routingWebhookUrl: null,
+  routingWebhookSecret: null,
+  routingWebhookTimeoutMs: 5000,
+  summaryTtlS: 7 * 24 * 3600,
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -111,6 +126,16 @@ function checkHost(value: string): string | undefined {
   return /^[A-Za-z0-9.:_-]+$/.test(value) ? undefined : 'must be a host name or IP address (no scheme or port)';
 }
 
+function checkWebhookUrl(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be a URL like https://router.example/undertone';
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : 'must use http:// or https://';
+}
+
 function checkQueueName(value: string): string | undefined {
   // BullMQ builds Redis keys as `bull:<name>:…`; a colon would split them.
   return /^[A-Za-z0-9._-]{1,100}$/.test(value) ? undefined : 'must be 1-100 characters of [A-Za-z0-9._-]';
@@ -143,7 +168,22 @@ export function loadConfig(env: Env = process.env): Config {
     maxMessageBytes: integer(env, 'MAX_MESSAGE_BYTES', d.maxMessageBytes, 1024, 16 * 1024 * 1024, problems),
     maxCalls: integer(env, 'MAX_CALLS', d.maxCalls, 1, 100_000, problems),
     callHistory: integer(env, 'CALL_HISTORY', d.callHistory, 0, 100_000, problems),
+    routingWebhookUrl: raw(env, 'ROUTING_WEBHOOK_URL') === undefined ? null : text(env, 'ROUTING_WEBHOOK_URL', '', problems, checkWebhookUrl),
+    routingWebhookSecret: raw(env, 'ROUTING_WEBHOOK_SECRET') ?? null,
+    routingWebhookTimeoutMs: integer(env, 'ROUTING_WEBHOOK_TIMEOUT_MS', d.routingWebhookTimeoutMs, 100, 120_000, problems),
+    // A minute at least (a survey comes after the call); a year at most.
+    summaryTtlS: integer(env, 'SUMMARY_TTL_S', d.summaryTtlS, 60, 366 * 24 * 3600, problems),
   };
+  // An unsigned webhook would let anyone who finds the URL move calls around.
+  if (config.routingWebhookUrl !== null && config.routingWebhookSecret === null) {
+    problems.push('ROUTING_WEBHOOK_SECRET must be set when ROUTING_WEBHOOK_URL is');
+  }
+  if (config.routingWebhookSecret !== null && config.routingWebhookSecret.length < 16) {
+    problems.push('ROUTING_WEBHOOK_SECRET must be at least 16 characters');
+  }
+  if (config.routingWebhookSecret !== null && raw(env, 'ROUTING_WEBHOOK_URL') === undefined) {
+    problems.push('ROUTING_WEBHOOK_SECRET is set but ROUTING_WEBHOOK_URL is not');
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -26,8 +26,25 @@ describe('loadConfig', () => {
       maxMessageBytes: 65536,
       maxCalls: 2000,
       callHistory: 200,
+      routingWebhookUrl: null,
+      routingWebhookSecret: null,
+      routingWebhookTimeoutMs: 5000,
+      summaryTtlS: 604800,
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
+  });
+
+  it('reads the routing webhook and summary retention, and refuses an unsigned or half-set webhook', () => {
+    expect(
+      loadConfig({ ROUTING_WEBHOOK_URL: 'https://acd.example/hook', ROUTING_WEBHOOK_SECRET: 'a-secret-of-16-chars', ROUTING_WEBHOOK_TIMEOUT_MS: '800', SUMMARY_TTL_S: '3600' }),
+    ).toMatchObject({ routingWebhookUrl: 'https://acd.example/hook', routingWebhookSecret: 'a-secret-of-16-chars', routingWebhookTimeoutMs: 800, summaryTtlS: 3600 });
+    expect(problemsOf({ ROUTING_WEBHOOK_URL: 'https://acd.example/hook' })).toEqual(['ROUTING_WEBHOOK_SECRET must be set when ROUTING_WEBHOOK_URL is']);
+    expect(problemsOf({ ROUTING_WEBHOOK_URL: 'ftp://x', ROUTING_WEBHOOK_SECRET: 'short', SUMMARY_TTL_S: '5' })).toEqual([
+      "ROUTING_WEBHOOK_URL must use http:// or https://, got 'ftp://x'",
+      'SUMMARY_TTL_S must be between 60 and 31622400, got 5',
+      'ROUTING_WEBHOOK_SECRET must be at least 16 characters',
+    ]);
+    expect(problemsOf({ ROUTING_WEBHOOK_SECRET: 'a-secret-of-16-chars' })).toEqual(['ROUTING_WEBHOOK_SECRET is set but ROUTING_WEBHOOK_URL is not']);
   });
 
   it('treats blank values as unset', () => {
