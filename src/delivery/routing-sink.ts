@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { HandoverContext, Tier } from '../policy/types.js';
+import type { Tier } from '../policy/types.js';
+import type { PriorityHandover } from '../queue/job-schema.js';
 
 /** A call's priority changed: what the contact centre's routing system (ACD) needs to act on it. */
 export interface RoutingPriorityChange {
@@ -17,7 +18,7 @@ export interface RoutingPriorityChange {
   /** ISO-8601 time the event was published. */
   at: string;
   /** On changes to tier 4: the context for the special team. */
-  handover?: HandoverContext;
+  handover?: PriorityHandover;
 }
 
 /**

@@ -1,5 +1,12 @@
 import { EMOTION_LABELS, type EmotionLabel } from '../model/types.js';
-import type { HandoverContext, PolicyEvent, Tier } from '../policy/types.js';
+import type { HandoverContext, HandoverTrigger, PolicyEvent, Tier } from '../policy/types.js';
+
+/**
+ * Interim (until the v1 job schema for recovered/handover lands): the part of
+ * the policy's handover context carried on a `priority` job.
+ */
+export type PriorityHandover = Pick<HandoverContext, 'peakAgitation' | 'msAtTier' | 'escalationCount'> & { trigger: HandoverTrigger };
+const HANDOVER_TRIGGERS: readonly string[] = ['level', 'repeated-escalations', 'bot-agitation', 'bot-unresolved-turns'];
 import type { PublishContext } from './publisher.js';
 import { InvalidJobError } from './errors.js';
 
@@ -61,7 +68,7 @@ export interface PriorityJobData extends RoutingJobBase {
   /** Smoothed agitation when the change was decided, 0..1. */
   score: number;
   /** Only on changes to tier 4: the context for the special team. */
-  handover?: HandoverContext;
+  handover?: PriorityHandover;
 }
 
 export type CallRoutingJobData = PromptJobData | PriorityJobData;
@@ -119,7 +126,10 @@ export function toJobData(event: PolicyEvent, ctx: PublishContext, at: Date): Ca
     reason: event.reason,
     score: event.score,
   };
-  if (event.handover) data.handover = event.handover;
+  if (event.type === 'handover') {
+    const c = event.context;
+    data.handover = { trigger: c.trigger, peakAgitation: c.peakAgitation, msAtTier: c.msAtTier, escalationCount: c.escalationCount };
+  }
   return data;
 }
 
@@ -209,14 +219,14 @@ export function validateJobData(name: string, data: unknown): CallRoutingJobData
   return result;
 }
 
-function validateHandover(v: unknown, problems: string[]): HandoverContext | undefined {
+function validateHandover(v: unknown, problems: string[]): PriorityHandover | undefined {
   if (!isRecord(v)) {
     problems.push('handover must be an object');
     return undefined;
   }
   const before = problems.length;
-  if (v.trigger !== 'level' && v.trigger !== 'repeated-escalations') {
-    problems.push('handover.trigger must be "level" or "repeated-escalations"');
+  if (typeof v.trigger !== 'string' || !HANDOVER_TRIGGERS.includes(v.trigger)) {
+    problems.push(`handover.trigger must be one of ${HANDOVER_TRIGGERS.join(', ')}`);
   }
   const ok = (x: unknown, min: number, max: number) => typeof x === 'number' && Number.isFinite(x) && x >= min && x <= max;
   if (!ok(v.peakAgitation, 0, 1)) problems.push('handover.peakAgitation must be a number in 0..1');
@@ -230,7 +240,7 @@ function validateHandover(v: unknown, problems: string[]): HandoverContext | und
   if (problems.length > before) return undefined;
   const m = ms as Record_;
   return {
-    trigger: v.trigger as HandoverContext['trigger'],
+    trigger: v.trigger as HandoverTrigger,
     peakAgitation: v.peakAgitation as number,
     escalationCount: v.escalationCount as number,
     msAtTier: { 1: m[1] as number, 2: m[2] as number, 3: m[3] as number, 4: m[4] as number },

@@ -11,7 +11,7 @@ import { createRoutingWorker, type RoutingWorker } from '../../src/delivery/rout
 import { registerWebSocket } from '../../src/delivery/ws-sink.js';
 import { createBullmqPublisher, type BullmqPublisher } from '../../src/queue/bullmq-publisher.js';
 import { toJobData } from '../../src/queue/job-schema.js';
-import { captureLogger, dropQueue, newRedis, priorityEvent, promptEvent, silentLogger, uniqueQueueName } from '../queue/helpers.js';
+import { captureLogger, dropQueue, handoverEvent, newRedis, priorityEvent, promptEvent, silentLogger, uniqueQueueName } from '../queue/helpers.js';
 
 class CollectingSink implements AgentSink {
   readonly received: string[] = [];
@@ -114,7 +114,7 @@ describe('routing worker', () => {
   it('passes the handover context to routing on tier 4', async () => {
     await startWorker();
     const handover = { trigger: 'repeated-escalations' as const, peakAgitation: 0.83, msAtTier: { 1: 4000, 2: 9000, 3: 6000, 4: 0 }, escalationCount: 3 };
-    await publisher.publish(priorityEvent({ seq: 5, tier: 4, previousTier: 2, handover }), { agentId: undefined });
+    await publisher.publish(handoverEvent({ seq: 5, tier: 4, previousTier: 2 }, handover), { agentId: undefined });
     await vi.waitFor(() => expect(routing.changes).toHaveLength(1));
     expect(routing.changes[0]).toMatchObject({ tier: 4, priority: 1, agentId: null, handover });
   });

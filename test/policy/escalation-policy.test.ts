@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
 import { DEFAULT_POLICY_OPTIONS, PolicyOptionsError, resolvePolicyOptions, type PolicyOptions } from '../../src/policy/options.js';
-import type { PolicyEvent, PriorityEvent, PromptEvent } from '../../src/policy/types.js';
+import type { HandoverEvent, PolicyEvent, PromptEvent, TierChangeEvent } from '../../src/policy/types.js';
 import { feed, noise, scores, summary, windows } from './feed.js';
 
 /**
@@ -26,7 +26,9 @@ const factory = createEscalationPolicy(MECHANISM);
 const newPolicy = (language: string | undefined = 'en-US', callId = 'call-1') => factory({ callId, language });
 const defaultPolicy = () => createEscalationPolicy()({ callId: 'call-d', language: 'en' });
 
-const priorities = (events: readonly PolicyEvent[]) => events.filter((e): e is PriorityEvent => e.type === 'priority');
+/** Every tier change: priority (up), recovered (down), handover (to 4). */
+const priorities = (events: readonly PolicyEvent[]) => events.filter((e): e is TierChangeEvent => e.type !== 'prompt');
+const handovers = (events: readonly PolicyEvent[]) => events.filter((e): e is HandoverEvent => e.type === 'handover');
 const prompts = (events: readonly PolicyEvent[]) => events.filter((e): e is PromptEvent => e.type === 'prompt');
 
 describe('escalation policy: calm and steps', () => {
@@ -53,7 +55,7 @@ describe('escalation policy: calm and steps', () => {
     const first = priorities(events)[0];
     expect(first).toMatchObject({ type: 'priority', previousTier: 1, tier: 2, seq: 1, callId: 'call-1' });
     expect(first?.audioMs).toBe((crossedAt as number) + OPTS.enterDwellMs);
-    expect(first?.reason).toMatch(/^agitation 0\.\d\d ≥ 0\.55 for 1\.5 s$/);
+    expect(first?.reason).toMatch(/^tier 1 → 2: agitation 0\.\d\d above 0\.55 for 1\.5 s; priority raised, calming prompt to the agent$/);
     const prompt = prompts(events)[0];
     expect(prompt).toMatchObject({ tier: 2, seq: 2, emotion: 'anger', language: 'en', audioMs: first?.audioMs });
     expect(prompt?.scriptId).toMatch(/^en\.t2\./);
@@ -111,7 +113,7 @@ describe('escalation policy: hysteresis', () => {
     const events = feed(policy, windows(2000, 12_000, () => 0.62));
     expect(policy.tier).toBe(2);
     let belowSince: number | undefined;
-    let recovered: PriorityEvent | undefined;
+    let recovered: TierChangeEvent | undefined;
     for (const w of windows(12_500, 40_000, () => 0.1)) {
       const out = policy.observe(scores(w.agitation), w.audioMs);
       if (belowSince === undefined && policy.smoothedAgitation < OPTS.exitThresholds[2]) {
@@ -120,9 +122,9 @@ describe('escalation policy: hysteresis', () => {
       recovered ??= priorities(out)[0];
       events.push(...out);
     }
-    expect(recovered).toMatchObject({ previousTier: 2, tier: 1 });
+    expect(recovered).toMatchObject({ type: 'recovered', previousTier: 2, tier: 1, calmForMs: OPTS.exitDwellMs });
     expect(recovered?.audioMs).toBe((belowSince as number) + OPTS.exitDwellMs);
-    expect(recovered?.reason).toMatch(/^agitation 0\.\d\d < 0\.40 for 8\.0 s — recovered$/);
+    expect(recovered?.reason).toMatch(/^tier 2 → 1: agitation 0\.\d\d below 0\.40 for 8\.0 s; recovered to routine \d+\.\d s after reaching tier 2$/);
     expect(prompts(events.filter((e) => e.audioMs > 12_000))).toEqual([]);
   });
 
@@ -147,8 +149,8 @@ describe('escalation policy: hysteresis', () => {
     feed(policy, windows(2000, 12_000, () => 0.78));
     expect(policy.tier).toBe(3);
     const events = feed(policy, windows(12_500, 40_000, () => 0.47));
-    expect(summary(priorities(events))).toEqual([`priority 3→2 @${priorities(events)[0]?.audioMs}`]);
-    expect(priorities(events)[0]?.reason).toMatch(/< 0\.55 for 8\.0 s$/);
+    expect(summary(priorities(events))).toEqual([`recovered 3→2 @${priorities(events)[0]?.audioMs}`]);
+    expect(priorities(events)[0]?.reason).toMatch(/below 0\.55 for 8\.0 s; stepped down to tier 2 /);
     expect(policy.tier).toBe(2);
   });
 });
@@ -158,20 +160,24 @@ describe('escalation policy: angry callers and handover', () => {
     const policy = newPolicy();
     const events = feed(policy, windows(2000, 6000, () => 0.75));
     expect(summary(events)).toEqual(['priority 1→3 @3500', 'prompt t3 @3500']);
-    expect(priorities(events)[0]?.reason).toBe('agitation 0.75 ≥ 0.70 for 1.5 s');
+    expect(priorities(events)[0]?.reason).toBe('tier 1 → 3: agitation 0.75 above 0.70 for 1.5 s; priority raised, supervisor alerted, senior-agent assist suggested');
+    expect(priorities(events)[0]).toMatchObject({ supervisorAlert: true, seniorAssist: true, priority: 3 });
   });
 
   it('hands a caller critical from the first window straight to the special team with context', () => {
     const policy = newPolicy();
     const events = feed(policy, windows(2000, 6000, () => 0.95));
-    expect(summary(events)).toEqual(['priority 1→4 @3500', 'prompt t4 @3500']);
-    const handover = priorities(events)[0];
-    expect(handover?.reason).toMatch(/^handover to special team: agitation 0\.95 ≥ 0\.85 for 1\.5 s/);
-    expect(handover?.handover).toEqual({
+    expect(summary(events)).toEqual(['handover 1→4 @3500', 'prompt t4 @3500']);
+    const handover = handovers(events)[0];
+    expect(handover?.reason).toMatch(/^handover to special-care: critical level: agitation 0\.95 above 0\.85 for 1\.5 s; peak 0\.95; 0 prompts tried; time at tier 1 3\.5 s$/);
+    expect(handover).toMatchObject({ target: 'special-team', queue: 'special-care', priority: 4 });
+    expect(handover?.context).toMatchObject({
       trigger: 'level',
       peakAgitation: 0.95,
-      msAtTier: { 1: 1500, 2: 0, 3: 0, 4: 0 },
+      // From the start of the call (audioMs 0), not from the first scored window at 2 s.
+      msAtTier: { 1: 3500, 2: 0, 3: 0, 4: 0 },
       escalationCount: 1,
+      promptsTried: [],
     });
   });
 
@@ -186,15 +192,17 @@ describe('escalation policy: angry callers and handover', () => {
     const events = feed(policy, input);
     const changes = priorities(events);
     expect(changes.map((e) => `${e.previousTier}→${e.tier}`)).toEqual(['1→2', '2→3', '3→2', '2→4']);
-    const handover = changes[3];
+    const handover = handovers(events)[0];
     // The threshold shown is the effective one (0.70 plus the caller's baseline lift, at most 0.10).
-    expect(handover?.reason).toMatch(/^handover to special team: 3rd escalation without recovery \(agitation 0\.\d\d ≥ 0\.(7\d|80) for \d\.\d s\); peak 0\.\d\d; /);
-    expect(handover?.reason).toMatch(/time at tier 1 1\.5 s, tier 2 \d+\.\d s, tier 3 \d+\.\d s$/);
-    expect(handover?.handover?.trigger).toBe('repeated-escalations');
-    expect(handover?.handover?.escalationCount).toBe(3);
-    const ms = handover?.handover?.msAtTier;
-    expect(ms && ms[1] + ms[2] + ms[3] + ms[4]).toBe((handover?.audioMs as number) - 2000);
-    expect(handover?.handover?.peakAgitation).toBeGreaterThan(0.74);
+    expect(handover?.reason).toMatch(/^handover to special-care: 3rd escalation without recovery \(agitation 0\.\d\d above 0\.(7\d|80) for \d\.\d s\); peak 0\.\d\d; 2 prompts tried; /);
+    expect(handover?.reason).toMatch(/time at tier 1 3\.5 s, tier 2 \d+\.\d s, tier 3 \d+\.\d s$/);
+    expect(handover?.context.trigger).toBe('repeated-escalations');
+    expect(handover?.context.escalationCount).toBe(3);
+    expect(handover?.context.promptsTried.map((p) => p.tier)).toEqual([2, 3]);
+    const ms = handover?.context.msAtTier;
+    expect(ms && ms[1] + ms[2] + ms[3] + ms[4]).toBe(handover?.audioMs);
+    expect(handover?.context.peakAgitation).toBeGreaterThan(0.74);
+    expect(handover?.context.timeline.length).toBeGreaterThan(5);
     expect(prompts(events).at(-1)).toMatchObject({ tier: 4, audioMs: handover?.audioMs });
     // Tier 4 is final by default: calm afterwards does not bring the call back.
     expect(feed(policy, windows(50_500, 120_000, () => 0.05))).toEqual([]);

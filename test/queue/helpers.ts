@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
-import type { PriorityEvent, PromptEvent } from '../../src/policy/types.js';
+import type { HandoverContext, HandoverEvent, PriorityEvent, PromptEvent } from '../../src/policy/types.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -42,7 +42,9 @@ export function promptEvent(overrides: Partial<PromptEvent> = {}): PromptEvent {
     audioMs: 12_000,
     tier: 2,
     seq: 2,
+    reason: 'tier 2 calming script for anger: agitation 0.71 above 0.55',
     emotion: 'anger',
+    situation: 'anger',
     score: 0.71,
     scriptId: 'en.t2.anger.1',
     text: 'I can hear how frustrating this has been.',
@@ -61,6 +63,47 @@ export function priorityEvent(overrides: Partial<PriorityEvent> = {}): PriorityE
     previousTier: 1,
     reason: 'agitation 0.71 ≥ 0.55 for 1.5 s',
     score: 0.71,
+    priority: 2,
+    previousPriority: 1,
+    customerTier: null,
+    msAtTier: { 1: 12_000, 2: 0, 3: 0, 4: 0 },
+    cause: 'agitation',
+    supervisorAlert: false,
+    seniorAssist: false,
+    ...overrides,
+  };
+}
+
+/** A tier-4 handover event; `context` fields may be overridden in part. */
+export function handoverEvent(overrides: Partial<HandoverEvent> = {}, context: Partial<HandoverContext> = {}): HandoverEvent {
+  const msAtTier = { 1: 4000, 2: 9000, 3: 6000, 4: 0 };
+  return {
+    type: 'handover',
+    callId: 'call-42',
+    audioMs: 19_000,
+    tier: 4,
+    seq: 5,
+    previousTier: 2,
+    reason: 'handover to special-care: 3rd escalation without recovery',
+    score: 0.8,
+    priority: 4,
+    previousPriority: 2,
+    customerTier: null,
+    msAtTier,
+    target: 'special-team',
+    queue: 'special-care',
+    context: {
+      trigger: 'repeated-escalations',
+      peakAgitation: 0.83,
+      meanAgitation: 0.5,
+      msAtTier,
+      escalationCount: 3,
+      timeline: [],
+      promptsTried: [],
+      unresolvedBotTurns: 0,
+      customerTier: null,
+      ...context,
+    },
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidJobError } from '../../src/queue/errors.js';
 import { jobPriority, routingJobId, toJobData, validateJobData } from '../../src/queue/job-schema.js';
-import { priorityEvent, promptEvent } from './helpers.js';
+import { handoverEvent, priorityEvent, promptEvent } from './helpers.js';
 
 const at = new Date('2025-03-01T10:00:00.000Z');
 
@@ -26,7 +26,7 @@ describe('job schema v1', () => {
 
   it('builds priority payloads, with null agent and the handover context', () => {
     const handover = { trigger: 'level' as const, peakAgitation: 0.9, msAtTier: { 1: 1500, 2: 0, 3: 0, 4: 0 }, escalationCount: 1 };
-    const data = toJobData(priorityEvent({ tier: 4, handover }), { agentId: undefined }, at);
+    const data = toJobData(handoverEvent({ tier: 4, previousTier: 1 }, handover), { agentId: undefined }, at);
     expect(data).toMatchObject({ type: 'priority', agentId: null, tier: 4, previousTier: 1, handover });
     expect(validateJobData('priority', JSON.parse(JSON.stringify(data)))).toEqual(data);
   });
