@@ -35,6 +35,12 @@ export interface Config {
   readonly maxCalls: number;
   /** Finished calls kept in memory for `GET /v1/calls/:callId` (`CALL_HISTORY`, default 200). */
   readonly callHistory: number;
+  /**
+   * Escalation policy file, YAML or JSON (`POLICY_FILE`, default
+   * `config/policy.yaml`, shipped and documented knob by knob). Read and
+   * validated at start-up by `loadPolicyFile` (every problem listed).
+   */
+  readonly policyFile: string;
 }
 
 /** Defaults, as the TSDoc above documents them. */
@@ -49,6 +55,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   maxMessageBytes: 64 * 1024,
   maxCalls: 2000,
   callHistory: 200,
+  policyFile: 'config/policy.yaml',
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -116,6 +123,10 @@ function checkQueueName(value: string): string | undefined {
   return /^[A-Za-z0-9._-]{1,100}$/.test(value) ? undefined : 'must be 1-100 characters of [A-Za-z0-9._-]';
 }
 
+function checkPolicyFile(value: string): string | undefined {
+  return /\.(ya?ml|json)$/i.test(value) ? undefined : 'must name a .yaml, .yml or .json file';
+}
+
 /**
  * Validates the environment into a frozen `Config`.
  *
@@ -143,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxMessageBytes: integer(env, 'MAX_MESSAGE_BYTES', d.maxMessageBytes, 1024, 16 * 1024 * 1024, problems),
     maxCalls: integer(env, 'MAX_CALLS', d.maxCalls, 1, 100_000, problems),
     callHistory: integer(env, 'CALL_HISTORY', d.callHistory, 0, 100_000, problems),
+    policyFile: text(env, 'POLICY_FILE', d.policyFile, problems, checkPolicyFile),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

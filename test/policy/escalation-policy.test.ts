@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
+import { resolveLadderOptions } from '../../src/policy/ladder-options.js';
 import { DEFAULT_POLICY_OPTIONS, PolicyOptionsError, resolvePolicyOptions, type PolicyOptions } from '../../src/policy/options.js';
 import type { HandoverEvent, PolicyEvent, PromptEvent, TierChangeEvent } from '../../src/policy/types.js';
 import { feed, noise, scores, summary, windows } from './feed.js';
@@ -57,8 +58,11 @@ describe('escalation policy: calm and steps', () => {
     expect(first?.audioMs).toBe((crossedAt as number) + OPTS.enterDwellMs);
     expect(first?.reason).toMatch(/^tier 1 → 2: agitation 0\.\d\d above 0\.55 for 1\.5 s; priority raised, calming prompt to the agent$/);
     const prompt = prompts(events)[0];
-    expect(prompt).toMatchObject({ tier: 2, seq: 2, emotion: 'anger', language: 'en', audioMs: first?.audioMs });
-    expect(prompt?.scriptId).toMatch(/^en\.t2\./);
+    expect(prompt).toMatchObject({ tier: 2, seq: 2, emotion: 'anger', situation: 'anger', language: 'en-US', audioMs: first?.audioMs });
+    expect(prompt?.scriptId).toBe('en-US.anger.t2.1');
+    expect(prompt?.reason).toMatch(/^tier 2 calming script for anger: agitation 0\.\d\d above 0\.55$/);
+    // No customer name in the metadata: the placeholder and its comma are gone.
+    expect(prompt?.text).toMatch(/^I can hear how frustrating/);
     expect(prompt?.text.length).toBeGreaterThan(40);
   });
 
@@ -239,12 +243,15 @@ describe('escalation policy: prompts and cooldown', () => {
   });
 
   it('repeats the prompt at most once per cooldown while the caller stays at the tier level, rotating scripts', () => {
-    const policy = newPolicy();
+    const ladder = resolveLadderOptions({ maxPromptsPerMinute: 10 }, []);
+    const policy = createEscalationPolicy(MECHANISM, { ladder })({ callId: 'c', language: 'en-US' });
     // 0.68 stays above tier 2's enter threshold even after the baseline lift (0.55 + 0.10).
     const events = feed(policy, windows(2000, 80_000, () => 0.68));
     const p = prompts(events);
-    expect(p.map((e) => e.audioMs)).toEqual([3500, 23_500, 43_500, 63_500]);
-    expect(new Set(p.map((e) => e.scriptId)).size).toBe(4);
+    // Three anger scripts at tier 2: the fourth reminder would repeat one, so it is not sent.
+    expect(p.map((e) => e.audioMs)).toEqual([3500, 23_500, 43_500]);
+    expect(p.map((e) => e.scriptId)).toEqual(['en-US.anger.t2.1', 'en-US.anger.t2.2', 'en-US.anger.t2.3']);
+    expect(p[1]?.reason).toMatch(/^still at tier 2, next calming script for anger/);
     expect(summary(priorities(events))).toEqual(['priority 1→2 @3500']);
   });
 
@@ -263,16 +270,21 @@ describe('escalation policy: prompts and cooldown', () => {
   it('writes prompts in the call language, falling back to English', () => {
     const zh = feed(newPolicy('zh-TW'), windows(2000, 5000, () => 0.62));
     expect(prompts(zh)[0]).toMatchObject({ language: 'zh-CN' });
-    expect(prompts(zh)[0]?.scriptId).toMatch(/^zh-CN\.t2\./);
+    expect(prompts(zh)[0]?.scriptId).toMatch(/^zh-CN\.anger\.t2\./);
+    expect(prompts(zh)[0]?.text).toMatch(/^听得出来/);
     const fr = feed(newPolicy('fr-FR'), windows(2000, 5000, () => 0.62));
-    expect(prompts(fr)[0]).toMatchObject({ language: 'en' });
+    expect(prompts(fr)[0]).toMatchObject({ language: 'en-US' });
     const none = feed(newPolicy(undefined), windows(2000, 5000, () => 0.62));
-    expect(prompts(none)[0]).toMatchObject({ language: 'en' });
+    expect(prompts(none)[0]).toMatchObject({ language: 'en-US' });
   });
 
-  it('picks sadness scripts for a sad, agitated caller', () => {
+  it('picks anxiety scripts for a sad-sounding aroused caller, sadness scripts for a low-arousal one', () => {
     const events = feed(newPolicy(), windows(2000, 5000, () => 0.62).map((w) => ({ ...w, emotion: 'sadness' as const })));
-    expect(prompts(events)[0]).toMatchObject({ emotion: 'sadness', scriptId: 'en.t2.sadness.1' });
+    expect(prompts(events)[0]).toMatchObject({ emotion: 'sadness', situation: 'anxiety', scriptId: 'en-US.anxiety.t2.1' });
+    const low = newPolicy();
+    const out: PolicyEvent[] = [];
+    for (const w of windows(2000, 5000, () => 0.62)) out.push(...low.observe({ ...scores(w.agitation, 'sadness'), arousal: 0.3 }, w.audioMs));
+    expect(prompts(out)[0]).toMatchObject({ emotion: 'sadness', situation: 'sadness', scriptId: 'en-US.sadness.t2.1' });
   });
 
   it('names the emotion with the anger head\'s probability when the model has one', () => {
@@ -285,7 +297,7 @@ describe('escalation policy: prompts and cooldown', () => {
       }
       return prompts(out)[0];
     };
-    expect(run(0.7, 'happiness')).toMatchObject({ emotion: 'anger', scriptId: 'en.t2.anger.1' });
+    expect(run(0.7, 'happiness')).toMatchObject({ emotion: 'anger', scriptId: 'en-US.anger.t2.1' });
     // A low anger-vs-rest leaves the four-way head's choice among the others.
     expect(run(0.1, 'sadness')).toMatchObject({ emotion: 'sadness' });
     expect(run(0.1, 'happiness')).toMatchObject({ emotion: 'happiness' });
@@ -336,7 +348,7 @@ describe('escalation policy: dynamic thresholds', () => {
     const swings = windows(2000, 60_000, (t) => (Math.floor(t / 4000) % 2 === 0 ? 0.2 : 0.53));
     const events = feed(policy, [...swings, ...windows(60_500, 120_000, () => 0.6)]);
     expect(priorities(events)[0]).toMatchObject({ previousTier: 1, tier: 2 });
-    expect(priorities(events)[0]?.reason).toMatch(/≥ 0\.55 for 1\.5 s$/);
+    expect(priorities(events)[0]?.reason).toMatch(/above 0\.55 for 1\.5 s;/);
   });
 
   it('never lifts above the ceiling: a chronically tense caller who gets angry still escalates', () => {
@@ -344,16 +356,16 @@ describe('escalation policy: dynamic thresholds', () => {
     const events = feed(policy, [...chronic(noise(9), 0.02), ...windows(60_500, 70_000, () => 0.8)]);
     const first = priorities(events)[0];
     expect(first).toMatchObject({ previousTier: 1 });
-    expect(first?.reason).toMatch(/≥ 0\.(6[5-9]|7\d|8[0-5]) for/);
+    expect(first?.reason).toMatch(/above 0\.(6[5-9]|7\d|8[0-5]) for/);
     // The lift is at most maxLift (0.10) above the configured 0.55.
-    const threshold = Number(/≥ (\d\.\d\d)/.exec(first?.reason ?? '')?.[1]);
+    const threshold = Number(/above (\d\.\d\d)/.exec(first?.reason ?? '')?.[1]);
     expect(threshold).toBeLessThanOrEqual(0.65 + 1e-9);
     expect(threshold).toBeGreaterThan(0.55);
   });
 });
 
 describe('escalation policy: calibrated defaults', () => {
-  const threshold = (e: PriorityEvent | undefined) => Number(/≥ (\d\.\d\d)/.exec(e?.reason ?? '')?.[1]);
+  const threshold = (e: TierChangeEvent | undefined) => Number(/above (\d\.\d\d)/.exec(e?.reason ?? '')?.[1]);
 
   it('raises nothing for a calm caller with noisy scores and short spikes', () => {
     const rnd = noise(11);
@@ -387,7 +399,7 @@ describe('escalation policy: calibrated defaults', () => {
 });
 
 describe('escalation policy: thresholds relative to the caller (maxDrop)', () => {
-  const threshold = (e: PriorityEvent | undefined) => Number(/≥ (\d\.\d\d)/.exec(e?.reason ?? '')?.[1]);
+  const threshold = (e: TierChangeEvent | undefined) => Number(/above (\d\.\d\d)/.exec(e?.reason ?? '')?.[1]);
   const relative = {
     smoothingTimeConstantMs: 2000,
     enterThresholds: { 2: 0.65, 3: 0.8, 4: 0.95 },
