@@ -118,7 +118,33 @@ export class CallSession {
     this.decode = pipeline.createDecoder(start.format);
     this.features = pipeline.createFeatureStream();
     this.callerScores = createCallerScoreBaseline(pipeline.model.callerScoreBaseline);
-    this.policy = pipeline.policyFactory({ callId: start.callId, language: start.language });
+    this.policy = pipeline.policyFactory({ callId: start.callId, language: start.language, agentId: start.agentId, metadata: start.metadata });
+    // Start-of-call events (a valued customer's raised priority) go first on the chain.
+    this.tail = this.tail.then(() => this.publishEvents(this.policy.start(), 'publishing start-of-call events failed'));
+  }
+
+  /**
+   * The gateway reports a voicebot/IVR turn (`POST /v1/calls/:callId/bot-turns`).
+   * Decided on the chain, in order with the scored windows, at the caller
+   * audio position reached when the report arrives.
+   */
+  reportBotTurn(resolved: boolean): Promise<void> {
+    if (this.state !== 'live') return Promise.resolve();
+    const audioMs = this.audioMs;
+    this.tail = this.tail.then(() => this.publishEvents(this.policy.botTurn(resolved, audioMs), 'publishing bot-turn events failed'));
+    return this.tail;
+  }
+
+  private async publishEvents(events: PolicyEvent[], what: string): Promise<void> {
+    if (this.failed) return;
+    try {
+      for (const event of events) {
+        await this.pipeline.publisher.publish(event, { agentId: this.agentId });
+        this.recordEvent(event);
+      }
+    } catch (error) {
+      this.fail(error, what);
+    }
   }
 
   /** `live` while audio is accepted, `finishing` while the chain flushes, then `ended`. */

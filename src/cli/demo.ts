@@ -63,8 +63,8 @@ class TimelinePrinter {
       });
     }
     for (const e of events) {
-      if (e.type === 'priority') {
-        const arrow = e.tier > e.previousTier ? '▲' : '▼';
+      if (e.type !== 'prompt') {
+        const arrow = e.type === 'handover' ? '⇒' : e.tier > e.previousTier ? '▲' : e.tier < e.previousTier ? '▼' : '•';
         rows.push({ ms: e.audioMs, text: `  ${secs(e.audioMs)}  ${arrow} tier ${e.previousTier} → ${e.tier} (${TIER_NAMES[e.tier]}): ${e.reason}` });
       } else {
         rows.push({ ms: e.audioMs, text: `  ${secs(e.audioMs)}  ✎ prompt decided (tier ${e.tier}, agitation ${e.score.toFixed(2)}), script ${e.scriptId}` });

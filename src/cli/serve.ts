@@ -17,7 +17,7 @@ import { createAgentHub } from '../delivery/agent-hub.js';
 import { createRoutingWorker } from '../delivery/routing-worker.js';
 import { createWebhookForwarder } from '../delivery/webhook-forwarder.js';
 import { loadEmotionModel } from '../model/emotion-model.js';
-import { createEscalationPolicy } from '../policy/create-escalation-policy.js';
+import { loadPolicyFile, policyFactoryFrom } from '../policy/policy-file.js';
 import { createBullmqPublisher } from '../queue/bullmq-publisher.js';
 import { ConfigError, UndertoneError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
@@ -60,6 +60,9 @@ function baseUrl(app: FastifyInstance, host: string): string {
  */
 export async function startService(config: Config, options: StartServiceOptions): Promise<RunningService> {
   const { logger } = options;
+  // Before anything connects: a bad policy file fails start-up with every problem listed.
+  const policy = loadPolicyFile(config.policyFile);
+  logger.info({ policyFile: policy.file, playbookLanguages: policy.languages }, 'escalation policy loaded');
   // Started parts, closed in reverse on failure, in this order on shutdown.
   const started: Closer[] = [];
   try {
@@ -73,7 +76,7 @@ export async function startService(config: Config, options: StartServiceOptions)
 
     const model = await loadEmotionModel({ modelPath: config.modelPath, cardPath: config.modelCardPath, logger });
     started.unshift({ name: 'model', close: () => model.close() });
-    const policyFactory = createEscalationPolicy();
+    const policyFactory = policyFactoryFrom(policy);
     const publisher = createBullmqPublisher({ connection: redis, queueName: config.routingQueue, logger });
     started.unshift({ name: 'publisher', close: () => publisher.close() });
     const hub = createAgentHub({ logger });

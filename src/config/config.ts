@@ -46,6 +46,12 @@ export interface Config {
   readonly routingWebhookTimeoutMs: number;
   /** How long post-call summaries (and their surveys and acks) are kept in Redis, SECONDS (`SUMMARY_TTL_S`, default 604800 = 7 days). */
   readonly summaryTtlS: number;
+  /**
+   * Escalation policy file, YAML or JSON (`POLICY_FILE`, default
+   * `config/policy.yaml`, shipped and documented knob by knob). Read and
+   * validated at start-up by `loadPolicyFile` (every problem listed).
+   */
+  readonly policyFile: string;
 }
 
 /** Defaults, as the TSDoc above documents them. */
@@ -64,6 +70,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   routingWebhookSecret: null,
   routingWebhookTimeoutMs: 5000,
   summaryTtlS: 7 * 24 * 3600,
+  policyFile: 'config/policy.yaml',
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -141,6 +148,10 @@ function checkQueueName(value: string): string | undefined {
   return /^[A-Za-z0-9._-]{1,100}$/.test(value) ? undefined : 'must be 1-100 characters of [A-Za-z0-9._-]';
 }
 
+function checkPolicyFile(value: string): string | undefined {
+  return /\.(ya?ml|json)$/i.test(value) ? undefined : 'must name a .yaml, .yml or .json file';
+}
+
 /**
  * Validates the environment into a frozen `Config`.
  *
@@ -173,6 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
     routingWebhookTimeoutMs: integer(env, 'ROUTING_WEBHOOK_TIMEOUT_MS', d.routingWebhookTimeoutMs, 100, 120_000, problems),
     // A minute at least (a survey comes after the call); a year at most.
     summaryTtlS: integer(env, 'SUMMARY_TTL_S', d.summaryTtlS, 60, 366 * 24 * 3600, problems),
+    policyFile: text(env, 'POLICY_FILE', d.policyFile, problems, checkPolicyFile),
   };
   // An unsigned webhook would let anyone who finds the URL move calls around.
   if (config.routingWebhookUrl !== null && config.routingWebhookSecret === null) {

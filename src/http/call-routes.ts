@@ -2,6 +2,10 @@
  * `GET /v1/calls` — live calls with their tier and latest scores.
  * `GET /v1/calls/:callId` — one live or recently finished call: its score
  * timeline and policy events so far; 404 `UT_ERR_CALL_NOT_FOUND` otherwise.
+ * `POST /v1/calls/:callId/bot-turns` `{"resolved": boolean}` — the gateway
+ * reports one voicebot/IVR turn of a live call (unresolved turns count toward
+ * the bot handover); 202 once decided, 404 for a call that is not live,
+ * 400 for a bad body.
  */
 import type { FastifyInstance } from 'fastify';
 import type { CallRegistry } from '../calls/call-registry.js';
@@ -15,4 +19,25 @@ export function registerCallRoutes(app: FastifyInstance, registry: CallRegistry)
     if (!detail) throw new CallNotFoundError(request.params.callId);
     return detail;
   });
+
+  app.post<{ Params: { callId: string }; Body: { resolved: boolean } }>(
+    '/v1/calls/:callId/bot-turns',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['resolved'],
+          additionalProperties: false,
+          properties: { resolved: { type: 'boolean' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const session = registry.session(request.params.callId);
+      if (!session) throw new CallNotFoundError(request.params.callId);
+      await session.reportBotTurn(request.body.resolved);
+      reply.code(202);
+      return { callId: session.callId, resolved: request.body.resolved, tier: session.summary().tier };
+    },
+  );
 }

@@ -1,99 +1,48 @@
-import { UndertoneError } from '../shared/errors.js';
-import { CHINESE_PLAYBOOK } from './scripts-zh-cn.js';
-import { ENGLISH_PLAYBOOK } from './scripts-en.js';
-import type {
-  CalmingScript,
-  Playbook,
-  PlaybookLanguage,
-  PromptTier,
-  ScriptRequest,
-  ScriptSelector,
-  SelectedScript,
-} from './types.js';
+import { fillPlaceholders } from './placeholders.js';
+import type { Playbook, ScriptRequest, ScriptSelector, SelectedScript } from './types.js';
+import { PlaybookError } from './playbook-file.js';
 
-/** The built-in playbooks, by language. */
-export const PLAYBOOKS: Readonly<Record<PlaybookLanguage, Playbook>> = Object.freeze({
-  en: ENGLISH_PLAYBOOK,
-  'zh-CN': CHINESE_PLAYBOOK,
-});
-
-const PROMPT_TIERS: readonly PromptTier[] = [2, 3, 4];
-
-/** A playbook catalogue cannot serve every tier. */
-export class PlaybookError extends UndertoneError {
-  constructor(message: string) {
-    super('UT_ERR_PLAYBOOK', message);
+/**
+ * Picks the playbook for a BCP-47 tag: exact match (case-insensitive), then
+ * the same primary language (`zh-TW`, `zh-Hans` → `zh-CN`; `en-GB` → `en-US`),
+ * then the default language.
+ */
+export function resolvePlaybookLanguage(
+  tag: string | undefined,
+  languages: readonly string[],
+  defaultLanguage: string,
+): string {
+  const wanted = (tag ?? '').trim().replace(/_/g, '-').toLowerCase();
+  if (wanted !== '') {
+    const exact = languages.find((l) => l.toLowerCase() === wanted);
+    if (exact) return exact;
+    const primary = wanted.split('-')[0];
+    const sameLanguage = languages.find((l) => l.toLowerCase().split('-')[0] === primary);
+    if (sameLanguage) return sameLanguage;
   }
+  return defaultLanguage;
 }
 
 /**
- * Maps any BCP-47 tag to a playbook language: `zh`, `zh-CN`, `zh-Hans-SG`,
- * `zh-TW`… → `zh-CN` (the only Chinese playbook so far); everything else,
- * including `en-*`, unknown tags and `undefined` → `en`.
+ * Builds a selector over `playbooks`. Rotation: the first script of the
+ * situation and tier (in file order) not yet used on this call; null once
+ * all have been used, so a call never hears the same line twice.
+ * @throws PlaybookError when `defaultLanguage` has no playbook.
  */
-export function resolvePlaybookLanguage(tag: string | undefined): PlaybookLanguage {
-  const lower = (tag ?? '').trim().toLowerCase();
-  if (lower === 'zh' || lower.startsWith('zh-') || lower.startsWith('zh_')) return 'zh-CN';
-  return 'en';
-}
-
-/**
- * Builds a selector over `playbooks`. Checks up front that every language
- * has at least one general (any-emotion) script per prompt tier, so
- * selection can never come up empty at call time.
- * @throws PlaybookError when a tier has no general script.
- */
-export function createScriptSelector(
-  playbooks: Readonly<Record<PlaybookLanguage, Playbook>> = PLAYBOOKS,
-): ScriptSelector {
-  // Candidate lists per language/tier/emotion, computed once: selection is
-  // on the per-call path and should only walk a handful of entries.
-  const byKey = new Map<string, readonly CalmingScript[]>();
-  for (const language of Object.keys(playbooks) as PlaybookLanguage[]) {
-    const scripts = playbooks[language].scripts;
-    for (const tier of PROMPT_TIERS) {
-      const general = scripts.filter((s) => s.tier === tier && s.emotion === undefined);
-      if (general.length === 0) {
-        throw new PlaybookError(`playbook ${language} has no general script for tier ${tier}`);
-      }
-      byKey.set(`${language}|${tier}|`, general);
-      const emotions = new Set(scripts.filter((s) => s.tier === tier && s.emotion !== undefined).map((s) => s.emotion));
-      for (const emotion of emotions) {
-        const specific = scripts.filter((s) => s.tier === tier && s.emotion === emotion);
-        byKey.set(`${language}|${tier}|${String(emotion)}`, [...specific, ...general]);
-      }
-    }
+export function createScriptSelector(playbooks: ReadonlyMap<string, Playbook>, defaultLanguage: string): ScriptSelector {
+  const languages = [...playbooks.keys()];
+  const fallback = resolvePlaybookLanguage(defaultLanguage, languages, '');
+  if (!playbooks.has(fallback)) {
+    throw new PlaybookError([`default language ${defaultLanguage} has no playbook (have: ${languages.join(', ') || 'none'})`]);
   }
-
-  return (request: ScriptRequest): SelectedScript => {
-    const language = resolvePlaybookLanguage(request.language);
-    const candidates =
-      byKey.get(`${language}|${request.tier}|${request.emotion ?? ''}`) ?? byKey.get(`${language}|${request.tier}|`);
-    if (candidates === undefined || candidates.length === 0) {
-      throw new PlaybookError(`no script for language ${language}, tier ${String(request.tier)}`);
+  return (request: ScriptRequest): SelectedScript | null => {
+    const language = resolvePlaybookLanguage(request.language, languages, fallback);
+    const playbook = playbooks.get(language) as Playbook;
+    for (const script of playbook.scripts[request.situation][request.tier]) {
+      if (!request.usedScriptIds.has(script.id)) {
+        return { scriptId: script.id, text: fillPlaceholders(script.text, request.values), language };
+      }
     }
-    const chosen = pickByRotation(candidates, request.previousScriptIds);
-    return { scriptId: chosen.id, text: chosen.text, language };
+    return null;
   };
 }
-
-/**
- * Deterministic rotation: the first candidate (in playbook order) not used
- * on this call yet; once all have been used, the least recently used one.
- */
-function pickByRotation(candidates: readonly CalmingScript[], previous: readonly string[]): CalmingScript {
-  let best = candidates[0] as CalmingScript;
-  let bestLastUse = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    const lastUse = previous.lastIndexOf(candidate.id);
-    if (lastUse === -1) return candidate;
-    if (lastUse < bestLastUse) {
-      bestLastUse = lastUse;
-      best = candidate;
-    }
-  }
-  return best;
-}
-
-/** Selects from the built-in playbooks. See {@link createScriptSelector}. */
-export const selectScript: ScriptSelector = createScriptSelector();

@@ -1,50 +1,50 @@
-import type { EmotionLabel } from '../model/types.js';
-import type { Tier } from '../policy/types.js';
-
-/** Languages the playbooks are written in; everything else falls back to one of these. */
-export type PlaybookLanguage = 'en' | 'zh-CN';
+import type { Situation, Tier } from '../policy/types.js';
 
 /** Tiers that carry a calming prompt (tier 1 is routine: nothing is sent). */
 export type PromptTier = Exclude<Tier, 1>;
+export const PROMPT_TIERS: readonly PromptTier[] = [2, 3, 4];
 
 /**
- * One line for the agent to say, as a contact-centre trainer would write it:
- * acknowledge, empathise, take ownership, offer a concrete next step.
+ * One line for the agent to say, as an experienced service trainer would
+ * write it: acknowledge, empathise, own the next step.
  */
 export interface CalmingScript {
-  /** Stable id, `<language>.t<tier>.<emotion|general>.<n>`; logs and analytics key on it. */
+  /** Stable id `<language>.<situation>.t<tier>.<n>`; logs and analytics key on it. */
   readonly id: string;
+  readonly situation: Situation;
   readonly tier: PromptTier;
-  /**
-   * The caller emotion the line is written for; `undefined` = fits any.
-   * Emotion-specific lines are offered first, general ones after them.
-   */
-  readonly emotion: EmotionLabel | undefined;
+  /** Text with `{placeholder}`s still in it. */
   readonly text: string;
 }
 
-/** All scripts of one language. */
+/** All scripts of one language, by situation and tier (each list non-empty, in rotation order). */
 export interface Playbook {
-  readonly language: PlaybookLanguage;
-  readonly scripts: readonly CalmingScript[];
+  /** BCP-47 tag, e.g. `en-US`, `zh-CN`. */
+  readonly language: string;
+  readonly scripts: Readonly<Record<Situation, Readonly<Record<PromptTier, readonly CalmingScript[]>>>>;
 }
 
 export interface ScriptRequest {
-  /** BCP-47 tag wanted; `zh*` → `zh-CN`, `en*`, unknown and undefined → `en`. */
+  /** BCP-47 tag wanted (call metadata); unknown or undefined → the configured default language. */
   language: string | undefined;
   tier: PromptTier;
-  /** Dominant caller emotion, if known. */
-  emotion: EmotionLabel | undefined;
-  /** Script ids already used on this call, oldest first; drives the rotation. */
-  previousScriptIds: readonly string[];
+  situation: Situation;
+  /** Script ids already used on this call; none of them is chosen again. */
+  usedScriptIds: ReadonlySet<string>;
+  /** Placeholder values (call metadata over the policy file's defaults). */
+  values: Readonly<Record<string, string>>;
 }
 
 export interface SelectedScript {
   scriptId: string;
+  /** Text with placeholders filled. */
   text: string;
   /** The playbook language actually used (after fallback). */
-  language: PlaybookLanguage;
+  language: string;
 }
 
-/** The policy's view of the playbooks; swap in another implementation for tests or other catalogues. */
-export type ScriptSelector = (request: ScriptRequest) => SelectedScript;
+/**
+ * The policy's view of the playbooks. Returns null when every script of
+ * that situation and tier was already used on the call (no repeats).
+ */
+export type ScriptSelector = (request: ScriptRequest) => SelectedScript | null;

@@ -49,7 +49,7 @@ export function renderTimelineSvg(
   );
 
   // Tier bands: the tier in force from each priority change to the next.
-  const changes = events.filter((e) => e.type === 'priority');
+  const changes = events.filter((e) => e.type !== 'prompt');
   let fromMs = 0;
   let tier: Tier = 1;
   for (const change of [...changes, undefined]) {

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       routingWebhookSecret: null,
       routingWebhookTimeoutMs: 5000,
       summaryTtlS: 604800,
+      policyFile: 'config/policy.yaml',
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
   });

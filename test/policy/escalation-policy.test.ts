@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
+import { resolveLadderOptions } from '../../src/policy/ladder-options.js';
 import { DEFAULT_POLICY_OPTIONS, PolicyOptionsError, resolvePolicyOptions, type PolicyOptions } from '../../src/policy/options.js';
-import type { PolicyEvent, PriorityEvent, PromptEvent } from '../../src/policy/types.js';
+import type { HandoverEvent, PolicyEvent, PromptEvent, TierChangeEvent } from '../../src/policy/types.js';
 import { feed, noise, scores, summary, windows } from './feed.js';
 
 /**
@@ -26,7 +27,9 @@ const factory = createEscalationPolicy(MECHANISM);
 const newPolicy = (language: string | undefined = 'en-US', callId = 'call-1') => factory({ callId, language });
 const defaultPolicy = () => createEscalationPolicy()({ callId: 'call-d', language: 'en' });
 
-const priorities = (events: readonly PolicyEvent[]) => events.filter((e): e is PriorityEvent => e.type === 'priority');
+/** Every tier change: priority (up), recovered (down), handover (to 4). */
+const priorities = (events: readonly PolicyEvent[]) => events.filter((e): e is TierChangeEvent => e.type !== 'prompt');
+const handovers = (events: readonly PolicyEvent[]) => events.filter((e): e is HandoverEvent => e.type === 'handover');
 const prompts = (events: readonly PolicyEvent[]) => events.filter((e): e is PromptEvent => e.type === 'prompt');
 
 describe('escalation policy: calm and steps', () => {
@@ -53,10 +56,13 @@ describe('escalation policy: calm and steps', () => {
     const first = priorities(events)[0];
     expect(first).toMatchObject({ type: 'priority', previousTier: 1, tier: 2, seq: 1, callId: 'call-1' });
     expect(first?.audioMs).toBe((crossedAt as number) + OPTS.enterDwellMs);
-    expect(first?.reason).toMatch(/^agitation 0\.\d\d ≥ 0\.55 for 1\.5 s$/);
+    expect(first?.reason).toMatch(/^tier 1 → 2: agitation 0\.\d\d above 0\.55 for 1\.5 s; priority raised, calming prompt to the agent$/);
     const prompt = prompts(events)[0];
-    expect(prompt).toMatchObject({ tier: 2, seq: 2, emotion: 'anger', language: 'en', audioMs: first?.audioMs });
-    expect(prompt?.scriptId).toMatch(/^en\.t2\./);
+    expect(prompt).toMatchObject({ tier: 2, seq: 2, emotion: 'anger', situation: 'anger', language: 'en-US', audioMs: first?.audioMs });
+    expect(prompt?.scriptId).toBe('en-US.anger.t2.1');
+    expect(prompt?.reason).toMatch(/^tier 2 calming script for anger: agitation 0\.\d\d above 0\.55$/);
+    // No customer name in the metadata: the placeholder and its comma are gone.
+    expect(prompt?.text).toMatch(/^I can hear how frustrating/);
     expect(prompt?.text.length).toBeGreaterThan(40);
   });
 
@@ -111,7 +117,7 @@ describe('escalation policy: hysteresis', () => {
     const events = feed(policy, windows(2000, 12_000, () => 0.62));
     expect(policy.tier).toBe(2);
     let belowSince: number | undefined;
-    let recovered: PriorityEvent | undefined;
+    let recovered: TierChangeEvent | undefined;
     for (const w of windows(12_500, 40_000, () => 0.1)) {
       const out = policy.observe(scores(w.agitation), w.audioMs);
       if (belowSince === undefined && policy.smoothedAgitation < OPTS.exitThresholds[2]) {
@@ -120,9 +126,9 @@ describe('escalation policy: hysteresis', () => {
       recovered ??= priorities(out)[0];
       events.push(...out);
     }
-    expect(recovered).toMatchObject({ previousTier: 2, tier: 1 });
+    expect(recovered).toMatchObject({ type: 'recovered', previousTier: 2, tier: 1, calmForMs: OPTS.exitDwellMs });
     expect(recovered?.audioMs).toBe((belowSince as number) + OPTS.exitDwellMs);
-    expect(recovered?.reason).toMatch(/^agitation 0\.\d\d < 0\.40 for 8\.0 s — recovered$/);
+    expect(recovered?.reason).toMatch(/^tier 2 → 1: agitation 0\.\d\d below 0\.40 for 8\.0 s; recovered to routine \d+\.\d s after reaching tier 2$/);
     expect(prompts(events.filter((e) => e.audioMs > 12_000))).toEqual([]);
   });
 
@@ -147,8 +153,8 @@ describe('escalation policy: hysteresis', () => {
     feed(policy, windows(2000, 12_000, () => 0.78));
     expect(policy.tier).toBe(3);
     const events = feed(policy, windows(12_500, 40_000, () => 0.47));
-    expect(summary(priorities(events))).toEqual([`priority 3→2 @${priorities(events)[0]?.audioMs}`]);
-    expect(priorities(events)[0]?.reason).toMatch(/< 0\.55 for 8\.0 s$/);
+    expect(summary(priorities(events))).toEqual([`recovered 3→2 @${priorities(events)[0]?.audioMs}`]);
+    expect(priorities(events)[0]?.reason).toMatch(/below 0\.55 for 8\.0 s; stepped down to tier 2 /);
     expect(policy.tier).toBe(2);
   });
 });
@@ -158,20 +164,24 @@ describe('escalation policy: angry callers and handover', () => {
     const policy = newPolicy();
     const events = feed(policy, windows(2000, 6000, () => 0.75));
     expect(summary(events)).toEqual(['priority 1→3 @3500', 'prompt t3 @3500']);
-    expect(priorities(events)[0]?.reason).toBe('agitation 0.75 ≥ 0.70 for 1.5 s');
+    expect(priorities(events)[0]?.reason).toBe('tier 1 → 3: agitation 0.75 above 0.70 for 1.5 s; priority raised, supervisor alerted, senior-agent assist suggested');
+    expect(priorities(events)[0]).toMatchObject({ supervisorAlert: true, seniorAssist: true, priority: 3 });
   });
 
   it('hands a caller critical from the first window straight to the special team with context', () => {
     const policy = newPolicy();
     const events = feed(policy, windows(2000, 6000, () => 0.95));
-    expect(summary(events)).toEqual(['priority 1→4 @3500', 'prompt t4 @3500']);
-    const handover = priorities(events)[0];
-    expect(handover?.reason).toMatch(/^handover to special team: agitation 0\.95 ≥ 0\.85 for 1\.5 s/);
-    expect(handover?.handover).toEqual({
+    expect(summary(events)).toEqual(['handover 1→4 @3500', 'prompt t4 @3500']);
+    const handover = handovers(events)[0];
+    expect(handover?.reason).toMatch(/^handover to special-care: critical level: agitation 0\.95 above 0\.85 for 1\.5 s; peak 0\.95; 0 prompts tried; time at tier 1 3\.5 s$/);
+    expect(handover).toMatchObject({ target: 'special-team', queue: 'special-care', priority: 4 });
+    expect(handover?.context).toMatchObject({
       trigger: 'level',
       peakAgitation: 0.95,
-      msAtTier: { 1: 1500, 2: 0, 3: 0, 4: 0 },
+      // From the start of the call (audioMs 0), not from the first scored window at 2 s.
+      msAtTier: { 1: 3500, 2: 0, 3: 0, 4: 0 },
       escalationCount: 1,
+      promptsTried: [],
     });
   });
 
@@ -186,15 +196,17 @@ describe('escalation policy: angry callers and handover', () => {
     const events = feed(policy, input);
     const changes = priorities(events);
     expect(changes.map((e) => `${e.previousTier}→${e.tier}`)).toEqual(['1→2', '2→3', '3→2', '2→4']);
-    const handover = changes[3];
+    const handover = handovers(events)[0];
     // The threshold shown is the effective one (0.70 plus the caller's baseline lift, at most 0.10).
-    expect(handover?.reason).toMatch(/^handover to special team: 3rd escalation without recovery \(agitation 0\.\d\d ≥ 0\.(7\d|80) for \d\.\d s\); peak 0\.\d\d; /);
-    expect(handover?.reason).toMatch(/time at tier 1 1\.5 s, tier 2 \d+\.\d s, tier 3 \d+\.\d s$/);
-    expect(handover?.handover?.trigger).toBe('repeated-escalations');
-    expect(handover?.handover?.escalationCount).toBe(3);
-    const ms = handover?.handover?.msAtTier;
-    expect(ms && ms[1] + ms[2] + ms[3] + ms[4]).toBe((handover?.audioMs as number) - 2000);
-    expect(handover?.handover?.peakAgitation).toBeGreaterThan(0.74);
+    expect(handover?.reason).toMatch(/^handover to special-care: 3rd escalation without recovery \(agitation 0\.\d\d above 0\.(7\d|80) for \d\.\d s\); peak 0\.\d\d; 2 prompts tried; /);
+    expect(handover?.reason).toMatch(/time at tier 1 3\.5 s, tier 2 \d+\.\d s, tier 3 \d+\.\d s$/);
+    expect(handover?.context.trigger).toBe('repeated-escalations');
+    expect(handover?.context.escalationCount).toBe(3);
+    expect(handover?.context.promptsTried.map((p) => p.tier)).toEqual([2, 3]);
+    const ms = handover?.context.msAtTier;
+    expect(ms && ms[1] + ms[2] + ms[3] + ms[4]).toBe(handover?.audioMs);
+    expect(handover?.context.peakAgitation).toBeGreaterThan(0.74);
+    expect(handover?.context.timeline.length).toBeGreaterThan(5);
     expect(prompts(events).at(-1)).toMatchObject({ tier: 4, audioMs: handover?.audioMs });
     // Tier 4 is final by default: calm afterwards does not bring the call back.
     expect(feed(policy, windows(50_500, 120_000, () => 0.05))).toEqual([]);
@@ -231,12 +243,15 @@ describe('escalation policy: prompts and cooldown', () => {
   });
 
   it('repeats the prompt at most once per cooldown while the caller stays at the tier level, rotating scripts', () => {
-    const policy = newPolicy();
+    const ladder = resolveLadderOptions({ maxPromptsPerMinute: 10 }, []);
+    const policy = createEscalationPolicy(MECHANISM, { ladder })({ callId: 'c', language: 'en-US' });
     // 0.68 stays above tier 2's enter threshold even after the baseline lift (0.55 + 0.10).
     const events = feed(policy, windows(2000, 80_000, () => 0.68));
     const p = prompts(events);
-    expect(p.map((e) => e.audioMs)).toEqual([3500, 23_500, 43_500, 63_500]);
-    expect(new Set(p.map((e) => e.scriptId)).size).toBe(4);
+    // Three anger scripts at tier 2: the fourth reminder would repeat one, so it is not sent.
+    expect(p.map((e) => e.audioMs)).toEqual([3500, 23_500, 43_500]);
+    expect(p.map((e) => e.scriptId)).toEqual(['en-US.anger.t2.1', 'en-US.anger.t2.2', 'en-US.anger.t2.3']);
+    expect(p[1]?.reason).toMatch(/^still at tier 2, next calming script for anger/);
     expect(summary(priorities(events))).toEqual(['priority 1→2 @3500']);
   });
 
@@ -255,16 +270,21 @@ describe('escalation policy: prompts and cooldown', () => {
   it('writes prompts in the call language, falling back to English', () => {
     const zh = feed(newPolicy('zh-TW'), windows(2000, 5000, () => 0.62));
     expect(prompts(zh)[0]).toMatchObject({ language: 'zh-CN' });
-    expect(prompts(zh)[0]?.scriptId).toMatch(/^zh-CN\.t2\./);
+    expect(prompts(zh)[0]?.scriptId).toMatch(/^zh-CN\.anger\.t2\./);
+    expect(prompts(zh)[0]?.text).toMatch(/^听得出来/);
     const fr = feed(newPolicy('fr-FR'), windows(2000, 5000, () => 0.62));
-    expect(prompts(fr)[0]).toMatchObject({ language: 'en' });
+    expect(prompts(fr)[0]).toMatchObject({ language: 'en-US' });
     const none = feed(newPolicy(undefined), windows(2000, 5000, () => 0.62));
-    expect(prompts(none)[0]).toMatchObject({ language: 'en' });
+    expect(prompts(none)[0]).toMatchObject({ language: 'en-US' });
   });
 
-  it('picks sadness scripts for a sad, agitated caller', () => {
+  it('picks anxiety scripts for a sad-sounding aroused caller, sadness scripts for a low-arousal one', () => {
     const events = feed(newPolicy(), windows(2000, 5000, () => 0.62).map((w) => ({ ...w, emotion: 'sadness' as const })));
-    expect(prompts(events)[0]).toMatchObject({ emotion: 'sadness', scriptId: 'en.t2.sadness.1' });
+    expect(prompts(events)[0]).toMatchObject({ emotion: 'sadness', situation: 'anxiety', scriptId: 'en-US.anxiety.t2.1' });
+    const low = newPolicy();
+    const out: PolicyEvent[] = [];
+    for (const w of windows(2000, 5000, () => 0.62)) out.push(...low.observe({ ...scores(w.agitation, 'sadness'), arousal: 0.3 }, w.audioMs));
+    expect(prompts(out)[0]).toMatchObject({ emotion: 'sadness', situation: 'sadness', scriptId: 'en-US.sadness.t2.1' });
   });
 
   it('names the emotion with the anger head\'s probability when the model has one', () => {
@@ -277,7 +297,7 @@ describe('escalation policy: prompts and cooldown', () => {
       }
       return prompts(out)[0];
     };
-    expect(run(0.7, 'happiness')).toMatchObject({ emotion: 'anger', scriptId: 'en.t2.anger.1' });
+    expect(run(0.7, 'happiness')).toMatchObject({ emotion: 'anger', scriptId: 'en-US.anger.t2.1' });
     // A low anger-vs-rest leaves the four-way head's choice among the others.
     expect(run(0.1, 'sadness')).toMatchObject({ emotion: 'sadness' });
     expect(run(0.1, 'happiness')).toMatchObject({ emotion: 'happiness' });
@@ -328,7 +348,7 @@ describe('escalation policy: dynamic thresholds', () => {
     const swings = windows(2000, 60_000, (t) => (Math.floor(t / 4000) % 2 === 0 ? 0.2 : 0.53));
     const events = feed(policy, [...swings, ...windows(60_500, 120_000, () => 0.6)]);
     expect(priorities(events)[0]).toMatchObject({ previousTier: 1, tier: 2 });
-    expect(priorities(events)[0]?.reason).toMatch(/≥ 0\.55 for 1\.5 s$/);
+    expect(priorities(events)[0]?.reason).toMatch(/above 0\.55 for 1\.5 s;/);
   });
 
   it('never lifts above the ceiling: a chronically tense caller who gets angry still escalates', () => {
@@ -336,16 +356,16 @@ describe('escalation policy: dynamic thresholds', () => {
     const events = feed(policy, [...chronic(noise(9), 0.02), ...windows(60_500, 70_000, () => 0.8)]);
     const first = priorities(events)[0];
     expect(first).toMatchObject({ previousTier: 1 });
-    expect(first?.reason).toMatch(/≥ 0\.(6[5-9]|7\d|8[0-5]) for/);
+    expect(first?.reason).toMatch(/above 0\.(6[5-9]|7\d|8[0-5]) for/);
     // The lift is at most maxLift (0.10) above the configured 0.55.
-    const threshold = Number(/≥ (\d\.\d\d)/.exec(first?.reason ?? '')?.[1]);
+    const threshold = Number(/above (\d\.\d\d)/.exec(first?.reason ?? '')?.[1]);
     expect(threshold).toBeLessThanOrEqual(0.65 + 1e-9);
     expect(threshold).toBeGreaterThan(0.55);
   });
 });
 
 describe('escalation policy: calibrated defaults', () => {
-  const threshold = (e: PriorityEvent | undefined) => Number(/≥ (\d\.\d\d)/.exec(e?.reason ?? '')?.[1]);
+  const threshold = (e: TierChangeEvent | undefined) => Number(/above (\d\.\d\d)/.exec(e?.reason ?? '')?.[1]);
 
   it('raises nothing for a calm caller with noisy scores and short spikes', () => {
     const rnd = noise(11);
@@ -379,7 +399,7 @@ describe('escalation policy: calibrated defaults', () => {
 });
 
 describe('escalation policy: thresholds relative to the caller (maxDrop)', () => {
-  const threshold = (e: PriorityEvent | undefined) => Number(/≥ (\d\.\d\d)/.exec(e?.reason ?? '')?.[1]);
+  const threshold = (e: TierChangeEvent | undefined) => Number(/above (\d\.\d\d)/.exec(e?.reason ?? '')?.[1]);
   const relative = {
     smoothingTimeConstantMs: 2000,
     enterThresholds: { 2: 0.65, 3: 0.8, 4: 0.95 },

@@ -39,9 +39,9 @@ export function feed(policy: EscalationPolicy, input: readonly Window[]): Policy
   return events;
 }
 
-/** Compact view for assertions: `priority 1→2 @12500`, `prompt t2 @12500`. */
+/** Compact view for assertions: `priority 1→2 @12500`, `recovered 2→1 @30000`, `handover 3→4 @40000`, `prompt t2 @12500`. */
 export function summary(events: readonly PolicyEvent[]): string[] {
   return events.map((e) =>
-    e.type === 'priority' ? `priority ${e.previousTier}→${e.tier} @${e.audioMs}` : `prompt t${e.tier} @${e.audioMs}`,
+    e.type === 'prompt' ? `prompt t${e.tier} @${e.audioMs}` : `${e.type} ${e.previousTier}→${e.tier} @${e.audioMs}`,
   );
 }

@@ -68,7 +68,7 @@ describe('BullMQ publisher', () => {
       at: '2025-03-01T10:00:00.000Z',
       emotion: 'anger',
       situation: 'anger',
-      reason: 'agitation 0.71 above 0.55 for 1.5 s',
+      reason: 'tier 2 calming script for anger: agitation 0.71 above 0.55',
       score: 0.71,
       scriptId: 'en.t3.anger.1',
       text: 'I can hear how frustrating this has been.',

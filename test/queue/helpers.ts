@@ -43,9 +43,9 @@ export function promptEvent(overrides: Partial<PromptEvent> = {}): PromptEvent {
     audioMs: 12_000,
     tier: 2,
     seq: 2,
+    reason: 'tier 2 calming script for anger: agitation 0.71 above 0.55',
     emotion: 'anger',
     situation: 'anger',
-    reason: 'agitation 0.71 above 0.55 for 1.5 s',
     score: 0.71,
     scriptId: 'en.t2.anger.1',
     text: 'I can hear how frustrating this has been.',
@@ -112,7 +112,8 @@ export function handoverContext(overrides: Partial<HandoverContext> = {}): Hando
   };
 }
 
-export function handoverEvent(overrides: Partial<HandoverEvent> = {}): HandoverEvent {
+/** A tier-4 handover event; `context` fields may be overridden in part. */
+export function handoverEvent(overrides: Partial<HandoverEvent> = {}, context: Partial<HandoverContext> = {}): HandoverEvent {
   return {
     type: 'handover',
     callId: 'call-42',
@@ -128,7 +129,7 @@ export function handoverEvent(overrides: Partial<HandoverEvent> = {}): HandoverE
     msAtTier: { 1: 10_500, 2: 8000, 3: 4000, 4: 0 },
     target: 'special-team',
     queue: 'special-care',
-    context: handoverContext(),
+    context: handoverContext(context),
     ...overrides,
   };
 }

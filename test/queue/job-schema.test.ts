@@ -18,7 +18,7 @@ describe('job schema v1', () => {
       at: '2025-03-01T10:00:00.000Z',
       emotion: 'anger',
       situation: 'anger',
-      reason: 'agitation 0.71 above 0.55 for 1.5 s',
+      reason: 'tier 2 calming script for anger: agitation 0.71 above 0.55',
       score: 0.71,
       scriptId: 'en.t2.anger.1',
       text: 'I can hear how frustrating this has been.',

@@ -8,8 +8,8 @@ const scores = (agitation: number) => ({ neutral: 1 - agitation, anger: agitatio
 describe('renderTimelineSvg', () => {
   const windows: ScoredWindow[] = [0, 1, 2, 3].map((i) => ({ startMs: i * 500, endMs: 2000 + i * 500, scores: scores(i / 4) }));
   const events: PolicyEvent[] = [
-    { type: 'priority', callId: 'c', seq: 1, audioMs: 3000, tier: 2, previousTier: 1, reason: 'r', score: 0.6 },
-    { type: 'prompt', callId: 'c', seq: 2, audioMs: 3000, tier: 2, emotion: 'anger', score: 0.6, scriptId: 's', text: 't', language: 'en' },
+    { type: 'priority', callId: 'c', seq: 1, audioMs: 3000, tier: 2, previousTier: 1, reason: 'r', score: 0.6, priority: 2, previousPriority: 1, customerTier: null, msAtTier: { 1: 3000, 2: 0, 3: 0, 4: 0 }, cause: 'agitation', supervisorAlert: false, seniorAssist: false },
+    { type: 'prompt', callId: 'c', seq: 2, audioMs: 3000, tier: 2, reason: 'r', emotion: 'anger', situation: 'anger', score: 0.6, scriptId: 's', text: 't', language: 'en' },
   ];
 
   it('draws a line per score, the tier band after the change, a prompt marker and an escaped title', () => {
