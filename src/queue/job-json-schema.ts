@@ -40,7 +40,8 @@ const base = {
   },
   tier: { ...tier, description: 'Tier after the event: 1 routine, 2 operational, 3 serious, 4 critical.' },
   audioMs: { ...nonNegativeMs, description: 'Caller audio position the event was decided at, ms since the call started.' },
-  seq: { type: 'integer', minimum: 1, description: 'Per-call event number from 1; with callId the event identity.' },
+  streamId: { ...nonEmpty, description: "The gateway's stream id (Twilio streamSid); a call's later stream restarts seq at 1 (optional)." },
+  seq: { type: 'integer', minimum: 1, description: 'Per-stream event number from 1; with callId and streamId the event identity.' },
   at: { ...isoTime, description: 'Wall-clock time the event was published.' },
 } as const;
 const baseRequired = ['schemaVersion', 'type', 'callId', 'agentId', 'tier', 'audioMs', 'seq', 'at'] as const;

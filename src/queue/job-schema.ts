@@ -35,6 +35,13 @@ export interface JobEnvelope {
   schemaVersion: typeof JOB_SCHEMA_VERSION;
   /** Agent whose softphone should get it; `null` when none is assigned (voicebot/IVR, or the gateway named none). */
   agentId: string | null;
+  /**
+   * The gateway's stream/session id (Twilio `streamSid`). A call may have
+   * several streams over its life (transfer, TwiML redirect), each restarting
+   * `seq` at 1: callId + streamId + seq is the event's identity. Optional for
+   * jobs of older producers (treated as stream `''`).
+   */
+  streamId?: string;
   /** ISO-8601 wall-clock time the event was published. */
   at: string;
 }
@@ -64,7 +71,12 @@ export type CallRoutingJobData = PromptJobData | PriorityJobData | RecoveredJobD
 export type RoutingChangeJobData = PriorityJobData | RecoveredJobData | HandoverJobData;
 
 /**
- * Deterministic job id: `${encodeURIComponent(callId)}_${seq}_${type}`.
+ * Deterministic job id: `${encodeURIComponent(callId)}_${encodeURIComponent(streamId)}_${seq}_${type}`
+ * (`${encodeURIComponent(callId)}_${seq}_${type}` when there is no stream id).
+ *
+ * The stream id is part of the identity: a second stream on the same call id
+ * restarts `seq` at 1, and without it BullMQ would drop the new stream's jobs
+ * as duplicates of the first stream's for as long as those are retained.
  *
  * The same event always maps to the same id, so a retried publish never
  * makes a second job (BullMQ ignores an add whose id exists, as long as the
@@ -74,8 +86,9 @@ export type RoutingChangeJobData = PriorityJobData | RecoveredJobData | Handover
  * ids; `_` is allowed, and `encodeURIComponent` turns any `:` inside a call
  * id into `%3A`. The id never looks like an integer (it ends in the type).
  */
-export function routingJobId(callId: string, seq: number, type: RoutingJobName): string {
-  return `${encodeURIComponent(callId)}_${seq}_${type}`;
+export function routingJobId(callId: string, seq: number, type: RoutingJobName, streamId?: string): string {
+  if (streamId === undefined || streamId === '') return `${encodeURIComponent(callId)}_${seq}_${type}`;
+  return `${encodeURIComponent(callId)}_${encodeURIComponent(streamId)}_${seq}_${type}`;
 }
 
 /**
@@ -89,7 +102,13 @@ export function jobPriority(tier: Tier): number {
 
 /** Builds the v1 payload of a policy event: the event plus the {@link JobEnvelope}. */
 export function toJobData(event: PolicyEvent, ctx: PublishContext, at: Date): CallRoutingJobData {
-  return { schemaVersion: JOB_SCHEMA_VERSION, agentId: ctx.agentId ?? null, at: at.toISOString(), ...event } as CallRoutingJobData;
+  return {
+    schemaVersion: JOB_SCHEMA_VERSION,
+    agentId: ctx.agentId ?? null,
+    ...(ctx.streamId !== undefined ? { streamId: ctx.streamId } : {}),
+    at: at.toISOString(),
+    ...event,
+  } as CallRoutingJobData;
 }
 
 /**

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createAgentHub } from '../../src/delivery/agent-hub.js';
+import { createAgentMailbox } from '../../src/delivery/agent-mailbox.js';
+import { createPriorityGuard } from '../../src/delivery/priority-guard.js';
 import { createRoutingWorker, type RoutingWorker } from '../../src/delivery/routing-worker.js';
 import {
   createWebhookForwarder,
@@ -83,7 +84,9 @@ describe('routing webhook through the worker (real Redis)', () => {
     const router = await startRouter(1);
     server = router.server;
     const forwarder = createWebhookForwarder({ url: router.url, secret: SECRET, logger: silentLogger() });
-    worker = createRoutingWorker({ connection: redis, queueName, hub: createAgentHub({ logger: silentLogger() }), logger: silentLogger(), forwarders: [forwarder] });
+    const mailbox = createAgentMailbox({ redis, namespace: queueName });
+    const guard = createPriorityGuard({ redis, namespace: queueName });
+    worker = createRoutingWorker({ connection: redis, queueName, mailbox, guard, logger: silentLogger(), forwarders: [forwarder] });
     await worker.waitUntilReady();
 
     await publisher.publish(priorityEvent({ seq: 1, tier: 2 }), { agentId: 'agent-7' });
