@@ -31,7 +31,11 @@ import type { CallObserver } from './calls/call-observer.js';
 import type { AgentHub } from './delivery/agent-messages.js';
 import type { SupervisorFeed } from './delivery/supervisor-feed.js';
 import { registerAdminQueues } from './http/admin-queues.js';
-import { handleAgentSocket } from './http/agent-socket.js';
+import { AGENT_MESSAGE_HANDLERS, handleAgentSocket } from './http/agent-socket.js';
+import { registerSurveyRoute } from './http/post-call-routes.js';
+import { createAckHandler } from './delivery/prompt-feedback.js';
+import { createPostCallSink } from './calls/post-call-sink.js';
+import type { SummaryStore } from './calls/summary-store.js';
 import { handleSupervisorSocket, type SupervisorQuery } from './http/supervisor-socket.js';
 import { registerCallRoutes } from './http/call-routes.js';
 import { registerErrorHandlers } from './http/error-handler.js';
@@ -70,6 +74,8 @@ export interface AppDeps {
    * (bounded) until the events the calls just published reached the agents.
    */
   flushDelivery?: () => Promise<void>;
+  /** Post-call summaries, surveys and acks kept in Redis; without it `POST /v1/calls/:callId/survey` is not served. */
+  summaries?: SummaryStore;
 }
 
 /** Tuning that is not configuration (tests and benchmarks set it). */
@@ -134,7 +140,8 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
     logController: new LogController({ disableRequestLogging: (req) => req.url === '/healthz' || req.url === '/readyz' }),
   }) as unknown as FastifyInstance;
 
-  const pipeline = options.pipeline ?? createCallPipeline({ ...deps, observer: deps.callObserver });
+  const postCall = createPostCallSink({ store: deps.summaries, publisher: deps.publisher });
+  const pipeline = options.pipeline ?? createCallPipeline({ ...deps, observer: deps.callObserver, postCall });
   const registry = new CallRegistry(pipeline, deps.logger, {
     maxCalls: config.maxCalls,
     callHistory: config.callHistory,
@@ -183,7 +190,9 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
 
   registerErrorHandlers(app);
   registerHealthRoutes(app, { redis: deps.redis, model: deps.model, isShuttingDown: () => shuttingDown });
-  registerCallRoutes(app, registry);
+  registerCallRoutes(app, registry, deps.summaries);
+  if (deps.summaries) registerSurveyRoute(app, registry, deps.summaries);
+  const agentHandlers = { ...AGENT_MESSAGE_HANDLERS, ack: createAckHandler({ registry, summaries: deps.summaries }) };
 
   for (const gateway of GATEWAYS) {
     app.get(gateway.path, { websocket: true }, (socket, request) => {
@@ -198,7 +207,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
 
   app.get<{ Params: { agentId: string } }>('/v1/agents/:agentId/stream', { websocket: true }, (socket, request) => {
     trackListener(socket);
-    handleAgentSocket(socket, request.params.agentId, deps.hub, request.log as Logger);
+    handleAgentSocket(socket, request.params.agentId, deps.hub, request.log as Logger, agentHandlers);
   });
 
   const feed = deps.feed;

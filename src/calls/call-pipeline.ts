@@ -11,6 +11,7 @@ import type { EmotionModel } from '../model/types.js';
 import type { EscalationPolicyFactory } from '../policy/escalation-policy.js';
 import type { EventPublisher } from '../queue/publisher.js';
 import type { CallObserver } from './call-observer.js';
+import type { PostCallSink } from './post-call-sink.js';
 
 export interface CallPipeline {
   /** The one ONNX session of the process, shared by every call. */
@@ -25,12 +26,15 @@ export interface CallPipeline {
   createFeatureStream: () => CallerFeatureStream;
   /** Told of every call's start, scores, events and end (the supervisor feed); optional. */
   observer?: CallObserver;
+  /** Keeps and publishes each call's post-call summary when it ends; optional. */
+  postCall?: PostCallSink;
 }
 
 /** The pipeline with the real audio and feature stages. */
-export function createCallPipeline(parts: Pick<CallPipeline, 'model' | 'policyFactory' | 'publisher' | 'observer'>): CallPipeline {
+export function createCallPipeline(parts: Pick<CallPipeline, 'model' | 'policyFactory' | 'publisher' | 'observer' | 'postCall'>): CallPipeline {
   return {
     ...(parts.observer ? { observer: parts.observer } : {}),
+    ...(parts.postCall ? { postCall: parts.postCall } : {}),
     model: parts.model,
     policyFactory: parts.policyFactory,
     publisher: parts.publisher,

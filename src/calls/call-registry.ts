@@ -75,6 +75,11 @@ export class CallRegistry {
     return this.live.get(callId);
   }
 
+  /** The live (and flushing) sessions, oldest first. */
+  liveSessions(): CallSession[] {
+    return [...this.live.values()];
+  }
+
   /** Summaries of the live calls, oldest first. */
   list(): CallSummary[] {
     return [...this.live.values()].map((s) => s.summary());

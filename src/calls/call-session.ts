@@ -30,6 +30,8 @@ import type { PolicyEvent } from '../policy/types.js';
 import type { Logger } from '../shared/logger.js';
 import type { CallDetail, CallEndReason, CallState, CallSummary } from './call-views.js';
 import type { CallPipeline } from './call-pipeline.js';
+import { PostCallTracker, type PostCallSummary, type PromptFeedback } from './post-call-summary.js';
+import { routingJobId } from '../queue/job-schema.js';
 
 export interface CallSessionOptions {
   /** Feature windows waiting to be scored before the session reports backlog (default 64, ≈ 30 s of speech). */
@@ -96,6 +98,8 @@ export class CallSession {
   private readonly events: PolicyEvent[] = [];
   private eventsDropped = 0;
   private latestScores: EmotionScores | null = null;
+  /** Peak/mean agitation, time at tier, prompts and their acks, for the post-call summary. */
+  private readonly postCall = new PostCallTracker();
 
   constructor(start: CallStartEvent, pipeline: CallPipeline, log: Logger, options: CallSessionOptions = {}) {
     this.callId = start.callId;
@@ -140,7 +144,7 @@ export class CallSession {
     if (this.failed) return;
     try {
       for (const event of events) {
-        await this.pipeline.publisher.publish(event, { agentId: this.agentId });
+        await this.pipeline.publisher.publish(event, { agentId: this.agentId, streamId: this.streamId });
         this.recordEvent(event);
       }
     } catch (error) {
@@ -213,10 +217,12 @@ export class CallSession {
   finish(reason: CallEndReason): Promise<void> {
     if (this.finishing) return this.finishing;
     this.state = 'finishing';
-    this.finishing = this.tail.then(() => {
+    this.finishing = this.tail.then(async () => {
       this.state = 'ended';
       this.endedAt = new Date();
       this.endReason = this.failed ? 'error' : reason;
+      // Kept and published before `ended` resolves, so a reader after the end finds it.
+      await this.pipeline.postCall?.callEnded(this.postCallSummary(), { seq: this.postCall.lastEventSeq + 1, streamId: this.streamId }, this.log);
       this.pipeline.observer?.callEnded(this, this.endReason, this.audioMs);
       this.log.info(
         { reason: this.endReason, audioMs: this.audioMs, ignoredAfterEndBytes: this.ignoredAfterEndBytes, windows: this.timeline.length + this.timelineDropped, events: this.events.length + this.eventsDropped, tier: this.policy.tier },
@@ -252,6 +258,7 @@ export class CallSession {
           this.pipeline.observer?.policyEvent(this, event);
         }
         this.pipeline.observer?.windowScored(this, this.timeline[this.timeline.length - 1]!, this.policy.tier, this.policy.smoothedAgitation);
+        this.postCall.observeAgitation(this.policy.smoothedAgitation);
         this.pending -= 1;
       }
     } catch (error) {
@@ -274,6 +281,8 @@ export class CallSession {
 
   private recordEvent(event: PolicyEvent): void {
     this.log.info({ type: event.type, tier: event.tier, seq: event.seq, audioMs: event.audioMs }, 'policy event published');
+    // The prompt's id is its job id: what the agent sees and acks.
+    this.postCall.observeEvent(event, event.type === 'prompt' ? routingJobId(this.callId, event.seq, 'prompt', this.streamId) : undefined);
     this.events.push(event);
     if (this.events.length > this.opts.maxEvents) {
       this.events.shift();
@@ -302,6 +311,31 @@ export class CallSession {
     this.log.error({ err: error }, `call failed: ${what}`);
     void this.finish('error');
     this.onFatal?.(error);
+  }
+
+  /** Records the agent's ack of one of this call's prompts; false when the call sent no such prompt. */
+  recordPromptFeedback(promptId: string, action: PromptFeedback): boolean {
+    return this.postCall.recordFeedback(promptId, action);
+  }
+
+  /** Whether this call sent the prompt with that id. */
+  hasPrompt(promptId: string): boolean {
+    return this.postCall.hasPrompt(promptId);
+  }
+
+  /** The post-call summary as of now (final once the call has ended). */
+  postCallSummary(): PostCallSummary {
+    return this.postCall.build({
+      callId: this.callId,
+      streamId: this.streamId,
+      agentId: this.agentId ?? null,
+      source: this.source,
+      language: this.language ?? null,
+      startedAt: this.startedAt,
+      endedAt: this.endedAt ?? new Date(),
+      endReason: this.endReason ?? 'hangup',
+      audioMs: this.audioMs,
+    });
   }
 
   summary(): CallSummary {

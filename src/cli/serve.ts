@@ -22,6 +22,7 @@ import { createPriorityGuard } from '../delivery/priority-guard.js';
 import { createRedisAgentHub } from '../delivery/redis-agent-hub.js';
 import { createRoutingWorker } from '../delivery/routing-worker.js';
 import { createWebhookForwarder } from '../delivery/webhook-forwarder.js';
+import { createSummaryStore } from '../calls/summary-store.js';
 import { createSupervisorFeed } from '../delivery/supervisor-feed.js';
 import { loadEmotionModel } from '../model/emotion-model.js';
 import { loadPolicyFile, policyFactoryFrom } from '../policy/policy-file.js';
@@ -109,6 +110,7 @@ export async function startService(config: Config, options: StartServiceOptions)
       feed,
       callObserver,
       adminQueues: [publisher.queue],
+      summaries: createSummaryStore({ redis, namespace: config.routingQueue, ttlS: config.summaryTtlS }),
       flushDelivery: () => flushDelivery({ queue: publisher.queue, publisherDrained: () => publisher.drained(), syncAgents: () => hub.syncAll(), logger }),
     });
     started.unshift({ name: 'app', close: () => app.close() });

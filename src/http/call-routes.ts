@@ -1,7 +1,9 @@
 /**
  * `GET /v1/calls` — live calls with their tier and latest scores.
  * `GET /v1/calls/:callId` — one live or recently finished call: its score
- * timeline and policy events so far; 404 `UT_ERR_CALL_NOT_FOUND` otherwise.
+ * timeline and policy events so far; once ended also its post-call `summary`
+ * and `survey` (from Redis: `{callId, state, summary, survey}` only, after
+ * the in-memory history forgot it); 404 `UT_ERR_CALL_NOT_FOUND` otherwise.
  * `POST /v1/calls/:callId/bot-turns` `{"resolved": boolean}` — the gateway
  * reports one voicebot/IVR turn of a live call (unresolved turns count toward
  * the bot handover); 202 once decided, 404 for a call that is not live,
@@ -9,15 +11,21 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { CallRegistry } from '../calls/call-registry.js';
+import type { SummaryStore } from '../calls/summary-store.js';
 import { CallNotFoundError } from '../shared/errors.js';
 
-export function registerCallRoutes(app: FastifyInstance, registry: CallRegistry): void {
+export function registerCallRoutes(app: FastifyInstance, registry: CallRegistry, summaries?: SummaryStore): void {
   app.get('/v1/calls', async () => ({ calls: registry.list() }));
 
   app.get<{ Params: { callId: string } }>('/v1/calls/:callId', async (request) => {
     const detail = registry.detail(request.params.callId);
-    if (!detail) throw new CallNotFoundError(request.params.callId);
-    return detail;
+    if (detail && detail.state !== 'ended') return detail;
+    // Ended: add the kept post-call summary and survey; after the in-memory
+    // history forgot the call (or on another instance) they are all there is.
+    const kept = summaries ? await summaries.get(request.params.callId) : undefined;
+    if (detail) return kept ? { ...detail, summary: kept.summary, survey: kept.survey } : detail;
+    if (kept) return { callId: request.params.callId, state: 'ended', summary: kept.summary, survey: kept.survey };
+    throw new CallNotFoundError(request.params.callId);
   });
 
   app.post<{ Params: { callId: string }; Body: { resolved: boolean } }>(

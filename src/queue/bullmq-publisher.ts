@@ -8,10 +8,12 @@ import {
   jobDataPriority,
   routingJobId,
   toJobData,
+  toSummaryJobData,
   validateJobData,
   type CallRoutingJobData,
 } from './job-schema.js';
-import type { EventPublisher, PublishContext } from './publisher.js';
+import type { EventPublisher, PublishContext, SummaryPublishContext } from './publisher.js';
+import type { PostCallSummary } from '../calls/post-call-summary.js';
 
 /** Retry and retention of routing jobs. */
 export interface RoutingJobOptions {
@@ -212,6 +214,33 @@ export function createBullmqPublisher(options: BullmqPublisherOptions): BullmqPu
     if (!flushing) scheduleRetry();
   }
 
+  async function submit(data: CallRoutingJobData, jobId: string): Promise<void> {
+    const job: PendingJob = {
+      name: data.type,
+      data,
+      opts: {
+        jobId,
+        priority: jobDataPriority(data),
+        attempts: jobOptions.attempts,
+        backoff: { type: 'exponential', delay: jobOptions.backoffDelayMs },
+        removeOnComplete: jobOptions.removeOnComplete,
+        removeOnFail: jobOptions.removeOnFail,
+      },
+      failures: 0,
+    };
+    // Straight to Redis unless an outage is known (an error since the last
+    // `ready`) or events are already waiting. A connection still being
+    // established is not an outage: ioredis holds the command until it is
+    // up, and the timeout covers the case where it never comes.
+    if (buffer.length > 0 || redisDown || redis.status === 'end') return enqueue(job);
+    try {
+      await add(job);
+    } catch (err) {
+      if (!isTransient(err)) throw err;
+      enqueue(job, err);
+    }
+  }
+
   return {
     queue,
 
@@ -229,31 +258,13 @@ export function createBullmqPublisher(options: BullmqPublisherOptions): BullmqPu
       // Validate on the way in too: a bad event fails here, at its source,
       // not later in a worker.
       const data = validateJobData(event.type, toJobData(event, ctx, now()));
-      const jobId = routingJobId(event.callId, event.seq, data.type, ctx.streamId);
-      const job: PendingJob = {
-        name: data.type,
-        data,
-        opts: {
-          jobId,
-          priority: jobDataPriority(data),
-          attempts: jobOptions.attempts,
-          backoff: { type: 'exponential', delay: jobOptions.backoffDelayMs },
-          removeOnComplete: jobOptions.removeOnComplete,
-          removeOnFail: jobOptions.removeOnFail,
-        },
-        failures: 0,
-      };
-      // Straight to Redis unless an outage is known (an error since the last
-      // `ready`) or events are already waiting. A connection still being
-      // established is not an outage: ioredis holds the command until it is
-      // up, and the timeout covers the case where it never comes.
-      if (buffer.length > 0 || redisDown || redis.status === 'end') return enqueue(job);
-      try {
-        await add(job);
-      } catch (err) {
-        if (!isTransient(err)) throw err;
-        enqueue(job, err);
-      }
+      await submit(data, routingJobId(event.callId, event.seq, data.type, ctx.streamId));
+    },
+
+    async publishSummary(summary: PostCallSummary, ctx: SummaryPublishContext): Promise<void> {
+      if (closed) throw new PublisherClosedError();
+      const data = validateJobData('summary', toSummaryJobData(summary, ctx.seq, now()));
+      await submit(data, routingJobId(summary.callId, ctx.seq, 'summary', ctx.streamId));
     },
 
     async close(): Promise<void> {

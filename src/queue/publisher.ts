@@ -1,3 +1,4 @@
+import type { PostCallSummary } from '../calls/post-call-summary.js';
 import type { PolicyEvent } from '../policy/types.js';
 
 /** Where a call's policy events go to reach routing and delivery. */
@@ -17,7 +18,16 @@ export interface PublishContext {
  * durably accepted (in Redis, or in the bounded retry buffer) and must be
  * idempotent per (callId, streamId, seq) so a retried publish never duplicates a job.
  */
+/** Where a call's `summary` job goes: after the call's last event. */
+export interface SummaryPublishContext {
+  /** The call's last event seq + 1. */
+  seq: number;
+  streamId?: string;
+}
+
 export interface EventPublisher {
   publish(event: PolicyEvent, ctx: PublishContext): Promise<void>;
+  /** Publishes the post-call `summary` job (optional: publishers without it keep summaries in the store only). */
+  publishSummary?(summary: PostCallSummary, ctx: SummaryPublishContext): Promise<void>;
   close(): Promise<void>;
 }
