@@ -218,11 +218,11 @@ export class CallSession {
     if (this.finishing) return this.finishing;
     this.state = 'finishing';
     this.finishing = this.tail.then(async () => {
-      this.state = 'ended';
       this.endedAt = new Date();
       this.endReason = this.failed ? 'error' : reason;
-      // Kept and published before `ended` resolves, so a reader after the end finds it.
+      // Kept and published before the call shows as ended, so a reader after the end finds it.
       await this.pipeline.postCall?.callEnded(this.postCallSummary(), { seq: this.postCall.lastEventSeq + 1, streamId: this.streamId }, this.log);
+      this.state = 'ended';
       this.pipeline.observer?.callEnded(this, this.endReason, this.audioMs);
       this.log.info(
         { reason: this.endReason, audioMs: this.audioMs, ignoredAfterEndBytes: this.ignoredAfterEndBytes, windows: this.timeline.length + this.timelineDropped, events: this.events.length + this.eventsDropped, tier: this.policy.tier },

@@ -55,7 +55,12 @@ describe('GET /v1/calls and /v1/calls/:callId', () => {
     const gw2 = await TwilioGateway.open(svc.wsUrl, second);
     gw2.start().audio(audio.subarray(0, 8000)).stop();
     await waitFor(async () => ((await getJson<CallDetail>(`${svc.url}/v1/calls/${second}`)).body.state === 'ended' ? true : undefined), 'second call');
-    expect((await getJson(`${svc.url}/v1/calls/${first}`)).status).toBe(404);
+    // The timeline is forgotten; the post-call summary kept in Redis is still served.
+    const evicted = await getJson<Record<string, unknown>>(`${svc.url}/v1/calls/${first}`);
+    expect(evicted.status).toBe(200);
+    expect(Object.keys(evicted.body).sort()).toEqual(['callId', 'state', 'summary', 'survey']);
+    expect(evicted.body).toMatchObject({ callId: first, state: 'ended', summary: { callId: first, audioMs: ended.audioMs } });
+    expect((await getJson(`${svc.url}/v1/calls/${twilioCallSid()}`)).status).toBe(404);
     await gw2.close();
   });
 });

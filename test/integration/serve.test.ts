@@ -84,8 +84,11 @@ describe('startService', () => {
     expect(detail.events.length).toBeGreaterThan(0);
     // ...and every event it decided reached Redis before the publisher closed.
     const jobs = await svc.queue.getJobs(['completed', 'active', 'waiting', 'prioritized', 'delayed', 'failed'], 0, 1000);
-    const ids = jobs.filter((j) => (j.data as { callId: string }).callId === gw.ids.callSid).map((j) => (j.data as { seq: number }).seq).sort((a, b) => a - b);
+    const callJobs = jobs.filter((j) => (j.data as { callId: string }).callId === gw.ids.callSid);
+    const ids = callJobs.filter((j) => j.name !== 'summary').map((j) => (j.data as { seq: number }).seq).sort((a, b) => a - b);
     expect(ids).toEqual(detail.events.map((e) => e.seq));
+    // ...and so did its post-call summary, after the last event.
+    expect(callJobs.filter((j) => j.name === 'summary').map((j) => (j.data as { seq: number }).seq)).toEqual([Math.max(...ids) + 1]);
     await svc.close();
   });
 });

@@ -17,6 +17,7 @@ import {
   waitFor,
   type TestService,
 } from './helpers.js';
+import { publishedSchemaValidator } from '../queue/schema-validator.js';
 
 describe('Twilio stream → model → policy → BullMQ → agent socket', () => {
   let svc: TestService;
@@ -74,7 +75,12 @@ describe('Twilio stream → model → policy → BullMQ → agent socket', () =>
     const names = new Set(callJobs.map((j) => j.name));
     expect(names.has('prompt')).toBe(true);
     expect(names.has('priority')).toBe(true);
-    expect(callJobs).toHaveLength(detail.events.length);
+    // One job per policy event, plus the post-call summary.
+    expect(callJobs.filter((j) => j.name !== 'summary')).toHaveLength(detail.events.length);
+    expect(callJobs.filter((j) => j.name === 'summary')).toHaveLength(1);
+    // Every payload the chain produced matches the published JSON Schema.
+    const check = publishedSchemaValidator();
+    for (const job of callJobs) expect(check(job.data), `${job.name}: ${JSON.stringify(check.errors)}`).toBe(true);
     for (const job of callJobs) expect((job.data as { agentId: string }).agentId).toBe(agentId);
 
     // The gateway's socket stays a normal close: we close it ourselves after stop.
