@@ -9,7 +9,7 @@
  * - `survey:<callId>`    the survey JSON (its own key: a survey never races the summary write)
  * - `acks:<callId>`      hash promptId → `used` | `dismissed` (acks may come after the end, on any instance)
  * - `prompt:<promptId>`  the call id of a prompt, for acks that name only the prompt
- * - `summaries`          sorted set of call ids by end time (ms), for reports; trimmed past the TTL
+ * - `summaries`          sorted set of call ids by end time (ms), for reports; expired members dropped as met
  */
 import type { Redis } from 'ioredis';
 import { PROMPT_FEEDBACK, withFeedback, type PostCallSummary, type PromptFeedback } from './post-call-summary.js';
@@ -90,7 +90,8 @@ export function createSummaryStore(options: SummaryStoreOptions): SummaryStore {
       const m = redis.multi();
       m.set(k.summary(summary.callId), JSON.stringify(summary), 'EX', ttlS);
       m.zadd(k.index, endedMs, summary.callId);
-      m.zremrangebyscore(k.index, '-inf', now() - ttlS * 1000);
+      // Housekeeping only (list() skips members whose summary expired): generous, as end times are not save times.
+      m.zremrangebyscore(k.index, '-inf', now() - 2 * ttlS * 1000);
       for (const prompt of summary.prompts) m.set(k.prompt(prompt.promptId), summary.callId, 'EX', ttlS);
       await m.exec();
     },
@@ -130,6 +131,7 @@ export function createSummaryStore(options: SummaryStoreOptions): SummaryStore {
         for (let j = 0; j < page.length; j++) {
           const kept = assemble(res[3 * j]?.[1] as string | null, res[3 * j + 1]?.[1] as string | null, (res[3 * j + 2]?.[1] ?? {}) as Record<string, string>);
           if (kept) out.push(kept);
+          else void redis.zrem(k.index, page[j] as string).catch(() => undefined);
         }
       }
       return out;
