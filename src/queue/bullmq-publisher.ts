@@ -95,7 +95,8 @@ function ownRedis(c: RedisOptions | string): Redis {
 }
 
 /**
- * Publishes policy events as BullMQ jobs named `prompt` and `priority` on
+ * Publishes policy events as BullMQ jobs named after their type (`prompt`,
+ * `priority`, `recovered`, `handover`; `summary` via `publishSummary`) on
  * `call-routing`, with deterministic ids (see `routingJobId`), tier-based
  * priority (tier 4 → BullMQ priority 1), bounded retention and retries.
  *
