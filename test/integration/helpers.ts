@@ -152,6 +152,10 @@ export async function startTestService(env: Record<string, string> = {}): Promis
       closing ??= (async () => {
         await service.close();
         await queue.obliterate({ force: true }).catch(() => undefined);
+        // Delivery and supervisor-feed keys live under ut:<queue>: (they expire anyway).
+        const client = await queue.client;
+        const keys = await client.keys(`ut:${queueName}:*`);
+        if (keys.length > 0) await client.del(...keys);
         await queue.close();
       })();
       return closing;
