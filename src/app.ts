@@ -9,6 +9,7 @@
  * - WS `GET /v1/agents/:agentId/stream`            agent prompts and priorities
  * - `GET /v1/calls`, `GET /v1/calls/:callId`       src/http/call-routes.ts
  * - WS `GET /v1/supervisor/stream`                 supervisor feed (when `deps.feed` is given)
+ * - `GET /v1/supervisor/calls/:callId`             a call's feed history, from any instance
  * - `/admin/queues`                                bull-board (when `deps.adminQueues` is given)
  *
  * Shutdown (`app.close()`): readiness turns 503, live calls stop taking audio
@@ -36,6 +37,7 @@ import { registerSurveyRoute } from './http/post-call-routes.js';
 import { createAckHandler } from './delivery/prompt-feedback.js';
 import { createPostCallSink } from './calls/post-call-sink.js';
 import type { SummaryStore } from './calls/summary-store.js';
+import { registerSupervisorRoutes } from './http/supervisor-routes.js';
 import { handleSupervisorSocket, type SupervisorQuery } from './http/supervisor-socket.js';
 import { registerCallRoutes } from './http/call-routes.js';
 import { registerErrorHandlers } from './http/error-handler.js';
@@ -216,6 +218,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
       trackListener(socket);
       handleSupervisorSocket(socket, request.query, feed, request.log as Logger);
     });
+    registerSupervisorRoutes(app, feed);
   }
 
   if (deps.adminQueues && deps.adminQueues.length > 0) {

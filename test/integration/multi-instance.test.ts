@@ -129,6 +129,17 @@ describe('two instances on one Redis', () => {
     const escalations = detail1.events.filter((e) => e.type === 'priority' && e.tier >= 3 && e.tier > e.previousTier);
     expect(feedA.filter((m) => m.type === 'alert' && m.alert.callId === call1)).toHaveLength(escalations.length);
 
+    // Any instance answers a call's feed history (GET /v1/calls/:callId only answers where the call streams).
+    const history = await getJson<{ live: unknown; events: SupervisorServerMessage[] }>(`${b.url}/v1/supervisor/calls/${call1}`);
+    expect(history.status).toBe(200);
+    expect(history.body.live).toBeNull();
+    const htypes = history.body.events.map((m) => m.type).filter((t) => t !== 'call.scores');
+    expect(htypes[0]).toBe('call.started');
+    expect(htypes.at(-1)).toBe('call.ended');
+    expect(htypes.filter((t) => t === 'prompt')).toHaveLength(detail1.events.filter((e) => e.type === 'prompt').length);
+    expect((await getJson(`${b.url}/v1/calls/${call1}`)).status).toBe(404);
+    expect((await getJson(`${b.url}/v1/supervisor/calls/CA-never`)).status).toBe(404);
+
     // Bad supervisor input is answered, not fatal.
     const before = feedB.length;
     supB.send('not json');
@@ -158,4 +169,26 @@ describe('two instances on one Redis', () => {
     await callEnded(a, callSid);
     await waitFor(() => feed.find((m) => m.type === 'call.ended' && m.callId === callSid), 'call.ended');
   }, 60_000);
+
+  it("delivers a call's second stream (new streamSid, seq restarts) on another instance as well as its first", async () => {
+    const agent = await open(`${b.wsUrl}/v1/agents/mi-agent-4/stream`);
+    const got = collectJson<AgentMessage>(agent);
+    const callSid = twilioCallSid();
+    const first = await TwilioGateway.open(a.wsUrl, callSid, `MZ1${callSid.slice(3)}`);
+    first.start({ agentId: 'mi-agent-4' }).audio(angry).stop();
+    const d1 = await callEnded(a, callSid);
+    // The call is transferred: its <Stream> restarts, this time through instance B.
+    const second = await TwilioGateway.open(b.wsUrl, callSid, `MZ2${callSid.slice(3)}`);
+    second.start({ agentId: 'mi-agent-4' }).audio(angry).stop();
+    const d2 = await callEnded(b, callSid);
+    expect(d2.streamId).not.toBe(d1.streamId);
+    const seqs1 = d1.events.map((e) => e.seq);
+    expect(d2.events.map((e) => e.seq)).toEqual(seqs1); // same seqs: only the stream id tells them apart
+    const total = d1.events.length + d2.events.length;
+    const mine = await waitFor(() => (got.length >= total ? got : undefined), `all ${total} messages of both streams`);
+    // (A prompt and a priority change of one tier may be taken by two workers at once: sort by seq, as a softphone would.)
+    const bySeq = (streamId: string) => mine.filter((m) => m.streamId === streamId).map((m) => m.seq).sort((x, y) => x - y);
+    expect(bySeq(d1.streamId)).toEqual(seqs1);
+    expect(bySeq(d2.streamId)).toEqual(seqs1);
+  }, 120_000);
 });
