@@ -127,7 +127,10 @@ export function parsePolicyDocument(
     situations: section('situations'),
     playbooks: { ...playbooks, dir: isAbsolute(dir) ? dir : resolve(baseDir, dir) },
   };
-  const ladder = resolveLadderOptions(input, problems);
+  const ladderProblems: string[] = [];
+  const ladder = resolveLadderOptions(input, ladderProblems);
+  // The file spells the prompt cap `prompts.maxPerMinute`.
+  for (const p of ladderProblems) problems.push(p.replace(/^maxPromptsPerMinute:/, 'prompts.maxPerMinute:'));
   return { options, ladder };
 }
 
