@@ -228,7 +228,8 @@ export function createBullmqPublisher(options: BullmqPublisherOptions): BullmqPu
       if (closed) throw new PublisherClosedError();
       // Validate on the way in too: a bad event fails here, at its source,
       // not later in a worker.
-      const data = validateJobData(event.type, toJobData(event, ctx, now()));
+      const payload = toJobData(event, ctx, now());
+      const data = validateJobData(payload.type, payload);
       const jobId = routingJobId(event.callId, event.seq, data.type);
       const job: PendingJob = {
         name: data.type,

@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       MAX_MESSAGE_BYTES: '4096',
       MAX_CALLS: '3',
       CALL_HISTORY: '0',
+      POLICY_FILE: '/etc/undertone/policy.json',
     });
     expect(config).toMatchObject({
       port: 0,
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
       maxMessageBytes: 4096,
       maxCalls: 3,
       callHistory: 0,
+      policyFile: '/etc/undertone/policy.json',
     });
   });
 
@@ -83,6 +85,7 @@ describe('loadConfig', () => {
     ['MAX_MESSAGE_BYTES', '64k', /MAX_MESSAGE_BYTES must be a whole number/],
     ['MAX_CALLS', '0', /MAX_CALLS must be between 1/],
     ['CALL_HISTORY', 'many', /CALL_HISTORY must be a whole number/],
+    ['POLICY_FILE', 'policy.txt', /POLICY_FILE must name a \.yaml, \.yml or \.json file/],
   ])('rejects %s=%s', (name, value, message) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
