@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       maxMessageBytes: 65536,
       maxCalls: 2000,
       callHistory: 200,
+      policyFile: 'config/policy.yaml',
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
   });
