@@ -98,12 +98,13 @@ describe('policy file validation', () => {
     ]);
   });
 
-  it('accepts JSON and partial files (the rest are defaults)', () => {
-    const file = tempPolicy('p.json', JSON.stringify({ escalation: { enterThresholds: { 2: 0.7 } }, prompts: { maxPerMinute: 4 } }));
+  it('accepts JSON and partial files (the rest are defaults, the playbooks the shipped ones)', () => {
+    const file = tempPolicy('p.json', JSON.stringify({ escalation: { enterThresholds: { 2: 0.7 } }, prompts: { maxPerMinute: 4 } }), false);
     const policy = loadPolicyFile(file);
     expect(policy.options.enterThresholds).toEqual({ ...DEFAULT_POLICY_OPTIONS.enterThresholds, 2: 0.7 });
     expect(policy.ladder.maxPromptsPerMinute).toBe(4);
     expect(policy.ladder.customerTiers).toEqual(DEFAULT_LADDER_OPTIONS.customerTiers);
+    expect(policy.ladder.playbooks.dir).toBe(join(process.cwd(), 'config/playbooks'));
   });
 
   it('reports unreadable files, bad syntax and broken playbooks', () => {
@@ -113,7 +114,7 @@ describe('policy file validation', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ut-policy-'));
     mkdirSync(join(dir, 'playbooks'));
     writeFileSync(join(dir, 'playbooks', 'en-US.yaml'), 'language: en-US\nscripts: {}\n');
-    writeFileSync(join(dir, 'p.yaml'), 'prompts: { maxPerMinute: 0 }\n');
+    writeFileSync(join(dir, 'p.yaml'), 'prompts: { maxPerMinute: 0 }\nplaybooks: { dir: playbooks }\n');
     const problems = problemsOf(() => loadPolicyFile(join(dir, 'p.yaml')));
     expect(problems[0]).toBe('prompts.maxPerMinute: must be a whole number ≥ 1 (got 0)');
     expect(problems.filter((p) => p.startsWith('playbooks: ')).length).toBeGreaterThanOrEqual(5);
