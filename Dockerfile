@@ -25,6 +25,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./
 COPY models/emotion.onnx models/emotion.json ./models/
+# The shipped escalation policy and its playbooks (POLICY_FILE defaults to config/policy.yaml).
+COPY config ./config
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

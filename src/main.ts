@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   eval: { summary: 'score a manifest of labelled clips through the live path and report UAR', load: () => import('./cli/eval.js') },
   'train-features': { summary: 'extract training windows from a manifest (used by npm run train)', load: () => import('./cli/train-features.js') },
   report: { summary: 'survey scores and recovery times per tier reached and per prompt used/dismissed (kept summaries)', load: () => import('./cli/report.js') },
+  simulate: { summary: 'run recorded calls through the pipeline with a candidate policy file and print its events', load: () => import('./cli/simulate.js') },
   bench: { summary: 'measure per-call cost, inference latency and memory', load: () => import('./cli/bench.js') },
 };
 

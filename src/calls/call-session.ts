@@ -26,7 +26,7 @@ import type { CallAudioEvent, CallStartEvent } from '../ingest/call-event.js';
 import type { EmotionScores, ScoredWindow } from '../model/types.js';
 import { createCallerScoreBaseline, type CallerScoreBaseline } from '../model/caller-score-baseline.js';
 import type { EscalationPolicy } from '../policy/escalation-policy.js';
-import type { PolicyEvent } from '../policy/types.js';
+import type { PolicyEvent, TierTimes } from '../policy/types.js';
 import type { Logger } from '../shared/logger.js';
 import type { CallDetail, CallEndReason, CallState, CallSummary } from './call-views.js';
 import type { CallPipeline } from './call-pipeline.js';
@@ -336,6 +336,11 @@ export class CallSession {
       endReason: this.endReason ?? 'hangup',
       audioMs: this.audioMs,
     });
+  }
+
+  /** Caller audio time at each tier from the start of the call until now, ms. */
+  msAtTier(): TierTimes {
+    return this.policy.msAtTier(this.audioMs);
   }
 
   summary(): CallSummary {

@@ -166,14 +166,17 @@ class CallEscalationPolicy implements EscalationPolicy {
   }
 
   botTurn(resolved: boolean, audioMs: number): PolicyEvent[] {
-    this.started = true;
-    if (!this.isBot || this.botHandedOver || !Number.isFinite(audioMs)) return [];
-    this.history.advance(audioMs, this.tier);
-    if (resolved) return [];
+    const events = this.start();
+    if (!this.isBot || this.botHandedOver || !Number.isFinite(audioMs)) return events;
+    // A report can only move the clock forward (it may arrive before the last window was scored).
+    const at = Math.max(audioMs, this.lastAudioMs ?? 0);
+    this.history.advance(at, this.tier);
+    if (resolved) return events;
     this.unresolvedTurns += 1;
-    if (this.unresolvedTurns < this.ladder.bot.unresolvedTurns) return [];
+    if (this.unresolvedTurns < this.ladder.bot.unresolvedTurns) return events;
     this.botHandedOver = true;
-    return [this.handover('bot-unresolved-turns', this.tier, Math.max(audioMs, this.lastAudioMs ?? 0), undefined)];
+    events.push(this.handover('bot-unresolved-turns', this.tier, at, undefined));
+    return events;
   }
 
   observe(scores: EmotionScores, audioMs: number): PolicyEvent[] {

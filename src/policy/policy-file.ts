@@ -7,7 +7,7 @@ import type { ScriptSelector } from '../playbooks/types.js';
 import { UndertoneError } from '../shared/errors.js';
 import { createEscalationPolicy } from './create-escalation-policy.js';
 import type { EscalationPolicyFactory } from './escalation-policy.js';
-import { resolveLadderOptions, type LadderOptions, type LadderOptionsInput } from './ladder-options.js';
+import { DEFAULT_LADDER_OPTIONS, resolveLadderOptions, type LadderOptions, type LadderOptionsInput } from './ladder-options.js';
 import { DEFAULT_POLICY_OPTIONS, PolicyOptionsError, resolvePolicyOptions, type PolicyOptions } from './options.js';
 
 /** The shipped default policy file, relative to the working directory. */
@@ -118,16 +118,24 @@ export function parsePolicyDocument(
     }
   }
   const playbooks = section('playbooks');
-  const dir = typeof playbooks.dir === 'string' && playbooks.dir !== '' ? playbooks.dir : 'playbooks';
+  // A directory the file names is relative to the file; none named = the
+  // shipped playbooks (relative to the working directory), so a candidate
+  // policy anywhere on disk needs only the knobs it changes.
+  const named = typeof playbooks.dir === 'string' && playbooks.dir !== '';
+  const dir = named ? (playbooks.dir as string) : DEFAULT_LADDER_OPTIONS.playbooks.dir;
+  const base = named ? baseDir : process.cwd();
   const input: LadderOptionsInput = {
     ...(section('prompts').maxPerMinute !== undefined ? { maxPromptsPerMinute: section('prompts').maxPerMinute as number } : {}),
     ...(customerTiers !== undefined ? { customerTiers: tiersInput } : {}),
     bot: section('bot'),
     handover: section('handover'),
     situations: section('situations'),
-    playbooks: { ...playbooks, dir: isAbsolute(dir) ? dir : resolve(baseDir, dir) },
+    playbooks: { ...playbooks, dir: isAbsolute(dir) ? dir : resolve(base, dir) },
   };
-  const ladder = resolveLadderOptions(input, problems);
+  const ladderProblems: string[] = [];
+  const ladder = resolveLadderOptions(input, ladderProblems);
+  // The file spells the prompt cap `prompts.maxPerMinute`.
+  for (const p of ladderProblems) problems.push(p.replace(/^maxPromptsPerMinute:/, 'prompts.maxPerMinute:'));
   return { options, ladder };
 }
 

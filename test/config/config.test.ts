@@ -70,6 +70,7 @@ describe('loadConfig', () => {
       RUN_WORKER: 'false',
       INSTANCE_ID: 'eu-1.b',
       AGENT_PENDING_TTL_S: '30',
+      POLICY_FILE: '/etc/undertone/policy.json',
     });
     expect(config).toMatchObject({
       port: 0,
@@ -85,6 +86,7 @@ describe('loadConfig', () => {
       runWorker: false,
       instanceId: 'eu-1.b',
       agentPendingTtlS: 30,
+      policyFile: '/etc/undertone/policy.json',
     });
   });
 
@@ -113,6 +115,7 @@ describe('loadConfig', () => {
     ['RUN_WORKER', 'maybe', /RUN_WORKER must be true or false/],
     ['INSTANCE_ID', 'a b', /INSTANCE_ID must be 1-100 characters/],
     ['AGENT_PENDING_TTL_S', '0', /AGENT_PENDING_TTL_S must be between 1/],
+    ['POLICY_FILE', 'policy.txt', /POLICY_FILE must name a \.yaml, \.yml or \.json file/],
   ])('rejects %s=%s', (name, value, message) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
