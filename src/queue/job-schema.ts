@@ -165,6 +165,10 @@ function describeError(e: ErrorObject): string {
   const where = path === '' ? 'payload' : path;
   if (e.keyword === 'pattern') return `${where} must be an ISO-8601 time`;
   if (e.keyword === 'anyOf') return `${where} must be a non-empty string or null`;
+  // Every string of the schema is a non-empty one: say so rather than ajv's two messages.
+  if ((e.keyword === 'type' && (e.params as { type: string }).type === 'string') || e.keyword === 'minLength') {
+    return `${where} must be a non-empty string`;
+  }
   if (e.keyword === 'enum') {
     const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ');
     return `${where} must be one of ${allowed}`;

@@ -35,7 +35,8 @@ describe('npm run worker', () => {
     // No worker anywhere: the jobs wait in the queue.
     const counts = await svc.queue.getJobCounts('waiting', 'prioritized', 'completed');
     expect(counts['completed']).toBe(0);
-    expect((counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0)).toBe(events.length);
+    // One job per policy event, plus the call's post-call summary.
+    expect((counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0)).toBe(events.length + 1);
     expect(got).toEqual([]);
 
     child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {

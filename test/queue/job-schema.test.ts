@@ -71,7 +71,7 @@ describe('job schema v1', () => {
       'scriptId is required',
       'text is required',
       'language is required',
-      'callId must NOT have fewer than 1 characters',
+      'callId must be a non-empty string',
       'tier must be <= 4',
       'seq must be >= 1',
       'at must be an ISO-8601 time',
