@@ -51,7 +51,7 @@ await hubB.idle();
 
 const prompt = (seq: number, callId = 'lat-call') => ({
   type: 'prompt' as const, callId, audioMs: seq * 500, tier: 2 as const, seq,
-  emotion: 'anger' as const, score: 0.7, scriptId: 'en.t2.anger.1', text: 'line', language: 'en',
+  emotion: 'anger' as const, situation: 'anger' as const, reason: 'latency probe', score: 0.7, scriptId: 'en.t2.anger.1', text: 'line', language: 'en',
 });
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 const fmt = (xs: number[]) => `median ${pct(xs, 50).toFixed(2)} ms, p95 ${pct(xs, 95).toFixed(2)} ms, p99 ${pct(xs, 99).toFixed(2)} ms`;
