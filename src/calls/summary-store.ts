@@ -12,6 +12,7 @@
  * - `summaries`          sorted set of call ids by end time (ms), for reports; expired members dropped as met
  */
 import type { Redis } from 'ioredis';
+import { deliveryKeys } from '../delivery/delivery-keys.js';
 import { PROMPT_FEEDBACK, withFeedback, type PostCallSummary, type PromptFeedback } from './post-call-summary.js';
 
 /** Scores a caller gave after the call (`POST /v1/calls/:callId/survey`). */
@@ -48,6 +49,8 @@ export interface SummaryStore {
   get(callId: string): Promise<KeptCall | undefined>;
   /** Records an agent's ack of a prompt of `callId`. */
   recordFeedback(callId: string, promptId: string, action: PromptFeedback): Promise<void>;
+  /** True when the call has a kept summary, or is live on some instance (the supervisor feed's live-call key). */
+  isKnown(callId: string): Promise<boolean>;
   /** The call a kept prompt belongs to. */
   callOfPrompt(promptId: string): Promise<string | undefined>;
   /** Merges survey scores into the call's survey; the TTL follows the summary's when there is one. */
@@ -62,6 +65,7 @@ export function createSummaryStore(options: SummaryStoreOptions): SummaryStore {
   const { redis, ttlS } = options;
   const now = options.now ?? Date.now;
   const p = `ut:${options.namespace}`;
+  const liveKeys = deliveryKeys(options.namespace);
   const k = {
     summary: (callId: string) => `${p}:summary:${enc(callId)}`,
     survey: (callId: string) => `${p}:survey:${enc(callId)}`,
@@ -104,6 +108,10 @@ export function createSummaryStore(options: SummaryStoreOptions): SummaryStore {
 
     async recordFeedback(callId, promptId, action) {
       await redis.multi().hset(k.acks(callId), promptId, action).expire(k.acks(callId), ttlS).exec();
+    },
+
+    async isKnown(callId) {
+      return (await redis.exists(k.summary(callId), liveKeys.liveCall(callId))) > 0;
     },
 
     async callOfPrompt(promptId) {

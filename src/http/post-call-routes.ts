@@ -3,7 +3,7 @@
  * the caller's survey scores, stored with the call's post-call summary (and
  * merged with earlier answers for the call). 200 with the stored scores;
  * 400 `UT_ERR_INVALID_SURVEY` naming every problem; 404 for a call that is
- * neither live nor recently ended here, nor kept in Redis.
+ * neither live (on any instance) nor recently ended here, nor kept in Redis.
  */
 import type { FastifyInstance } from 'fastify';
 import type { CallRegistry } from '../calls/call-registry.js';
@@ -54,8 +54,8 @@ export function registerSurveyRoute(app: FastifyInstance, registry: CallRegistry
   app.post<{ Params: { callId: string } }>('/v1/calls/:callId/survey', async (request) => {
     const { callId } = request.params;
     const scores = parseSurvey(request.body);
-    // A survey usually comes after the call, but the call may still be flushing here.
-    const known = registry.detail(callId) !== undefined || (await store.get(callId)) !== undefined;
+    // A survey usually comes after the call, but the call may still be live, here or on another instance.
+    const known = registry.detail(callId) !== undefined || (await store.isKnown(callId));
     if (!known) throw new CallNotFoundError(callId);
     const survey = await store.saveSurvey(callId, scores);
     request.log.info({ callId, survey }, 'survey stored');

@@ -5,11 +5,12 @@
  * the call at once), served at GET /v1/calls/:callId, emitted as a `summary`
  * job matching the published schema; surveys are validated and stored.
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostCallSummary } from '../../src/calls/post-call-summary.js';
 import type { AgentMessage, AgentPromptMessage } from '../../src/delivery/agent-messages.js';
 import { publishedSchemaValidator } from '../queue/schema-validator.js';
-import { collectJson, getJson, loadFixtureMuLaw, openSocket, startTestService, TwilioGateway, twilioCallSid, waitFor, type TestService } from './helpers.js';
+import { collectJson, getJson, REDIS_URL, loadFixtureMuLaw, openSocket, startTestService, TwilioGateway, twilioCallSid, waitFor, type TestService } from './helpers.js';
 
 interface Kept {
   callId: string;
@@ -98,6 +99,12 @@ describe('post-call summary, acks and surveys', () => {
     expect((await postJson(`${svc.url}/v1/calls/${callSid}/survey`, [4])).status).toBe(400);
     const unknown = await postJson(`${svc.url}/v1/calls/${twilioCallSid()}/survey`, { csat: 4 });
     expect(unknown).toMatchObject({ status: 404, body: { error: 'UT_ERR_CALL_NOT_FOUND' } });
+    // A call live on another instance (its live-call key in Redis) is known here too.
+    const elsewhere = twilioCallSid();
+    const redis = new Redis(REDIS_URL);
+    await redis.set(`ut:${svc.queueName}:live:${elsewhere}`, '{}', 'EX', 60);
+    expect((await postJson(`${svc.url}/v1/calls/${elsewhere}/survey`, { nps: 7 })).status).toBe(200);
+    await redis.quit();
     expect(await postJson(`${svc.url}/v1/calls/${callSid}/survey`, { csat: 4, ces: 2 })).toMatchObject({ status: 200, body: { survey: { csat: 4, ces: 2 } } });
     expect(await postJson(`${svc.url}/v1/calls/${callSid}/survey`, { nps: 9, ces: 3 })).toMatchObject({ status: 200, body: { survey: { csat: 4, ces: 3, nps: 9 } } });
     expect((await getJson<Kept>(`${svc.url}/v1/calls/${callSid}`)).body.survey).toEqual({ csat: 4, ces: 3, nps: 9 });
