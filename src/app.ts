@@ -8,6 +8,7 @@
  * - WS `GET /v1/streams/twilio`                    Twilio Media Streams ingest
  * - WS `GET /v1/agents/:agentId/stream`            agent prompts and priorities
  * - `GET /v1/calls`, `GET /v1/calls/:callId`       src/http/call-routes.ts
+ * - `GET /dashboard` (+ `/dashboard/assets/*`)     src/http/dashboard-routes.ts
  *
  * Shutdown (`app.close()`): readiness turns 503, live calls stop taking audio
  * and flush their pending windows (events still publish), every WebSocket is
@@ -23,6 +24,7 @@ import type { Config } from './config/config.js';
 import type { AgentHub } from './delivery/agent-messages.js';
 import { handleAgentSocket } from './http/agent-socket.js';
 import { registerCallRoutes } from './http/call-routes.js';
+import { registerDashboardRoutes } from './http/dashboard-routes.js';
 import { registerErrorHandlers } from './http/error-handler.js';
 import { closeForShutdown, handleGatewaySocket } from './http/gateway-socket.js';
 import { startHeartbeat } from './http/heartbeat.js';
@@ -148,6 +150,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   registerErrorHandlers(app);
   registerHealthRoutes(app, { redis: deps.redis, model: deps.model, isShuttingDown: () => shuttingDown });
   registerCallRoutes(app, registry);
+  registerDashboardRoutes(app);
 
   for (const gateway of GATEWAYS) {
     app.get(gateway.path, { websocket: true }, (socket, request) => {
