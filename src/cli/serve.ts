@@ -17,12 +17,15 @@ import { createAgentHub } from '../delivery/agent-hub.js';
 import { createRoutingWorker } from '../delivery/routing-worker.js';
 import { loadEmotionModel } from '../model/emotion-model.js';
 import { createEscalationPolicy } from '../policy/create-escalation-policy.js';
+import type { EscalationPolicyFactory } from '../policy/escalation-policy.js';
 import { createBullmqPublisher } from '../queue/bullmq-publisher.js';
 import { ConfigError, UndertoneError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 
 export interface StartServiceOptions {
   logger: Logger;
+  /** Replaces the calibrated escalation policy (tests that need tiers the fixture calls do not reach). */
+  policyFactory?: EscalationPolicyFactory;
 }
 
 /** A running service: its app, base URL (`http://host:port`) and one way to stop it. */
@@ -72,7 +75,7 @@ export async function startService(config: Config, options: StartServiceOptions)
 
     const model = await loadEmotionModel({ modelPath: config.modelPath, cardPath: config.modelCardPath, logger });
     started.unshift({ name: 'model', close: () => model.close() });
-    const policyFactory = createEscalationPolicy();
+    const policyFactory = options.policyFactory ?? createEscalationPolicy();
     const publisher = createBullmqPublisher({ connection: redis, queueName: config.routingQueue, logger });
     started.unshift({ name: 'publisher', close: () => publisher.close() });
     const hub = createAgentHub({ logger });

@@ -243,7 +243,8 @@
     const s = String(total % 60).padStart(2, '0');
     return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
   }
-  const fmtClock = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '');
+  // 24-hour times: shorter on a card, and unambiguous across a room.
+  const fmtClock = (iso) => (iso ? new Date(iso).toLocaleTimeString([], { hourCycle: 'h23', hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '');
   const pct = (x) => (typeof x === 'number' && Number.isFinite(x) ? String(Math.round(x * 100)) : '–');
   const shortId = (id) => (id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-5)}` : id);
   const agentName = (info) => info.agentId ?? 'no agent';
@@ -442,6 +443,7 @@
       if (!node) {
         node = el.alertTpl.content.firstElementChild.cloneNode(true);
         node.dataset.alertId = a.alertId;
+        node.dataset.callId = a.callId;
         node.querySelector('.ack').addEventListener('click', () => sendAck(a.alertId));
         node.querySelector('.alert-call').addEventListener('click', () => openDetail(a.callId));
         alertNodes.set(a.alertId, node);
@@ -482,10 +484,13 @@
   // ------------------------------------------------------------------ detail
   /** The REST view of the open call (`GET /v1/calls/:callId`), when this instance has it. */
   let restDetail = null;
+  /** True once the REST request for the open call has answered (either way). */
+  let restAnswered = false;
 
   async function openDetail(callId) {
     openDetailId = callId;
     restDetail = null;
+    restAnswered = false;
     if (!el.detail.open) el.detail.showModal();
     const call = calls.get(callId);
     if (call) renderDetail(call, true);
@@ -497,6 +502,7 @@
       restDetail = null;
     }
     if (openDetailId !== callId) return;
+    restAnswered = true;
     const current = calls.get(callId) ?? (restDetail ? callFromRest(restDetail) : null);
     if (current) renderDetail(current, true);
     else renderMissing(callId);
@@ -616,7 +622,7 @@
     }
     const note = $('detail-note');
     const remote = restDetail === null || restDetail.callId !== info.callId;
-    note.hidden = !remote || !fresh;
+    note.hidden = !remote || !restAnswered;
     note.textContent = remote ? 'Full history is on another Undertone instance: showing what this screen received from the live feed.' : '';
 
     $('detail-tiers').replaceChildren(
@@ -691,7 +697,7 @@
   }
 
   function tick() {
-    el.clock.textContent = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    el.clock.textContent = new Date().toLocaleTimeString([], { hourCycle: 'h23', hour: '2-digit', minute: '2-digit' });
     const now = Date.now();
     for (const [id, call] of calls) {
       if (call.endedAtLocal !== null && now - call.endedAtLocal > ENDED_LINGER_MS && openDetailId !== id) dropCall(id);
