@@ -452,12 +452,13 @@
       node.classList.toggle('is-acked', Boolean(a.ackedBy));
       setTierPill(node.querySelector('.tier-pill'), a.tier);
       const agent = a.agentId ?? calls.get(a.callId)?.info.agentId ?? null;
-      node.querySelector('.alert-call').textContent = `${agent ?? 'no agent'} · ${shortId(a.callId)}`;
+      node.querySelector('.alert-call').textContent = agent ?? 'no agent';
       node.querySelector('.alert-call').title = `Open call ${a.callId}`;
       const time = node.querySelector('.alert-time');
       time.dateTime = a.raisedAt;
       time.textContent = fmtClock(a.raisedAt);
-      node.querySelector('.alert-reason').textContent = `${a.reason}${a.audioMs != null ? ` — at ${fmtDuration(a.audioMs)} of the call` : ''}`;
+      node.querySelector('.alert-reason').textContent = a.reason;
+      node.querySelector('.alert-meta').textContent = `${shortId(a.callId)}${a.audioMs != null ? ` · at ${fmtDuration(a.audioMs)} of the call` : ''}`;
       const button = node.querySelector('.ack');
       const acked = node.querySelector('.acked');
       if (a.ackedBy) {
