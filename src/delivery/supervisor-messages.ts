@@ -70,7 +70,7 @@ export interface CallSummary {
   prompts: number;
   /** Upward tier changes. */
   escalations: number;
-  /** Why the call ended: `stop` (gateway said so), `closed` (socket went), `error`, `shutdown`. */
+  /** Why the call ended: `hangup` (gateway said stop), `disconnect` (socket dropped), `error`, `shutdown`. */
   endReason: string;
   audioMs: number;
 }
