@@ -12,7 +12,9 @@
   const MAX_POINTS = 3600;
   /** How long an ended call stays on the wall (dimmed) before it is removed, ms. */
   const ENDED_LINGER_MS = 60_000;
-  /** Reconnect delays after the socket drops, ms (the last repeats). */
+  /** Least time between two reorders of cards of the same tier by agitation, ms. */
+  const REORDER_CALM_MS = 5000;
+    /** Reconnect delays after the socket drops, ms (the last repeats). */
   const RECONNECT_MS = [500, 1000, 2000, 4000, 8000, 10_000];
 
   const $ = (id) => document.getElementById(id);
@@ -288,7 +290,8 @@
       height: 260,
       scales: { x: { time: false }, y: { range: [0, 1] }, tier: { range: [0.5, 4.5] } },
       axes: [
-        { ...axisStyle, values: (_u, splits) => splits.map((s) => fmtDuration(s * 1000)) },
+        // Whole seconds and minutes of call time, so the labels read 0:10, 0:20, … not 0:07.
+        { ...axisStyle, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600], values: (_u, splits) => splits.map((s) => fmtDuration(s * 1000)) },
         { ...axisStyle, label: 'score', values: (_u, splits) => splits.map((s) => s.toFixed(1)) },
         { ...axisStyle, scale: 'tier', side: 1, label: 'tier', grid: { show: false }, splits: () => [1, 2, 3, 4], values: (_u, splits) => splits.map((s) => `T${s}`) },
       ],
@@ -390,10 +393,27 @@
     return b.info.tier - a.info.tier || (b.info.agitation ?? 0) - (a.info.agitation ?? 0) || a.info.callId.localeCompare(b.info.callId);
   }
 
+  /** When cards were last reordered for agitation alone (Date.now() ms). */
+  let lastShuffleMs = 0;
+
+  /**
+   * Puts the cards in {@link compareCalls} order. A tier change (or a new or
+   * ended call) reorders at once; agitation alone at most every
+   * REORDER_CALM_MS, so cards of one tier do not swap places every second
+   * while a supervisor is reading them.
+   */
   function orderCards() {
     const sorted = [...calls.values()].filter((c) => c.card).sort(compareCalls);
     const current = [...el.calls.children];
-    if (sorted.every((c, i) => current[i] === c.card)) return;
+    if (sorted.length === current.length && sorted.every((c, i) => current[i] === c.card)) return;
+    const rank = (node) => {
+      const c = calls.get(node.dataset.callId);
+      return c ? (c.endedAtLocal !== null ? 20 : 10 - c.info.tier) : 99;
+    };
+    const tiersInOrder = sorted.length === current.length && current.every((node, i) => i === 0 || rank(current[i - 1]) <= rank(node));
+    const now = Date.now();
+    if (tiersInOrder && now - lastShuffleMs < REORDER_CALM_MS) return;
+    lastShuffleMs = now;
     for (const c of sorted) el.calls.append(c.card); // moving keeps each chart's canvas
   }
 
@@ -704,6 +724,7 @@
       if (call.endedAtLocal !== null && now - call.endedAtLocal > ENDED_LINGER_MS && openDetailId !== id) dropCall(id);
       else renderTimes(call);
     }
+    orderCards();
     renderCounts();
     if (openDetailId && calls.has(openDetailId)) renderDetail(calls.get(openDetailId), false);
   }
