@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { startService, type RunningService } from '../../src/cli/serve.js';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
+import type { EscalationPolicyFactory } from '../../src/policy/escalation-policy.js';
 import { Queue } from 'bullmq';
 import {
   captureLogger,
@@ -46,11 +47,15 @@ const CHROMIUM_ARGS = [
  * at tier 3. Lower thresholds make calm-then-angry reach tier 3 in its angry
  * half, so the alert path runs on real audio and the real model.
  */
-const ALERTING_POLICY = createEscalationPolicy({
+const alerting = createEscalationPolicy({
   enterThresholds: { 2: 0.6, 3: 0.7, 4: 0.99 },
   exitThresholds: { 2: 0.45, 3: 0.55, 4: 0.9 },
   minTierHoldMs: 2000,
 });
+const calibrated = createEscalationPolicy();
+/** Call ids that get the alerting policy; every other call runs the calibrated one. */
+const alertingCalls = new Set<string>();
+const POLICY: EscalationPolicyFactory = (call) => (alertingCalls.has(call.callId) ? alerting(call) : calibrated(call));
 
 describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () => {
   let service: RunningService;
@@ -63,7 +68,7 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
   const queueName = uniqueName('ut-test-dashboard');
   const startOn = (port: string): Promise<RunningService> => {
     const config = loadConfig({ PORT: port, HOST: '127.0.0.1', REDIS_URL, ROUTING_QUEUE: queueName, MODEL_PATH, MODEL_CARD_PATH });
-    return startService(config, { logger: captureLogger('info').logger, policyFactory: ALERTING_POLICY });
+    return startService(config, { logger: captureLogger('info').logger, policyFactory: POLICY });
   };
 
   beforeAll(async () => {
@@ -108,13 +113,19 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     await page.goto(`${service.url}/dashboard?supervisorId=sup-dana`);
     await page.locator('#conn[data-state="live"]').waitFor();
 
-    // A calm call on another agent, so the wall shows more than one tier.
+    // Two more calls on the calibrated policy, so the wall shows three tiers:
+    // one stays calm (tier 1), the demo's angry caller reaches tier 2.
     const calmGw = await TwilioGateway.open(service.url.replace(/^http/, 'ws'), twilioCallSid());
     gateways.push(calmGw);
     calmGw.start({ agentId: 'agent-lee', language: 'en-US', extra: { team: 'support' } }).audio(calm.subarray(0, 8000 * 30));
+    const tier2Gw = await TwilioGateway.open(service.url.replace(/^http/, 'ws'), twilioCallSid());
+    gateways.push(tier2Gw);
+    tier2Gw.start({ agentId: 'agent-ray', language: 'en-US', extra: { team: 'billing' } }).audio(angry);
 
-    // The angry call: its calm first part, then (once the page shows it) the rest.
+    // The call under test, on the alerting policy: its calm first part, then
+    // (once the page shows it) the rest.
     const callSid = twilioCallSid();
+    alertingCalls.add(callSid);
     const gw = await TwilioGateway.open(service.url.replace(/^http/, 'ws'), callSid);
     gateways.push(gw);
     gw.start({ agentId: 'agent-kim', language: 'en-US', extra: { team: 'billing' } }).audio(angry.subarray(0, 8000 * 12));
@@ -133,7 +144,16 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     // The card's chart has drawn points; sorted first: the highest tier leads.
     await expect.poll(() => page.locator('.call').first().getAttribute('data-call-id')).toBe(callSid);
     await page.locator(`.call[data-call-id="${calmGw.ids.callSid}"]`).waitFor();
-    expect(await page.locator('#calls-count').textContent()).toBe('2');
+    await page.locator(`.call[data-call-id="${tier2Gw.ids.callSid}"][data-tier="2"]`).waitFor();
+    expect(await page.locator('#calls-count').textContent()).toBe('3');
+    const counts = await page.locator('#tier-counts .tier-count b').allTextContents();
+    expect(counts).toEqual(['0', '1', '1', '1']); // critical, serious, operational, routine
+    expect(await page.locator('.call').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-tier')))).toEqual(['3', '2', '1']);
+
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    const wallShot = `${OUTPUT_DIR}dashboard.png`;
+    await page.screenshot({ path: wallShot });
+    console.log(`dashboard screenshot: ${wallShot}`);
 
     // Acknowledge: the ack goes to the server and comes back through the feed.
     const alertId = await alert.getAttribute('data-alert-id');
@@ -144,10 +164,9 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     expect(await acked.locator('.acked').textContent()).toMatch(/Acknowledged by sup-dana/);
     await expect.poll(() => acked.locator('button.ack').isHidden()).toBe(true);
 
-    mkdirSync(OUTPUT_DIR, { recursive: true });
-    const wallShot = `${OUTPUT_DIR}dashboard.png`;
-    await page.screenshot({ path: wallShot });
-    console.log(`dashboard screenshot: ${wallShot}`);
+    const ackedShot = `${OUTPUT_DIR}dashboard-acked.png`;
+    await page.screenshot({ path: ackedShot });
+    console.log(`dashboard screenshot after the ack: ${ackedShot}`);
 
     // The call detail: its timeline chart, tier changes with reasons, prompts.
     await card.click();
