@@ -225,6 +225,8 @@
   function setConn(state, text) {
     el.conn.dataset.state = state;
     el.conn.textContent = text;
+    // While the feed is down the numbers on screen are stale: say so by dimming them.
+    document.body.classList.toggle('offline', state === 'down');
   }
 
   function sendAck(alertId) {
@@ -297,7 +299,8 @@
       ],
       series: [
         { label: 'call time', value: (_u, v) => (v == null ? '–' : fmtDuration(v * 1000)) },
-        { label: 'agitation', stroke: COLORS.agitation, width: 2.5, fill: 'rgba(244,246,251,0.08)' },
+        { label: 'agitation', stroke: COLORS.agitation, width: 3, fill: 'rgba(244,246,251,0.08)', spanGaps: true },
+        { label: 'window', stroke: 'rgba(244,246,251,0.38)', width: 1, points: { show: false } },
         { label: 'anger', stroke: COLORS.anger, width: 1.5 },
         { label: 'arousal', stroke: COLORS.arousal, width: 1.5, dash: [6, 4] },
         { label: 'tier', scale: 'tier', stroke: COLORS.tier, width: 2, paths: uPlot.paths.stepped({ align: 1 }), value: (_u, v) => (v == null ? '–' : `T${v}`) },
@@ -546,35 +549,45 @@
     note.textContent = 'This call is no longer live and its record is not kept on this server.';
   }
 
-  /** Series for the detail chart: the REST timeline (whole call) followed by newer feed points. */
+  /**
+   * Columns for the detail chart: x, smoothed agitation, window agitation,
+   * anger, arousal, tier. The REST timeline has every scored window (raw
+   * scores, the whole call); the feed has the smoothed agitation the policy
+   * acts on (≈1/s, since this page connected) at the same window ends, so
+   * both line up on one x axis. Gaps are null (uPlot skips them).
+   */
   function detailSeries(call) {
-    const cols = { t: [], agitation: [], anger: [], arousal: [], tier: [] };
+    const cols = { t: [], smoothed: [], agitation: [], anger: [], arousal: [], tier: [] };
     const changes = tierChangesOf(call);
     const tierAt = (ms) => {
       let tier = changes.length > 0 ? changes[0].from : call.info.tier;
       for (const c of changes) if (c.audioMs <= ms) tier = c.to;
       return tier;
     };
+    const s = call.series;
+    const smoothedAt = new Map(s.t.map((t, i) => [t, s.agitation[i]]));
     if (restDetail && restDetail.callId === call.info.callId) {
       for (const w of restDetail.timeline ?? []) {
-        cols.t.push(w.endMs / 1000);
+        const t = w.endMs / 1000;
+        cols.t.push(t);
+        cols.smoothed.push(smoothedAt.get(t) ?? null);
         cols.agitation.push(w.scores.agitation);
         cols.anger.push(w.scores.anger);
         cols.arousal.push(w.scores.arousal);
         cols.tier.push(tierAt(w.endMs));
       }
     }
-    const s = call.series;
     const last = cols.t.length > 0 ? cols.t[cols.t.length - 1] : -Infinity;
     for (let i = 0; i < s.t.length; i++) {
       if (s.t[i] <= last) continue;
       cols.t.push(s.t[i]);
-      cols.agitation.push(s.agitation[i]);
+      cols.smoothed.push(s.agitation[i]);
+      cols.agitation.push(null);
       cols.anger.push(s.anger[i]);
       cols.arousal.push(s.arousal[i]);
       cols.tier.push(s.tier[i]);
     }
-    return [cols.t, cols.agitation, cols.anger, cols.arousal, cols.tier];
+    return [cols.t, cols.smoothed, cols.agitation, cols.anger, cols.arousal, cols.tier];
   }
 
   /** Tier changes from the feed, completed by the REST events (priority) when the feed missed them. */
@@ -613,7 +626,8 @@
     $('detail-meta').textContent = `${info.callId}${info.startedAt ? ` · started ${fmtClock(info.startedAt)}` : ''}${call.endedAtLocal !== null ? ' · ended' : ''}`;
 
     const data = detailSeries(call);
-    const peak = data[1].reduce((m, v) => (v != null && v > m ? v : m), 0);
+    // Peak of the smoothed agitation this page saw (the call's own figure once it ended).
+    const peak = Math.max(info.agitation ?? 0, ...data[1].filter((v) => v != null));
     const prompts = promptsOf(call);
     const changes = tierChangesOf(call);
     const stats = [
