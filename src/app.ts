@@ -10,6 +10,7 @@
  * - `GET /v1/calls`, `GET /v1/calls/:callId`       src/http/call-routes.ts
  * - `GET /dashboard` (+ `/dashboard/assets/*`)     src/http/dashboard-routes.ts
  * - WS `GET /v1/supervisor/stream`                 supervisor feed (when `deps.feed` is given)
+ * - `GET /v1/supervisor/calls/:callId`             a call's feed history, from any instance
  * - `/admin/queues`                                bull-board (when `deps.adminQueues` is given)
  *
  * Shutdown (`app.close()`): readiness turns 503, live calls stop taking audio
@@ -33,6 +34,7 @@ import type { AgentHub } from './delivery/agent-messages.js';
 import type { SupervisorFeed } from './delivery/supervisor-feed.js';
 import { registerAdminQueues } from './http/admin-queues.js';
 import { handleAgentSocket } from './http/agent-socket.js';
+import { registerSupervisorRoutes } from './http/supervisor-routes.js';
 import { handleSupervisorSocket, type SupervisorQuery } from './http/supervisor-socket.js';
 import { registerCallRoutes } from './http/call-routes.js';
 import { registerDashboardRoutes } from './http/dashboard-routes.js';
@@ -210,6 +212,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
       trackListener(socket);
       handleSupervisorSocket(socket, request.query, feed, request.log as Logger);
     });
+    registerSupervisorRoutes(app, feed);
   }
 
   if (deps.adminQueues && deps.adminQueues.length > 0) {

@@ -91,6 +91,7 @@ export function createCallFeedObserver(options: CallFeedObserverOptions): CallFe
         prompts: 0,
         escalations: 0,
       });
+      feed.putScope(call.callId, scope);
       feed.putLiveCall(live, scope);
       feed.publish({ type: 'call.started', at: iso(at), call: live }, scope);
     },

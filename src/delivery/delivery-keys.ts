@@ -26,6 +26,10 @@ export interface DeliveryKeys {
   liveCalls: string;
   /** One live call's state (JSON), expiring unless its instance keeps refreshing it. */
   liveCall(callId: string): string;
+  /** List of one call's feed events (JSON), oldest first, capped; outlives the call by the history TTL. */
+  callHistory(callId: string): string;
+  /** A call's team/queue scope (JSON), for events raised away from the call's instance (prompt acks). */
+  callScope(callId: string): string;
   /** Sorted set of alert ids by raise time (ms). */
   alertIndex: string;
   /** One alert (JSON), with its ack once acknowledged. */
@@ -43,6 +47,8 @@ export function deliveryKeys(namespace: string): DeliveryKeys {
     supervisorChannel: `${p}:supervisor`,
     liveCalls: `${p}:live`,
     liveCall: (callId) => `${p}:live:${enc(callId)}`,
+    callHistory: (callId) => `${p}:history:${enc(callId)}`,
+    callScope: (callId) => `${p}:scope:${enc(callId)}`,
     alertIndex: `${p}:alerts`,
     alert: (alertId) => `${p}:alert:${enc(alertId)}`,
   };

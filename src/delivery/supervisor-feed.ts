@@ -17,6 +17,10 @@ export interface SupervisorFeedOptions {
   alertTtlMs?: number;
   /** Acknowledged alerts stay in the snapshot this long after the ack, ms. @defaultValue 600000 */
   ackedAlertVisibleMs?: number;
+  /** How long a call's feed history (and scope) is kept after its last event, ms. @defaultValue 21600000 (6 h) */
+  historyTtlMs?: number;
+  /** Events kept per call history (oldest dropped). @defaultValue 5000 (≈ 80 min of 1/s scores) */
+  maxHistory?: number;
   /** Wall clock. @defaultValue `Date.now` */
   now?: () => number;
 }
@@ -64,7 +68,20 @@ export type AckResult =
  *   One publisher connection per instance keeps a call's events in order.
  */
 export interface SupervisorFeed {
+  /** Fans the event out to every instance and appends it to its call's history. */
   publish(msg: SupervisorFeedEvent, scope: FeedScope): void;
+  /**
+   * Publishes an event about a call streaming on any instance, looking up its
+   * team/queue scope in Redis (e.g. `prompt.ack` from an agent socket on
+   * another instance). Resolves false when the call is unknown (not published).
+   */
+  publishForCall(callId: string, msg: SupervisorFeedEvent): Promise<boolean>;
+  /** Remembers a call's scope for `publishForCall` (the call observer does this at start). */
+  putScope(callId: string, scope: FeedScope): void;
+  /** A call's feed events so far, oldest first (any instance; kept `historyTtlMs` after the last). */
+  history(callId: string): Promise<SupervisorFeedEvent[]>;
+  /** A live call's state as stored by its instance, or null. */
+  liveCall(callId: string): Promise<LiveCall | null>;
   putLiveCall(call: LiveCall, scope: FeedScope): void;
   removeLiveCall(callId: string): void;
   putAlert(alert: Alert, scope: FeedScope): void;
@@ -100,6 +117,8 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
   const liveTtlMs = options.liveCallTtlMs ?? 30_000;
   const alertTtlMs = options.alertTtlMs ?? 3600_000;
   const ackedVisibleMs = options.ackedAlertVisibleMs ?? 600_000;
+  const historyTtlMs = options.historyTtlMs ?? 6 * 3600_000;
+  const maxHistory = options.maxHistory ?? 5000;
   const now = options.now ?? Date.now;
   const listeners = new Set<FeedListener>();
 
@@ -128,9 +147,20 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
     (err: unknown) => fail('subscribe')(err),
   );
 
+  const callOf = (msg: SupervisorFeedEvent): string => (msg.type === 'call.started' ? msg.call.callId : msg.type === 'alert' ? msg.alert.callId : msg.callId);
+
   function publish(msg: SupervisorFeedEvent, scope: FeedScope): void {
     const env: Envelope = { scope, msg };
-    redis.publish(keys.supervisorChannel, JSON.stringify(env)).catch(fail('publish'));
+    const history = keys.callHistory(callOf(msg));
+    // One MULTI on one connection: a call's events keep their order on the channel and in the history.
+    redis
+      .multi()
+      .publish(keys.supervisorChannel, JSON.stringify(env))
+      .rpush(history, JSON.stringify(msg))
+      .ltrim(history, -maxHistory, -1)
+      .pexpire(history, historyTtlMs)
+      .exec()
+      .catch(fail('publish'));
   }
 
   function ackedMessage(stored: StoredAlert, at: string): AlertAckedMessage {
@@ -139,6 +169,27 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
 
   return {
     publish,
+
+    async publishForCall(callId, msg) {
+      const raw = await redis.get(keys.callScope(callId));
+      if (raw === null) return false;
+      publish(msg, JSON.parse(raw) as FeedScope);
+      return true;
+    },
+
+    putScope(callId, scope) {
+      redis.set(keys.callScope(callId), JSON.stringify(scope), 'PX', historyTtlMs).catch(fail('scope store'));
+    },
+
+    async history(callId) {
+      const raws = await redis.lrange(keys.callHistory(callId), 0, -1);
+      return raws.map((r) => JSON.parse(r) as SupervisorFeedEvent);
+    },
+
+    async liveCall(callId) {
+      const raw = await redis.get(keys.liveCall(callId));
+      return raw === null ? null : (JSON.parse(raw) as { call: LiveCall }).call;
+    },
 
     putLiveCall(call, scope) {
       redis

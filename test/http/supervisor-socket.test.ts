@@ -161,6 +161,22 @@ describe('supervisor feed over Redis, two instances', () => {
     expect(await redis.get(`ut:${namespace}:alert:${encodeURIComponent(alertId)}`)).toContain('"ackedBy":"bob"');
   });
 
+  it('publishes an event about a call from an instance that does not host it (prompt ack), with the call\'s scope', async () => {
+    const [one, two] = instances as [Instance, Instance];
+    const red = await connect(one, '?team=red');
+    const blue = await connect(one, '?team=blue');
+    const c = call('CA-remote');
+    one.observer.callStarted(c, { team: 'red' });
+    await waitFor(() => red.feed.find((m) => m.type === 'call.started'), 'call.started');
+    const at = new Date().toISOString();
+    expect(await two.feed.publishForCall(c.callId, { type: 'prompt.ack', at, callId: c.callId, promptId: 'p-1', action: 'used' })).toBe(true);
+    expect(await two.feed.publishForCall('CA-unknown', { type: 'prompt.ack', at, callId: 'CA-unknown', promptId: 'p-2', action: 'used' })).toBe(false);
+    await waitFor(() => red.feed.find((m) => m.type === 'prompt.ack'), 'prompt.ack');
+    const history = await two.feed.history(c.callId);
+    expect(history.map((m) => m.type)).toEqual(['call.started', 'prompt.ack']);
+    expect(blue.feed.filter((m) => m.type !== 'snapshot')).toEqual([]);
+  });
+
   it('answers bad messages with errors and closes with 1008 after ten in a row', async () => {
     const [one] = instances as [Instance];
     const s = await connect(one);

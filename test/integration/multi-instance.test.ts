@@ -128,6 +128,17 @@ describe('two instances on one Redis', () => {
     const escalations = detail1.events.filter((e) => e.type === 'priority' && e.tier >= 3 && e.tier > e.previousTier);
     expect(feedA.filter((m) => m.type === 'alert' && m.alert.callId === call1)).toHaveLength(escalations.length);
 
+    // Any instance answers a call's feed history (GET /v1/calls/:callId only answers where the call streams).
+    const history = await getJson<{ live: unknown; events: SupervisorServerMessage[] }>(`${b.url}/v1/supervisor/calls/${call1}`);
+    expect(history.status).toBe(200);
+    expect(history.body.live).toBeNull();
+    const htypes = history.body.events.map((m) => m.type).filter((t) => t !== 'call.scores');
+    expect(htypes[0]).toBe('call.started');
+    expect(htypes.at(-1)).toBe('call.ended');
+    expect(htypes.filter((t) => t === 'prompt')).toHaveLength(detail1.events.filter((e) => e.type === 'prompt').length);
+    expect((await getJson(`${b.url}/v1/calls/${call1}`)).status).toBe(404);
+    expect((await getJson(`${b.url}/v1/supervisor/calls/CA-never`)).status).toBe(404);
+
     // Bad supervisor input is answered, not fatal.
     const before = feedB.length;
     supB.send('not json');
