@@ -3,10 +3,11 @@
  * `/dashboard/assets/`. Everything is served by Undertone itself (uPlot from
  * node_modules), so the page works on a network with no internet access.
  *
- * The page is plain HTML/CSS/JS in src/http/dashboard/ (no build step: the
- * browser runs it as written; `npm run build` copies the folder next to this
- * module in dist/). It reads the live feed from `/v1/supervisor/stream`
- * (docs/supervisor-feed.md) and call details from `GET /v1/calls/:callId`.
+ * The page is plain HTML/CSS and JS modules in src/http/dashboard/ (no build
+ * step: the browser runs them as written; `npm run build` copies the folder
+ * next to this module in dist/). It reads the live feed from
+ * `/v1/supervisor/stream` (docs/supervisor-feed.md) and a call's history from
+ * `GET /v1/supervisor/calls/:callId`.
  * Query parameters of the page (`team`, `queue`, `supervisorId`) are passed
  * on to the feed.
  */
@@ -28,10 +29,13 @@ const own = (name: string): string => fileURLToPath(new URL(`./dashboard/${name}
  * The only files served: a fixed map, so no request path ever reaches the
  * file system. Names are URL path segments under `/dashboard/assets/`.
  */
+const JS = 'text/javascript; charset=utf-8';
+/** The page's own ES modules (dashboard.js imports the others). */
+const MODULES = ['dashboard.js', 'api.js', 'state.js', 'format.js', 'charts.js', 'cards.js', 'alerts.js', 'detail.js'];
 const ASSETS: Readonly<Record<string, Asset>> = {
-  'dashboard.js': { path: own('dashboard.js'), contentType: 'text/javascript; charset=utf-8' },
+  ...Object.fromEntries(MODULES.map((name) => [name, { path: own(name), contentType: JS }])),
   'dashboard.css': { path: own('dashboard.css'), contentType: 'text/css; charset=utf-8' },
-  'uPlot.iife.min.js': { path: resolveModule('uplot/dist/uPlot.iife.min.js'), contentType: 'text/javascript; charset=utf-8' },
+  'uPlot.iife.min.js': { path: resolveModule('uplot/dist/uPlot.iife.min.js'), contentType: JS },
   'uPlot.min.css': { path: resolveModule('uplot/dist/uPlot.min.css'), contentType: 'text/css; charset=utf-8' },
 };
 

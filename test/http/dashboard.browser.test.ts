@@ -96,8 +96,8 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     expect(html.status).toBe(200);
     expect(html.headers.get('content-type')).toMatch(/^text\/html/);
     const text = await html.text();
-    for (const asset of ['dashboard.js', 'dashboard.css', 'uPlot.iife.min.js', 'uPlot.min.css']) {
-      expect(text).toContain(`dashboard/assets/${asset}`);
+    for (const asset of ['dashboard.js', 'dashboard.css', 'uPlot.iife.min.js', 'uPlot.min.css']) expect(text).toContain(`dashboard/assets/${asset}`);
+    for (const asset of ['dashboard.js', 'state.js', 'cards.js', 'alerts.js', 'detail.js', 'dashboard.css', 'uPlot.iife.min.js', 'uPlot.min.css']) {
       const res = await fetch(`${service.url}/dashboard/assets/${asset}`);
       expect(res.status, asset).toBe(200);
       expect((await res.arrayBuffer()).byteLength, asset).toBeGreaterThan(500);
@@ -206,6 +206,19 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     gateways.push(gw);
     gw.start({ agentId: 'agent-after-restart' }).audio((await loadFixtureMuLaw('stays-calm')).subarray(0, 8000 * 5));
     await page.locator(`.call[data-call-id="${callSid}"]`).waitFor();
+
+    // A screen opened mid-call draws the call's chart from its stored feed history.
+    const late = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    late.on('console', (msg) => {
+      if (msg.type() === 'error' || msg.type() === 'warning') consoleProblems.push(`late page ${msg.type()}: ${msg.text()}`);
+    });
+    late.on('pageerror', (err) => consoleProblems.push(`late page pageerror: ${err.message}`));
+    await late.goto(`${service.url}/dashboard`);
+    const lateCard = late.locator(`.call[data-call-id="${callSid}"]`);
+    await lateCard.waitFor();
+    await expect.poll(async () => Number(await lateCard.getAttribute('data-points'))).toBeGreaterThanOrEqual(3);
+    await late.close();
+
     // While the server was down the browser itself logs each refused
     // connection attempt; nothing else may appear.
     const during = consoleProblems.slice(before).filter((m) => !/WebSocket connection to .* failed/.test(m));
