@@ -167,6 +167,12 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     const ackedShot = `${OUTPUT_DIR}dashboard-acked.png`;
     await page.screenshot({ path: ackedShot });
     console.log(`dashboard screenshot after the ack: ${ackedShot}`);
+    // The same wall on a laptop screen.
+    await page.setViewportSize({ width: 1366, height: 768 });
+    const laptopShot = `${OUTPUT_DIR}dashboard-laptop.png`;
+    await page.screenshot({ path: laptopShot });
+    console.log(`dashboard screenshot at laptop size: ${laptopShot}`);
+    await page.setViewportSize({ width: 1600, height: 900 });
 
     // The call detail: its timeline chart, tier changes with reasons, prompts.
     await card.click();
