@@ -47,9 +47,11 @@ export async function fetchHistory(callId) {
   }
 }
 
-/** The page's own team/queue filter, shown in the top bar. */
+/** The page's own team/queue filter and supervisor id, shown in the top bar. */
 export const scopeText = () =>
-  ['team', 'queue']
-    .map((k) => (pageParams.get(k) ? `${k} ${pageParams.get(k)}` : ''))
+  [
+    ...['team', 'queue'].map((k) => (pageParams.get(k) ? `${k} ${pageParams.get(k)}` : '')),
+    pageParams.get('supervisorId') ? `acks as ${pageParams.get('supervisorId')}` : '',
+  ]
     .filter(Boolean)
     .join(' · ');
