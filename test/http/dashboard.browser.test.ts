@@ -31,6 +31,8 @@ import {
 } from '../integration/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+/** expect.poll waits 1 s by default; the page may take longer on a busy machine. */
+const POLL = { timeout: 60_000, interval: 100 };
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/', import.meta.url));
 const CHROMIUM_ARGS = [
   '--headless',
@@ -133,7 +135,7 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     gw.start({ agentId: 'agent-kim', language: 'en-US', extra: { team: 'billing' } }).audio(angry.subarray(0, 8000 * 12));
     const card = page.locator(`.call[data-call-id="${callSid}"]`);
     await card.waitFor();
-    await expect.poll(() => card.locator('.call-agent').textContent()).toBe('agent-kim');
+    await expect.poll(() => card.locator('.call-agent').textContent(), POLL).toBe('agent-kim');
     const firstTier = Number(await card.getAttribute('data-tier'));
 
     gw.audio(angry.subarray(8000 * 12));
@@ -144,7 +146,7 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     await alert.waitFor();
     expect(await alert.locator('.alert-reason').textContent()).toMatch(/agitation/);
     // The card's chart has drawn points; sorted first: the highest tier leads.
-    await expect.poll(() => page.locator('.call').first().getAttribute('data-call-id')).toBe(callSid);
+    await expect.poll(() => page.locator('.call').first().getAttribute('data-call-id'), POLL).toBe(callSid);
     await page.locator(`.call[data-call-id="${calmGw.ids.callSid}"]`).waitFor();
     await page.locator(`.call[data-call-id="${tier2Gw.ids.callSid}"][data-tier="2"]`).waitFor();
     expect(await page.locator('#calls-count').textContent()).toBe('3');
@@ -164,7 +166,7 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     const acked = page.locator(`.alert[data-alert-id="${alertId}"][data-acked-by="sup-dana"]`);
     await acked.waitFor();
     expect(await acked.locator('.acked').textContent()).toMatch(/Acknowledged by sup-dana/);
-    await expect.poll(() => acked.locator('button.ack').isHidden()).toBe(true);
+    await expect.poll(() => acked.locator('button.ack').isHidden(), POLL).toBe(true);
 
     const ackedShot = `${OUTPUT_DIR}dashboard-acked.png`;
     await page.screenshot({ path: ackedShot });
@@ -181,9 +183,9 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     const detail = page.locator(`#detail[open][data-call-id="${callSid}"]`);
     await detail.waitFor();
     await detail.locator('.uplot').waitFor();
-    await expect.poll(() => detail.locator('#detail-tiers li:not(.tl-empty)').count()).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => detail.locator('#detail-tiers li:not(.tl-empty)').count(), POLL).toBeGreaterThanOrEqual(2);
     expect(await detail.locator('#detail-tiers li').first().textContent()).toMatch(/agitation .* for/);
-    await expect.poll(() => detail.locator('#detail-prompts li:not(.tl-empty)').count()).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => detail.locator('#detail-prompts li:not(.tl-empty)').count(), POLL).toBeGreaterThanOrEqual(1);
     expect(await detail.locator('#detail-note').isHidden()).toBe(true); // this instance holds the call
     const detailShot = `${OUTPUT_DIR}dashboard-detail.png`;
     await page.screenshot({ path: detailShot });
@@ -228,7 +230,7 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     await late.goto(`${service.url}/dashboard`);
     const lateCard = late.locator(`.call[data-call-id="${callSid}"]`);
     await lateCard.waitFor();
-    await expect.poll(async () => Number(await lateCard.getAttribute('data-points'))).toBeGreaterThanOrEqual(3);
+    await expect.poll(async () => Number(await lateCard.getAttribute('data-points')), POLL).toBeGreaterThanOrEqual(3);
     await late.close();
 
     // While the server was down the browser itself logs each refused
