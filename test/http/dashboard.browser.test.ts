@@ -206,14 +206,18 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     const port = new URL(service.url).port;
     const before = consoleProblems.length;
 
+    // Step timings, for a failure on a busy machine.
     const t0 = Date.now();
+    const step = (what: string): void => console.log(`reconnect test: ${what} after ${Date.now() - t0} ms`);
     await service.close(); // closes the supervisor socket with 1001
-    const t1 = Date.now();
+    step('service closed');
     await page.locator('#conn[data-state="down"]').waitFor();
+    step('page shows the feed down');
     service = await startOn(port);
-    console.log(`restart: close ${t1 - t0} ms, start ${Date.now() - t1} ms`); // for a failure on a busy machine
+    step('service restarted');
 
     await page.locator('#conn[data-state="live"]').waitFor();
+    step('page live again');
     const callSid = twilioCallSid();
     const gw = await TwilioGateway.open(service.url.replace(/^http/, 'ws'), callSid);
     gateways.push(gw);
@@ -221,6 +225,7 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     await page.locator(`.call[data-call-id="${callSid}"]`).waitFor();
 
     // A screen opened mid-call draws the call's chart from its stored feed history.
+    step('the new call shows');
     const late = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     late.setDefaultTimeout(60_000);
     late.on('console', (msg) => {
