@@ -74,6 +74,14 @@ export function createRedisAgentHub(options: RedisAgentHubOptions): RedisAgentHu
     if (agentId !== undefined && agents.has(agentId)) schedule(agentId);
   };
   subscriber.on('message', onMessage);
+  // After a lost subscriber connection (ioredis re-subscribes by itself),
+  // nudges sent meanwhile are gone: read every local agent's inbox once.
+  let wasReady = subscriber.status === 'ready';
+  const onReady = (): void => {
+    if (wasReady) void Promise.all([...agents.keys()].map((agentId) => schedule(agentId)));
+    wasReady = true;
+  };
+  subscriber.on('ready', onReady);
 
   function schedule(agentId: string): Promise<void> {
     const st = agents.get(agentId);
@@ -170,6 +178,7 @@ export function createRedisAgentHub(options: RedisAgentHubOptions): RedisAgentHu
     async close() {
       closed = true;
       subscriber.off('message', onMessage);
+      subscriber.off('ready', onReady);
       const channels = [...agents.entries()].filter(([, st]) => st.subscribed).map(([id]) => keys.agentChannel(id));
       if (channels.length > 0) await subscriber.unsubscribe(...channels).catch(() => undefined);
     },

@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAgentMailbox, type AgentMailbox } from '../../src/delivery/agent-mailbox.js';
 import type { AgentPromptMessage, AgentSink } from '../../src/delivery/agent-messages.js';
 import { createRedisAgentHub, type RedisAgentHub } from '../../src/delivery/redis-agent-hub.js';
-import { newRedis, silentLogger, uniqueQueueName } from '../queue/helpers.js';
+import { Redis as IORedis } from 'ioredis';
+import { newRedis, RedisOutageProxy, silentLogger, uniqueQueueName } from '../queue/helpers.js';
 
 class Sink implements AgentSink {
   readonly texts: string[] = [];
@@ -34,6 +35,7 @@ describe('Redis agent hub (one per instance)', () => {
   let namespace: string;
   let mailbox: AgentMailbox;
   const opened: { hub: RedisAgentHub; subscriber: Redis }[] = [];
+  const proxies: RedisOutageProxy[] = [];
 
   const instance = (pendingTtlMs?: number) => {
     const subscriber = newRedis();
@@ -58,6 +60,7 @@ describe('Redis agent hub (one per instance)', () => {
       await hub.close();
       subscriber.disconnect();
     }
+    for (const p of proxies.splice(0)) await p.stop();
     const keys = await redis.keys(`ut:${namespace}:*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
@@ -137,5 +140,23 @@ describe('Redis agent hub (one per instance)', () => {
     expect(sink.seqs).toEqual([1]);
     const back = await connect(x.hub, 'ag');
     expect(back.seqs).toEqual([2]);
+  });
+
+  it('catches up on messages posted while its subscriber connection was down', async () => {
+    const proxy = new RedisOutageProxy();
+    await proxy.start();
+    const subscriber = new IORedis(proxy.port, '127.0.0.1', { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+    subscriber.on('error', () => undefined);
+    const hub = createRedisAgentHub({ redis, subscriber, namespace, logger: silentLogger() });
+    opened.push({ hub, subscriber });
+    const sink = await connect(hub, 'ag');
+    await post('ag', 1);
+    await vi.waitFor(() => expect(sink.seqs).toEqual([1]));
+    await proxy.stop();
+    await vi.waitFor(() => expect(subscriber.status).not.toBe('ready'));
+    await post('ag', 2); // the nudge is lost: nobody hears it
+    await proxy.start();
+    await vi.waitFor(() => expect(sink.seqs).toEqual([1, 2]), { timeout: 5000 });
+    proxies.push(proxy);
   });
 });
