@@ -17,6 +17,7 @@ import { startService, type RunningService } from '../../src/cli/serve.js';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
 import type { EscalationPolicyFactory } from '../../src/policy/escalation-policy.js';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import {
   captureLogger,
   getJson,
@@ -93,6 +94,14 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     await service?.close();
     await queue?.obliterate({ force: true }).catch(() => undefined);
     await queue?.close();
+    // Delivery and supervisor-feed keys live under ut:<queue>: (they expire anyway).
+    const redis = new Redis(REDIS_URL);
+    try {
+      const keys = await redis.keys(`ut:${queueName}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+    } finally {
+      await redis.quit();
+    }
   });
 
   it('serves the page and its assets (uPlot included) from the service itself', async () => {
