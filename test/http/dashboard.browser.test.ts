@@ -168,6 +168,16 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     await page.screenshot({ path: wallShot });
     console.log(`dashboard screenshot: ${wallShot}`);
 
+    // A screen for one team passes its filter on to the feed: only that team's calls.
+    const teamPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    teamPage.setDefaultTimeout(60_000);
+    teamPage.on('pageerror', (err) => consoleProblems.push(`team page pageerror: ${err.message}`));
+    await teamPage.goto(`${service.url}/dashboard?team=support`);
+    await teamPage.locator(`.call[data-call-id="${calmGw.ids.callSid}"]`).waitFor();
+    expect(await teamPage.locator('.call').count()).toBe(1);
+    expect(await teamPage.locator('#scope').textContent()).toBe('team support');
+    await teamPage.close();
+
     // Acknowledge: the ack goes to the server and comes back through the feed.
     const alertId = await alert.getAttribute('data-alert-id');
     expect(alertId).toBeTruthy();
