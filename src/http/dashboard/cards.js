@@ -58,7 +58,9 @@ export function renderTimes(call) {
   const inTier = card.querySelector('.call-in-tier');
   const length = card.querySelector('.call-length');
   if (call.endedAtLocal !== null) {
-    inTier.replaceChildren(Object.assign(document.createElement('b'), { textContent: 'Ended' }));
+    // A call whose instance died is ended by a surviving one: say so, it was not a hang-up.
+    const lost = call.summary?.endReason === 'instance-lost';
+    inTier.replaceChildren(Object.assign(document.createElement('b'), { textContent: lost ? 'Lost' : 'Ended' }), lost ? ' instance died' : '');
     const peak = call.summary?.peakAgitation;
     length.textContent = `${fmtDuration(call.summary?.audioMs ?? call.info.audioMs)} call${peak != null ? ` · peak ${pct(peak)}` : ''}`;
     return;
