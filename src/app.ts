@@ -8,6 +8,7 @@
  * - WS `GET /v1/streams/twilio`                    Twilio Media Streams ingest
  * - WS `GET /v1/agents/:agentId/stream`            agent prompts and priorities
  * - `GET /v1/calls`, `GET /v1/calls/:callId`       src/http/call-routes.ts
+ * - `GET /dashboard` (+ `/dashboard/assets/*`)     src/http/dashboard-routes.ts
  * - WS `GET /v1/supervisor/stream`                 supervisor feed (when `deps.feed` is given)
  * - `GET /v1/supervisor/calls/:callId`             a call's feed history, from any instance
  * - `/admin/queues`                                bull-board (when `deps.adminQueues` is given)
@@ -40,6 +41,7 @@ import type { SummaryStore } from './calls/summary-store.js';
 import { registerSupervisorRoutes } from './http/supervisor-routes.js';
 import { handleSupervisorSocket, type SupervisorQuery } from './http/supervisor-socket.js';
 import { registerCallRoutes } from './http/call-routes.js';
+import { registerDashboardRoutes } from './http/dashboard-routes.js';
 import { registerErrorHandlers } from './http/error-handler.js';
 import { closeForShutdown, handleGatewaySocket } from './http/gateway-socket.js';
 import { startHeartbeat } from './http/heartbeat.js';
@@ -194,6 +196,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   registerHealthRoutes(app, { redis: deps.redis, model: deps.model, isShuttingDown: () => shuttingDown });
   registerCallRoutes(app, registry, deps.summaries);
   if (deps.summaries) registerSurveyRoute(app, registry, deps.summaries);
+  registerDashboardRoutes(app);
   const agentHandlers = { ...AGENT_MESSAGE_HANDLERS, ack: createAckHandler({ registry, summaries: deps.summaries }) };
 
   for (const gateway of GATEWAYS) {

@@ -25,6 +25,7 @@ import { createWebhookForwarder } from '../delivery/webhook-forwarder.js';
 import { createSummaryStore } from '../calls/summary-store.js';
 import { createSupervisorFeed } from '../delivery/supervisor-feed.js';
 import { loadEmotionModel } from '../model/emotion-model.js';
+import type { EscalationPolicyFactory } from '../policy/escalation-policy.js';
 import { loadPolicyFile, policyFactoryFrom } from '../policy/policy-file.js';
 import { createBullmqPublisher } from '../queue/bullmq-publisher.js';
 import { ConfigError, UndertoneError } from '../shared/errors.js';
@@ -32,6 +33,8 @@ import { createLogger, type Logger } from '../shared/logger.js';
 
 export interface StartServiceOptions {
   logger: Logger;
+  /** Replaces the calibrated escalation policy (tests that need tiers the fixture calls do not reach). */
+  policyFactory?: EscalationPolicyFactory;
 }
 
 /** A running service: its app, base URL (`http://host:port`) and one way to stop it. */
@@ -84,7 +87,7 @@ export async function startService(config: Config, options: StartServiceOptions)
 
     const model = await loadEmotionModel({ modelPath: config.modelPath, cardPath: config.modelCardPath, logger });
     started.unshift({ name: 'model', close: () => model.close() });
-    const policyFactory = policyFactoryFrom(policy);
+    const policyFactory = options.policyFactory ?? policyFactoryFrom(policy);
     const namespace = config.routingQueue;
     const pendingTtlMs = config.agentPendingTtlS * 1000;
     const feed = createSupervisorFeed({ redis, subscriber, namespace, logger });
