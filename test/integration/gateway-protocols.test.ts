@@ -229,7 +229,8 @@ describe('gateway protocols → model → policy → agent socket', () => {
       expect(d16.timeline.length).toBe(d8.timeline.length);
       let maxDiff = 0;
       for (let i = 0; i < d8.timeline.length; i++) maxDiff = Math.max(maxDiff, Math.abs(d16.timeline[i]!.scores.agitation - d8.timeline[i]!.scores.agitation));
-      expect(maxDiff).toBeLessThan(0.1);
+      // Measured: max 0.035, mean 0.004 over 81 windows (the 16 kHz path is filtered twice).
+      expect(maxDiff).toBeLessThan(0.05);
       expect(d16.events.map((e) => e.type)).toEqual(d8.events.map((e) => e.type));
       await promptFor(received, id16);
       await promptFor(received, id8);
