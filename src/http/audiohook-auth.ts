@@ -21,7 +21,7 @@ export function audiohookUpgradeCheck(config: Config, options: AudiohookAuthOpti
       { keys: config.audiohookApiKeys, ...(options.nowS ? { nowS: options.nowS() } : {}) },
     );
     if (result.ok) {
-      request.log.info({ apiKey: result.apiKey, signed: result.signed, sessionId: request.headers['audiohook-session-id'] }, 'AudioHook upgrade authenticated');
+      request.log.info({ signed: result.signed, sessionId: request.headers['audiohook-session-id'] }, 'AudioHook upgrade authenticated');
       return;
     }
     request.log.warn({ reason: result.reason, sessionId: request.headers['audiohook-session-id'] }, 'AudioHook upgrade refused');

@@ -2,6 +2,9 @@
  * Genesys Cloud AudioHook (protocol version 2) → CallEvents, and the
  * protocol's own answers (`opened`, `pong`, `closed`, `disconnect`).
  *
+ * Audio after `paused` without `resumed` is taken as the end of the pause
+ * (Genesys's reference client resumes that way) and logged.
+ *
  * Flow: the client sends `open` (offered media); we pick one entry and answer
  * `opened`; binary frames then carry the audio, samples interleaved in the
  * chosen channel order (external = customer → `caller`, the one scored;
@@ -15,7 +18,7 @@
  * message; a client message whose `seq` is not the last plus one, whose
  * `serverseq` is ahead of what we sent, or whose `id` is not the session's
  * ends the session. Every such error (and malformed JSON, audio before
- * `opened` or while paused, a frame that is not whole samples) is thrown as a
+ * `opened`, a frame that is not whole samples) is thrown as a
  * `ProtocolError`; the socket handler then calls `onFatal`, which answers
  * with `disconnect` {reason: "error" (or "unauthorized" for an organization
  * mismatch), info}, and waits for the client's `close`.
@@ -48,6 +51,8 @@ import type { IngestAdapter, IngestContext, IngestNotice, IngestResult } from '.
 export const AUDIOHOOK_SOURCE = 'audiohook';
 
 const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$/;
+/** Answer to `open` {supportedLanguages: true}: the calming-script languages (src/playbooks). */
+const SUPPORTED_LANGUAGES = ['en-US', 'zh-CN'];
 
 type Phase = 'new' | 'probe' | 'active' | 'paused' | 'closed' | 'disconnected';
 
@@ -128,17 +133,23 @@ export class AudiohookAdapter implements IngestAdapter {
     if (this.phase === 'disconnected' || this.phase === 'closed') return { events: [] };
     if (this.phase === 'new') throw outOfProtocol('UT_ERR_NOT_STARTED', "audio before 'opened'");
     if (this.phase === 'probe') throw outOfProtocol('UT_ERR_UNEXPECTED_EVENT', 'audio on a connection probe');
-    if (this.phase === 'paused') throw outOfProtocol('UT_ERR_UNEXPECTED_EVENT', "audio while paused (after 'paused', before 'resumed')");
+    let notices: IngestNotice[] | undefined;
+    if (this.phase === 'paused') {
+      // Genesys's reference client resumes its audio without sending `resumed`:
+      // audio after `paused` means the pause is over; score it rather than drop the call.
+      this.phase = 'active';
+      notices = [{ level: 'info', msg: "AudioHook audio after 'paused' without 'resumed': treated as resumed", fields: { receivedS: this.positionS } }];
+    }
     if (data.length % this.frameBytes !== 0) {
       throw malformed(`audio frame of ${data.length} bytes is not a whole number of ${this.frameBytes}-byte samples`);
     }
     const media = this.media!;
     const samples = data.length / this.frameBytes;
     this.receivedSamples += samples;
-    if (samples === 0) return { events: [] };
+    if (samples === 0) return { events: [], ...(notices ? { notices } : {}) };
     const callId = this.callId!;
     if (media.channels.length === 1) {
-      return { events: [{ kind: 'audio', callId, track: channelTrack(media.channels[0]!), payload: data }] };
+      return { events: [{ kind: 'audio', callId, track: channelTrack(media.channels[0]!), payload: data }], ...(notices ? { notices } : {}) };
     }
     const bytesPerSample = this.frameBytes / 2;
     const first = new Uint8Array(samples * bytesPerSample);
@@ -154,6 +165,7 @@ export class AudiohookAdapter implements IngestAdapter {
         { kind: 'audio', callId, track: channelTrack(media.channels[0]!), payload: first },
         { kind: 'audio', callId, track: channelTrack(media.channels[1]!), payload: second },
       ],
+      ...(notices ? { notices } : {}),
     };
   }
 
@@ -220,7 +232,7 @@ export class AudiohookAdapter implements IngestAdapter {
     }
     this.media = media;
     this.frameBytes = media.channels.length * (media.format === 'L16' ? 2 : 1);
-    const opened = this.send('opened', { media: [media], startPaused: false });
+    const opened = this.send('opened', { media: [media], startPaused: false, ...(p['supportedLanguages'] === true ? { supportedLanguages: SUPPORTED_LANGUAGES } : {}) });
     if (conversationId === NULL_UUID) {
       this.phase = 'probe';
       return { events: [], replies: [opened], notices: [{ level: 'info', msg: 'AudioHook connection probe answered' }] };

@@ -78,6 +78,14 @@ describe('AudioHook open → opened', () => {
     expect((result.events[0] as CallStartEvent).tracks).toEqual(chosen.map((c) => (c === 'external' ? 'caller' : 'agent')));
   });
 
+  it('lists the script languages in opened when the open asks for supportedLanguages', () => {
+    const { adapter, client } = setup();
+    const open = JSON.parse(client.openMessage({ organizationId: ORG, conversationId: CONVERSATION, media: [PCMU_BOTH] }));
+    open.parameters.supportedLanguages = true;
+    const reply = JSON.parse(adapter.onText(JSON.stringify(open)).replies![0]!);
+    expect(reply.parameters).toEqual({ media: [PCMU_BOTH], startPaused: false, supportedLanguages: ['en-US', 'zh-CN'] });
+  });
+
   it('takes L16 at 8000 Hz and skips formats it cannot decode', () => {
     const l16 = { type: 'audio', format: 'L16', channels: ['external'], rate: 8000 };
     const { replies, result } = opened([{ type: 'audio', format: 'OPUS', channels: ['external'], rate: 48000 }, l16]);
@@ -158,12 +166,18 @@ describe('AudioHook audio', () => {
     ]);
   });
 
-  it('refuses audio before opened, a frame that is not whole samples, and audio while paused', () => {
+  it('refuses audio before opened and a frame that is not whole samples', () => {
     expect(thrown(() => setup().adapter.onBinary(new Uint8Array(4))).code).toBe('UT_ERR_NOT_STARTED');
     expect(thrown(() => opened().adapter.onBinary(new Uint8Array(3))).closeCode).toBe(1007);
+  });
+
+  it("takes audio after 'paused' without 'resumed' as the end of the pause (as Genesys's reference client does), and logs it", () => {
     const p = opened();
     p.send(p.client.message('paused'));
-    expect(thrown(() => p.adapter.onBinary(new Uint8Array(4))).message).toContain('while paused');
+    const r = p.adapter.onBinary(new Uint8Array(4));
+    expect(r.events).toHaveLength(2);
+    expect(r.notices?.[0]?.msg).toContain('treated as resumed');
+    expect(p.adapter.onBinary(new Uint8Array(4)).notices).toBeUndefined();
   });
 
   it('paused → resumed {start, discarded} resumes audio and keeps the discarded total; discarded is bookkept too', () => {
