@@ -36,6 +36,7 @@ import {
   isUuid,
   malformed,
   NULL_UUID,
+  openMetadata,
   outOfProtocol,
   parseClientMessage,
   parseDuration,
@@ -59,12 +60,6 @@ type Phase = 'new' | 'probe' | 'active' | 'paused' | 'closed' | 'disconnected';
 function header(context: IngestContext | undefined, name: string): string | undefined {
   const v = context?.headers[name];
   return Array.isArray(v) ? v[0] : v;
-}
-
-function str(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return undefined;
 }
 
 /** One AudioHook session (one WebSocket connection). */
@@ -252,23 +247,7 @@ export class AudiohookAdapter implements IngestAdapter {
       language = languageRaw;
     }
 
-    const metadata: Record<string, string> = {};
-    for (const [key, value] of Object.entries(customConfig)) {
-      const s = str(value);
-      if (s !== undefined && key !== 'agentId') metadata[key] = s;
-    }
-    const ani = str(participant['ani']);
-    const aniName = str(participant['aniName']);
-    const dnis = str(participant['dnis']);
-    const participantId = str(participant['id']);
-    if (ani !== undefined) metadata['ani'] = ani;
-    if (aniName !== undefined) metadata['aniName'] = aniName;
-    if (dnis !== undefined) metadata['dnis'] = dnis;
-    if (participantId !== undefined) metadata['participantId'] = participantId;
-    if (metadata['customerName'] === undefined && aniName !== undefined && aniName !== '') metadata['customerName'] = aniName;
-    if (language !== undefined) metadata['language'] = language;
-    metadata['organizationId'] = organizationId;
-    if (this.correlationId !== undefined) metadata['correlationId'] = this.correlationId;
+    const metadata = openMetadata({ customConfig, participant, organizationId, language, correlationId: this.correlationId });
 
     this.callId = conversationId;
     this.phase = 'active';

@@ -124,3 +124,33 @@ export function selectMedia(offered: unknown): MediaEntry | undefined {
 export function serverMessage(id: string, type: string, seq: number, clientseq: number, parameters: Json = {}): string {
   return JSON.stringify({ version: AUDIOHOOK_VERSION, id, type, seq, clientseq, parameters });
 }
+
+function scalar(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+/**
+ * The call metadata an `open` carries, as strings: customConfig scalars
+ * (agentId excepted: it has a field of its own), the participant (ani,
+ * aniName, dnis, participantId; aniName doubles as customerName unless
+ * customConfig names one), the language, organization and correlation ids.
+ */
+export function openMetadata(o: { customConfig: Json; participant: Json; organizationId: string; language: string | undefined; correlationId: string | undefined }): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(o.customConfig)) {
+    const s = scalar(value);
+    if (s !== undefined && key !== 'agentId') metadata[key] = s;
+  }
+  for (const [from, to] of [['ani', 'ani'], ['aniName', 'aniName'], ['dnis', 'dnis'], ['id', 'participantId']] as const) {
+    const s = scalar(o.participant[from]);
+    if (s !== undefined) metadata[to] = s;
+  }
+  const aniName = metadata['aniName'];
+  if (metadata['customerName'] === undefined && aniName !== undefined && aniName !== '') metadata['customerName'] = aniName;
+  if (o.language !== undefined) metadata['language'] = o.language;
+  metadata['organizationId'] = o.organizationId;
+  if (o.correlationId !== undefined) metadata['correlationId'] = o.correlationId;
+  return metadata;
+}
