@@ -8,11 +8,16 @@
  * reports one voicebot/IVR turn of a live call (unresolved turns count toward
  * the bot handover); 202 once decided, 404 for a call that is not live,
  * 400 for a bad body.
+ * `PUT /v1/calls/:callId/agent` {"agentId"} — (re)assigns a live call's agent
+ * (gateways that cannot pass one at start, transfers): prompts decided from
+ * then on go to the new agent. 404 for a call that is not live, 400
+ * `UT_ERR_BAD_REQUEST` for a body without a valid agentId.
  */
 import type { FastifyInstance } from 'fastify';
 import type { CallRegistry } from '../calls/call-registry.js';
 import type { SummaryStore } from '../calls/summary-store.js';
-import { CallNotFoundError } from '../shared/errors.js';
+import { CallNotFoundError, HttpError } from '../shared/errors.js';
+import { isValidAgentId } from '../shared/ids.js';
 
 export function registerCallRoutes(app: FastifyInstance, registry: CallRegistry, summaries?: SummaryStore): void {
   app.get('/v1/calls', async () => ({ calls: registry.list() }));
@@ -48,4 +53,19 @@ export function registerCallRoutes(app: FastifyInstance, registry: CallRegistry,
       return { callId: session.callId, resolved: request.body.resolved, tier: session.summary().tier };
     },
   );
+
+  app.put<{ Params: { callId: string }; Body: unknown }>('/v1/calls/:callId/agent', async (request) => {
+    const body = request.body;
+    const agentId = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)['agentId'] : undefined;
+    if (typeof agentId !== 'string' || !isValidAgentId(agentId)) {
+      throw new HttpError('UT_ERR_BAD_REQUEST', 400, 'body must be {"agentId": "<1-128 characters of [A-Za-z0-9._-]>"}');
+    }
+    const session = registry.session(request.params.callId);
+    if (!session || session.currentState !== 'live') {
+      throw new HttpError('UT_ERR_CALL_NOT_FOUND', 404, `no live call with id '${request.params.callId}'`);
+    }
+    const previousAgentId = session.agentId ?? null;
+    session.assignAgent(agentId);
+    return { callId: session.callId, agentId, previousAgentId };
+  });
 }
