@@ -147,6 +147,7 @@ export class CallSession {
       for (const event of events) {
         await this.pipeline.publisher.publish(event, { agentId: this.agentId, streamId: this.streamId });
         this.recordEvent(event);
+        this.pipeline.observer?.policyEvent(this, event);
       }
     } catch (error) {
       this.fail(error, what);
@@ -207,6 +208,9 @@ export class CallSession {
   assignAgent(agentId: string): void {
     const previous = this.agentId;
     this.agentId = agentId;
+    // A voicebot call that reaches a human moves onto the agent ladder.
+    this.policy.setAgent(agentId);
+    this.pipeline.observer?.agentChanged?.(this, agentId);
     this.log.info({ agentId, previousAgentId: previous }, 'call agent reassigned');
   }
 
