@@ -8,6 +8,11 @@
  * - WS `GET /v1/streams/twilio`                    Twilio Media Streams ingest
  * - WS `GET /v1/agents/:agentId/stream`            agent prompts and priorities
  * - `GET /v1/calls`, `GET /v1/calls/:callId`       src/http/call-routes.ts
+ * - `GET /metrics`                                 src/observability/metrics-route.ts
+ *
+ * Every route passes the auth hook first (src/http/auth/auth-plugin.ts, rules
+ * in src/http/auth/access-rules.ts); every socket gets its limits
+ * (src/http/limits/socket-limits.ts).
  *
  * Shutdown (`app.close()`): readiness turns 503, live calls stop taking audio
  * and flush their pending windows (events still publish), every WebSocket is
@@ -33,6 +38,15 @@ import type { EmotionModel } from './model/types.js';
 import type { EscalationPolicyFactory } from './policy/escalation-policy.js';
 import type { EventPublisher } from './queue/publisher.js';
 import type { Logger } from './shared/logger.js';
+import { registerAuth } from './http/auth/auth-plugin.js';
+import { withStartToken } from './http/auth/gateway-start-token.js';
+import { createTokenVerifier } from './http/auth/tokens.js';
+import { registerConnectionRateLimit } from './http/limits/connection-rate.js';
+import { attachSocketLimits } from './http/limits/socket-limits.js';
+import { Metrics } from './observability/metrics.js';
+import { registerMetricsRoute } from './observability/metrics-route.js';
+import { timedModel } from './observability/timed-model.js';
+import { createResilientPublisher } from './queue/resilient-publisher.js';
 
 /** What the app runs on; all created by the caller and closed by the caller. */
 export interface AppDeps {
@@ -48,6 +62,8 @@ export interface AppDeps {
   hub: AgentHub;
   /** Redis connection checked by `/readyz` (an ioredis instance). */
   redis: RedisPing;
+  /** Prometheus metrics; a fresh registry when absent. */
+  metrics?: Metrics;
 }
 
 /** Tuning that is not configuration (tests and benchmarks set it). */
@@ -107,7 +123,10 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
     logController: new LogController({ disableRequestLogging: (req) => req.url === '/healthz' || req.url === '/readyz' }),
   }) as unknown as FastifyInstance;
 
-  const pipeline = options.pipeline ?? createCallPipeline(deps);
+  const metrics = deps.metrics ?? new Metrics({ defaultMetrics: false });
+  // Calls publish through a guard that never rejects: a publish failure is logged and counted, the call goes on.
+  const publisher = createResilientPublisher(deps.publisher, { logger: deps.logger, metrics });
+  const pipeline = options.pipeline ?? createCallPipeline({ ...deps, model: timedModel(deps.model, metrics), publisher });
   const registry = new CallRegistry(pipeline, deps.logger, {
     maxCalls: config.maxCalls,
     callHistory: config.callHistory,
@@ -145,15 +164,37 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   const heartbeatMs = options.heartbeatMs ?? 30_000;
   if (heartbeatMs > 0) stopHeartbeat = startHeartbeat(app.websocketServer, heartbeatMs);
 
+  const limits = attachSocketLimits(app.websocketServer, {
+    maxCalls: config.maxCalls,
+    liveCalls: () => registry.liveCount,
+    gatewayHardMaxBytes: config.maxMessageBytes * 2,
+    clientMaxMessageBytes: config.clientMaxMessageBytes,
+    startTimeoutMs: config.startTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    ingestMaxBytesPerS: config.ingestMaxBytesPerS,
+    slowConsumerBytes: config.slowConsumerBytes,
+    metrics,
+    logger: deps.logger,
+  });
+  app.addHook('onClose', async () => limits.stop());
+  metrics.setSources({
+    activeCalls: () => registry.liveCount,
+    publishBuffered: () => (deps.publisher as { readonly buffered?: number }).buffered ?? 0,
+  });
+  registerConnectionRateLimit(app, { perMinute: config.connectionsPerIpPerMinute, metrics });
+  registerAuth(app, { enabled: config.auth, jwtSecret: config.jwtSecret, twilioAuthToken: config.twilioAuthToken, publicUrl: config.publicUrl, metrics });
+  const verifyToken = createTokenVerifier(config.jwtSecret);
+  registerMetricsRoute(app, metrics);
+
   registerErrorHandlers(app);
-  registerHealthRoutes(app, { redis: deps.redis, model: deps.model, isShuttingDown: () => shuttingDown });
+  registerHealthRoutes(app, { redis: deps.redis, model: deps.model, isShuttingDown: () => shuttingDown, publisher: () => publisher.health() });
   registerCallRoutes(app, registry);
 
   for (const gateway of GATEWAYS) {
     app.get(gateway.path, { websocket: true }, (socket, request) => {
       handleGatewaySocket(socket, {
         registry,
-        adapter: gateway.adapter(),
+        adapter: limits.gatewayAdapter(socket, withStartToken(gateway.adapter(), { required: request.gatewayAuth === 'start-token', verify: verifyToken, metrics })),
         logger: request.log as Logger,
         maxMessageBytes: config.maxMessageBytes,
       });
