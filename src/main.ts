@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   eval: { summary: 'score a manifest of labelled clips through the live path and report UAR', load: () => import('./cli/eval.js') },
   'train-features': { summary: 'extract training windows from a manifest (used by npm run train)', load: () => import('./cli/train-features.js') },
   bench: { summary: 'measure per-call cost, inference latency and memory', load: () => import('./cli/bench.js') },
+  token: { summary: 'print a JWT for an agent, supervisor, gateway or admin (signed with JWT_SECRET)', load: () => import('./cli/token.js') },
 };
 
 function usage(): string {

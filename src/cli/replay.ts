@@ -14,6 +14,8 @@ would: connected, start, 20 ms media messages paced in real time times N, stop.
   --speed N        playback speed multiplier (default 1; 'max' = unpaced)
   --language L     script language sent as customParameters.language (e.g. en-US, zh-CN)
   --call-sid ID    call id sent as start.callSid (default: random CA…)
+  --token JWT      gateway token sent as customParameters.token (servers with AUTH on;
+                   mint one with: npm run token -- --role gateway --sub my-gateway)
 `;
 
 /** `undertone replay`: a Twilio gateway in a command, for testing a deployment. */
@@ -27,6 +29,7 @@ export async function run(argv: string[]): Promise<number> {
       speed: { type: 'string', default: '1' },
       language: { type: 'string' },
       'call-sid': { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -56,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     speed,
     ...(values.language !== undefined ? { language: values.language } : {}),
     ...(values['call-sid'] !== undefined ? { callSid: values['call-sid'] } : {}),
+    ...(values.token !== undefined ? { token: values.token } : {}),
     onProgress: (sentMs) => progress.update(sentMs),
   });
   progress.done();

@@ -17,12 +17,17 @@ import { createAgentHub } from '../delivery/agent-hub.js';
 import { createRoutingWorker } from '../delivery/routing-worker.js';
 import { loadEmotionModel } from '../model/emotion-model.js';
 import { createEscalationPolicy } from '../policy/create-escalation-policy.js';
-import { createBullmqPublisher } from '../queue/bullmq-publisher.js';
+import { createBullmqPublisher, type PendingJob } from '../queue/bullmq-publisher.js';
+import type { Queue } from 'bullmq';
 import { ConfigError, UndertoneError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
+import { Metrics } from '../observability/metrics.js';
+import { openPublishJournal } from '../queue/publish-journal.js';
 
 export interface StartServiceOptions {
   logger: Logger;
+  /** Prometheus metrics; a fresh registry (with process metrics) when absent. */
+  metrics?: Metrics;
 }
 
 /** A running service: its app, base URL (`http://host:port`) and one way to stop it. */
@@ -35,13 +40,29 @@ export interface RunningService {
 
 type Closer = { name: string; close: () => Promise<unknown> };
 
-/** Runs closers in order, logging (not throwing) failures so every one gets its turn. */
-async function closeAll(closers: Closer[], logger: Logger): Promise<void> {
+/**
+ * Runs closers in order, logging (not throwing) failures so every one gets
+ * its turn. With `deadline` (epoch ms), a closer still running at it is
+ * abandoned (logged) so the rest still close and shutdown ends in time
+ * whatever Redis or a worker does.
+ */
+async function closeAll(closers: Closer[], logger: Logger, deadline = Infinity): Promise<void> {
   for (const c of closers) {
+    const leftMs = Math.max(0, deadline - Date.now());
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await c.close();
+      await (Number.isFinite(deadline)
+        ? Promise.race([
+            c.close(),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`still closing after the shutdown grace period; abandoned`)), leftMs);
+            }),
+          ])
+        : c.close());
     } catch (err) {
       logger.warn({ err, part: c.name }, 'error while closing');
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
@@ -59,6 +80,7 @@ function baseUrl(app: FastifyInstance, host: string): string {
  */
 export async function startService(config: Config, options: StartServiceOptions): Promise<RunningService> {
   const { logger } = options;
+  const metrics = options.metrics ?? new Metrics();
   // Started parts, closed in reverse on failure, in this order on shutdown.
   const started: Closer[] = [];
   try {
@@ -73,13 +95,15 @@ export async function startService(config: Config, options: StartServiceOptions)
     const model = await loadEmotionModel({ modelPath: config.modelPath, cardPath: config.modelCardPath, logger });
     started.unshift({ name: 'model', close: () => model.close() });
     const policyFactory = createEscalationPolicy();
-    const publisher = createBullmqPublisher({ connection: redis, queueName: config.routingQueue, logger });
+    const journal = config.publishJournalPath === '' ? undefined : openPublishJournal<PendingJob>(config.publishJournalPath, logger);
+    const publisher = createBullmqPublisher({ connection: redis, queueName: config.routingQueue, logger, bufferCapacity: config.publishBufferEvents, journal });
+    metrics.setSources({ queueCounts: () => queueCounts(publisher.queue) });
     started.unshift({ name: 'publisher', close: () => publisher.close() });
     const hub = createAgentHub({ logger });
     const worker = createRoutingWorker({ connection: workerRedis, queueName: config.routingQueue, hub, logger });
     started.unshift({ name: 'routing-worker', close: () => worker.close() });
 
-    const app = await buildApp(config, { logger, model, policyFactory, publisher, hub, redis });
+    const app = await buildApp(config, { logger, model, policyFactory, publisher, hub, redis, metrics });
     started.unshift({ name: 'app', close: () => app.close() });
     await app.listen({ port: config.port, host: config.host });
     const url = baseUrl(app, config.host);
@@ -90,7 +114,7 @@ export async function startService(config: Config, options: StartServiceOptions)
       app,
       url,
       close() {
-        closing ??= closeAll(started, logger).then(() => logger.info('undertone stopped'));
+        closing ??= closeAll(started, logger, Date.now() + config.shutdownGraceMs).then(() => logger.info('undertone stopped'));
         return closing;
       },
     };
@@ -100,11 +124,28 @@ export async function startService(config: Config, options: StartServiceOptions)
   }
 }
 
+/** Routing-queue counts for /metrics; bounded so a scrape never hangs on an absent Redis. */
+async function queueCounts(queue: Queue): Promise<Record<string, number>> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('queue counts timed out')), 1000);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const USAGE = `usage: undertone serve
 
 Runs the HTTP/WebSocket server and the routing worker. Configuration comes from
 the environment: PORT, HOST, REDIS_URL, LOG_LEVEL, MODEL_PATH, MODEL_CARD_PATH,
 ROUTING_QUEUE, MAX_MESSAGE_BYTES, MAX_CALLS, CALL_HISTORY (see src/config/config.ts).
+Security and limits: AUTH, JWT_SECRET, TWILIO_AUTH_TOKEN, PUBLIC_URL, START_TIMEOUT_MS,
+IDLE_TIMEOUT_MS, SHUTDOWN_GRACE_MS, PUBLISH_JOURNAL_PATH and more (README, Configuration).
 `;
 
 /** CLI entry: 0 after a clean shutdown, 2 for bad configuration or arguments, 1 when start-up fails. */
@@ -132,6 +173,10 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
 
+  if (config.auth && config.jwtSecret === '') {
+    process.stderr.write('undertone serve: invalid configuration\n  - JWT_SECRET must be set (32+ characters) while AUTH is on; AUTH=off only for local demos\n');
+    return 2;
+  }
   const logger = createLogger(config);
   let service: RunningService;
   try {
@@ -151,6 +196,12 @@ export async function run(argv: string[]): Promise<number> {
       // A second signal while draining means "now".
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
+      // Last resort: whatever hangs (Redis refusing writes, a stuck job),
+      // the process is gone shortly after its grace period.
+      setTimeout(() => {
+        logger.error({ graceMs: config.shutdownGraceMs }, 'shutdown grace period over; exiting now');
+        process.exit(1);
+      }, config.shutdownGraceMs + 1000).unref();
       void service.close().then(() => resolve(0));
     };
     process.once('SIGTERM', onSignal);
