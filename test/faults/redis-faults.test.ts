@@ -72,7 +72,7 @@ describe('Redis faults during a call', () => {
 
       await redis.start();
       const prompt = await waitFor(() => received.find((m) => m.type === 'prompt' && m.callId === gw.ids.callSid), 'prompt after Redis returned', 60_000);
-      expect(prompt.text.length).toBeGreaterThan(0);
+      expect(prompt.type === 'prompt' && prompt.text.length > 0).toBe(true);
       await waitFor(async () => ((await getJson(`${svc.url}/readyz`)).status === 200 ? true : undefined), 'ready again', 30_000);
       expect(received.filter((m) => m.type === 'prompt' && m.callId === gw.ids.callSid)).toHaveLength(1);
       await gw.close();
