@@ -13,11 +13,17 @@
  * Every route passes the auth hook first (src/http/auth/auth-plugin.ts, rules
  * in src/http/auth/access-rules.ts); every socket gets its limits
  * (src/http/limits/socket-limits.ts).
+ * - WS `GET /v1/supervisor/stream`                 supervisor feed (when `deps.feed` is given)
+ * - `GET /v1/supervisor/calls/:callId`             a call's feed history, from any instance
+ * - `/admin/queues`                                bull-board (when `deps.adminQueues` is given)
  *
  * Shutdown (`app.close()`): readiness turns 503, live calls stop taking audio
- * and flush their pending windows (events still publish), every WebSocket is
- * closed with 1001, and stragglers are terminated after `socketCloseGraceMs`.
- * The caller closes the publisher, worker and Redis afterwards.
+ * and flush their pending windows (events still publish) while gateway
+ * sockets close with 1001; then `deps.flushDelivery` waits (bounded) until
+ * the routing queue has delivered those last events, and only then are the
+ * agent and supervisor sockets closed with 1001, so the last prompts reach
+ * the agents. Stragglers are terminated after `socketCloseGraceMs`. The
+ * caller closes the publisher, worker and Redis afterwards.
  */
 import fastifyWebsocket from '@fastify/websocket';
 import fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -25,8 +31,15 @@ import type { WebSocket } from 'ws';
 import { createCallPipeline, type CallPipeline } from './calls/call-pipeline.js';
 import { CallRegistry, type CallRegistryOptions } from './calls/call-registry.js';
 import type { Config } from './config/config.js';
+import type { Queue } from 'bullmq';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CallObserver } from './calls/call-observer.js';
 import type { AgentHub } from './delivery/agent-messages.js';
+import type { SupervisorFeed } from './delivery/supervisor-feed.js';
+import { registerAdminQueues } from './http/admin-queues.js';
 import { handleAgentSocket } from './http/agent-socket.js';
+import { registerSupervisorRoutes } from './http/supervisor-routes.js';
+import { handleSupervisorSocket, type SupervisorQuery } from './http/supervisor-socket.js';
 import { registerCallRoutes } from './http/call-routes.js';
 import { registerErrorHandlers } from './http/error-handler.js';
 import { closeForShutdown, handleGatewaySocket } from './http/gateway-socket.js';
@@ -64,6 +77,17 @@ export interface AppDeps {
   redis: RedisPing;
   /** Prometheus metrics; a fresh registry when absent. */
   metrics?: Metrics;
+  /** The supervisor feed (Redis-backed); without it `/v1/supervisor/stream` is not served. */
+  feed?: SupervisorFeed;
+  /** Told of every call's start, scores, events and end (feeds the supervisor feed). */
+  callObserver?: CallObserver;
+  /** Queues shown by bull-board at `/admin/queues`; without them the board is not mounted. */
+  adminQueues?: readonly Queue[];
+  /**
+   * Shutdown step between "calls flushed" and "agent sockets closed": waits
+   * (bounded) until the events the calls just published reached the agents.
+   */
+  flushDelivery?: () => Promise<void>;
 }
 
 /** Tuning that is not configuration (tests and benchmarks set it). */
@@ -79,6 +103,11 @@ export interface AppOptions {
   heartbeatMs?: number;
   /** Replaces the audio/feature stages (benchmarks); defaults to the real ones. */
   pipeline?: CallPipeline;
+  /**
+   * Auth hook for `/admin/queues` (runs before bull-board; reply 401/403 to
+   * refuse). Unset = open, until the auth issue lands.
+   */
+  authorizeAdmin?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
 /** Ingest routes: path → adapter factory. AudioHook and L16 slot in here. */
@@ -126,7 +155,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   const metrics = deps.metrics ?? new Metrics({ defaultMetrics: false });
   // Calls publish through a guard that never rejects: a publish failure is logged and counted, the call goes on.
   const publisher = createResilientPublisher(deps.publisher, { logger: deps.logger, metrics });
-  const pipeline = options.pipeline ?? createCallPipeline({ ...deps, model: timedModel(deps.model, metrics), publisher });
+  const pipeline = options.pipeline ?? createCallPipeline({ ...deps, model: timedModel(deps.model, metrics), publisher, observer: deps.callObserver });
   const registry = new CallRegistry(pipeline, deps.logger, {
     maxCalls: config.maxCalls,
     callHistory: config.callHistory,
@@ -136,6 +165,12 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   let shuttingDown = false;
   let stopHeartbeat = (): void => {};
   const graceMs = options.socketCloseGraceMs ?? 2000;
+  // Agent and supervisor sockets: closed last at shutdown, after delivery flushed.
+  const listenerSockets = new Set<WebSocket>();
+  const trackListener = (socket: WebSocket): void => {
+    listenerSockets.add(socket);
+    socket.once('close', () => listenerSockets.delete(socket));
+  };
 
   await app.register(fastifyWebsocket, {
     options: {
@@ -154,8 +189,11 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
       stopHeartbeat();
       const flushed = registry.shutdown();
       const sockets = [...app.websocketServer.clients];
-      for (const socket of sockets) closeForShutdown(socket);
+      for (const socket of sockets) if (!listenerSockets.has(socket)) closeForShutdown(socket);
       await flushed;
+      // The calls' last events are published; let them reach the agents before their sockets go.
+      if (deps.flushDelivery) await deps.flushDelivery().catch((err: unknown) => deps.logger.warn({ err }, 'delivery flush at shutdown failed'));
+      for (const socket of sockets) closeForShutdown(socket);
       await waitForClose(sockets, graceMs);
       await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
     },
@@ -202,8 +240,22 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   }
 
   app.get<{ Params: { agentId: string } }>('/v1/agents/:agentId/stream', { websocket: true }, (socket, request) => {
+    trackListener(socket);
     handleAgentSocket(socket, request.params.agentId, deps.hub, request.log as Logger);
   });
+
+  const feed = deps.feed;
+  if (feed) {
+    app.get<{ Querystring: SupervisorQuery }>('/v1/supervisor/stream', { websocket: true }, (socket, request) => {
+      trackListener(socket);
+      handleSupervisorSocket(socket, request.query, feed, request.log as Logger);
+    });
+    registerSupervisorRoutes(app, feed);
+  }
+
+  if (deps.adminQueues && deps.adminQueues.length > 0) {
+    await registerAdminQueues(app, { queues: deps.adminQueues, ...(options.authorizeAdmin ? { authorize: options.authorizeAdmin } : {}) });
+  }
 
   return app;
 }

@@ -8,6 +8,7 @@ type Command = { run(argv: string[]): Promise<number> };
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   serve: { summary: 'run the HTTP/WebSocket server and the routing worker', load: () => import('./cli/serve.js') },
+  worker: { summary: 'run a routing worker only (servers then run with RUN_WORKER=false)', load: () => import('./cli/worker.js') },
   demo: { summary: 'stream the demo calls through the whole chain and print the timeline', load: () => import('./cli/demo.js') },
   replay: { summary: 'stream a WAV file to a server as a Twilio gateway would', load: () => import('./cli/replay.js') },
   eval: { summary: 'score a manifest of labelled clips through the live path and report UAR', load: () => import('./cli/eval.js') },

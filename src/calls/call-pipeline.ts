@@ -10,6 +10,7 @@ import type { AudioFormat } from '../ingest/call-event.js';
 import type { EmotionModel } from '../model/types.js';
 import type { EscalationPolicyFactory } from '../policy/escalation-policy.js';
 import type { EventPublisher } from '../queue/publisher.js';
+import type { CallObserver } from './call-observer.js';
 
 export interface CallPipeline {
   /** The one ONNX session of the process, shared by every call. */
@@ -22,11 +23,14 @@ export interface CallPipeline {
   createDecoder: (format: AudioFormat) => (payload: Uint8Array) => Float32Array;
   /** Per-call feature state. */
   createFeatureStream: () => CallerFeatureStream;
+  /** Told of every call's start, scores, events and end (the supervisor feed); optional. */
+  observer?: CallObserver;
 }
 
 /** The pipeline with the real audio and feature stages. */
-export function createCallPipeline(parts: Pick<CallPipeline, 'model' | 'policyFactory' | 'publisher'>): CallPipeline {
+export function createCallPipeline(parts: Pick<CallPipeline, 'model' | 'policyFactory' | 'publisher' | 'observer'>): CallPipeline {
   return {
+    ...(parts.observer ? { observer: parts.observer } : {}),
     model: parts.model,
     policyFactory: parts.policyFactory,
     publisher: parts.publisher,

@@ -119,6 +119,7 @@ export class CallSession {
     this.features = pipeline.createFeatureStream();
     this.callerScores = createCallerScoreBaseline(pipeline.model.callerScoreBaseline);
     this.policy = pipeline.policyFactory({ callId: start.callId, language: start.language });
+    pipeline.observer?.callStarted(this, start.metadata);
   }
 
   /** `live` while audio is accepted, `finishing` while the chain flushes, then `ended`. */
@@ -190,6 +191,7 @@ export class CallSession {
       this.state = 'ended';
       this.endedAt = new Date();
       this.endReason = this.failed ? 'error' : reason;
+      this.pipeline.observer?.callEnded(this, this.endReason, this.audioMs);
       this.log.info(
         { reason: this.endReason, audioMs: this.audioMs, ignoredAfterEndBytes: this.ignoredAfterEndBytes, windows: this.timeline.length + this.timelineDropped, events: this.events.length + this.eventsDropped, tier: this.policy.tier },
         'call ended',
@@ -219,9 +221,11 @@ export class CallSession {
         const endMs = samplesToMs(w.endSample, PIPELINE_SAMPLE_RATE);
         this.record({ startMs: samplesToMs(w.startSample, PIPELINE_SAMPLE_RATE), endMs, scores: s });
         for (const event of this.policy.observe(s, endMs)) {
-          await this.pipeline.publisher.publish(event, { agentId: this.agentId });
+          await this.pipeline.publisher.publish(event, { agentId: this.agentId, streamId: this.streamId });
           this.recordEvent(event);
+          this.pipeline.observer?.policyEvent(this, event);
         }
+        this.pipeline.observer?.windowScored(this, this.timeline[this.timeline.length - 1]!, this.policy.tier, this.policy.smoothedAgitation);
         this.pending -= 1;
       }
     } catch (error) {

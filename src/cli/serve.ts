@@ -1,20 +1,27 @@
 /**
- * `undertone serve`: the HTTP/WebSocket server and the routing worker in one
- * process. `startService` is the reusable part (the demo and integration
+ * `undertone serve`: the HTTP/WebSocket server and (unless `RUN_WORKER=false`)
+ * a routing worker in one process. `startService` is the reusable part (the demo and integration
  * tests start the same service); `run` adds config loading, signals and exit codes.
  *
  * Shutdown order (SIGTERM/SIGINT, or `close()`): the app stops accepting and
- * closes every socket with 1001 while live calls flush their pending windows
- * and publish their last events; then the routing worker (finishing its
- * active jobs), the publisher, the model and the Redis connections close.
+ * closes gateway sockets with 1001 while live calls flush their pending
+ * windows and publish their last events; the routing queue is drained into
+ * the agents' inboxes and sent to the local agent sockets (bounded); then the
+ * agent and supervisor sockets close, then the routing worker (finishing its
+ * active jobs), the publisher, the feed, the model and the Redis connections.
  */
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApp } from '../app.js';
 import { loadConfig, type Config } from '../config/config.js';
-import { createAgentHub } from '../delivery/agent-hub.js';
+import { createAgentMailbox } from '../delivery/agent-mailbox.js';
+import { createCallFeedObserver } from '../delivery/call-feed-observer.js';
+import { flushDelivery } from '../delivery/delivery-flush.js';
+import { createPriorityGuard } from '../delivery/priority-guard.js';
+import { createRedisAgentHub } from '../delivery/redis-agent-hub.js';
 import { createRoutingWorker } from '../delivery/routing-worker.js';
+import { createSupervisorFeed } from '../delivery/supervisor-feed.js';
 import { loadEmotionModel } from '../model/emotion-model.js';
 import { createEscalationPolicy } from '../policy/create-escalation-policy.js';
 import { createBullmqPublisher, type PendingJob } from '../queue/bullmq-publisher.js';
@@ -87,29 +94,50 @@ export async function startService(config: Config, options: StartServiceOptions)
     const redis = new Redis(config.redisUrl, { connectionName: 'undertone' });
     redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
     started.unshift({ name: 'redis', close: () => redis.quit() });
-    // BullMQ workers block on Redis and require maxRetriesPerRequest: null.
-    const workerRedis = new Redis(config.redisUrl, { connectionName: 'undertone-worker', maxRetriesPerRequest: null });
-    workerRedis.on('error', (err) => logger.warn({ err }, 'redis (worker) connection error'));
-    started.unshift({ name: 'redis-worker', close: () => workerRedis.quit() });
+    // Pub/sub (agent nudges, supervisor feed) needs a connection of its own.
+    const subscriber = new Redis(config.redisUrl, { connectionName: 'undertone-subscriber' });
+    subscriber.on('error', (err) => logger.warn({ err }, 'redis (subscriber) connection error'));
+    started.unshift({ name: 'redis-subscriber', close: () => subscriber.quit() });
 
     const model = await loadEmotionModel({ modelPath: config.modelPath, cardPath: config.modelCardPath, logger });
     started.unshift({ name: 'model', close: () => model.close() });
     const policyFactory = createEscalationPolicy();
+    const namespace = config.routingQueue;
+    const pendingTtlMs = config.agentPendingTtlS * 1000;
+    const feed = createSupervisorFeed({ redis, subscriber, namespace, logger });
+    started.unshift({ name: 'supervisor-feed', close: () => feed.close() });
+    const callObserver = createCallFeedObserver({ feed, instanceId: config.instanceId });
+    started.unshift({ name: 'call-feed', close: async () => callObserver.close() });
+    const hub = createRedisAgentHub({ redis, subscriber, namespace, logger, pendingTtlMs });
+    started.unshift({ name: 'agent-hub', close: () => hub.close() });
     const journal = config.publishJournalPath === '' ? undefined : openPublishJournal<PendingJob>(config.publishJournalPath, logger);
     const publisher = createBullmqPublisher({ connection: redis, queueName: config.routingQueue, logger, bufferCapacity: config.publishBufferEvents, journal,
       // Half the grace period to flush what waits for Redis; the rest is for the other parts.
       closeTimeoutMs: Math.floor(config.shutdownGraceMs / 2) });
     metrics.setSources({ queueCounts: () => queueCounts(publisher.queue) });
     started.unshift({ name: 'publisher', close: () => publisher.close() });
-    const hub = createAgentHub({ logger });
-    const worker = createRoutingWorker({ connection: workerRedis, queueName: config.routingQueue, hub, logger });
-    started.unshift({ name: 'routing-worker', close: () => worker.close() });
+    if (config.runWorker) {
+      const worker = await startRoutingWorker(config, logger);
+      started.unshift({ name: 'routing-worker', close: () => worker.close() });
+    }
 
-    const app = await buildApp(config, { logger, model, policyFactory, publisher, hub, redis, metrics });
+    const app = await buildApp(config, {
+      logger,
+      model,
+      policyFactory,
+      publisher,
+      hub,
+      redis,
+      metrics,
+      feed,
+      callObserver,
+      adminQueues: [publisher.queue],
+      flushDelivery: () => flushDelivery({ queue: publisher.queue, publisherDrained: () => publisher.drained(), syncAgents: () => hub.syncAll(), logger }),
+    });
     started.unshift({ name: 'app', close: () => app.close() });
     await app.listen({ port: config.port, host: config.host });
     const url = baseUrl(app, config.host);
-    logger.info({ url, modelVersion: model.version, queue: config.routingQueue }, 'undertone serving');
+    logger.info({ url, modelVersion: model.version, queue: config.routingQueue, instanceId: config.instanceId, worker: config.runWorker }, 'undertone serving');
 
     let closing: Promise<void> | undefined;
     return {
@@ -122,6 +150,31 @@ export async function startService(config: Config, options: StartServiceOptions)
     };
   } catch (err) {
     await closeAll(started, logger);
+    throw err;
+  }
+}
+
+/**
+ * A routing worker with its own Redis connections (the worker's blocking
+ * connection needs `maxRetriesPerRequest: null`); `close` closes them too.
+ * Used by `serve` (RUN_WORKER) and by `undertone worker`.
+ */
+export async function startRoutingWorker(config: Config, logger: Logger): Promise<{ close(): Promise<void> }> {
+  const workerRedis = new Redis(config.redisUrl, { connectionName: 'undertone-worker', maxRetriesPerRequest: null });
+  workerRedis.on('error', (err) => logger.warn({ err }, 'redis (worker) connection error'));
+  try {
+    const namespace = config.routingQueue;
+    const mailbox = createAgentMailbox({ redis: workerRedis, namespace, pendingTtlMs: config.agentPendingTtlS * 1000 });
+    const guard = createPriorityGuard({ redis: workerRedis, namespace });
+    const worker = createRoutingWorker({ connection: workerRedis, queueName: config.routingQueue, mailbox, guard, logger });
+    return {
+      async close() {
+        await worker.close();
+        await workerRedis.quit();
+      },
+    };
+  } catch (err) {
+    workerRedis.disconnect();
     throw err;
   }
 }
@@ -143,9 +196,10 @@ async function queueCounts(queue: Queue): Promise<Record<string, number>> {
 
 const USAGE = `usage: undertone serve
 
-Runs the HTTP/WebSocket server and the routing worker. Configuration comes from
-the environment: PORT, HOST, REDIS_URL, LOG_LEVEL, MODEL_PATH, MODEL_CARD_PATH,
-ROUTING_QUEUE, MAX_MESSAGE_BYTES, MAX_CALLS, CALL_HISTORY (see src/config/config.ts).
+Runs the HTTP/WebSocket server and (unless RUN_WORKER=false) a routing worker.
+Configuration comes from the environment: PORT, HOST, REDIS_URL, LOG_LEVEL,
+MODEL_PATH, MODEL_CARD_PATH, ROUTING_QUEUE, MAX_MESSAGE_BYTES, MAX_CALLS,
+CALL_HISTORY, RUN_WORKER, INSTANCE_ID, AGENT_PENDING_TTL_S (see src/config/config.ts).
 Security and limits: AUTH, JWT_SECRET, TWILIO_AUTH_TOKEN, PUBLIC_URL, START_TIMEOUT_MS,
 IDLE_TIMEOUT_MS, SHUTDOWN_GRACE_MS, PUBLISH_JOURNAL_PATH and more (README, Configuration).
 `;

@@ -3,6 +3,7 @@
  * variable at once and returns a frozen object; a bad deployment fails at
  * start-up with the full list of problems instead of one at a time.
  */
+import { hostname } from 'node:os';
 import { ConfigError } from '../shared/errors.js';
 
 /** pino levels accepted by `LOG_LEVEL`. */
@@ -66,6 +67,22 @@ export interface Config {
   readonly publishJournalPath: string;
   /** Policy events held while Redis is away; beyond it events are dropped, counted and logged (`PUBLISH_BUFFER_EVENTS`, default 10000). */
   readonly publishBufferEvents: number;
+  /**
+   * Run a routing worker inside the server (`RUN_WORKER`, default true). Set
+   * false when routing workers run as their own processes (`npm run worker`).
+   */
+  readonly runWorker: boolean;
+  /**
+   * This instance's name on live calls in the supervisor feed (`INSTANCE_ID`,
+   * default `<hostname>-<pid>`).
+   */
+  readonly instanceId: string;
+  /**
+   * How long a prompt waits in Redis for an agent who is connected nowhere,
+   * in seconds (`AGENT_PENDING_TTL_S`, default 120): a softphone connecting
+   * to any instance within it gets the prompt.
+   */
+  readonly agentPendingTtlS: number;
 }
 
 /** Defaults, as the TSDoc above documents them. */
@@ -93,6 +110,9 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   shutdownGraceMs: 10_000,
   publishJournalPath: '',
   publishBufferEvents: 10_000,
+  runWorker: true,
+  instanceId: `${hostname()}-${process.pid}`,
+  agentPendingTtlS: 120,
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -148,6 +168,15 @@ function secret(env: Env, name: string, problems: string[], check?: (v: string) 
     return '';
   }
   return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  problems.push(`${name} must be true or false, got '${value}'`);
+  return fallback;
 }
 
 function checkRedisUrl(value: string): string | undefined {
@@ -234,6 +263,9 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', d.shutdownGraceMs, 1000, 600_000, problems),
     publishJournalPath: text(env, 'PUBLISH_JOURNAL_PATH', d.publishJournalPath, problems),
     publishBufferEvents: integer(env, 'PUBLISH_BUFFER_EVENTS', d.publishBufferEvents, 1, 10_000_000, problems),
+    runWorker: boolean(env, 'RUN_WORKER', d.runWorker, problems),
+    instanceId: text(env, 'INSTANCE_ID', d.instanceId, problems, (v) => (/^[A-Za-z0-9._-]{1,100}$/.test(v) ? undefined : 'must be 1-100 characters of [A-Za-z0-9._-]')),
+    agentPendingTtlS: integer(env, 'AGENT_PENDING_TTL_S', d.agentPendingTtlS, 1, 86_400, problems),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

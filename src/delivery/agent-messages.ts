@@ -5,7 +5,17 @@ import type { Tier } from '../policy/types.js';
 export interface AgentPromptMessage {
   type: 'prompt';
   callId: string;
+  /**
+   * Deterministic id of the prompt (the routing job id, which includes the
+   * call, its stream and seq): the same prompt always has the same id, so a
+   * softphone can de-duplicate on it. The server already delivers each one
+   * once per socket.
+   */
   promptId: string;
+  /** The call's stream/session id (a call may have several over its life). */
+  streamId: string;
+  /** Per-stream event number (shared with priority messages): orders a call's messages. */
+  seq: number;
   tier: Tier;
   emotion: EmotionLabel;
   score: number;
@@ -18,6 +28,11 @@ export interface AgentPromptMessage {
 export interface AgentPriorityMessage {
   type: 'priority';
   callId: string;
+  /** Deterministic id of the change (the routing job id), for de-duplication. */
+  priorityId: string;
+  streamId: string;
+  /** Per-stream event number: a softphone keeps the tier of the highest seq it has seen. */
+  seq: number;
   tier: Tier;
   previousTier: Tier;
   reason: string;
@@ -27,16 +42,15 @@ export interface AgentPriorityMessage {
 export type AgentMessage = AgentPromptMessage | AgentPriorityMessage;
 
 /**
- * Where agent sockets are registered and how a message reaches them. This
- * instance's sockets only for now; cross-instance fan-out slots in behind
- * the same interface.
+ * Where this instance's agent sockets are registered. Messages do not go
+ * through it directly: routing workers (on any instance) post them to the
+ * agent's mailbox in Redis (AgentMailbox), and the hub of every instance that
+ * has a socket of that agent sends them on (src/delivery/redis-agent-hub.ts).
  */
 export interface AgentHub {
   /** Registers a socket-like sink for an agent; returns the function that unregisters it. */
   register(agentId: string, sink: AgentSink): () => void;
-  /** Delivers to every socket of the agent; returns how many sockets got it (0 = agent offline). */
-  deliver(agentId: string, message: AgentMessage): number;
-  /** Number of connected sockets per agent, for the API and tests. */
+  /** Number of connected sockets per agent on this instance, for the API and tests. */
   connectedAgents(): ReadonlyMap<string, number>;
 }
 

@@ -13,7 +13,10 @@ export interface RoutingPriorityChange {
   /** Smoothed agitation, 0..1. */
   score: number;
   audioMs: number;
+  /** Per-stream event number: a sink that may see changes late keeps the highest seq per call + stream. */
   seq: number;
+  /** The call's stream/session id (absent on jobs of older producers). */
+  streamId?: string;
   /** ISO-8601 time the event was published. */
   at: string;
   /** On changes to tier 4: the context for the special team. */

@@ -9,8 +9,10 @@ import {
   type CallRoutingJobData,
   type PriorityJobData,
 } from '../queue/job-schema.js';
-import type { AgentHub, AgentMessage } from './agent-messages.js';
-import { createLoggingRoutingSink, type RoutingSink } from './routing-sink.js';
+import type { AgentMessage } from './agent-messages.js';
+import type { AgentMailbox } from './agent-mailbox.js';
+import type { PriorityGuard } from './priority-guard.js';
+import { createLoggingRoutingSink, type RoutingPriorityChange, type RoutingSink } from './routing-sink.js';
 
 export interface RoutingWorkerOptions {
   /**
@@ -22,14 +24,15 @@ export interface RoutingWorkerOptions {
   connection: Redis | RedisOptions | string;
   /** @defaultValue `'call-routing'` */
   queueName?: string;
-  hub: AgentHub;
+  /** Where agent messages go: the agents' Redis inboxes, read by whichever instance holds their sockets. */
+  mailbox: AgentMailbox;
+  /** Serialises each call's priority changes and skips stale ones (Redis-backed, shared by all workers). */
+  guard: PriorityGuard;
   logger: Logger;
   /** Jobs processed in parallel. @defaultValue 8 */
   concurrency?: number;
   /** Where priority changes go besides the agent. @defaultValue a logging sink */
   routing?: RoutingSink;
-  /** Calls whose latest priority seq is remembered, to skip stale priority jobs. @defaultValue 10000 */
-  maxTrackedCalls?: number;
 }
 
 export interface RoutingWorker {
@@ -42,44 +45,50 @@ export interface RoutingWorker {
 
 /** What a processed job returns (stored by BullMQ as the job's return value). */
 export interface RoutingJobResult {
-  /** Sockets the agent message reached (0 = offline, kept by the hub, or no agent). */
-  delivered: number;
-  /** True when a priority job was older than one already applied for its call. */
+  /**
+   * What became of the agent message: `posted` to the agent's inbox,
+   * `duplicate` (already posted by an earlier run of this job), `stale`
+   * (superseded: see the order rules), or `no-agent` (none assigned).
+   */
+  agent: 'posted' | 'duplicate' | 'stale' | 'no-agent';
+  /** True when a priority job was older than one already applied for its call and stream (routing not told). */
   stale?: boolean;
 }
 
 /**
  * Consumes `call-routing`: validates each job (schema v1), sends priority
- * changes to the {@link RoutingSink}, and turns jobs into agent messages
- * delivered through the hub.
+ * changes to the {@link RoutingSink}, and posts agent messages to the
+ * agent's inbox in Redis. Any instance's worker may take any job: delivery
+ * never assumes the agent is connected to this process.
  *
- * - `promptId` is the job id (`${callId}_${seq}_prompt`): stable across
- *   retries and re-publishes, so a softphone can de-duplicate on it.
+ * - `promptId` / `priorityId` is the job id (call, stream, seq, type): stable
+ *   across retries and re-publishes. The inbox drops a message already posted
+ *   for that call + stream + seq, so a retried job reaches the agent once.
  * - A malformed job fails at once, without retries (`UnrecoverableError`
  *   whose message starts with `UT_ERR_INVALID_JOB`); the worker keeps going.
- * - Jobs are prioritised by tier, so they may run out of order. A priority
- *   job older (lower seq) than one already applied for its call is stale and
- *   skipped, so a late "1→2" never overrides a "2→3". (Remembered per worker
- *   process; with several workers an older job can still slip through.)
+ * - Jobs are prioritised by tier, so they may run out of order. Priority
+ *   changes of one call + stream go through the {@link PriorityGuard}: one
+ *   at a time across all workers, a change older than the applied one is
+ *   skipped, so routing and the agent always end at the newest tier.
+ * - Prompts: one older than a prompt already sent, or for a tier the call
+ *   has since left downwards, is stale and not sent (see POST_SCRIPT).
  */
 export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorker {
   const queueName = options.queueName ?? CALL_ROUTING_QUEUE;
   const log = options.logger.child({ component: 'routing-worker', queue: queueName });
   const routing = options.routing ?? createLoggingRoutingSink(options.logger);
-  const hub = options.hub;
-  const maxTrackedCalls = options.maxTrackedCalls ?? 10_000;
-  // callId → highest priority seq applied; insertion order = least recently updated first.
-  const appliedSeq = new Map<string, number>();
+  const { mailbox, guard } = options;
 
-  function isStale(data: PriorityJobData): boolean {
-    const applied = appliedSeq.get(data.callId);
-    return applied !== undefined && applied > data.seq;
-  }
-
-  function recordApplied(data: PriorityJobData): void {
-    appliedSeq.delete(data.callId);
-    appliedSeq.set(data.callId, data.seq);
-    if (appliedSeq.size > maxTrackedCalls) appliedSeq.delete(appliedSeq.keys().next().value as string);
+  async function post(data: CallRoutingJobData, jobId: string): Promise<RoutingJobResult['agent']> {
+    if (data.agentId === null) {
+      log.info({ jobId, callId: data.callId }, 'no agent assigned: nothing to deliver to a softphone');
+      return 'no-agent';
+    }
+    const streamId = data.streamId ?? '';
+    const res = await mailbox.post(data.agentId, toAgentMessage(data, jobId), { callId: data.callId, streamId, seq: data.seq, tier: data.tier });
+    if (res.outcome === 'stale') log.info({ jobId, callId: data.callId, seq: data.seq, reason: res.reason }, 'stale agent message not sent');
+    else if (res.outcome === 'duplicate') log.info({ jobId, callId: data.callId, seq: data.seq }, 'agent message already posted; not sent again');
+    return res.outcome;
   }
 
   async function process(job: Job): Promise<RoutingJobResult> {
@@ -94,36 +103,25 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
       }
       throw err;
     }
+    const jobId = String(job.id);
 
-    if (data.type === 'priority') {
-      if (isStale(data)) {
-        log.info({ jobId: job.id, callId: data.callId, seq: data.seq }, 'stale priority job skipped');
-        return { delivered: 0, stale: true };
-      }
-      const change = {
-        callId: data.callId,
-        agentId: data.agentId,
-        tier: data.tier,
-        previousTier: data.previousTier,
-        priority: jobPriority(data.tier),
-        reason: data.reason,
-        score: data.score,
-        audioMs: data.audioMs,
-        seq: data.seq,
-        at: data.at,
-        ...(data.handover ? { handover: data.handover } : {}),
-      };
-      // Routing first: if it throws, the job is retried before the agent is told.
-      await routing.priorityChanged(change);
-      recordApplied(data);
-    }
+    if (data.type === 'prompt') return { agent: await post(data, jobId) };
 
-    if (data.agentId === null) {
-      log.info({ jobId: job.id, callId: data.callId }, 'no agent assigned: nothing to deliver to a softphone');
-      return { delivered: 0 };
+    const priority: PriorityJobData = data;
+    let agent: RoutingJobResult['agent'] = 'no-agent';
+    const outcome = await guard.run(
+      { callId: data.callId, streamId: data.streamId ?? '', seq: data.seq, tier: data.tier },
+      async () => {
+        // Routing first: if it throws, the job is retried before the agent is told.
+        await routing.priorityChanged(toRoutingChange(priority));
+        agent = await post(priority, jobId);
+      },
+    );
+    if (outcome === 'stale') {
+      log.info({ jobId, callId: data.callId, seq: data.seq }, 'stale priority job skipped');
+      return { agent: 'stale', stale: true };
     }
-    const delivered = hub.deliver(data.agentId, toAgentMessage(data, String(job.id)));
-    return { delivered };
+    return { agent };
   }
 
   const worker = new Worker(queueName, process, {
@@ -154,6 +152,23 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
   };
 }
 
+function toRoutingChange(data: PriorityJobData): RoutingPriorityChange {
+  return {
+    callId: data.callId,
+    agentId: data.agentId,
+    tier: data.tier,
+    previousTier: data.previousTier,
+    priority: jobPriority(data.tier),
+    reason: data.reason,
+    score: data.score,
+    audioMs: data.audioMs,
+    seq: data.seq,
+    at: data.at,
+    ...(data.streamId !== undefined ? { streamId: data.streamId } : {}),
+    ...(data.handover ? { handover: data.handover } : {}),
+  };
+}
+
 /** Agent wire message for a validated job. */
 export function toAgentMessage(data: CallRoutingJobData, jobId: string): AgentMessage {
   if (data.type === 'prompt') {
@@ -161,6 +176,8 @@ export function toAgentMessage(data: CallRoutingJobData, jobId: string): AgentMe
       type: 'prompt',
       callId: data.callId,
       promptId: jobId,
+      streamId: data.streamId ?? '',
+      seq: data.seq,
       tier: data.tier,
       emotion: data.emotion,
       score: data.score,
@@ -172,6 +189,9 @@ export function toAgentMessage(data: CallRoutingJobData, jobId: string): AgentMe
   return {
     type: 'priority',
     callId: data.callId,
+    priorityId: jobId,
+    streamId: data.streamId ?? '',
+    seq: data.seq,
     tier: data.tier,
     previousTier: data.previousTier,
     reason: data.reason,

@@ -258,7 +258,7 @@ export function createBullmqPublisher(options: BullmqPublisherOptions): BullmqPu
       // Validate on the way in too: a bad event fails here, at its source,
       // not later in a worker.
       const data = validateJobData(event.type, toJobData(event, ctx, now()));
-      const jobId = routingJobId(event.callId, event.seq, event.type);
+      const jobId = routingJobId(event.callId, event.seq, event.type, ctx.streamId);
       const job: PendingJob = {
         name: event.type,
         data,

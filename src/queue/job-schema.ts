@@ -30,7 +30,14 @@ interface RoutingJobBase {
   tier: Tier;
   /** Caller audio position the event was decided at, ms since the call started. */
   audioMs: number;
-  /** Per-call event number from 1; with callId it is the event's identity. */
+  /**
+   * The gateway's stream/session id (Twilio `streamSid`). A call may have
+   * several streams over its life (transfer, TwiML redirect), each restarting
+   * `seq` at 1: callId + streamId + seq is the event's identity. Optional for
+   * jobs of older producers (treated as stream `''`).
+   */
+  streamId?: string;
+  /** Per-stream event number from 1; with callId and streamId it is the event's identity. */
   seq: number;
   /** ISO-8601 wall-clock time the event was published. */
   at: string;
@@ -67,7 +74,12 @@ export interface PriorityJobData extends RoutingJobBase {
 export type CallRoutingJobData = PromptJobData | PriorityJobData;
 
 /**
- * Deterministic job id: `${encodeURIComponent(callId)}_${seq}_${type}`.
+ * Deterministic job id: `${encodeURIComponent(callId)}_${encodeURIComponent(streamId)}_${seq}_${type}`
+ * (`${encodeURIComponent(callId)}_${seq}_${type}` when there is no stream id).
+ *
+ * The stream id is part of the identity: a second stream on the same call id
+ * restarts `seq` at 1, and without it BullMQ would drop the new stream's jobs
+ * as duplicates of the first stream's for as long as those are retained.
  *
  * The same event always maps to the same id, so a retried publish never
  * makes a second job (BullMQ ignores an add whose id exists, as long as the
@@ -77,8 +89,9 @@ export type CallRoutingJobData = PromptJobData | PriorityJobData;
  * ids; `_` is allowed, and `encodeURIComponent` turns any `:` inside a call
  * id into `%3A`. The id never looks like an integer (it ends in the type).
  */
-export function routingJobId(callId: string, seq: number, type: RoutingJobName): string {
-  return `${encodeURIComponent(callId)}_${seq}_${type}`;
+export function routingJobId(callId: string, seq: number, type: RoutingJobName, streamId?: string): string {
+  if (streamId === undefined || streamId === '') return `${encodeURIComponent(callId)}_${seq}_${type}`;
+  return `${encodeURIComponent(callId)}_${encodeURIComponent(streamId)}_${seq}_${type}`;
 }
 
 /**
@@ -96,6 +109,7 @@ export function toJobData(event: PolicyEvent, ctx: PublishContext, at: Date): Ca
     schemaVersion: JOB_SCHEMA_VERSION,
     callId: event.callId,
     agentId: ctx.agentId ?? null,
+    ...(ctx.streamId !== undefined ? { streamId: ctx.streamId } : {}),
     tier: event.tier,
     audioMs: event.audioMs,
     seq: event.seq,
@@ -169,6 +183,7 @@ export function validateJobData(name: string, data: unknown): CallRoutingJobData
     schemaVersion: JOB_SCHEMA_VERSION,
     callId,
     agentId: (data.agentId ?? null) as string | null,
+    ...(data.streamId !== undefined ? { streamId: str('streamId') } : {}),
     tier: tier('tier'),
     audioMs: num('audioMs', 0, Number.MAX_SAFE_INTEGER),
     seq: num('seq', 1, Number.MAX_SAFE_INTEGER, true),

@@ -39,6 +39,9 @@ describe('loadConfig', () => {
       shutdownGraceMs: 10_000,
       publishJournalPath: '',
       publishBufferEvents: 10_000,
+      runWorker: true,
+      instanceId: expect.stringMatching(/^.+-\d+$/),
+      agentPendingTtlS: 120,
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
   });
@@ -59,6 +62,9 @@ describe('loadConfig', () => {
       MAX_MESSAGE_BYTES: '4096',
       MAX_CALLS: '3',
       CALL_HISTORY: '0',
+      RUN_WORKER: 'false',
+      INSTANCE_ID: 'eu-1.b',
+      AGENT_PENDING_TTL_S: '30',
     });
     expect(config).toMatchObject({
       port: 0,
@@ -71,6 +77,9 @@ describe('loadConfig', () => {
       maxMessageBytes: 4096,
       maxCalls: 3,
       callHistory: 0,
+      runWorker: false,
+      instanceId: 'eu-1.b',
+      agentPendingTtlS: 30,
     });
   });
 
@@ -96,6 +105,9 @@ describe('loadConfig', () => {
     ['MAX_MESSAGE_BYTES', '64k', /MAX_MESSAGE_BYTES must be a whole number/],
     ['MAX_CALLS', '0', /MAX_CALLS must be between 1/],
     ['CALL_HISTORY', 'many', /CALL_HISTORY must be a whole number/],
+    ['RUN_WORKER', 'maybe', /RUN_WORKER must be true or false/],
+    ['INSTANCE_ID', 'a b', /INSTANCE_ID must be 1-100 characters/],
+    ['AGENT_PENDING_TTL_S', '0', /AGENT_PENDING_TTL_S must be between 1/],
   ])('rejects %s=%s', (name, value, message) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

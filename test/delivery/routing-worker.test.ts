@@ -4,8 +4,10 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { createAgentMailbox } from '../../src/delivery/agent-mailbox.js';
 import type { AgentMessage, AgentPriorityMessage, AgentPromptMessage, AgentSink } from '../../src/delivery/agent-messages.js';
-import { createAgentHub, type BufferingAgentHub } from '../../src/delivery/agent-hub.js';
+import { createPriorityGuard } from '../../src/delivery/priority-guard.js';
+import { createRedisAgentHub, type RedisAgentHub } from '../../src/delivery/redis-agent-hub.js';
 import type { RoutingPriorityChange, RoutingSink } from '../../src/delivery/routing-sink.js';
 import { createRoutingWorker, type RoutingWorker } from '../../src/delivery/routing-worker.js';
 import { registerWebSocket } from '../../src/delivery/ws-sink.js';
@@ -25,26 +27,30 @@ class CollectingSink implements AgentSink {
 
 class CollectingRouting implements RoutingSink {
   readonly changes: RoutingPriorityChange[] = [];
-  priorityChanged(change: RoutingPriorityChange): void {
+  priorityChanged(change: RoutingPriorityChange): void | Promise<void> {
     this.changes.push(change);
   }
 }
 
 const at = '2025-03-01T10:00:00.000Z';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('routing worker', () => {
   let redis: Redis;
+  let subscriber: Redis;
   let queueName: string;
-  let hub: BufferingAgentHub;
+  let hub: RedisAgentHub;
   let routing: CollectingRouting;
   let publisher: BullmqPublisher;
   let worker: RoutingWorker | undefined;
   let inspect: Queue;
+  const extra: { close(): Promise<unknown> }[] = [];
 
   beforeEach(() => {
     redis = newRedis();
+    subscriber = newRedis();
     queueName = uniqueQueueName();
-    hub = createAgentHub({ logger: silentLogger() });
+    hub = createRedisAgentHub({ redis, subscriber, namespace: queueName, logger: silentLogger() });
     routing = new CollectingRouting();
     publisher = createBullmqPublisher({ connection: redis, queueName, logger: silentLogger(), now: () => new Date(at) });
     inspect = new Queue(queueName, { connection: redis });
@@ -54,30 +60,47 @@ describe('routing worker', () => {
   afterEach(async () => {
     await worker?.close();
     worker = undefined;
+    for (const e of extra.splice(0)) await e.close();
+    await hub.close();
     await publisher.close();
     await inspect.close();
     await dropQueue(queueName, redis);
+    const keys = await redis.keys(`ut:${queueName}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await subscriber.quit();
     await redis.quit();
   });
 
   const startWorker = async (logger = silentLogger(), concurrency = 1) => {
-    worker = createRoutingWorker({ connection: redis, queueName, hub, logger, routing, concurrency });
+    const mailbox = createAgentMailbox({ redis, namespace: queueName });
+    const guard = createPriorityGuard({ redis, namespace: queueName });
+    worker = createRoutingWorker({ connection: redis, queueName, mailbox, guard, logger, routing, concurrency });
     await worker.waitUntilReady();
     return worker;
   };
 
-  it('turns prompt and priority jobs into agent messages and tells routing', async () => {
+  /** Registers a sink and waits until the hub has subscribed and read the inbox. */
+  const connect = async (agentId: string, h: RedisAgentHub = hub): Promise<CollectingSink> => {
     const sink = new CollectingSink();
-    hub.register('agent-7', sink);
+    h.register(agentId, sink);
+    await h.idle();
+    return sink;
+  };
+
+  it('turns prompt and priority jobs into agent messages (with ids and seq) and tells routing', async () => {
+    const sink = await connect('agent-7');
     await startWorker();
-    await publisher.publish(priorityEvent({ seq: 1, tier: 2 }), { agentId: 'agent-7' });
-    await publisher.publish(promptEvent({ seq: 2, tier: 2 }), { agentId: 'agent-7' });
+    await publisher.publish(priorityEvent({ seq: 1, tier: 2 }), { agentId: 'agent-7', streamId: 'MZ1' });
+    await publisher.publish(promptEvent({ seq: 2, tier: 2 }), { agentId: 'agent-7', streamId: 'MZ1' });
 
     await vi.waitFor(() => expect(sink.received).toHaveLength(2));
     const byType = Object.fromEntries(sink.messages.map((m) => [m.type, m]));
     expect(byType.priority).toEqual<AgentPriorityMessage>({
       type: 'priority',
       callId: 'call-42',
+      priorityId: 'call-42_MZ1_1_priority',
+      streamId: 'MZ1',
+      seq: 1,
       tier: 2,
       previousTier: 1,
       reason: 'agitation 0.71 ≥ 0.55 for 1.5 s',
@@ -86,7 +109,9 @@ describe('routing worker', () => {
     expect(byType.prompt).toEqual<AgentPromptMessage>({
       type: 'prompt',
       callId: 'call-42',
-      promptId: 'call-42_2_prompt',
+      promptId: 'call-42_MZ1_2_prompt',
+      streamId: 'MZ1',
+      seq: 2,
       tier: 2,
       emotion: 'anger',
       score: 0.71,
@@ -105,6 +130,7 @@ describe('routing worker', () => {
         score: 0.71,
         audioMs: 12_000,
         seq: 1,
+        streamId: 'MZ1',
         at,
       },
     ]);
@@ -119,24 +145,29 @@ describe('routing worker', () => {
     expect(routing.changes[0]).toMatchObject({ tier: 4, priority: 1, agentId: null, handover });
   });
 
-  it('keeps messages for an offline agent and delivers them when the agent connects', async () => {
+  it('keeps messages for an agent offline everywhere in Redis and delivers them, in order, on connect to any instance', async () => {
     await startWorker();
-    await publisher.publish(priorityEvent({ seq: 1 }), { agentId: 'agent-9' });
-    await publisher.publish(promptEvent({ seq: 2 }), { agentId: 'agent-9' });
+    await publisher.publish(priorityEvent({ seq: 1 }), { agentId: 'agent-9', streamId: 'MZ1' });
+    await publisher.publish(promptEvent({ seq: 2 }), { agentId: 'agent-9', streamId: 'MZ1' });
     await vi.waitFor(async () => expect(await inspect.getCompletedCount()).toBe(2));
-    const results = (await inspect.getJobs(['completed'])).map((j) => j.returnvalue as { delivered: number });
-    expect(results).toEqual([{ delivered: 0 }, { delivered: 0 }]);
-    expect(hub.pendingCount('agent-9')).toBe(2);
+    const results = (await inspect.getJobs(['completed'])).map((j) => j.returnvalue as { agent: string });
+    expect(results).toEqual([{ agent: 'posted' }, { agent: 'posted' }]);
 
-    const sink = new CollectingSink();
-    hub.register('agent-9', sink);
-    expect(sink.messages.map((m) => `${m.type}:${m.callId}`)).toEqual(['priority:call-42', 'prompt:call-42']);
+    // "Another instance": its own hub and subscriber, same Redis.
+    const otherSub = newRedis();
+    const other = createRedisAgentHub({ redis, subscriber: otherSub, namespace: queueName, logger: silentLogger() });
+    extra.push({ close: async () => { await other.close(); await otherSub.quit(); } });
+    const sink = await connect('agent-9', other);
+    expect(sink.messages.map((m) => `${m.type}:${m.seq}`)).toEqual(['priority:1', 'prompt:2']);
+
+    // Delivered once: a later connect (here, this instance) has nothing pending.
+    const again = await connect('agent-9');
+    expect(again.received).toEqual([]);
   });
 
   it('fails a malformed job at once with a clear error and keeps processing', async () => {
     const { logger, records } = captureLogger();
-    const sink = new CollectingSink();
-    hub.register('agent-7', sink);
+    const sink = await connect('agent-7');
     await startWorker(logger);
 
     const bad = await inspect.add('prompt', { schemaVersion: 1, type: 'prompt', callId: 'call-x', tier: 9 }, { attempts: 3, priority: 1 });
@@ -152,19 +183,78 @@ describe('routing worker', () => {
     expect(worker?.worker.isRunning()).toBe(true);
   });
 
-  it('skips a priority job older than one already applied for the call', async () => {
+  it('skips a priority job older than one already applied for the call and stream', async () => {
     // Queued before the worker starts: tier 3 (BullMQ priority 2) runs before tier 2 (priority 3).
-    const older = toJobData(priorityEvent({ seq: 4, tier: 2, previousTier: 1 }), { agentId: 'agent-7' }, new Date(at));
-    const newer = toJobData(priorityEvent({ seq: 5, tier: 3, previousTier: 2 }), { agentId: 'agent-7' }, new Date(at));
-    await inspect.add('priority', older, { jobId: 'call-42_4_priority', priority: 3 });
-    await inspect.add('priority', newer, { jobId: 'call-42_5_priority', priority: 2 });
-    const sink = new CollectingSink();
-    hub.register('agent-7', sink);
+    const older = toJobData(priorityEvent({ seq: 4, tier: 2, previousTier: 1 }), { agentId: 'agent-7', streamId: 'MZ1' }, new Date(at));
+    const newer = toJobData(priorityEvent({ seq: 5, tier: 3, previousTier: 2 }), { agentId: 'agent-7', streamId: 'MZ1' }, new Date(at));
+    await inspect.add('priority', older, { jobId: 'call-42_MZ1_4_priority', priority: 3 });
+    await inspect.add('priority', newer, { jobId: 'call-42_MZ1_5_priority', priority: 2 });
+    const sink = await connect('agent-7');
     await startWorker();
     await vi.waitFor(async () => expect(await inspect.getCompletedCount()).toBe(2));
     expect(routing.changes.map((c) => c.seq)).toEqual([5]);
     expect(sink.messages.map((m) => m.tier)).toEqual([3]);
-    expect((await inspect.getJob('call-42_4_priority'))?.returnvalue).toEqual({ delivered: 0, stale: true });
+    expect((await inspect.getJob('call-42_MZ1_4_priority'))?.returnvalue).toEqual({ agent: 'stale', stale: true });
+  });
+
+  it('ends at the newest tier when an async routing sink is slow for an older change (concurrency 8)', async () => {
+    // The older change (1→2) is taken first (same BullMQ priority, FIFO) and
+    // its routing call is slow; the newer one (2→3) must not be overtaken by it.
+    routing.priorityChanged = async (change) => {
+      await sleep(change.seq === 1 ? 300 : 0);
+      routing.changes.push(change);
+    };
+    const opts = (seq: number) => ({ jobId: `call-42_MZ1_${seq}_priority`, priority: 2 });
+    await inspect.add('priority', toJobData(priorityEvent({ seq: 1, tier: 2, previousTier: 1 }), { agentId: 'agent-7', streamId: 'MZ1' }, new Date(at)), opts(1));
+    await inspect.add('priority', toJobData(priorityEvent({ seq: 2, tier: 3, previousTier: 2 }), { agentId: 'agent-7', streamId: 'MZ1' }, new Date(at)), opts(2));
+    const sink = await connect('agent-7');
+    await startWorker(silentLogger(), 8);
+    await vi.waitFor(async () => expect(await inspect.getCompletedCount()).toBe(2));
+    await hub.syncAll();
+    expect(routing.changes.at(-1)?.tier).toBe(3);
+    const priorities = sink.messages.filter((m): m is AgentPriorityMessage => m.type === 'priority');
+    expect(priorities.at(-1)?.tier).toBe(3);
+    // Whatever reached the agent arrived in seq order.
+    expect(priorities.map((m) => m.seq)).toEqual([...priorities.map((m) => m.seq)].sort((a, b) => a - b));
+    expect(JSON.parse(await redis.hget(`ut:${queueName}:order:call-42:MZ1`, 'prioritySeq') ?? '0')).toBe(2);
+  });
+
+  it('delivers the events of a second stream on the same call id (seq restarts at 1)', async () => {
+    const sink = await connect('agent-7');
+    await startWorker();
+    await publisher.publish(promptEvent({ seq: 1 }), { agentId: 'agent-7', streamId: 'MZ-first' });
+    await publisher.publish(promptEvent({ seq: 1 }), { agentId: 'agent-7', streamId: 'MZ-second' });
+    await vi.waitFor(() => expect(sink.received).toHaveLength(2));
+    expect(sink.messages.map((m) => (m as AgentPromptMessage).promptId)).toEqual(['call-42_MZ-first_1_prompt', 'call-42_MZ-second_1_prompt']);
+  });
+
+  it('sends a re-run job to the agent once (de-duplicated by call, stream and seq)', async () => {
+    const sink = await connect('agent-7');
+    await startWorker();
+    const data = toJobData(promptEvent({ seq: 3 }), { agentId: 'agent-7', streamId: 'MZ1' }, new Date(at));
+    await inspect.add('prompt', data, { jobId: 'call-42_MZ1_3_prompt', priority: 3 });
+    // The same event again, as after a stalled job or a publish that outlived the job's retention.
+    await inspect.add('prompt', data, { jobId: 'rerun-of-3', priority: 3 });
+    await vi.waitFor(async () => expect(await inspect.getCompletedCount()).toBe(2));
+    await hub.syncAll();
+    expect(sink.received).toHaveLength(1);
+    expect((await inspect.getJob('rerun-of-3'))?.returnvalue).toEqual({ agent: 'duplicate' });
+  });
+
+  it('does not send a prompt for a tier the call has since left downwards, nor one older than a prompt sent', async () => {
+    const sink = await connect('agent-7');
+    await startWorker();
+    const ctx = { agentId: 'agent-7', streamId: 'MZ1' };
+    await publisher.publish(priorityEvent({ seq: 4, tier: 1, previousTier: 2, reason: 'calm again' }), ctx);
+    await vi.waitFor(() => expect(routing.changes).toHaveLength(1));
+    await publisher.publish(promptEvent({ seq: 3, tier: 2 }), ctx); // decided before the call calmed down
+    await publisher.publish(promptEvent({ seq: 6, tier: 2 }), ctx);
+    await publisher.publish(promptEvent({ seq: 5, tier: 2 }), ctx); // older than seq 6, already sent
+    await vi.waitFor(async () => expect(await inspect.getCompletedCount()).toBe(4));
+    await hub.syncAll();
+    expect(sink.messages.map((m) => `${m.type}:${m.seq}`)).toEqual(['priority:4', 'prompt:6']);
+    expect((await inspect.getJob('call-42_MZ1_3_prompt'))?.returnvalue).toEqual({ agent: 'stale' });
+    expect((await inspect.getJob('call-42_MZ1_5_prompt'))?.returnvalue).toEqual({ agent: 'stale' });
   });
 
   it('retries a job when the routing system fails, telling the agent only once it succeeds', async () => {
@@ -173,8 +263,7 @@ describe('routing worker', () => {
       if (failures-- > 0) throw new Error('ACD unavailable');
       routing.changes.push(change);
     };
-    const sink = new CollectingSink();
-    hub.register('agent-7', sink);
+    const sink = await connect('agent-7');
     await startWorker();
     await inspect.add('priority', toJobData(priorityEvent(), { agentId: 'agent-7' }, new Date(at)), {
       jobId: 'call-42_1_priority',
@@ -201,10 +290,11 @@ describe('routing worker', () => {
     try {
       await once(client, 'open');
       await vi.waitFor(() => expect(hub.connectedAgents().get('agent-ws')).toBe(1));
+      await hub.idle();
       await startWorker();
-      await publisher.publish(promptEvent({ language: 'zh-CN', text: '非常理解您现在的心情。' }), { agentId: 'agent-ws' });
+      await publisher.publish(promptEvent({ language: 'zh-CN', text: '非常理解您现在的心情。' }), { agentId: 'agent-ws', streamId: 'MZ9' });
       await vi.waitFor(() => expect(received).toHaveLength(1));
-      expect(received[0]).toMatchObject({ type: 'prompt', promptId: 'call-42_2_prompt', text: '非常理解您现在的心情。', language: 'zh-CN' });
+      expect(received[0]).toMatchObject({ type: 'prompt', promptId: 'call-42_MZ9_2_prompt', text: '非常理解您现在的心情。', language: 'zh-CN' });
 
       client.close();
       await vi.waitFor(() => expect(hub.connectedAgents().has('agent-ws')).toBe(false));

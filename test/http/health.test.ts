@@ -2,7 +2,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { createAgentHub } from '../../src/delivery/agent-hub.js';
+import type { AgentHub } from '../../src/delivery/agent-messages.js';
+
+/** No agent sockets in these tests: a hub that registers nothing. */
+const noHub: AgentHub = { register: () => () => undefined, connectedAgents: () => new Map() };
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
 import { createBullmqPublisher } from '../../src/queue/bullmq-publisher.js';
 import { captureLogger, getJson, loadTestModel, REDIS_URL, startTestService, uniqueName, type TestService } from '../integration/helpers.js';
@@ -52,7 +55,7 @@ describe('GET /readyz when Redis is away', () => {
       model: await loadTestModel(),
       policyFactory: createEscalationPolicy(),
       publisher,
-      hub: createAgentHub({ logger }),
+      hub: noHub,
       redis: dead,
     });
     try {

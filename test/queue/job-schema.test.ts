@@ -81,6 +81,15 @@ describe('job schema v1', () => {
     expect(routingJobId('12', 3, 'prompt')).not.toMatch(/^\d+$/);
   });
 
+  it('puts the stream id into the job id: a second stream of a call (seq restarts) gets new ids', () => {
+    expect(routingJobId('CA1', 1, 'prompt', 'MZ-a')).toBe('CA1_MZ-a_1_prompt');
+    expect(routingJobId('CA1', 1, 'prompt', 'MZ-b')).not.toBe(routingJobId('CA1', 1, 'prompt', 'MZ-a'));
+    expect(routingJobId('CA1', 1, 'prompt', 'M:Z')).toBe('CA1_M%3AZ_1_prompt');
+    const data = toJobData(promptEvent(), { agentId: 'a', streamId: 'MZ-a' }, at);
+    expect(validateJobData('prompt', data).streamId).toBe('MZ-a');
+    expect(() => validateJobData('prompt', { ...data, streamId: 7 })).toThrow(/streamId must be a non-empty string/);
+  });
+
   it('maps tiers to BullMQ priorities, 1 most urgent', () => {
     expect([4, 3, 2, 1].map((t) => jobPriority(t as 1 | 2 | 3 | 4))).toEqual([1, 2, 3, 4]);
   });

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { buildApp, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { createAgentHub, type BufferingAgentHub } from '../../src/delivery/agent-hub.js';
+import type { AgentHub, AgentSink } from '../../src/delivery/agent-messages.js';
 import type { EmotionModel } from '../../src/model/types.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
@@ -19,12 +19,41 @@ import { captureLogger, loadTestModel, REDIS_URL, uniqueName, type LogLine } fro
 
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
 
+/** The in-process side of the AgentHub port: sockets register here; `send` writes to an agent's sockets directly. */
+export interface TestHub extends AgentHub {
+  send(agentId: string, text: string): number;
+}
+
+function createTestHub(): TestHub {
+  const sinks = new Map<string, Set<AgentSink>>();
+  return {
+    register(agentId, sink) {
+      const set = sinks.get(agentId) ?? new Set<AgentSink>();
+      sinks.set(agentId, set.add(sink));
+      return () => set.delete(sink);
+    },
+    connectedAgents: () => new Map([...sinks].map(([id, set]) => [id, set.size])),
+    send(agentId, text) {
+      let n = 0;
+      for (const sink of sinks.get(agentId) ?? []) {
+        try {
+          sink.send(text);
+          n++;
+        } catch {
+          // closed socket: nothing to do in a test
+        }
+      }
+      return n;
+    },
+  };
+}
+
 export interface TestApp {
   app: FastifyInstance;
   config: Config;
   url: string;
   wsUrl: string;
-  hub: BufferingAgentHub;
+  hub: TestHub;
   metrics: Metrics;
   lines: LogLine[];
   /** Value of one sample in the Prometheus text, e.g. `undertone_refusals_total{reason="max_calls"}`; 0 when absent. */
@@ -46,7 +75,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const redis = new Redis(REDIS_URL);
   redis.on('error', () => undefined);
   const ownPublisher = options.publisher ? undefined : createBullmqPublisher({ connection: REDIS_URL, queueName: uniqueName('ut-test-sec'), logger });
-  const hub = createAgentHub({ logger });
+  const hub = createTestHub();
   const metrics = new Metrics({ defaultMetrics: false });
   const app = await buildApp(
     config,

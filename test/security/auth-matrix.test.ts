@@ -30,7 +30,7 @@ const ENDPOINTS: Endpoint[] = [
   { name: 'supervisor stream', kind: 'ws', path: '/v1/supervisor/stream', expect: { agentOwn: 403, agentOther: 403, supervisor: 101, gateway: 403, admin: 101 } },
   { name: 'call list', kind: 'http', path: '/v1/calls', expect: { agentOwn: 403, agentOther: 403, supervisor: 200, gateway: 403, admin: 200 } },
   { name: 'call detail', kind: 'http', path: '/v1/calls/CAnope', expect: { agentOwn: 403, agentOther: 403, supervisor: 404, gateway: 403, admin: 404 } },
-  { name: 'dashboard', kind: 'http', path: '/dashboard', expect: { agentOwn: 403, agentOther: 403, supervisor: 200, gateway: 403, admin: 200 } },
+  { name: 'supervisor data', kind: 'http', path: '/v1/supervisor/calls/CAx', expect: { agentOwn: 403, agentOther: 403, supervisor: 200, gateway: 403, admin: 200 } },
   { name: 'admin', kind: 'http', path: '/admin/queues', expect: { agentOwn: 403, agentOther: 403, supervisor: 403, gateway: 403, admin: 200 } },
   { name: 'route without a rule', kind: 'http', path: '/v1/unruled', expect: { agentOwn: 403, agentOther: 403, supervisor: 403, gateway: 403, admin: 200 } },
 ];
@@ -59,7 +59,9 @@ describe('auth matrix (AUTH on)', () => {
       env: { TWILIO_AUTH_TOKEN: TWILIO_TOKEN, CONNECTIONS_PER_IP_PER_MINUTE: '0' },
       beforeListen(app) {
         app.get('/v1/supervisor/stream', { websocket: true }, (socket) => socket.send('hello'));
-        app.get('/dashboard', async () => 'dashboard');
+        app.get('/v1/supervisor/calls/:callId', async () => 'history');
+        app.get('/dashboard', async () => 'page');
+        app.get('/dashboard/assets/:name', async () => 'script');
         app.get('/admin/queues', async () => 'queues');
         app.get('/v1/unruled', async () => 'unruled');
       },
@@ -99,8 +101,8 @@ describe('auth matrix (AUTH on)', () => {
     }
   }
 
-  it('leaves /healthz, /readyz and /metrics open', async () => {
-    for (const path of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${t.url}${path}`)).status).not.toBe(401);
+  it('leaves /healthz, /readyz, /metrics and the dashboard page and scripts (no data) open', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics', '/dashboard', '/dashboard/assets/api.js']) expect((await fetch(`${t.url}${path}`)).status).not.toBe(401);
   });
 
   it('takes the token from access_token for browsers, and never logs it', async () => {

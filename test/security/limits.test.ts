@@ -8,7 +8,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallDetail } from '../../src/calls/call-views.js';
-import type { AgentMessage } from '../../src/delivery/agent-messages.js';
 import type { EmotionModel } from '../../src/model/types.js';
 import type { EventPublisher } from '../../src/queue/publisher.js';
 import { connectedMsg, mediaMsg, startMsg } from '../ingest/twilio-fixtures.js';
@@ -127,9 +126,9 @@ describe('client socket limits', () => {
     // The client stops reading: the kernel buffers fill, then ws's own queue grows.
     (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
     const text = 'z'.repeat(64 * 1024);
-    const message = { type: 'prompt', callId: 'CAslow', promptId: 'p', tier: 2, emotion: 'anger', score: 0.9, text, language: 'en-US', at: new Date().toISOString() } as unknown as AgentMessage;
+    const message = JSON.stringify({ type: 'prompt', callId: 'CAslow', promptId: 'p', text });
     await waitFor(async () => {
-      app.hub.deliver('agent-slow', message);
+      app.hub.send('agent-slow', message);
       return (await app.metric('undertone_refusals_total{reason="slow_consumer"}')) >= 1 ? true : undefined;
     }, 'slow consumer cut off');
     (ws as unknown as { _socket: { resume(): void } })._socket.resume();

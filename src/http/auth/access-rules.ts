@@ -14,7 +14,8 @@
  * | `/v1/streams/audiohook` | the endpoint's own AudioHook HTTP message signatures (src/ingest/audiohook-signature.ts) |
  * | `/v1/agents/:agentId/stream` | agent whose `sub` is that agentId; supervisor; admin |
  * | `PUT /v1/calls/:callId/agent`, `POST /v1/calls/:callId/survey` | gateway (the telephony side reports them), supervisor, admin |
- * | `/v1/calls`, `/v1/calls/*`, `/v1/supervisor/*`, `/dashboard`, `/dashboard/*` | supervisor, admin |
+ * | `/dashboard`, `/dashboard/assets/*` | open: the page and its scripts hold no data; the data they fetch (`/v1/supervisor/*`, `/v1/calls*`) needs a supervisor token, which the page passes on from its own `?access_token=` |
+ * | `/v1/calls`, `/v1/calls/*`, `/v1/supervisor/*` | supervisor, admin |
  * | `/admin`, `/admin/*` | admin |
  */
 import type { Role } from './tokens.js';
@@ -61,8 +62,8 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { path: '/v1/calls', access: SUPERVISOR },
   { path: '/v1/calls/*', access: SUPERVISOR },
   { path: '/v1/supervisor/*', access: SUPERVISOR },
-  { path: '/dashboard', access: SUPERVISOR },
-  { path: '/dashboard/*', access: SUPERVISOR },
+  { path: '/dashboard', access: PUBLIC },
+  { path: '/dashboard/assets/*', access: PUBLIC },
   { path: '/admin', access: ADMIN },
   { path: '/admin/*', access: ADMIN },
 ];

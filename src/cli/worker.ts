@@ -1,0 +1,59 @@
+/**
+ * `undertone worker` (`npm run worker`): a routing worker as a process of its
+ * own. It consumes ROUTING_QUEUE, tells the routing system and posts agent
+ * messages to the agents' Redis inboxes; the servers (any instance) deliver
+ * them to the sockets. Run servers with RUN_WORKER=false to keep routing
+ * work off them, and as many of these as the queue needs.
+ *
+ * SIGTERM/SIGINT: stop taking jobs, finish the active ones, exit 0.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig, type Config } from '../config/config.js';
+import { ConfigError } from '../shared/errors.js';
+import { createLogger } from '../shared/logger.js';
+import { startRoutingWorker } from './serve.js';
+
+const USAGE = `usage: undertone worker
+
+Runs a routing worker only (no HTTP server, no model). Configuration from the
+environment: REDIS_URL, ROUTING_QUEUE, LOG_LEVEL, AGENT_PENDING_TTL_S.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let help = false;
+  try {
+    help = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } } }).values.help === true;
+  } catch (err) {
+    process.stderr.write(`undertone worker: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`undertone worker: invalid configuration\n${err.problems.map((p) => `  - ${p}\n`).join('')}`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger(config);
+  const worker = await startRoutingWorker(config, logger);
+  logger.info({ queue: config.routingQueue }, 'routing worker running');
+  return new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, 'routing worker stopping');
+      process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGINT', onSignal);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      void worker.close().then(() => resolve(0));
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+}

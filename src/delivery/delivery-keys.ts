@@ -1,0 +1,62 @@
+/**
+ * Redis key and channel names shared by every instance and worker. All live
+ * under `ut:<namespace>:`; the namespace is the routing queue name, so
+ * instances that share a queue share delivery and the supervisor feed, and
+ * tests with unique queue names never see each other's keys.
+ *
+ * Ids from the outside (agent, call, stream) are URI-encoded so a `:` inside
+ * one cannot make two keys collide.
+ */
+const enc = encodeURIComponent;
+
+export interface DeliveryKeys {
+  /** Redis Stream of messages for one agent (the mailbox); bounded and expiring. */
+  agentInbox(agentId: string): string;
+  /** Id of the last inbox entry sent to at least one socket of the agent. */
+  agentCursor(agentId: string): string;
+  /** Pub/sub channel nudging instances that hold a socket of the agent. */
+  agentChannel(agentId: string): string;
+  /** Hash per call + stream: highest applied priority seq/tier, last posted prompt/priority seq. */
+  callOrder(callId: string, streamId: string): string;
+  /** Lock serialising priority jobs of one call + stream across workers. */
+  callLock(callId: string, streamId: string): string;
+  /** Pub/sub channel of the supervisor feed (every event, every call). */
+  supervisorChannel: string;
+  /** Set of live call ids (members whose call key expired are removed lazily). */
+  liveCalls: string;
+  /** One live call's state (JSON), expiring unless its instance keeps refreshing it. */
+  liveCall(callId: string): string;
+  /** List of one call's feed events (JSON), oldest first, capped; outlives the call by the history TTL. */
+  callHistory(callId: string): string;
+  /** A call's team/queue scope (JSON), for events raised away from the call's instance (prompt acks). */
+  callScope(callId: string): string;
+  /** Sorted set of alert ids by raise time (ms). */
+  alertIndex: string;
+  /** One alert (JSON), with its ack once acknowledged. */
+  alert(alertId: string): string;
+}
+
+export function deliveryKeys(namespace: string): DeliveryKeys {
+  const p = `ut:${namespace}`;
+  return {
+    agentInbox: (agentId) => `${p}:agent:${enc(agentId)}:inbox`,
+    agentCursor: (agentId) => `${p}:agent:${enc(agentId)}:cursor`,
+    agentChannel: (agentId) => `${p}:agent:${enc(agentId)}:notify`,
+    callOrder: (callId, streamId) => `${p}:order:${enc(callId)}:${enc(streamId)}`,
+    callLock: (callId, streamId) => `${p}:lock:${enc(callId)}:${enc(streamId)}`,
+    supervisorChannel: `${p}:supervisor`,
+    liveCalls: `${p}:live`,
+    liveCall: (callId) => `${p}:live:${enc(callId)}`,
+    callHistory: (callId) => `${p}:history:${enc(callId)}`,
+    callScope: (callId) => `${p}:scope:${enc(callId)}`,
+    alertIndex: `${p}:alerts`,
+    alert: (alertId) => `${p}:alert:${enc(alertId)}`,
+  };
+}
+
+/** Agent id of an agent channel name, or undefined for another channel. */
+export function agentOfChannel(namespace: string, channel: string): string | undefined {
+  const m = /^ut:(.*):agent:([^:]*):notify$/.exec(channel);
+  if (!m || m[1] !== namespace) return undefined;
+  return decodeURIComponent(m[2] as string);
+}

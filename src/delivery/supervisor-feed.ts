@@ -1,0 +1,279 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { deliveryKeys } from './delivery-keys.js';
+import type { Alert, AlertAckedMessage, LiveCall, SupervisorFeedEvent } from './supervisor-messages.js';
+
+export interface SupervisorFeedOptions {
+  /** Shared command connection (not closed by the feed). */
+  redis: Redis;
+  /** A connection for the feed channel only (subscriber mode); the caller closes it. */
+  subscriber: Redis;
+  /** Key namespace: the routing queue name. */
+  namespace: string;
+  logger: Logger;
+  /** A live call's state expires this long after its instance last refreshed it (instance died), ms. @defaultValue 30000 */
+  liveCallTtlMs?: number;
+  /** Alerts kept for the snapshot, ms. @defaultValue 3600000 */
+  alertTtlMs?: number;
+  /** Acknowledged alerts stay in the snapshot this long after the ack, ms. @defaultValue 600000 */
+  ackedAlertVisibleMs?: number;
+  /** How long a call's feed history (and scope) is kept after its last event, ms. @defaultValue 21600000 (6 h) */
+  historyTtlMs?: number;
+  /** Events kept per call history (oldest dropped). @defaultValue 5000 (≈ 80 min of 1/s scores) */
+  maxHistory?: number;
+  /** Wall clock. @defaultValue `Date.now` */
+  now?: () => number;
+}
+
+/** Call metadata the team/queue filters look at. */
+export interface FeedScope {
+  team: string | null;
+  queue: string | null;
+}
+
+/** What a supervisor's connection asked to see: null = everything. */
+export interface FeedFilter {
+  team: string | null;
+  queue: string | null;
+}
+
+export const matchesFilter = (filter: FeedFilter, scope: FeedScope): boolean =>
+  (filter.team === null || filter.team === scope.team) && (filter.queue === null || filter.queue === scope.queue);
+
+/** One feed message as it travels through Redis: the message plus its call's scope for filtering. */
+interface Envelope {
+  scope: FeedScope;
+  msg: SupervisorFeedEvent;
+}
+
+interface StoredAlert {
+  alert: Alert;
+  scope: FeedScope;
+}
+
+export type FeedListener = (msg: SupervisorFeedEvent, scope: FeedScope) => void;
+
+export type AckResult =
+  | { outcome: 'acked'; message: AlertAckedMessage }
+  | { outcome: 'already-acked'; message: AlertAckedMessage }
+  | { outcome: 'unknown' };
+
+/**
+ * The supervisor feed's shared state and fan-out, in Redis, so every
+ * instance shows the same calls and alerts:
+ * - live calls: one key per call (JSON, expiring unless refreshed: a dead
+ *   instance's calls vanish within `liveCallTtlMs`) plus an index set;
+ * - alerts: one key per alert plus a by-time index; the first ack wins (Lua);
+ * - events: one pub/sub channel; each instance relays them to its sockets.
+ *   One publisher connection per instance keeps a call's events in order.
+ */
+export interface SupervisorFeed {
+  /** Fans the event out to every instance and appends it to its call's history. */
+  publish(msg: SupervisorFeedEvent, scope: FeedScope): void;
+  /**
+   * Publishes an event about a call streaming on any instance, looking up its
+   * team/queue scope in Redis (e.g. `prompt.ack` from an agent socket on
+   * another instance). Resolves false when the call is unknown (not published).
+   */
+  publishForCall(callId: string, msg: SupervisorFeedEvent): Promise<boolean>;
+  /** Remembers a call's scope for `publishForCall` (the call observer does this at start). */
+  putScope(callId: string, scope: FeedScope): void;
+  /** A call's feed events so far, oldest first (any instance; kept `historyTtlMs` after the last). */
+  history(callId: string): Promise<SupervisorFeedEvent[]>;
+  /** A live call's state as stored by its instance, or null. */
+  liveCall(callId: string): Promise<LiveCall | null>;
+  putLiveCall(call: LiveCall, scope: FeedScope): void;
+  removeLiveCall(callId: string): void;
+  putAlert(alert: Alert, scope: FeedScope): void;
+  /** Records an ack (first wins) and, when it is the first, broadcasts `alert.acked`. */
+  ack(alertId: string, by: string): Promise<AckResult>;
+  /** Live calls on every instance and the alerts a supervisor should see, filtered. */
+  snapshot(filter: FeedFilter): Promise<{ calls: LiveCall[]; alerts: Alert[] }>;
+  /** Feed events from every instance; returns the unsubscribe function. */
+  listen(listener: FeedListener): () => void;
+  /** Resolves once the feed channel is subscribed (events published after it are seen). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// First ack wins: sets ackedBy/ackedAt only on an unacknowledged alert.
+// Returns the stored JSON after the call and 1 when this call acked it.
+const ACK_SCRIPT = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {'', 0} end
+local stored = cjson.decode(raw)
+if stored.alert.ackedBy ~= cjson.null and stored.alert.ackedBy ~= nil then return {raw, 0} end
+stored.alert.ackedBy = ARGV[1]
+stored.alert.ackedAt = ARGV[2]
+local out = cjson.encode(stored)
+redis.call('SET', KEYS[1], out, 'KEEPTTL')
+return {out, 1}
+`;
+
+export function createSupervisorFeed(options: SupervisorFeedOptions): SupervisorFeed {
+  const { redis, subscriber } = options;
+  const keys = deliveryKeys(options.namespace);
+  const log = options.logger.child({ component: 'supervisor-feed' });
+  const liveTtlMs = options.liveCallTtlMs ?? 30_000;
+  const alertTtlMs = options.alertTtlMs ?? 3600_000;
+  const ackedVisibleMs = options.ackedAlertVisibleMs ?? 600_000;
+  const historyTtlMs = options.historyTtlMs ?? 6 * 3600_000;
+  const maxHistory = options.maxHistory ?? 5000;
+  const now = options.now ?? Date.now;
+  const listeners = new Set<FeedListener>();
+
+  const fail = (what: string) => (err: unknown) => log.warn({ err }, `supervisor feed: ${what} failed`);
+
+  const onMessage = (channel: string, text: string): void => {
+    if (channel !== keys.supervisorChannel) return;
+    let env: Envelope;
+    try {
+      env = JSON.parse(text) as Envelope;
+    } catch (err) {
+      log.warn({ err }, 'unreadable supervisor feed message ignored');
+      return;
+    }
+    for (const l of listeners) {
+      try {
+        l(env.msg, env.scope);
+      } catch (err) {
+        log.warn({ err }, 'supervisor feed listener failed');
+      }
+    }
+  };
+  subscriber.on('message', onMessage);
+  const subscribed = subscriber.subscribe(keys.supervisorChannel).then(
+    () => undefined,
+    (err: unknown) => fail('subscribe')(err),
+  );
+
+  const callOf = (msg: SupervisorFeedEvent): string => (msg.type === 'call.started' ? msg.call.callId : msg.type === 'alert' ? msg.alert.callId : msg.callId);
+
+  function publish(msg: SupervisorFeedEvent, scope: FeedScope): void {
+    const env: Envelope = { scope, msg };
+    const history = keys.callHistory(callOf(msg));
+    // One MULTI on one connection: a call's events keep their order on the channel and in the history.
+    redis
+      .multi()
+      .publish(keys.supervisorChannel, JSON.stringify(env))
+      .rpush(history, JSON.stringify(msg))
+      .ltrim(history, -maxHistory, -1)
+      .pexpire(history, historyTtlMs)
+      .exec()
+      .catch(fail('publish'));
+  }
+
+  function ackedMessage(stored: StoredAlert, at: string): AlertAckedMessage {
+    return { type: 'alert.acked', at, alertId: stored.alert.alertId, callId: stored.alert.callId, by: stored.alert.ackedBy ?? '', ackedAt: stored.alert.ackedAt ?? at };
+  }
+
+  return {
+    publish,
+
+    async publishForCall(callId, msg) {
+      const raw = await redis.get(keys.callScope(callId));
+      if (raw === null) return false;
+      publish(msg, JSON.parse(raw) as FeedScope);
+      return true;
+    },
+
+    putScope(callId, scope) {
+      redis.set(keys.callScope(callId), JSON.stringify(scope), 'PX', historyTtlMs).catch(fail('scope store'));
+    },
+
+    async history(callId) {
+      const raws = await redis.lrange(keys.callHistory(callId), 0, -1);
+      return raws.map((r) => JSON.parse(r) as SupervisorFeedEvent);
+    },
+
+    async liveCall(callId) {
+      const raw = await redis.get(keys.liveCall(callId));
+      return raw === null ? null : (JSON.parse(raw) as { call: LiveCall }).call;
+    },
+
+    putLiveCall(call, scope) {
+      redis
+        .multi()
+        .set(keys.liveCall(call.callId), JSON.stringify({ call, scope }), 'PX', liveTtlMs)
+        .sadd(keys.liveCalls, call.callId)
+        .exec()
+        .catch(fail('live call update'));
+    },
+
+    removeLiveCall(callId) {
+      redis.multi().del(keys.liveCall(callId)).srem(keys.liveCalls, callId).exec().catch(fail('live call removal'));
+    },
+
+    putAlert(alert, scope) {
+      const stored: StoredAlert = { alert, scope };
+      redis
+        .multi()
+        .set(keys.alert(alert.alertId), JSON.stringify(stored), 'PX', alertTtlMs)
+        .zadd(keys.alertIndex, now(), alert.alertId)
+        .zremrangebyscore(keys.alertIndex, '-inf', now() - alertTtlMs)
+        .exec()
+        .catch(fail('alert store'));
+    },
+
+    async ack(alertId, by) {
+      const ackedAt = new Date(now()).toISOString();
+      const [raw, first] = (await redis.eval(ACK_SCRIPT, 1, keys.alert(alertId), by, ackedAt)) as [string, number];
+      if (raw === '') return { outcome: 'unknown' };
+      const stored = JSON.parse(raw) as StoredAlert;
+      const message = ackedMessage(stored, ackedAt);
+      if (first === 1) {
+        publish(message, stored.scope);
+        return { outcome: 'acked', message };
+      }
+      return { outcome: 'already-acked', message };
+    },
+
+    async snapshot(filter) {
+      const ids = await redis.smembers(keys.liveCalls);
+      const calls: LiveCall[] = [];
+      if (ids.length > 0) {
+        const raws = await redis.mget(ids.map((id) => keys.liveCall(id)));
+        const gone: string[] = [];
+        raws.forEach((raw, i) => {
+          if (raw === null) {
+            gone.push(ids[i] as string);
+            return;
+          }
+          const { call, scope } = JSON.parse(raw) as { call: LiveCall; scope: FeedScope };
+          if (matchesFilter(filter, scope)) calls.push(call);
+        });
+        // Calls of an instance that died: their keys expired; tidy the index.
+        if (gone.length > 0) await redis.srem(keys.liveCalls, ...gone);
+      }
+      calls.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+
+      const t = now();
+      const alertIds = await redis.zrangebyscore(keys.alertIndex, t - alertTtlMs, '+inf');
+      const alerts: Alert[] = [];
+      if (alertIds.length > 0) {
+        const raws = await redis.mget(alertIds.map((id) => keys.alert(id)));
+        for (const raw of raws) {
+          if (raw === null) continue;
+          const stored = JSON.parse(raw) as StoredAlert;
+          const { ackedAt } = stored.alert;
+          if (ackedAt !== null && t - Date.parse(ackedAt) > ackedVisibleMs) continue;
+          if (matchesFilter(filter, stored.scope)) alerts.push(stored.alert);
+        }
+      }
+      return { calls, alerts };
+    },
+
+    listen(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    ready: () => subscribed,
+
+    async close() {
+      subscriber.off('message', onMessage);
+      listeners.clear();
+      await subscriber.unsubscribe(keys.supervisorChannel).catch(() => undefined);
+    },
+  };
+}
