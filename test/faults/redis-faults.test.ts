@@ -79,7 +79,7 @@ describe('Redis faults during a call', () => {
     } finally {
       await svc.close();
     }
-  });
+  }, 180_000);
 
   it('Redis refusing writes (maxmemory): events are buffered and journalled, the call goes on, the prompt arrives once Redis takes writes again', async () => {
     const journal = join(dir, 'publish-journal.ndjson');
@@ -111,5 +111,5 @@ describe('Redis faults during a call', () => {
       await svc.close();
       await redis.command('CONFIG', 'SET', 'maxmemory', '0').catch(() => undefined);
     }
-  });
+  }, 180_000);
 });

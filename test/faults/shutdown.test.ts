@@ -109,5 +109,5 @@ describe('SIGTERM while Redis refuses writes', () => {
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
     }
-  });
+  }, 180_000);
 });

@@ -180,5 +180,5 @@ describe('fuzzing every WebSocket endpoint beside a real call', () => {
     expect(ended['reason']).toBe('hangup');
     expect((await getJson(`${svc.url}/healthz`)).status).toBe(200);
     agent.close();
-  });
+  }, 180_000);
 });
