@@ -5,7 +5,9 @@
  *
  * Routes:
  * - `GET /healthz`, `GET /readyz`                  src/http/health-routes.ts
- * - WS `GET /v1/streams/twilio`                    Twilio Media Streams ingest
+ * - WS `GET /v1/streams/twilio`                    Twilio Media Streams ingest (and Telnyx, SignalWire)
+ * - WS `GET /v1/streams/audiohook`                 Genesys AudioHook (signature checked before the upgrade)
+ * - WS `GET /v1/streams/l16`                       Vonage / jambonz / mod_audio_fork L16 streams
  * - WS `GET /v1/agents/:agentId/stream`            agent prompts and priorities
  * - `GET /v1/calls`, `GET /v1/calls/:callId`       src/http/call-routes.ts
  * - `GET /metrics`                                 src/observability/metrics-route.ts
@@ -26,7 +28,7 @@
  * caller closes the publisher, worker and Redis afterwards.
  */
 import fastifyWebsocket from '@fastify/websocket';
-import fastify, { LogController, type FastifyInstance } from 'fastify';
+import fastify, { LogController, type FastifyInstance, type preValidationAsyncHookHandler } from 'fastify';
 import type { WebSocket } from 'ws';
 import { createCallPipeline, type CallPipeline } from './calls/call-pipeline.js';
 import { CallRegistry, type CallRegistryOptions } from './calls/call-registry.js';
@@ -47,6 +49,9 @@ import { startHeartbeat } from './http/heartbeat.js';
 import { registerHealthRoutes, type RedisPing } from './http/health-routes.js';
 import type { IngestAdapterFactory } from './ingest/ingest-adapter.js';
 import { createTwilioAdapter } from './ingest/twilio-adapter.js';
+import { createAudiohookAdapter } from './ingest/audiohook-adapter.js';
+import { createL16Adapter } from './ingest/l16-adapter.js';
+import { audiohookUpgradeCheck } from './http/audiohook-auth.js';
 import type { EmotionModel } from './model/types.js';
 import type { EscalationPolicyFactory } from './policy/escalation-policy.js';
 import type { EventPublisher } from './queue/publisher.js';
@@ -110,9 +115,11 @@ export interface AppOptions {
   authorizeAdmin?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
-/** Ingest routes: path → adapter factory. AudioHook and L16 slot in here. */
-const GATEWAYS: ReadonlyArray<{ path: string; adapter: IngestAdapterFactory }> = [
+/** Ingest routes: path → adapter factory, and an optional check run before the upgrade (401 = no socket). */
+const GATEWAYS: ReadonlyArray<{ path: string; adapter: IngestAdapterFactory; preValidation?: (config: Config) => preValidationAsyncHookHandler }> = [
   { path: '/v1/streams/twilio', adapter: createTwilioAdapter },
+  { path: '/v1/streams/audiohook', adapter: createAudiohookAdapter, preValidation: audiohookUpgradeCheck },
+  { path: '/v1/streams/l16', adapter: createL16Adapter },
 ];
 
 declare module 'fastify' {
@@ -229,10 +236,11 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   registerCallRoutes(app, registry);
 
   for (const gateway of GATEWAYS) {
-    app.get(gateway.path, { websocket: true }, (socket, request) => {
+    const preValidation = gateway.preValidation?.(config);
+    app.get(gateway.path, { websocket: true, ...(preValidation ? { preValidation } : {}) }, (socket, request) => {
       handleGatewaySocket(socket, {
         registry,
-        adapter: limits.gatewayAdapter(socket, withStartToken(gateway.adapter(), { required: request.gatewayAuth === 'start-token', verify: verifyToken, metrics })),
+        adapter: limits.gatewayAdapter(socket, withStartToken(gateway.adapter({ headers: request.headers }), { required: request.gatewayAuth === 'start-token', verify: verifyToken, metrics })),
         logger: request.log as Logger,
         maxMessageBytes: config.maxMessageBytes,
       });

@@ -53,7 +53,8 @@ function samplesToMs(samples: number, sampleRate: number): number {
 export class CallSession {
   readonly callId: string;
   readonly streamId: string;
-  readonly agentId: string | undefined;
+  /** Agent whose softphone gets this call's prompts; reassignable (`assignAgent`) for transfers. */
+  agentId: string | undefined;
   readonly language: string | undefined;
   readonly source: string;
   readonly startedAt: Date;
@@ -170,6 +171,13 @@ export class CallSession {
     this.pending += windows.length;
     this.checkBacklog();
     this.tail = this.tail.then(() => this.processQueued());
+  }
+
+  /** Reassigns the call's agent (transfer, or a gateway that could not name one): later events go to `agentId`. */
+  assignAgent(agentId: string): void {
+    const previous = this.agentId;
+    this.agentId = agentId;
+    this.log.info({ agentId, previousAgentId: previous }, 'call agent reassigned');
   }
 
   /** Counts a keypad digit (kept for the API; the policy does not use it yet). */

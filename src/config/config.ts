@@ -83,6 +83,12 @@ export interface Config {
    * to any instance within it gets the prompt.
    */
   readonly agentPendingTtlS: number;
+  /**
+   * Genesys AudioHook credentials (`AUDIOHOOK_API_KEYS`, JSON
+   * `{"<api key>": "<base64 client secret>"}`, default `{}` = every AudioHook
+   * connection refused). A key whose secret is `""` may connect unsigned.
+   */
+  readonly audiohookApiKeys: Readonly<Record<string, string>>;
 }
 
 /** Defaults, as the TSDoc above documents them. */
@@ -113,6 +119,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   runWorker: true,
   instanceId: `${hostname()}-${process.pid}`,
   agentPendingTtlS: 120,
+  audiohookApiKeys: Object.freeze({}),
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -217,6 +224,35 @@ function checkJwtSecret(value: string): string | undefined {
   return value.length >= 32 ? undefined : 'must be at least 32 characters';
 }
 
+/** `AUDIOHOOK_API_KEYS`: a JSON object of api key → base64 client secret (empty = unsigned allowed). */
+function audiohookKeys(env: Env, problems: string[]): Readonly<Record<string, string>> {
+  const value = raw(env, 'AUDIOHOOK_API_KEYS');
+  if (value === undefined) return CONFIG_DEFAULTS.audiohookApiKeys;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    problems.push('AUDIOHOOK_API_KEYS must be a JSON object {"<api key>": "<base64 client secret>"}, got text that is not JSON');
+    return CONFIG_DEFAULTS.audiohookApiKeys;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push('AUDIOHOOK_API_KEYS must be a JSON object {"<api key>": "<base64 client secret>"}');
+    return CONFIG_DEFAULTS.audiohookApiKeys;
+  }
+  const keys: Record<string, string> = {};
+  for (const [key, secret] of Object.entries(parsed)) {
+    // The key travels in the X-API-KEY header; the secret is base64 (Genesys shows it so).
+    if (!/^[A-Za-z0-9+/_=.-]{1,256}$/.test(key)) {
+      problems.push(`AUDIOHOOK_API_KEYS: api key '${key.slice(0, 40)}' must be 1-256 characters of [A-Za-z0-9+/_=.-]`);
+    } else if (typeof secret !== 'string' || (secret !== '' && !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(secret))) {
+      problems.push(`AUDIOHOOK_API_KEYS: the client secret of '${key.slice(0, 40)}' must be a base64 string ("" allows unsigned connections)`);
+    } else {
+      keys[key] = secret;
+    }
+  }
+  return Object.freeze(keys);
+}
+
 function checkQueueName(value: string): string | undefined {
   // BullMQ builds Redis keys as `bull:<name>:…`; a colon would split them.
   return /^[A-Za-z0-9._-]{1,100}$/.test(value) ? undefined : 'must be 1-100 characters of [A-Za-z0-9._-]';
@@ -266,6 +302,7 @@ export function loadConfig(env: Env = process.env): Config {
     runWorker: boolean(env, 'RUN_WORKER', d.runWorker, problems),
     instanceId: text(env, 'INSTANCE_ID', d.instanceId, problems, (v) => (/^[A-Za-z0-9._-]{1,100}$/.test(v) ? undefined : 'must be 1-100 characters of [A-Za-z0-9._-]')),
     agentPendingTtlS: integer(env, 'AGENT_PENDING_TTL_S', d.agentPendingTtlS, 1, 86_400, problems),
+    audiohookApiKeys: audiohookKeys(env, problems),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

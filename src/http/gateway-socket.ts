@@ -5,13 +5,20 @@
  *
  * Isolation: whatever goes wrong on this socket (bad input, a failing call)
  * closes this socket and ends this call; nothing is thrown to the server.
+ *
+ * Frames: text goes to `adapter.onText`, binary to `adapter.onBinary` (L16
+ * and AudioHook audio). Replies the adapter returns are sent in order before
+ * its events reach the call. Protocols that say goodbye in-band (AudioHook's
+ * `disconnect`) implement `onFatal`: on an error their farewell is sent, the
+ * peer's closing handshake still answered, and the socket closed after
+ * `closeGraceMs` if the peer has not closed it by then.
  */
 import type { WebSocket } from 'ws';
 import type { CallRegistry } from '../calls/call-registry.js';
 import type { CallSession } from '../calls/call-session.js';
 import type { CallEvent } from '../ingest/call-event.js';
-import type { IngestAdapter } from '../ingest/ingest-adapter.js';
-import { ProtocolError } from '../shared/errors.js';
+import type { IngestAdapter, IngestNotice } from '../ingest/ingest-adapter.js';
+import { CapacityError, ProtocolError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { closeFor, closeReason } from './close-reason.js';
 
@@ -22,7 +29,12 @@ export interface GatewaySocketOptions {
   logger: Logger;
   /** Largest message accepted, bytes; larger ones close the socket with 1009. */
   maxMessageBytes: number;
+  /** How long to wait for the peer to close after an in-band goodbye (`disconnect`, `closed`), ms (default 5000). */
+  closeGraceMs?: number;
 }
+
+/** Per-socket shutdown hooks, so `closeForShutdown` can let an adapter say goodbye first. */
+const shutdownHooks = new WeakMap<WebSocket, () => void>();
 
 type RawData = Buffer | ArrayBuffer | Buffer[];
 
@@ -39,6 +51,18 @@ export function handleGatewaySocket(socket: WebSocket, options: GatewaySocketOpt
   let session: CallSession | undefined;
   /** Set once we decided to close: later buffered messages are ignored. */
   let closing = false;
+  /** After an in-band goodbye: only text still reaches the adapter (for the peer's close handshake). */
+  let farewell = false;
+  let closeTimer: NodeJS.Timeout | undefined;
+  const graceMs = options.closeGraceMs ?? 5000;
+
+  const closeLater = (code: number, reason: string): void => {
+    if (closeTimer !== undefined) return;
+    closeTimer = setTimeout(() => {
+      if (socket.readyState === socket.OPEN) socket.close(code, reason);
+    }, graceMs);
+    closeTimer.unref();
+  };
 
   const endCall = (events: CallEvent[]): void => {
     for (const event of events) if (event.kind === 'stop') void session?.finish(event.reason);
@@ -50,8 +74,24 @@ export function handleGatewaySocket(socket: WebSocket, options: GatewaySocketOpt
     const { code, reason } = closeFor(error);
     if (code === 1011) log.error({ err: error }, 'gateway stream failed');
     else log.warn({ closeCode: code, reason }, 'closing gateway stream');
+    const goodbye = socket.readyState === socket.OPEN ? (adapter.onFatal?.(error) ?? []) : [];
     endCall(adapter.onClose('error'));
+    if (goodbye.length > 0) {
+      for (const message of goodbye) socket.send(message);
+      farewell = true;
+      closeLater(code, reason);
+      return;
+    }
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
+  };
+
+  shutdownHooks.set(socket, () => {
+    for (const message of adapter.onFatal?.(new CapacityError('UT_ERR_SHUTTING_DOWN', 1001, 'server is shutting down')) ?? []) socket.send(message);
+    socket.close(1001, closeReason('UT_ERR_SHUTTING_DOWN', 'server is shutting down'));
+  });
+
+  const logNotices = (notices: IngestNotice[] | undefined): void => {
+    for (const n of notices ?? []) log[n.level](n.fields ?? {}, n.msg);
   };
 
   const dispatch = (event: CallEvent): void => {
@@ -77,6 +117,17 @@ export function handleGatewaySocket(socket: WebSocket, options: GatewaySocketOpt
   };
 
   socket.on('message', (data: RawData, isBinary: boolean) => {
+    if (farewell) {
+      // Goodbye said: answer the peer's closing handshake, nothing else.
+      if (isBinary) return;
+      try {
+        const result = adapter.onText(toBuffer(data).toString('utf8'));
+        for (const reply of result.replies ?? []) socket.send(reply);
+      } catch {
+        // Already closing; the timer ends the socket.
+      }
+      return;
+    }
     if (closing) return;
     try {
       const bytes = toBuffer(data);
@@ -85,19 +136,26 @@ export function handleGatewaySocket(socket: WebSocket, options: GatewaySocketOpt
       }
       const result = isBinary ? adapter.onBinary(bytes) : adapter.onText(bytes.toString('utf8'));
       for (const reply of result.replies ?? []) socket.send(reply);
+      logNotices(result.notices);
       for (const event of result.events) dispatch(event);
+      if (result.endSession) closeLater(1000, 'session closed');
     } catch (error) {
       closeWith(error);
     }
   });
 
   socket.on('close', (code: number) => {
+    if (closeTimer !== undefined) clearTimeout(closeTimer);
+    shutdownHooks.delete(socket);
     log.debug({ closeCode: code }, 'gateway socket closed');
-    endCall(adapter.onClose('disconnect'));
+    endCall(adapter.onClose('disconnect', code));
   });
 }
 
 /** Closes a socket for server shutdown: 1001 "going away". */
 export function closeForShutdown(socket: WebSocket): void {
-  if (socket.readyState === socket.OPEN) socket.close(1001, closeReason('UT_ERR_SHUTTING_DOWN', 'server is shutting down'));
+  if (socket.readyState !== socket.OPEN) return;
+  const hook = shutdownHooks.get(socket);
+  if (hook !== undefined) hook();
+  else socket.close(1001, closeReason('UT_ERR_SHUTTING_DOWN', 'server is shutting down'));
 }

@@ -28,6 +28,31 @@ export interface IngestResult {
    * `opened`, `pong`, `closed`). Twilio needs none.
    */
   replies?: string[];
+  /**
+   * Things worth a log line on the call's logger that are not errors of this
+   * message (AudioHook `error`/`discarded`/`paused` reports, ignored gateway
+   * events): nothing the gateway tells us is dropped without a trace.
+   */
+  notices?: IngestNotice[];
+  /**
+   * The protocol's session is over after these replies (AudioHook `closed`):
+   * the peer closes the socket; the handler closes it itself if the peer has
+   * not after a grace period.
+   */
+  endSession?: boolean;
+}
+
+/** One log line an adapter asks for. */
+export interface IngestNotice {
+  level: 'debug' | 'info' | 'warn';
+  msg: string;
+  fields?: Record<string, unknown>;
+}
+
+/** What an adapter may know about its connection when it is created. */
+export interface IngestContext {
+  /** Upgrade request headers, lower-case names (AudioHook reads its session ids there). */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export interface IngestAdapter {
@@ -45,8 +70,18 @@ export interface IngestAdapter {
    * `stop` event for a call that started but never stopped, so the session
    * is finalised either way; empty otherwise.
    */
-  onClose(reason: 'disconnect' | 'error'): CallEvent[];
+  onClose(reason: 'disconnect' | 'error', closeCode?: number): CallEvent[];
+  /**
+   * Optional, for protocols that must say goodbye in-band before the socket
+   * closes (AudioHook `disconnect`). Called once when the connection is ended
+   * for `error` (bad input, the call failed, capacity, shutdown); returns the
+   * text messages to send first. When it returns any, the handler keeps
+   * passing text messages to `onText` (so the peer's `close` still gets its
+   * `closed`) and closes the socket after a grace period unless the peer
+   * does first.
+   */
+  onFatal?(error: unknown): string[];
 }
 
 /** Creates a fresh adapter for one connection. */
-export type IngestAdapterFactory = () => IngestAdapter;
+export type IngestAdapterFactory = (context: IngestContext) => IngestAdapter;

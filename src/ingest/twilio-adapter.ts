@@ -15,6 +15,17 @@
  * - not JSON, missing/ill-typed fields, bad base64, invalid ids → 1007.
  * - any binary frame → 1003.
  * - `mark` is ignored; a repeated `stop` is ignored (Twilio closes right after).
+ *
+ * Twilio's cousins come through the same endpoint by field aliasing:
+ * - **Telnyx** media streaming: snake_case `stream_id`, `sequence_number`,
+ *   `start.call_control_id` (the call id; characters outside
+ *   [A-Za-z0-9._-], such as the `:` of `v3:…`, become `_`; the original is
+ *   kept as metadata `callControlId`), `start.media_format` {encoding
+ *   PCMU | PCMA, sample_rate 8000, channels 1}, `start.custom_parameters`
+ *   (object or [{name, value}]), `start.from`/`to`; `tracks` may be absent
+ *   (the inbound track is assumed; media messages name theirs). Its `error`
+ *   event is logged, not fatal.
+ * - **SignalWire** is Twilio-shaped; `audio/x-alaw` (PCMA) is accepted too.
  */
 import { ProtocolError } from '../shared/errors.js';
 import { isValidAgentId, isValidCallId } from '../shared/ids.js';
@@ -96,6 +107,7 @@ export class TwilioAdapter implements IngestAdapter {
     const event = message['event'];
     if (typeof event !== 'string') throw invalid("message has no string 'event'");
     checkNumeric(message, 'sequenceNumber', event);
+    checkNumeric(message, 'sequence_number', event);
 
     switch (event) {
       case 'connected':
@@ -111,6 +123,9 @@ export class TwilioAdapter implements IngestAdapter {
         return NO_EVENTS;
       case 'stop':
         return this.onStop(message);
+      case 'error':
+        // Telnyx reports stream problems in-band; the stream goes on or stops by itself.
+        return { events: [], notices: [{ level: 'warn', msg: 'gateway reported a stream error', fields: { payload: JSON.stringify(message['payload'] ?? message['error'] ?? null).slice(0, 500) } }] };
       default:
         throw new ProtocolError('UT_ERR_UNKNOWN_EVENT', 1008, `unknown event '${event.slice(0, 40)}'`);
     }
@@ -137,31 +152,51 @@ export class TwilioAdapter implements IngestAdapter {
       throw outOfOrder('UT_ERR_UNEXPECTED_EVENT', `second 'start' on one stream`);
     }
     const start = requireObject(message, 'start', 'start');
-    const callId = requireString(start, 'callSid', 'start');
-    if (!isValidCallId(callId)) throw invalid('start: callSid must be 1-128 characters of [A-Za-z0-9._-]');
-    const streamSid = typeof message['streamSid'] === 'string' ? message['streamSid'] : requireString(start, 'streamSid', 'start');
+    const telnyx = start['media_format'] !== undefined || message['stream_id'] !== undefined;
+    let callId: string;
+    const controlId = start['call_control_id'];
+    if (start['callSid'] === undefined && start['call_sid'] === undefined && typeof controlId === 'string' && controlId !== '') {
+      // Telnyx: `v3:…` ids carry characters that ids here (URLs, Redis job ids) do not allow.
+      callId = controlId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 128);
+    } else {
+      callId = typeof start['call_sid'] === 'string' && start['callSid'] === undefined ? start['call_sid'] : requireString(start, 'callSid', 'start');
+      if (!isValidCallId(callId)) throw invalid('start: callSid must be 1-128 characters of [A-Za-z0-9._-]');
+    }
+    const topSid = message['streamSid'] ?? message['stream_id'] ?? message['stream_sid'];
+    const innerSid = start['streamSid'] ?? start['stream_id'] ?? start['stream_sid'];
+    const streamSid = typeof topSid === 'string' ? topSid : typeof innerSid === 'string' && innerSid !== '' ? innerSid : requireString(start, 'streamSid', 'start');
     if (!isValidCallId(streamSid)) throw invalid('start: streamSid must be 1-128 characters of [A-Za-z0-9._-]');
-    if (start['streamSid'] !== undefined && start['streamSid'] !== streamSid) {
+    if (innerSid !== undefined && innerSid !== streamSid) {
       throw invalid('start: streamSid differs between message and start');
     }
 
-    const tracksRaw = start['tracks'];
+    const tracksRaw = start['tracks'] ?? (telnyx ? ['inbound'] : undefined);
     if (!Array.isArray(tracksRaw) || tracksRaw.length === 0) throw invalid("start: 'tracks' must be a non-empty array");
     const tracks = [...new Set(tracksRaw.map((t) => mapTrack(t, 'start')))];
 
-    const format = requireObject(start, 'mediaFormat', 'start');
-    const encoding = format['encoding'];
-    const sampleRate = Number(format['sampleRate']);
+    const format = start['mediaFormat'] !== undefined ? requireObject(start, 'mediaFormat', 'start') : requireObject(start, telnyx ? 'media_format' : 'mediaFormat', 'start');
+    const encodingRaw = format['encoding'];
+    const sampleRate = Number(format['sampleRate'] ?? format['sample_rate']);
     const channels = Number(format['channels'] ?? 1);
-    if (encoding !== 'audio/x-mulaw' || sampleRate !== 8000 || channels !== 1) {
+    const encoding = encodingRaw === 'audio/x-mulaw' || encodingRaw === 'PCMU' ? 'pcmu' : encodingRaw === 'audio/x-alaw' || encodingRaw === 'PCMA' ? 'pcma' : undefined;
+    if (encoding === undefined || sampleRate !== 8000 || channels !== 1) {
       throw new ProtocolError(
         'UT_ERR_UNSUPPORTED_FORMAT',
         1003,
-        `unsupported mediaFormat ${String(encoding)} ${String(format['sampleRate'])} Hz ${String(format['channels'])} ch (want audio/x-mulaw 8000 1)`,
+        `unsupported media format ${String(encodingRaw)} ${String(format['sampleRate'] ?? format['sample_rate'])} Hz ${String(format['channels'])} ch (want audio/x-mulaw, PCMU or PCMA, 8000 Hz, mono)`,
       );
     }
 
-    const params = start['customParameters'] ?? {};
+    let params = start['customParameters'] ?? start['custom_parameters'] ?? {};
+    if (Array.isArray(params)) {
+      // Telnyx Call Control passes custom parameters as [{name, value}].
+      const entries: Json = {};
+      for (const p of params) {
+        if (!isObject(p) || typeof p['name'] !== 'string') throw invalid("start: custom parameters must be {name, value} pairs");
+        entries[p['name']] = p['value'];
+      }
+      params = entries;
+    }
     if (!isObject(params)) throw invalid("start: 'customParameters' must be an object");
     let agentId: string | undefined;
     let language: string | undefined;
@@ -174,11 +209,17 @@ export class TwilioAdapter implements IngestAdapter {
       } else if (key === LANGUAGE_PARAM) {
         if (!LANGUAGE_TAG.test(value)) throw invalid('start: language must be a BCP-47 tag such as en-US');
         language = value;
+        metadata[key] = value;
       } else {
         metadata[key] = value;
       }
     }
     if (typeof start['accountSid'] === 'string') metadata['accountSid'] = start['accountSid'];
+    if (typeof controlId === 'string' && controlId !== callId) metadata['callControlId'] = controlId;
+    for (const key of ['from', 'to'] as const) {
+      const v = start[key];
+      if (typeof v === 'string' && metadata[key] === undefined) metadata[key] = v;
+    }
 
     this.phase = 'started';
     this.streamSid = streamSid;
@@ -190,7 +231,7 @@ export class TwilioAdapter implements IngestAdapter {
       agentId,
       language,
       tracks,
-      format: { encoding: 'pcmu', sampleRate: 8000 },
+      format: { encoding, sampleRate: 8000 },
       metadata: Object.freeze(metadata),
       source: TWILIO_SOURCE,
     };
@@ -203,7 +244,7 @@ export class TwilioAdapter implements IngestAdapter {
       throw outOfOrder('UT_ERR_NOT_STARTED', `'${event}' before 'start'`);
     }
     if (this.phase === 'stopped') throw outOfOrder('UT_ERR_STREAM_STOPPED', `'${event}' after 'stop'`);
-    const sid = message['streamSid'];
+    const sid = message['streamSid'] ?? message['stream_id'] ?? message['stream_sid'];
     if (sid !== undefined && sid !== this.streamSid) {
       throw outOfOrder('UT_ERR_STREAM_MISMATCH', `'${event}' for another streamSid`);
     }

@@ -14,7 +14,7 @@ const fixture = fileURLToPath(new URL('../../audio-fixtures/demo/calm-then-angry
 describe('replay', () => {
   let svc: TestService;
   beforeAll(async () => {
-    svc = await startTestService();
+    svc = await startTestService({ AUDIOHOOK_API_KEYS: JSON.stringify({ 'replay-key': Buffer.from('replay secret').toString('base64') }) });
   });
   afterAll(async () => {
     await svc?.close();
@@ -60,6 +60,28 @@ describe('replay', () => {
     expect(slower).toEqual(fast);
   });
 
+  it.each([
+    ['audiohook', ['--protocol', 'audiohook', '--api-key', 'replay-key', '--client-secret', Buffer.from('replay secret').toString('base64'), '--call-sid', '5f0c6d62-5a3e-4c1b-9a57-1d5e8f0c2b11'], '5f0c6d62-5a3e-4c1b-9a57-1d5e8f0c2b11', '/v1/streams/audiohook'],
+    ['l16', ['--protocol', 'l16', '--flavour', 'jambonz', '--rate', '16000', '--call-sid', 'replay-l16-call'], 'replay-l16-call', '/v1/streams/l16'],
+  ])('streams a WAV file as a %s gateway', async (_p, args, callId, path) => {
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let code: number;
+    try {
+      code = await run(['--url', `${svc.wsUrl}${path}`, '--agent', 'agent-replay', '--speed', 'max', ...args, fixture]);
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+    expect(code).toBe(0);
+    const detail = await waitFor(async () => {
+      const { status, body } = await getJson<CallDetail>(`${svc.url}/v1/calls/${callId}`);
+      return status === 200 && body.state === 'ended' ? body : undefined;
+    }, 'the replayed call to end');
+    expect(detail).toMatchObject({ agentId: 'agent-replay', endReason: 'hangup' });
+    expect(detail.events.some((e) => e.type === 'prompt')).toBe(true);
+  });
+
   it('refuses bad arguments with exit code 2 and says why', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
@@ -67,6 +89,8 @@ describe('replay', () => {
       expect(String(stderr.mock.calls[0]?.[0])).toMatch(/--url is required/);
       expect(await run(['--url', 'ws://127.0.0.1:1/x', '--agent', 'a1', '--speed=-3', fixture])).toBe(2);
       expect(String(stderr.mock.calls[1]?.[0])).toMatch(/--speed must be a positive number/);
+      expect(await run(['--url', 'ws://127.0.0.1:1/x', '--agent', 'a1', '--protocol', 'audiohook', fixture])).toBe(2);
+      expect(String(stderr.mock.calls[2]?.[0])).toMatch(/needs --api-key and --client-secret/);
     } finally {
       stderr.mockRestore();
     }

@@ -42,6 +42,7 @@ describe('loadConfig', () => {
       runWorker: true,
       instanceId: expect.stringMatching(/^.+-\d+$/),
       agentPendingTtlS: 120,
+      audiohookApiKeys: {},
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
   });
@@ -143,6 +144,25 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(3);
     expect(problems.join('\n')).not.toContain('short-secret');
     expect(problems.join('\n')).toMatch(/JWT_SECRET must be at least 32 characters/);
+  });
+
+  it('reads AUDIOHOOK_API_KEYS as api key → base64 secret, "" allowing unsigned', () => {
+    const config = loadConfig({ AUDIOHOOK_API_KEYS: '{"key-1":"c2VjcmV0","open":""}' });
+    expect(config.audiohookApiKeys).toEqual({ 'key-1': 'c2VjcmV0', open: '' });
+    expect(Object.isFrozen(config.audiohookApiKeys)).toBe(true);
+  });
+
+  it.each([
+    ['not json', /AUDIOHOOK_API_KEYS must be a JSON object/],
+    ['["a"]', /AUDIOHOOK_API_KEYS must be a JSON object/],
+    ['{"k":"not base64!"}', /client secret of 'k' must be a base64 string/],
+    ['{"k":7}', /client secret of 'k' must be a base64 string/],
+    ['{"bad key":"c2VjcmV0"}', /api key 'bad key' must be 1-256 characters/],
+  ])('rejects AUDIOHOOK_API_KEYS=%s without echoing secrets', (value, message) => {
+    const problems = problemsOf({ AUDIOHOOK_API_KEYS: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(message);
+    expect(problems[0]).not.toContain('not base64!');
   });
 
   it('lists every problem at once, in one ConfigError', () => {

@@ -100,7 +100,7 @@ describe('Twilio stream endpoint: bad input', () => {
 
   it('closes an unsupported media format with 1003', async () => {
     await expectClose(
-      (gw) => gw.send(startMsg(gw.ids, { mediaFormat: { encoding: 'audio/x-alaw', sampleRate: 8000, channels: 1 } })),
+      (gw) => gw.send(startMsg(gw.ids, { mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 16000, channels: 1 } })),
       1003,
       'UT_ERR_UNSUPPORTED_FORMAT: ',
     );

@@ -51,7 +51,7 @@ describe('Twilio adapter: the happy path', () => {
         language: 'zh-CN',
         tracks: ['caller'],
         format: { encoding: 'pcmu', sampleRate: 8000 },
-        metadata: { queue: 'billing', accountSid: ACCOUNT_SID },
+        metadata: { queue: 'billing', accountSid: ACCOUNT_SID, language: 'zh-CN' },
         source: 'twilio',
       },
     ]);
@@ -193,13 +193,13 @@ describe('Twilio adapter: bad input', () => {
   });
 
   it.each([
-    ['a-law', { encoding: 'audio/x-alaw', sampleRate: 8000, channels: 1 }],
+    ['Opus', { encoding: 'audio/opus', sampleRate: 8000, channels: 1 }],
     ['16 kHz', { encoding: 'audio/x-mulaw', sampleRate: 16000, channels: 1 }],
     ['stereo', { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 2 }],
     ['L16', { encoding: 'audio/l16', sampleRate: 8000, channels: 1 }],
   ])('rejects a %s mediaFormat with 1003', (_n, mediaFormat) => {
     const e = expectProtocolError(() => createTwilioAdapter().onText(startMsg(ids, { mediaFormat })), 1003, 'UT_ERR_UNSUPPORTED_FORMAT');
-    expect(e.message).toContain('audio/x-mulaw 8000 1');
+    expect(e.message).toContain('want audio/x-mulaw, PCMU or PCMA, 8000 Hz, mono');
   });
 
   it.each([
@@ -224,5 +224,56 @@ describe('Twilio adapter: bad input', () => {
     const adapter = started();
     expect(() => adapter.onText('nope')).toThrow(ProtocolError);
     expect(adapter.onClose('error')).toEqual([{ kind: 'stop', callId: ids.callSid, reason: 'error' }]);
+  });
+});
+
+describe("Twilio's cousins through the same adapter", () => {
+  // Telnyx media streaming, shaped as in Telnyx's documentation (snake_case).
+  const telnyxStart = (encoding: string, extra: Record<string, unknown> = {}): string =>
+    JSON.stringify({
+      event: 'start',
+      sequence_number: '1',
+      stream_id: '32de0dea-53cb-4b21-89a4-9e1819c043bc',
+      start: {
+        user_id: '3e6f995f-85f7-4705-9741-53b116d28237',
+        call_control_id: 'v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg',
+        client_state: 'aGF2ZSBhIG5pY2UgZGF5ID1d',
+        from: '+13122010094',
+        to: '+13122123456',
+        media_format: { encoding, sample_rate: 8000, channels: 1 },
+        ...extra,
+      },
+    });
+
+  it('Telnyx: snake_case start with PCMA, call_control_id as the call id, custom parameters as {name, value} pairs', () => {
+    const adapter = createTwilioAdapter();
+    expect(adapter.onText(JSON.stringify({ event: 'connected', version: '1.0.0' })).events).toEqual([]);
+    const { events } = adapter.onText(telnyxStart('PCMA', { custom_parameters: [{ name: 'agentId', value: 'agent-t' }, { name: 'customerTier', value: 'gold' }] }));
+    expect(events[0]).toMatchObject({
+      kind: 'start',
+      callId: 'v3_MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg',
+      streamId: '32de0dea-53cb-4b21-89a4-9e1819c043bc',
+      agentId: 'agent-t',
+      tracks: ['caller'],
+      format: { encoding: 'pcma', sampleRate: 8000 },
+      metadata: { customerTier: 'gold', callControlId: 'v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg', from: '+13122010094', to: '+13122123456' },
+    });
+    const payload = Buffer.from([0xd5, 0xd5, 0x55]).toString('base64');
+    const media = adapter.onText(JSON.stringify({ event: 'media', sequence_number: '2', stream_id: '32de0dea-53cb-4b21-89a4-9e1819c043bc', media: { track: 'inbound', chunk: '1', timestamp: '5', payload } }));
+    expect(media.events).toEqual([{ kind: 'audio', callId: 'v3_MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg', track: 'caller', payload: Uint8Array.from([0xd5, 0xd5, 0x55]) }]);
+    expect(() => adapter.onText(JSON.stringify({ event: 'media', stream_id: 'other', media: { track: 'inbound', payload } }))).toThrow(/another streamSid/);
+    expect(adapter.onText(JSON.stringify({ event: 'error', stream_id: '32de0dea-53cb-4b21-89a4-9e1819c043bc', payload: { code: 100002, title: 'Unknown error' } })).notices?.[0]).toMatchObject({ level: 'warn' });
+    const stop = adapter.onText(JSON.stringify({ event: 'stop', sequence_number: '5', stream_id: '32de0dea-53cb-4b21-89a4-9e1819c043bc', stop: { user_id: 'u', call_control_id: 'v3:x' } }));
+    expect(stop.events).toEqual([{ kind: 'stop', callId: 'v3_MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg', reason: 'hangup' }]);
+  });
+
+  it('Telnyx: PCMU too; G722 and 16 kHz are refused with 1003', () => {
+    expect(createTwilioAdapter().onText(telnyxStart('PCMU')).events[0]).toMatchObject({ format: { encoding: 'pcmu', sampleRate: 8000 } });
+    expectProtocolError(() => createTwilioAdapter().onText(telnyxStart('G722')), 1003, 'UT_ERR_UNSUPPORTED_FORMAT');
+  });
+
+  it('SignalWire (Twilio-shaped) with audio/x-alaw', () => {
+    const { events } = createTwilioAdapter().onText(startMsg(ids, { mediaFormat: { encoding: 'audio/x-alaw', sampleRate: 8000, channels: 1 } }));
+    expect(events[0]).toMatchObject({ callId: ids.callSid, format: { encoding: 'pcma', sampleRate: 8000 } });
   });
 });
