@@ -7,11 +7,13 @@
  * Deterministic (seeded). Runs with AUTH=off: with auth on every fuzz
  * connection would stop at the 401 and nothing behind it would be reached.
  */
+import { randomUUID } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentMessage } from '../../src/delivery/agent-messages.js';
+import { AudiohookMessages } from '../../src/gateway-sim/audiohook-stream-client.js';
 import { streamTwilioCall } from '../../src/gateway-sim/twilio-stream-client.js';
 import { createRng } from '../../src/shared/random.js';
 import { connectedMsg, dtmfMsg, mediaMsg, startMsg, stopMsg } from '../ingest/twilio-fixtures.js';
@@ -22,7 +24,42 @@ const gc = runInNewContext('gc') as () => void;
 
 const MAX_MESSAGE_BYTES = 4096;
 /** WebSocket endpoints under fuzz; `{id}` is replaced by a random (sometimes invalid) id. */
-const ENDPOINTS = ['/v1/streams/twilio', '/v1/agents/{id}/stream'];
+const ENDPOINTS = ['/v1/streams/twilio', '/v1/streams/l16', '/v1/streams/audiohook', '/v1/agents/{id}/stream', '/v1/supervisor/stream'];
+/** Connections that got a socket, per endpoint (each must be reached). */
+const openedPerEndpoint = new Map<string, number>();
+const ORG = 'd7934305-0972-4844-938e-9060eef73d05';
+
+/** Upgrade headers: AudioHook needs its api key (unsigned allowed for the key `fuzz`) and ids. */
+function headersFor(path: string): Record<string, string> {
+  if (!path.startsWith('/v1/streams/audiohook')) return {};
+  return {
+    'x-api-key': 'fuzz',
+    'audiohook-organization-id': ORG,
+    'audiohook-session-id': randomUUID(),
+    'audiohook-correlation-id': randomUUID(),
+  };
+}
+
+function l16Frame(rng: Rng, callSid: string, first: boolean): string | Buffer {
+  const valid = JSON.stringify({ event: 'websocket:connected', 'content-type': 'audio/l16;rate=16000', callId: callSid, agentId: 'agent-fuzz' });
+  if (first) return rng() < 0.6 ? valid : mutate(rng, valid);
+  const roll = rng();
+  if (roll < 0.6) return randomBytes(rng, rng() < 0.9 ? 640 : int(rng, MAX_MESSAGE_BYTES * 3));
+  return roll < 0.8 ? mutate(rng, valid) : randomText(rng, int(rng, 300));
+}
+
+function audiohookFrame(rng: Rng, messages: AudiohookMessages, callSid: string, first: boolean): string | Buffer {
+  const open = messages.openMessage({
+    organizationId: ORG,
+    conversationId: randomUUID(),
+    media: [{ type: 'audio', format: 'PCMU', channels: ['external', 'internal'], rate: 8000 }],
+    customConfig: { agentId: 'agent-fuzz', callSid },
+  });
+  if (first) return rng() < 0.6 ? open : mutate(rng, open);
+  const roll = rng();
+  if (roll < 0.5) return randomBytes(rng, rng() < 0.9 ? 320 : int(rng, MAX_MESSAGE_BYTES * 3));
+  return roll < 0.8 ? mutate(rng, open) : randomText(rng, int(rng, 300));
+}
 
 type Rng = () => number;
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
@@ -90,7 +127,7 @@ async function fuzzConnection(rng: Rng, wsUrl: string, realCallSid: string): Pro
   const template = pick(rng, ENDPOINTS);
   const id = pick(rng, ['agent-fuzz', 'agent-real', 'x'.repeat(200), '..', 'a%20b', randomText(rng, 6).replace(/[/?#%]/g, '')]);
   const path = template.replace('{id}', encodeURIComponent(id));
-  const ws = new WebSocket(`${wsUrl}${path}`);
+  const ws = new WebSocket(`${wsUrl}${path}`, { headers: headersFor(path) });
   ws.on('error', () => undefined);
   const opened = await new Promise<boolean>((resolve) => {
     ws.once('open', () => resolve(true));
@@ -98,19 +135,28 @@ async function fuzzConnection(rng: Rng, wsUrl: string, realCallSid: string): Pro
     ws.once('error', () => resolve(false));
   });
   if (!opened) return 0;
+  openedPerEndpoint.set(template, (openedPerEndpoint.get(template) ?? 0) + 1);
   const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
   // Sometimes borrow the real call's id: the server must refuse, not mix the streams.
   const callSid = rng() < 0.1 ? realCallSid : twilioCallSid();
   const ids = { callSid, streamSid: `MZ${callSid.slice(2)}` };
   const frames = 4 + int(rng, 16);
   let sent = 0;
-  if (template.startsWith('/v1/streams/') && rng() < 0.5) {
+  if (template === '/v1/streams/twilio' && rng() < 0.5) {
     ws.send(connectedMsg());
     ws.send(startMsg(ids, { agentId: 'agent-fuzz' }));
     sent += 2;
   }
+  const audiohook = new AudiohookMessages(randomUUID());
   for (let i = 0; i < frames && ws.readyState === WebSocket.OPEN; i++) {
-    const frame = template.startsWith('/v1/streams/') ? twilioFrame(rng, ids, i + 3) : agentFrame(rng);
+    const frame =
+      template === '/v1/streams/twilio'
+        ? twilioFrame(rng, ids, i + 3)
+        : template === '/v1/streams/l16'
+          ? l16Frame(rng, callSid, i === 0)
+          : template === '/v1/streams/audiohook'
+            ? audiohookFrame(rng, audiohook, callSid, i === 0)
+            : agentFrame(rng);
     ws.send(frame, { binary: Buffer.isBuffer(frame) });
     sent++;
   }
@@ -148,6 +194,7 @@ describe('fuzzing every WebSocket endpoint beside a real call', () => {
       CONNECTIONS_PER_IP_PER_MINUTE: '0',
       MAX_CALLS: '1000',
       CALL_HISTORY: '50',
+      AUDIOHOOK_API_KEYS: '{"fuzz":""}',
     });
   });
   afterAll(async () => {
@@ -168,7 +215,9 @@ describe('fuzzing every WebSocket endpoint beside a real call', () => {
     frames += await fuzzRound(3, svc.wsUrl, realCallSid, 150);
     const after = heapMb();
     console.log(`fuzz: ${frames} frames; heap ${before.toFixed(1)} MB -> ${after.toFixed(1)} MB`);
+    console.log(`fuzz: sockets opened per endpoint ${JSON.stringify(Object.fromEntries(openedPerEndpoint))}`);
     expect(frames).toBeGreaterThan(3000);
+    for (const endpoint of ENDPOINTS) expect(openedPerEndpoint.get(endpoint) ?? 0).toBeGreaterThan(20);
     expect(after - before).toBeLessThan(40);
 
     const result = await real;

@@ -61,6 +61,8 @@ export function withStartToken(inner: IngestAdapter, options: StartTokenOptions)
     },
     onText: (text) => filter(inner.onText(text)),
     onBinary: (data) => filter(inner.onBinary(data)),
-    onClose: (reason) => inner.onClose(reason),
+    onClose: (reason, closeCode) => inner.onClose(reason, closeCode),
+    // Every member of IngestAdapter passes through; keep this in step with the port.
+    ...(inner.onFatal ? { onFatal: (error: unknown) => inner.onFatal!(error) } : {}),
   };
 }

@@ -216,7 +216,9 @@ export function attachSocketLimits(wss: WebSocketServer, options: SocketLimitOpt
         },
         onText: (text) => watch(inner.onText(text)),
         onBinary: (data) => watch(inner.onBinary(data)),
-        onClose: (reason) => inner.onClose(state.failed ? 'error' : reason),
+        onClose: (reason, closeCode) => inner.onClose(state.failed ? 'error' : reason, closeCode),
+        // Every member of IngestAdapter passes through; keep this in step with the port.
+        ...(inner.onFatal ? { onFatal: (error: unknown) => inner.onFatal!(error) } : {}),
       };
     },
     stop() {
