@@ -27,6 +27,7 @@ interface Endpoint {
 const ENDPOINTS: Endpoint[] = [
   { name: 'agent stream', kind: 'ws', path: '/v1/agents/agent-a/stream', expect: { agentOwn: 101, agentOther: 403, supervisor: 101, gateway: 403, admin: 101 } },
   { name: 'twilio stream', kind: 'ws', path: '/v1/streams/twilio', expect: { agentOwn: 403, agentOther: 403, supervisor: 403, gateway: 101, admin: 101 } },
+  { name: 'l16 stream', kind: 'ws', path: '/v1/streams/l16', expect: { agentOwn: 403, agentOther: 403, supervisor: 403, gateway: 101, admin: 101 } },
   { name: 'supervisor stream', kind: 'ws', path: '/v1/supervisor/stream', expect: { agentOwn: 403, agentOther: 403, supervisor: 101, gateway: 403, admin: 101 } },
   { name: 'call list', kind: 'http', path: '/v1/calls', expect: { agentOwn: 403, agentOther: 403, supervisor: 200, gateway: 403, admin: 200 } },
   { name: 'call detail', kind: 'http', path: '/v1/calls/CAnope', expect: { agentOwn: 403, agentOther: 403, supervisor: 404, gateway: 403, admin: 404 } },
@@ -90,8 +91,8 @@ describe('auth matrix (AUTH on)', () => {
       });
     }
     for (const [what, bad] of Object.entries(BAD_TOKENS)) {
-      // A Twilio stream without any credential at the upgrade is let through: its start must carry the token.
-      const deferred = endpoint.path === '/v1/streams/twilio' && what === 'missing';
+      // A Twilio or L16 stream without any credential at the upgrade is let through: its start must carry the token.
+      const deferred = endpoint.path.startsWith('/v1/streams/') && what === 'missing';
       it(`${endpoint.name} × ${what} token → ${deferred ? '101 (start must carry a token)' : `401 ${bad.code}`}`, async () => {
         const { status, body } = await statusOf(endpoint, bearer(bad.token));
         if (deferred) return expect(status).toBe(101);
@@ -121,6 +122,35 @@ describe('auth matrix (AUTH on)', () => {
     expect(await t.metric('undertone_refusals_total{reason="auth_forbidden"}')).toBeGreaterThan(0);
     expect(await t.metric('undertone_refusals_total{reason="auth_expired"}')).toBeGreaterThan(0);
     expect(await t.metric('undertone_refusals_total{reason="auth_missing"}')).toBeGreaterThan(0);
+  });
+
+  it('PUT /v1/calls/:callId/agent takes gateway, supervisor and admin tokens, not agents', async () => {
+    const put = (token: string | undefined) =>
+      fetch(`${t.url}/v1/calls/CAnope/agent`, { method: 'PUT', headers: { ...bearer(token), 'content-type': 'application/json' }, body: '{"agentId":"agent-a"}' });
+    expect((await put(undefined)).status).toBe(401);
+    expect((await put(signToken(SECRET, { role: 'agent', sub: 'agent-a' }))).status).toBe(403);
+    for (const role of ['gateway', 'supervisor', 'admin'] as const) expect((await put(signToken(SECRET, { role, sub: 'x' }))).status).toBe(404);
+  });
+
+  it('leaves AudioHook to its own signature check (no JWT asked; its 401 without an api key stays)', async () => {
+    const res = await upgrade(`${t.wsUrl}/v1/streams/audiohook`, bearer(signToken(SECRET, { role: 'admin', sub: 'root' })));
+    expect(res.status).toBe(401);
+    expect(JSON.parse(res.body!)).toMatchObject({ error: 'UT_ERR_UNAUTHORIZED' });
+  });
+
+  it('an L16 stream proves itself with `token` in its first message', async () => {
+    const first = (extra: Record<string, string>) =>
+      JSON.stringify({ event: 'websocket:connected', 'content-type': 'audio/l16;rate=16000', callId: twilioCallSid(), ...extra });
+    const open = async (message: string): Promise<{ code: number; reason: string }> => {
+      const { ws } = await upgrade(`${t.wsUrl}/v1/streams/l16`);
+      const done = closed(ws!);
+      ws!.send(message);
+      ws!.send(Buffer.alloc(640));
+      setTimeout(() => ws!.close(1000, 'done'), 300);
+      return done;
+    };
+    expect((await open(first({}))).reason).toMatch(/^UT_ERR_AUTH_REQUIRED: /);
+    expect((await open(first({ token: signToken(SECRET, { role: 'gateway', sub: 'gw' }) }))).code).toBe(1000);
   });
 
   describe('Twilio streams', () => {
