@@ -233,6 +233,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('undertone serve: invalid configuration\n  - JWT_SECRET must be set (32+ characters) while AUTH is on; AUTH=off only for local demos\n');
     return 2;
   }
+  if (!config.auth) {
+    process.stderr.write('undertone serve: WARNING: AUTH=off, every endpoint is open to anyone who can reach this port (local demos and tests only)\n');
+  }
   const logger = createLogger(config);
   let service: RunningService;
   try {
