@@ -45,10 +45,12 @@ describe('gateway socket limits', () => {
     expect(await app.metric('undertone_refusals_total{reason="start_timeout"}')).toBe(1);
   });
 
-  it('counts sockets still waiting for their start against MAX_CALLS (1013 beyond it)', async () => {
+  it('counts sockets still waiting for their start against MAX_CALLS (1013 beyond it and its one spare)', async () => {
     const app = await start({ env: { MAX_CALLS: '2' } });
     const a = await gateway(app);
     const b = await gateway(app);
+    // The spare: when calls fill the house, it hears "too many calls" through its protocol at its start.
+    const spare = await gateway(app);
     const c = await gateway(app);
     const result = await c.done;
     expect(result.code).toBe(1013);
@@ -56,6 +58,7 @@ describe('gateway socket limits', () => {
     expect(await app.metric('undertone_refusals_total{reason="max_calls"}')).toBe(1);
     a.ws.close();
     b.ws.close();
+    spare.ws.close();
   });
 
   it('closes a started stream that goes silent with 1008 UT_ERR_IDLE_TIMEOUT; the call ends as an error', async () => {
@@ -152,7 +155,7 @@ function gatedModel(real: EmotionModel): { model: EmotionModel; open(): void } {
 describe('review defects', () => {
   it('does not ping-kill a socket paused for a scoring backlog (heartbeat skips paused sockets)', async () => {
     const gated = gatedModel(await loadTestModel());
-    const app = await start({ model: gated.model, appOptions: { heartbeatMs: 50, session: { maxPendingWindows: 2 } } });
+    const app = await start({ model: gated.model, appOptions: { heartbeatMs: 250, session: { maxPendingWindows: 2 } } });
     const audio = await loadFixtureMuLaw('stays-calm');
     const { ws, done } = await gateway(app);
     let code: number | undefined;
@@ -162,9 +165,9 @@ describe('review defects', () => {
     ws.send(startMsg(id, { agentId: 'agent-paused' }));
     let seq = 1;
     for (const c of chunks(audio.subarray(0, 8000 * 12))) ws.send(mediaMsg(id, c, ++seq));
-    await waitFor(() => app.lines.find((l) => /pausing intake/.test(l.msg) && l.callId === id.callSid), 'backlog pause');
-    // Many heartbeat intervals while paused: the peer's pongs cannot be read.
-    await sleep(600);
+    await waitFor(() => app.lines.find((l) => /pausing intake/.test(l.msg) && l.callId === id.callSid), 'backlog pause', 60_000);
+    // Several heartbeat intervals while paused: the peer's pongs cannot be read.
+    await sleep(1500);
     expect(code).toBeUndefined();
     gated.open();
     const detail = await waitFor(async () => {

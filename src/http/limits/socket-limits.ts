@@ -5,7 +5,11 @@
  *
  * Gateway streams (`/v1/streams/*`):
  * - admission: sockets still waiting for their start count against
- *   MAX_CALLS with the live calls; over it the socket is closed with 1013;
+ *   MAX_CALLS with the live calls. One socket beyond the limit is let in,
+ *   so that when the house is full a caller's gateway hears "too many
+ *   calls" through its own protocol at its start (AudioHook: opened, then
+ *   an in-band disconnect); any more are closed with 1013 at once. Live
+ *   calls never exceed MAX_CALLS (the registry refuses the start);
  * - start timeout: no start within START_TIMEOUT_MS → 1008 `UT_ERR_START_TIMEOUT`;
  * - idle timeout: nothing received for IDLE_TIMEOUT_MS (while not paused by
  *   us) → 1008 `UT_ERR_IDLE_TIMEOUT`;
@@ -96,7 +100,7 @@ export function attachSocketLimits(wss: WebSocketServer, options: SocketLimitOpt
       refuse(socket, code, errCode, message, reason, state.log);
     };
 
-    if (awaiting.size + options.liveCalls() >= options.maxCalls) {
+    if (awaiting.size + options.liveCalls() > options.maxCalls) {
       failWith(1013, 'UT_ERR_TOO_MANY_CALLS', `this instance is at its limit of ${options.maxCalls} calls; try another`, 'max_calls');
       return;
     }
