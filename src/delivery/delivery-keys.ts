@@ -18,6 +18,8 @@ export interface DeliveryKeys {
   agentChannel(agentId: string): string;
   /** Hash per call + stream: highest applied priority seq/tier, last posted prompt/priority seq. */
   callOrder(callId: string, streamId: string): string;
+  /** Bitmap per call + stream: bit `seq` set once that event's job was handled (posted, dropped, no agent). */
+  callHandled(callId: string, streamId: string): string;
   /** Lock serialising priority jobs of one call + stream across workers. */
   callLock(callId: string, streamId: string): string;
   /** Pub/sub channel of the supervisor feed (every event, every call). */
@@ -43,6 +45,7 @@ export function deliveryKeys(namespace: string): DeliveryKeys {
     agentCursor: (agentId) => `${p}:agent:${enc(agentId)}:cursor`,
     agentChannel: (agentId) => `${p}:agent:${enc(agentId)}:notify`,
     callOrder: (callId, streamId) => `${p}:order:${enc(callId)}:${enc(streamId)}`,
+    callHandled: (callId, streamId) => `${p}:handled:${enc(callId)}:${enc(streamId)}`,
     callLock: (callId, streamId) => `${p}:lock:${enc(callId)}:${enc(streamId)}`,
     supervisorChannel: `${p}:supervisor`,
     liveCalls: `${p}:live`,

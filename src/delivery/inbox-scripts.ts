@@ -18,7 +18,7 @@ end
 
 /**
  * Post one message to an agent's inbox, unless it is a duplicate or stale.
- * KEYS: inbox, call order hash.
+ * KEYS: inbox, call order hash, call handled bitmap.
  * ARGV: message JSON, type, seq, tier, inbox TTL ms, inbox max length, order TTL ms, agent channel.
  * Returns {outcome, detail}: {'posted', entryId} | {'duplicate', ''} | {'stale', reason}.
  *
@@ -36,6 +36,8 @@ end
 export const POST_SCRIPT = `
 local seq = tonumber(ARGV[3])
 local tier = tonumber(ARGV[4])
+redis.call('SETBIT', KEYS[3], seq, 1)
+redis.call('PEXPIRE', KEYS[3], ARGV[7])
 if ARGV[2] == 'prompt' then
   local last = tonumber(redis.call('HGET', KEYS[2], 'promptSeq') or '0')
   if seq == last then return {'duplicate', ''} end
@@ -90,4 +92,16 @@ if cur == false or cmp(ARGV[1], cur) > 0 then
   return 1
 end
 return 0
+`;
+
+/**
+ * Mark one event of a call + stream handled, and/or read the lowest seq not
+ * handled yet. KEYS: handled bitmap. ARGV: seq to mark (0 = none), TTL ms.
+ * Bit 0 is always set (seqs start at 1), so BITPOS finds the first gap.
+ */
+export const HANDLED_SCRIPT = `
+redis.call('SETBIT', KEYS[1], 0, 1)
+if tonumber(ARGV[1]) > 0 then redis.call('SETBIT', KEYS[1], tonumber(ARGV[1]), 1) end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return redis.call('BITPOS', KEYS[1], 0)
 `;

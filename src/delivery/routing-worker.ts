@@ -39,6 +39,13 @@ export interface RoutingWorkerOptions {
   stalledJobs?: { lockDuration?: number; stalledInterval?: number };
   /** Where priority changes go besides the agent. @defaultValue a logging sink */
   routing?: RoutingSink;
+  /**
+   * How long a job waits for the earlier events of its call + stream to be
+   * handled (by any worker) before it goes ahead anyway, ms. Keeps a call's
+   * messages in seq order at the agent although jobs run by tier and in
+   * parallel. @defaultValue 1000
+   */
+  orderWaitMs?: number;
 }
 
 export interface RoutingWorker {
@@ -76,6 +83,11 @@ export interface RoutingJobResult {
  *   changes of one call + stream go through the {@link PriorityGuard}: one
  *   at a time across all workers, a change older than the applied one is
  *   skipped, so routing and the agent always end at the newest tier.
+ * - Order at the agent: a job first waits (at most `orderWaitMs`) until every
+ *   earlier event of its call + stream has been handled by some worker, so
+ *   messages reach the agent in seq order. If the wait runs out (an earlier
+ *   job is in retry backoff), it goes ahead, and the late one is then judged
+ *   by the rules below.
  * - Prompts: one older than a prompt already sent, or for a tier the call
  *   has since left downwards, is stale and not sent (see POST_SCRIPT).
  */
@@ -84,13 +96,15 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
   const log = options.logger.child({ component: 'routing-worker', queue: queueName });
   const routing = options.routing ?? createLoggingRoutingSink(options.logger);
   const { mailbox, guard } = options;
+  const orderWaitMs = options.orderWaitMs ?? 1000;
 
   async function post(data: CallRoutingJobData, jobId: string): Promise<RoutingJobResult['agent']> {
+    const streamId = data.streamId ?? '';
     if (data.agentId === null) {
+      await mailbox.markHandled({ callId: data.callId, streamId, seq: data.seq });
       log.info({ jobId, callId: data.callId }, 'no agent assigned: nothing to deliver to a softphone');
       return 'no-agent';
     }
-    const streamId = data.streamId ?? '';
     const res = await mailbox.post(data.agentId, toAgentMessage(data, jobId), { callId: data.callId, streamId, seq: data.seq, tier: data.tier });
     if (res.outcome === 'stale') log.info({ jobId, callId: data.callId, seq: data.seq, reason: res.reason }, 'stale agent message not sent');
     else if (res.outcome === 'duplicate') log.info({ jobId, callId: data.callId, seq: data.seq }, 'agent message already posted; not sent again');
@@ -110,6 +124,10 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
       throw err;
     }
     const jobId = String(job.id);
+    const ref = { callId: data.callId, streamId: data.streamId ?? '', seq: data.seq };
+    if (data.agentId !== null && !(await mailbox.awaitTurn(ref, orderWaitMs))) {
+      log.warn({ jobId, callId: data.callId, seq: data.seq, orderWaitMs }, 'earlier events of the call not handled in time; going ahead');
+    }
 
     if (data.type === 'prompt') return { agent: await post(data, jobId) };
 
@@ -124,6 +142,7 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
       },
     );
     if (outcome === 'stale') {
+      await mailbox.markHandled(ref);
       log.info({ jobId, callId: data.callId, seq: data.seq }, 'stale priority job skipped');
       return { agent: 'stale', stale: true };
     }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { deliveryKeys } from './delivery-keys.js';
-import type { Alert, AlertAckedMessage, LiveCall, SupervisorFeedEvent } from './supervisor-messages.js';
+import type { Alert, AlertAckedMessage, CallSummary, LiveCall, SupervisorFeedEvent } from './supervisor-messages.js';
 
 export interface SupervisorFeedOptions {
   /** Shared command connection (not closed by the feed). */
@@ -21,8 +21,49 @@ export interface SupervisorFeedOptions {
   historyTtlMs?: number;
   /** Events kept per call history (oldest dropped). @defaultValue 5000 (≈ 80 min of 1/s scores) */
   maxHistory?: number;
+  /**
+   * How often this instance looks for live calls whose instance stopped
+   * refreshing them (it died) and announces their end, ms; 0 = never.
+   * @defaultValue 10000
+   */
+  sweepEveryMs?: number;
   /** Wall clock. @defaultValue `Date.now` */
   now?: () => number;
+}
+
+/** `endReason` of a call whose instance stopped refreshing it (crashed, cut off). */
+export const LOST_CALL_END_REASON = 'instance-lost';
+
+/**
+ * A call's summary rebuilt from its feed history (≈1 s resolution), for a
+ * call whose instance died before it could send `call.ended` itself.
+ */
+export function summaryFromHistory(events: readonly SupervisorFeedEvent[], endReason: string): CallSummary {
+  const msAtTier: CallSummary['msAtTier'] = { 1: 0, 2: 0, 3: 0, 4: 0 };
+  let tier: 1 | 2 | 3 | 4 = 1;
+  let lastMs = 0;
+  let peak = 0;
+  let sum = 0;
+  let n = 0;
+  let prompts = 0;
+  let escalations = 0;
+  for (const e of events) {
+    if (e.type === 'call.scores') {
+      msAtTier[tier] += Math.max(0, e.audioMs - lastMs);
+      lastMs = Math.max(lastMs, e.audioMs);
+      peak = Math.max(peak, e.agitation);
+      sum += e.agitation;
+      n += 1;
+    } else if (e.type === 'tier.changed') {
+      msAtTier[tier] += Math.max(0, e.audioMs - lastMs);
+      lastMs = Math.max(lastMs, e.audioMs);
+      if (e.to > e.from) escalations += 1;
+      tier = e.to;
+    } else if (e.type === 'prompt') {
+      prompts += 1;
+    }
+  }
+  return { peakAgitation: peak, meanAgitation: n > 0 ? sum / n : 0, msAtTier, prompts, escalations, endReason, audioMs: lastMs };
 }
 
 /** Call metadata the team/queue filters look at. */
@@ -91,6 +132,12 @@ export interface SupervisorFeed {
   snapshot(filter: FeedFilter): Promise<{ calls: LiveCall[]; alerts: Alert[] }>;
   /** Feed events from every instance; returns the unsubscribe function. */
   listen(listener: FeedListener): () => void;
+  /**
+   * Announces the end of live calls whose instance stopped refreshing them:
+   * `call.ended` with endReason `instance-lost` and a summary rebuilt from the
+   * history. Exactly one instance announces each (SREM decides). Returns their ids.
+   */
+  sweepLostCalls(): Promise<string[]>;
   /** Resolves once the feed channel is subscribed (events published after it are seen). */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -167,8 +214,35 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
     return { type: 'alert.acked', at, alertId: stored.alert.alertId, callId: stored.alert.callId, by: stored.alert.ackedBy ?? '', ackedAt: stored.alert.ackedAt ?? at };
   }
 
+  async function retireLost(ids: readonly string[]): Promise<string[]> {
+    const retired: string[] = [];
+    for (const callId of ids) {
+      // Only the instance whose SREM removes the id announces the end.
+      if ((await redis.srem(keys.liveCalls, callId)) !== 1) continue;
+      const history = (await redis.lrange(keys.callHistory(callId), 0, -1)).map((r) => JSON.parse(r) as SupervisorFeedEvent);
+      const scopeRaw = await redis.get(keys.callScope(callId));
+      const scope: FeedScope = scopeRaw ? (JSON.parse(scopeRaw) as FeedScope) : { team: null, queue: null };
+      publish({ type: 'call.ended', at: new Date(now()).toISOString(), callId, summary: summaryFromHistory(history, LOST_CALL_END_REASON) }, scope);
+      log.warn({ callId }, 'live call lost with its instance; announced as ended');
+      retired.push(callId);
+    }
+    return retired;
+  }
+
+  async function sweepLostCalls(): Promise<string[]> {
+    const ids = await redis.smembers(keys.liveCalls);
+    if (ids.length === 0) return [];
+    const raws = await redis.mget(ids.map((id) => keys.liveCall(id)));
+    return retireLost(ids.filter((_, i) => raws[i] === null));
+  }
+
+  const sweepEveryMs = options.sweepEveryMs ?? 10_000;
+  const sweeper = sweepEveryMs > 0 ? setInterval(() => void sweepLostCalls().catch(fail('lost call sweep')), sweepEveryMs) : undefined;
+  sweeper?.unref();
+
   return {
     publish,
+    sweepLostCalls,
 
     async publishForCall(callId, msg) {
       const raw = await redis.get(keys.callScope(callId));
@@ -242,8 +316,8 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
           const { call, scope } = JSON.parse(raw) as { call: LiveCall; scope: FeedScope };
           if (matchesFilter(filter, scope)) calls.push(call);
         });
-        // Calls of an instance that died: their keys expired; tidy the index.
-        if (gone.length > 0) await redis.srem(keys.liveCalls, ...gone);
+        // Calls of an instance that died: their keys expired; announce their end.
+        if (gone.length > 0) void retireLost(gone).catch(fail('lost call sweep'));
       }
       calls.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 
@@ -271,6 +345,7 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
     ready: () => subscribed,
 
     async close() {
+      if (sweeper) clearInterval(sweeper);
       subscriber.off('message', onMessage);
       listeners.clear();
       await subscriber.unsubscribe(keys.supervisorChannel).catch(() => undefined);

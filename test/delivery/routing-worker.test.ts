@@ -71,10 +71,11 @@ describe('routing worker', () => {
     await redis.quit();
   });
 
-  const startWorker = async (logger = silentLogger(), concurrency = 1) => {
+  // Most tests post events with gaps in seq (no seq 1 …): a short order wait keeps them quick.
+  const startWorker = async (logger = silentLogger(), concurrency = 1, orderWaitMs = 50) => {
     const mailbox = createAgentMailbox({ redis, namespace: queueName });
     const guard = createPriorityGuard({ redis, namespace: queueName });
-    worker = createRoutingWorker({ connection: redis, queueName, mailbox, guard, logger, routing, concurrency });
+    worker = createRoutingWorker({ connection: redis, queueName, mailbox, guard, logger, routing, concurrency, orderWaitMs });
     await worker.waitUntilReady();
     return worker;
   };
@@ -217,6 +218,22 @@ describe('routing worker', () => {
     // Whatever reached the agent arrived in seq order.
     expect(priorities.map((m) => m.seq)).toEqual([...priorities.map((m) => m.seq)].sort((a, b) => a - b));
     expect(JSON.parse(await redis.hget(`ut:${queueName}:order:call-42:MZ1`, 'prioritySeq') ?? '0')).toBe(2);
+  });
+
+  it('delivers a call\'s messages in seq order although BullMQ runs the higher tier first, dropping none', async () => {
+    // Queued before the worker starts: seq 2 and 3 (tier 3) outrank seq 1 (tier 2) in BullMQ.
+    const ctx = { agentId: 'agent-7', streamId: 'MZ1' };
+    await inspect.add('priority', toJobData(priorityEvent({ seq: 1, tier: 2, previousTier: 1 }), ctx, new Date(at)), { jobId: 'call-42_MZ1_1_priority', priority: 3 });
+    await inspect.add('priority', toJobData(priorityEvent({ seq: 2, tier: 3, previousTier: 2 }), ctx, new Date(at)), { jobId: 'call-42_MZ1_2_priority', priority: 2 });
+    await inspect.add('prompt', toJobData(promptEvent({ seq: 3, tier: 3 }), ctx, new Date(at)), { jobId: 'call-42_MZ1_3_prompt', priority: 2 });
+    await inspect.add('prompt', toJobData(promptEvent({ seq: 1, tier: 2 }), { ...ctx, streamId: 'MZ-other' }, new Date(at)), { jobId: 'other', priority: 3 });
+    const sink = await connect('agent-7');
+    await startWorker(silentLogger(), 8, 10_000);
+    await vi.waitFor(async () => expect(await inspect.getCompletedCount()).toBe(4));
+    await hub.syncAll();
+    const mine = sink.messages.filter((m) => m.streamId === 'MZ1');
+    expect(mine.map((m) => `${m.type}:${m.seq}`)).toEqual(['priority:1', 'priority:2', 'prompt:3']);
+    expect(routing.changes.map((c) => c.seq)).toEqual([1, 2]);
   });
 
   it('delivers the events of a second stream on the same call id (seq restarts at 1)', async () => {

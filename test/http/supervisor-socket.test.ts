@@ -177,6 +177,29 @@ describe('supervisor feed over Redis, two instances', () => {
     expect(blue.feed.filter((m) => m.type !== 'snapshot')).toEqual([]);
   });
 
+  it('announces the end of a call whose instance died (its live state expired), once, with a summary from the history', async () => {
+    const [one, two] = instances as [Instance, Instance];
+    const s = await connect(two);
+    const c = call('CA-lost');
+    one.observer.callStarted(c, { team: 'red' });
+    for (let ms = 1000; ms <= 4000; ms += 1000) one.observer.windowScored(c, window(ms, 0.5), 1, 0.5);
+    one.observer.policyEvent(c, priorityEvent({ callId: c.callId, seq: 1, tier: 2, previousTier: 1, audioMs: 4000 }));
+    one.observer.windowScored(c, window(5000, 0.8), 2, 0.8);
+    await waitFor(() => (s.feed.filter((m) => m.type === 'call.scores').length === 5 ? true : undefined), 'the scores');
+    // Instance one dies: no more refreshes, so its live-call key expires (here: at once).
+    one.observer.close();
+    await redis.del(`ut:${namespace}:live:CA-lost`);
+    expect(await two.feed.sweepLostCalls()).toEqual(['CA-lost']);
+    expect(await one.feed.sweepLostCalls()).toEqual([]);
+    const ended = await waitFor(() => s.feed.find((m) => m.type === 'call.ended'), 'call.ended');
+    expect(ended).toMatchObject({
+      callId: 'CA-lost',
+      summary: { endReason: 'instance-lost', audioMs: 5000, peakAgitation: 0.8, escalations: 1, msAtTier: { 1: 4000, 2: 1000, 3: 0, 4: 0 } },
+    });
+    const again = await connect(one);
+    expect(again.feed[0]).toMatchObject({ type: 'snapshot', calls: [] });
+  });
+
   it('answers bad messages with errors and closes with 1008 after ten in a row', async () => {
     const [one] = instances as [Instance];
     const s = await connect(one);

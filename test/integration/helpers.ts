@@ -10,6 +10,7 @@ import { readWav } from '../../src/audio/wav.js';
 import { loadEmotionModel, type LoadedEmotionModel } from '../../src/model/emotion-model.js';
 import { createLogger, type Logger } from '../../src/shared/logger.js';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { startService, type RunningService } from '../../src/cli/serve.js';
 import { connectedMsg, mediaMsg, startMsg, stopMsg, twilioIds, type TwilioIds } from '../ingest/twilio-fixtures.js';
@@ -154,7 +155,15 @@ export async function startTestService(env: Record<string, string> = {}): Promis
       closing ??= (async () => {
         await service.close();
         await queue.obliterate({ force: true }).catch(() => undefined);
+        // Delivery and supervisor-feed keys live under ut:<queue>: (they expire anyway).
         await queue.close();
+        const redis = new Redis(REDIS_URL);
+        try {
+          const keys = await redis.keys(`ut:${queueName}:*`);
+          if (keys.length > 0) await redis.del(...keys);
+        } finally {
+          await redis.quit();
+        }
       })();
       return closing;
     },
@@ -174,13 +183,15 @@ export class TwilioGateway {
     readonly ws: WebSocket,
     callSid: string,
     readonly closedP: Promise<{ code: number; reason: string }>,
+    streamSid?: string,
   ) {
-    this.ids = { callSid, streamSid: `MZ${callSid.slice(2)}` };
+    this.ids = { callSid, streamSid: streamSid ?? `MZ${callSid.slice(2)}` };
   }
 
-  static async open(wsUrl: string, callSid = twilioCallSid()): Promise<TwilioGateway> {
+  /** `streamSid` defaults to one derived from the callSid; give another for a call's second stream. */
+  static async open(wsUrl: string, callSid = twilioCallSid(), streamSid?: string): Promise<TwilioGateway> {
     const ws = await openSocket(`${wsUrl}/v1/streams/twilio`);
-    return new TwilioGateway(ws, callSid, closed(ws));
+    return new TwilioGateway(ws, callSid, closed(ws), streamSid);
   }
 
   start(opts: Parameters<typeof startMsg>[1] = {}): this {

@@ -168,4 +168,26 @@ describe('two instances on one Redis', () => {
     await callEnded(a, callSid);
     await waitFor(() => feed.find((m) => m.type === 'call.ended' && m.callId === callSid), 'call.ended');
   }, 60_000);
+
+  it("delivers a call's second stream (new streamSid, seq restarts) on another instance as well as its first", async () => {
+    const agent = await open(`${b.wsUrl}/v1/agents/mi-agent-4/stream`);
+    const got = collectJson<AgentMessage>(agent);
+    const callSid = twilioCallSid();
+    const first = await TwilioGateway.open(a.wsUrl, callSid, `MZ1${callSid.slice(3)}`);
+    first.start({ agentId: 'mi-agent-4' }).audio(angry).stop();
+    const d1 = await callEnded(a, callSid);
+    // The call is transferred: its <Stream> restarts, this time through instance B.
+    const second = await TwilioGateway.open(b.wsUrl, callSid, `MZ2${callSid.slice(3)}`);
+    second.start({ agentId: 'mi-agent-4' }).audio(angry).stop();
+    const d2 = await callEnded(b, callSid);
+    expect(d2.streamId).not.toBe(d1.streamId);
+    const seqs1 = d1.events.map((e) => e.seq);
+    expect(d2.events.map((e) => e.seq)).toEqual(seqs1); // same seqs: only the stream id tells them apart
+    const total = d1.events.length + d2.events.length;
+    const mine = await waitFor(() => (got.length >= total ? got : undefined), `all ${total} messages of both streams`);
+    // (A prompt and a priority change of one tier may be taken by two workers at once: sort by seq, as a softphone would.)
+    const bySeq = (streamId: string) => mine.filter((m) => m.streamId === streamId).map((m) => m.seq).sort((x, y) => x - y);
+    expect(bySeq(d1.streamId)).toEqual(seqs1);
+    expect(bySeq(d2.streamId)).toEqual(seqs1);
+  }, 120_000);
 });
