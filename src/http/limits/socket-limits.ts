@@ -92,7 +92,7 @@ export function attachSocketLimits(wss: WebSocketServer, options: SocketLimitOpt
     if (socket.readyState === socket.OPEN) socket.close(code, closeReason(errCode, message));
   };
 
-  function onGateway(socket: WebSocket, request: IncomingMessage, log: Logger): void {
+  function onGateway(socket: WebSocket, log: Logger): void {
     const state: GatewayState = { started: false, callId: undefined, failed: false, pauses: trackPauseReasons(socket), log };
     gateways.set(socket, state);
     const failWith = (code: number, errCode: string, message: string, reason: RefusalReason): void => {
@@ -163,7 +163,6 @@ export function attachSocketLimits(wss: WebSocketServer, options: SocketLimitOpt
       clearTimeout(idleTimer);
       clearTimeout(resumeTimer);
     });
-    void request;
   }
 
   function onClient(socket: WebSocket, log: Logger): void {
@@ -180,7 +179,7 @@ export function attachSocketLimits(wss: WebSocketServer, options: SocketLimitOpt
   const onConnection = (socket: WebSocket, request: IncomingMessage): void => {
     const path = (request.url ?? '').split('?')[0] ?? '';
     const log = options.logger.child({ path });
-    if (path.startsWith(GATEWAY_PATH_PREFIX)) onGateway(socket, request, log);
+    if (path.startsWith(GATEWAY_PATH_PREFIX)) onGateway(socket, log);
     else onClient(socket, log);
   };
   wss.on('connection', onConnection);
