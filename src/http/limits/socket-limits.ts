@@ -13,7 +13,7 @@
  * - start timeout: no start within START_TIMEOUT_MS → 1008 `UT_ERR_START_TIMEOUT`;
  * - idle timeout: nothing received for IDLE_TIMEOUT_MS (while not paused by
  *   us) → 1008 `UT_ERR_IDLE_TIMEOUT`;
- * - pacing: a token bucket of INGEST_MAX_BYTES_PER_S (4 s of burst); a socket
+ * - pacing: a token bucket of INGEST_MAX_BYTES_PER_S (1 s of burst); a socket
  *   over it is paused until it is back in budget. TCP pushes back on the
  *   sender, nothing is dropped, and one client streaming at 100× real time
  *   cannot keep the event loop to itself (decode and features are
@@ -58,8 +58,12 @@ export interface SocketLimitOptions {
   logger: Logger;
 }
 
-/** Pacing burst: this many seconds of budget may arrive at once. */
-const BURST_S = 4;
+/**
+ * Pacing burst: this many seconds of budget may arrive at once. Short, so a
+ * whole call sent in one go (about 600 KB of Twilio JSON for 40 s) is paced
+ * too, not waved through in its burst.
+ */
+const BURST_S = 1;
 
 export const GATEWAY_PATH_PREFIX = '/v1/streams/';
 
