@@ -11,9 +11,14 @@
  * - WS `GET /v1/agents/:agentId/stream`            agent prompts and priorities
  * - `GET /v1/calls`, `GET /v1/calls/:callId`       src/http/call-routes.ts
  * - `GET /dashboard` (+ `/dashboard/assets/*`)     src/http/dashboard-routes.ts
+ * - `GET /metrics`                                 src/observability/metrics-route.ts
  * - WS `GET /v1/supervisor/stream`                 supervisor feed (when `deps.feed` is given)
  * - `GET /v1/supervisor/calls/:callId`             a call's feed history, from any instance
  * - `/admin/queues`                                bull-board (when `deps.adminQueues` is given)
+ *
+ * Every route passes the auth hook first (src/http/auth/auth-plugin.ts, rules
+ * in src/http/auth/access-rules.ts); every socket gets its limits
+ * (src/http/limits/socket-limits.ts).
  *
  * Shutdown (`app.close()`): readiness turns 503, live calls stop taking audio
  * and flush their pending windows (events still publish) while gateway
@@ -57,6 +62,15 @@ import type { EmotionModel } from './model/types.js';
 import type { EscalationPolicyFactory } from './policy/escalation-policy.js';
 import type { EventPublisher } from './queue/publisher.js';
 import type { Logger } from './shared/logger.js';
+import { registerAuth } from './http/auth/auth-plugin.js';
+import { withStartToken } from './http/auth/gateway-start-token.js';
+import { createTokenVerifier } from './http/auth/tokens.js';
+import { registerConnectionRateLimit } from './http/limits/connection-rate.js';
+import { attachSocketLimits } from './http/limits/socket-limits.js';
+import { Metrics } from './observability/metrics.js';
+import { registerMetricsRoute } from './observability/metrics-route.js';
+import { timedModel } from './observability/timed-model.js';
+import { createResilientPublisher } from './queue/resilient-publisher.js';
 
 /** What the app runs on; all created by the caller and closed by the caller. */
 export interface AppDeps {
@@ -72,6 +86,8 @@ export interface AppDeps {
   hub: AgentHub;
   /** Redis connection checked by `/readyz` (an ioredis instance). */
   redis: RedisPing;
+  /** Prometheus metrics; a fresh registry when absent. */
+  metrics?: Metrics;
   /** The supervisor feed (Redis-backed); without it `/v1/supervisor/stream` is not served. */
   feed?: SupervisorFeed;
   /** Told of every call's start, scores, events and end (feeds the supervisor feed). */
@@ -151,8 +167,11 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
     logController: new LogController({ disableRequestLogging: (req) => req.url === '/healthz' || req.url === '/readyz' }),
   }) as unknown as FastifyInstance;
 
+  const metrics = deps.metrics ?? new Metrics({ defaultMetrics: false });
+  // Calls publish through a guard that never rejects: a publish failure is logged and counted, the call goes on.
+  const publisher = createResilientPublisher(deps.publisher, { logger: deps.logger, metrics });
   const postCall = createPostCallSink({ store: deps.summaries, publisher: deps.publisher });
-  const pipeline = options.pipeline ?? createCallPipeline({ ...deps, observer: deps.callObserver, postCall });
+  const pipeline = options.pipeline ?? createCallPipeline({ ...deps, model: timedModel(deps.model, metrics), publisher, observer: deps.callObserver, postCall });
   const registry = new CallRegistry(pipeline, deps.logger, {
     maxCalls: config.maxCalls,
     callHistory: config.callHistory,
@@ -199,8 +218,30 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   const heartbeatMs = options.heartbeatMs ?? 30_000;
   if (heartbeatMs > 0) stopHeartbeat = startHeartbeat(app.websocketServer, heartbeatMs);
 
+  const limits = attachSocketLimits(app.websocketServer, {
+    maxCalls: config.maxCalls,
+    liveCalls: () => registry.liveCount,
+    gatewayHardMaxBytes: config.maxMessageBytes * 2,
+    clientMaxMessageBytes: config.clientMaxMessageBytes,
+    startTimeoutMs: config.startTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    ingestMaxBytesPerS: config.ingestMaxBytesPerS,
+    slowConsumerBytes: config.slowConsumerBytes,
+    metrics,
+    logger: deps.logger,
+  });
+  app.addHook('onClose', async () => limits.stop());
+  metrics.setSources({
+    activeCalls: () => registry.liveCount,
+    publishBuffered: () => (deps.publisher as { readonly buffered?: number }).buffered ?? 0,
+  });
+  registerConnectionRateLimit(app, { perMinute: config.connectionsPerIpPerMinute, metrics });
+  registerAuth(app, { enabled: config.auth, jwtSecret: config.jwtSecret, twilioAuthToken: config.twilioAuthToken, publicUrl: config.publicUrl, metrics });
+  const verifyToken = createTokenVerifier(config.jwtSecret);
+  registerMetricsRoute(app, metrics);
+
   registerErrorHandlers(app);
-  registerHealthRoutes(app, { redis: deps.redis, model: deps.model, isShuttingDown: () => shuttingDown });
+  registerHealthRoutes(app, { redis: deps.redis, model: deps.model, isShuttingDown: () => shuttingDown, publisher: () => publisher.health() });
   registerCallRoutes(app, registry, deps.summaries);
   if (deps.summaries) registerSurveyRoute(app, registry, deps.summaries);
   registerDashboardRoutes(app);
@@ -211,7 +252,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
     app.get(gateway.path, { websocket: true, ...(preValidation ? { preValidation } : {}) }, (socket, request) => {
       handleGatewaySocket(socket, {
         registry,
-        adapter: gateway.adapter({ headers: request.headers }),
+        adapter: limits.gatewayAdapter(socket, withStartToken(gateway.adapter({ headers: request.headers }), { required: request.gatewayAuth === 'start-token', verify: verifyToken, metrics })),
         logger: request.log as Logger,
         maxMessageBytes: config.maxMessageBytes,
       });

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   report: { summary: 'survey scores and recovery times per tier reached and per prompt used/dismissed (kept summaries)', load: () => import('./cli/report.js') },
   simulate: { summary: 'run recorded calls through the pipeline with a candidate policy file and print its events', load: () => import('./cli/simulate.js') },
   bench: { summary: 'measure per-call cost, inference latency and memory', load: () => import('./cli/bench.js') },
+  token: { summary: 'print a JWT for an agent, supervisor, gateway or admin (signed with JWT_SECRET)', load: () => import('./cli/token.js') },
 };
 
 function usage(): string {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ import { streamTwilioCall } from '../gateway-sim/twilio-stream-client.js';
 import { TIER_NAMES } from '../policy/types.js';
 import { renderTimelineSvg } from '../report/score-timeline-svg.js';
 import { createLogger } from '../shared/logger.js';
+import { signToken } from '../http/auth/tokens.js';
 import { ensureRedis } from './ensure-redis.js';
 import { startService } from './serve.js';
 
@@ -75,8 +76,8 @@ class TimelinePrinter {
   }
 }
 
-async function getJson<T>(url: string): Promise<T | undefined> {
-  const res = await fetch(url);
+async function getJson<T>(url: string, token?: string): Promise<T | undefined> {
+  const res = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   return res.ok ? ((await res.json()) as T) : undefined;
 }
 
@@ -110,7 +111,13 @@ export async function run(argv: string[]): Promise<number> {
     REDIS_URL: redis.url,
     ROUTING_QUEUE: queueName,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // Auth stays on: without a JWT_SECRET the demo makes one up for this run and mints its own tokens.
+    JWT_SECRET: process.env.JWT_SECRET ?? randomBytes(32).toString('base64url'),
   });
+  const mint = (role: 'agent' | 'supervisor' | 'gateway', sub: string): string | undefined =>
+    config.auth ? signToken(config.jwtSecret, { role, sub }) : undefined;
+  const supervisorToken = mint('supervisor', 'demo-supervisor');
+  const gatewayToken = mint('gateway', 'demo-gateway');
   const logger = createLogger(config);
   process.stdout.write(
     `Undertone demo — Redis ${redis.url}${redis.private ? ' (private redis-server started for the demo)' : ''}, queue '${queueName}', speed ×${speed}\n`,
@@ -128,7 +135,8 @@ export async function run(argv: string[]): Promise<number> {
     for (const call of DEMO_CALLS) {
       const name = basename(call.file, '.wav');
       const received: AgentMessage[] = [];
-      const agent = new WebSocket(`${wsUrl}/v1/agents/${call.agentId}/stream`);
+      const agentToken = mint('agent', call.agentId);
+      const agent = new WebSocket(`${wsUrl}/v1/agents/${call.agentId}/stream`, agentToken ? { headers: { authorization: `Bearer ${agentToken}` } } : {});
       await new Promise<void>((ok, fail) => {
         agent.once('open', () => ok());
         agent.once('error', fail);
@@ -151,17 +159,17 @@ export async function run(argv: string[]): Promise<number> {
       let polling = true;
       const poller = (async () => {
         while (polling) {
-          const detail = await getJson<CallDetail>(detailUrl);
+          const detail = await getJson<CallDetail>(detailUrl, supervisorToken);
           if (detail) printer.print(detail, false);
           await new Promise((r) => setTimeout(r, 250));
         }
       })();
       const mulaw = await loadCallAudioAsMuLaw(resolve(call.file));
-      const result = await streamTwilioCall({ url: `${wsUrl}/v1/streams/twilio`, mulaw, callSid, agentId: call.agentId, language: call.language, speed });
+      const result = await streamTwilioCall({ url: `${wsUrl}/v1/streams/twilio`, mulaw, callSid, agentId: call.agentId, language: call.language, speed, token: gatewayToken });
       // Wait for the session to finish scoring and the worker to deliver.
       let detail: CallDetail | undefined;
       for (let i = 0; i < 100; i++) {
-        detail = await getJson<CallDetail>(detailUrl);
+        detail = await getJson<CallDetail>(detailUrl, supervisorToken);
         const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
         const pending = Object.values(counts).reduce((a, b) => a + b, 0);
         if (detail?.state === 'ended' && pending === 0) break;

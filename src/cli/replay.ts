@@ -18,6 +18,8 @@ would: connected, start, 20 ms media messages paced in real time times N, stop.
   --speed N        playback speed multiplier (default 1; 'max' = unpaced)
   --language L     script language sent as customParameters.language (e.g. en-US, zh-CN)
   --call-sid ID    call id sent as start.callSid (default: random CA…)
+  --token JWT      gateway token sent as customParameters.token (servers with AUTH on;
+                   mint one with: npm run token -- --role gateway --sub my-gateway)
 
 Other gateways (default --protocol twilio):
   --protocol audiohook   Genesys AudioHook to /v1/streams/audiohook: signed
@@ -39,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
       speed: { type: 'string', default: '1' },
       language: { type: 'string' },
       'call-sid': { type: 'string' },
+      token: { type: 'string' },
       protocol: { type: 'string', default: 'twilio' },
       'api-key': { type: 'string' },
       'client-secret': { type: 'string' },
@@ -119,6 +122,7 @@ export async function run(argv: string[]): Promise<number> {
     speed,
     ...(values.language !== undefined ? { language: values.language } : {}),
     ...(values['call-sid'] !== undefined ? { callSid: values['call-sid'] } : {}),
+    ...(values.token !== undefined ? { token: values.token } : {}),
     onProgress: (sentMs) => progress.update(sentMs),
   });
   progress.done();

@@ -27,14 +27,19 @@ import { createSupervisorFeed } from '../delivery/supervisor-feed.js';
 import { loadEmotionModel } from '../model/emotion-model.js';
 import type { EscalationPolicyFactory } from '../policy/escalation-policy.js';
 import { loadPolicyFile, policyFactoryFrom } from '../policy/policy-file.js';
-import { createBullmqPublisher } from '../queue/bullmq-publisher.js';
+import { createBullmqPublisher, type PendingJob } from '../queue/bullmq-publisher.js';
+import type { Queue } from 'bullmq';
 import { ConfigError, UndertoneError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
+import { Metrics } from '../observability/metrics.js';
+import { openPublishJournal } from '../queue/publish-journal.js';
 
 export interface StartServiceOptions {
   logger: Logger;
   /** Replaces the calibrated escalation policy (tests that need tiers the fixture calls do not reach). */
   policyFactory?: EscalationPolicyFactory;
+  /** Prometheus metrics; a fresh registry (with process metrics) when absent. */
+  metrics?: Metrics;
 }
 
 /** A running service: its app, base URL (`http://host:port`) and one way to stop it. */
@@ -47,13 +52,29 @@ export interface RunningService {
 
 type Closer = { name: string; close: () => Promise<unknown> };
 
-/** Runs closers in order, logging (not throwing) failures so every one gets its turn. */
-async function closeAll(closers: Closer[], logger: Logger): Promise<void> {
+/**
+ * Runs closers in order, logging (not throwing) failures so every one gets
+ * its turn. With `deadline` (epoch ms), a closer still running at it is
+ * abandoned (logged) so the rest still close and shutdown ends in time
+ * whatever Redis or a worker does.
+ */
+async function closeAll(closers: Closer[], logger: Logger, deadline = Infinity): Promise<void> {
   for (const c of closers) {
+    const leftMs = Math.max(0, deadline - Date.now());
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await c.close();
+      await (Number.isFinite(deadline)
+        ? Promise.race([
+            c.close(),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`still closing after the shutdown grace period; abandoned`)), leftMs);
+            }),
+          ])
+        : c.close());
     } catch (err) {
       logger.warn({ err, part: c.name }, 'error while closing');
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
@@ -74,6 +95,7 @@ export async function startService(config: Config, options: StartServiceOptions)
   // Before anything connects: a bad policy file fails start-up with every problem listed.
   const policy = loadPolicyFile(config.policyFile);
   logger.info({ policyFile: policy.file, playbookLanguages: policy.languages }, 'escalation policy loaded');
+  const metrics = options.metrics ?? new Metrics();
   // Started parts, closed in reverse on failure, in this order on shutdown.
   const started: Closer[] = [];
   try {
@@ -96,7 +118,11 @@ export async function startService(config: Config, options: StartServiceOptions)
     started.unshift({ name: 'call-feed', close: async () => callObserver.close() });
     const hub = createRedisAgentHub({ redis, subscriber, namespace, logger, pendingTtlMs });
     started.unshift({ name: 'agent-hub', close: () => hub.close() });
-    const publisher = createBullmqPublisher({ connection: redis, queueName: config.routingQueue, logger });
+    const journal = config.publishJournalPath === '' ? undefined : openPublishJournal<PendingJob>(config.publishJournalPath, logger);
+    const publisher = createBullmqPublisher({ connection: redis, queueName: config.routingQueue, logger, bufferCapacity: config.publishBufferEvents, journal,
+      // Half the grace period to flush what waits for Redis; the rest is for the other parts.
+      closeTimeoutMs: Math.floor(config.shutdownGraceMs / 2) });
+    metrics.setSources({ queueCounts: () => queueCounts(publisher.queue) });
     started.unshift({ name: 'publisher', close: () => publisher.close() });
     if (config.runWorker) {
       const worker = await startRoutingWorker(config, logger);
@@ -110,6 +136,7 @@ export async function startService(config: Config, options: StartServiceOptions)
       publisher,
       hub,
       redis,
+      metrics,
       feed,
       callObserver,
       adminQueues: [publisher.queue],
@@ -126,7 +153,7 @@ export async function startService(config: Config, options: StartServiceOptions)
       app,
       url,
       close() {
-        closing ??= closeAll(started, logger).then(() => logger.info('undertone stopped'));
+        closing ??= closeAll(started, logger, Date.now() + config.shutdownGraceMs).then(() => logger.info('undertone stopped'));
         return closing;
       },
     };
@@ -165,13 +192,31 @@ export async function startRoutingWorker(config: Config, logger: Logger): Promis
   }
 }
 
+/** Routing-queue counts for /metrics; bounded so a scrape never hangs on an absent Redis. */
+async function queueCounts(queue: Queue): Promise<Record<string, number>> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('queue counts timed out')), 1000);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const USAGE = `usage: undertone serve
 
 Runs the HTTP/WebSocket server and (unless RUN_WORKER=false) a routing worker.
 Configuration comes from the environment: PORT, HOST, REDIS_URL, LOG_LEVEL,
 MODEL_PATH, MODEL_CARD_PATH, ROUTING_QUEUE, MAX_MESSAGE_BYTES, MAX_CALLS,
 CALL_HISTORY, RUN_WORKER, INSTANCE_ID, AGENT_PENDING_TTL_S, ROUTING_WEBHOOK_URL,
-ROUTING_WEBHOOK_SECRET, ROUTING_WEBHOOK_TIMEOUT_MS, SUMMARY_TTL_S (see src/config/config.ts).
+ROUTING_WEBHOOK_SECRET, ROUTING_WEBHOOK_TIMEOUT_MS, SUMMARY_TTL_S, POLICY_FILE
+(see src/config/config.ts).
+Security and limits: AUTH, JWT_SECRET, TWILIO_AUTH_TOKEN, PUBLIC_URL, START_TIMEOUT_MS,
+IDLE_TIMEOUT_MS, SHUTDOWN_GRACE_MS, PUBLISH_JOURNAL_PATH and more (README, Configuration).
 `;
 
 /** CLI entry: 0 after a clean shutdown, 2 for bad configuration or arguments, 1 when start-up fails. */
@@ -199,6 +244,13 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
 
+  if (config.auth && config.jwtSecret === '') {
+    process.stderr.write('undertone serve: invalid configuration\n  - JWT_SECRET must be set (32+ characters) while AUTH is on; AUTH=off only for local demos\n');
+    return 2;
+  }
+  if (!config.auth) {
+    process.stderr.write('undertone serve: WARNING: AUTH=off, every endpoint is open to anyone who can reach this port (local demos and tests only)\n');
+  }
   const logger = createLogger(config);
   let service: RunningService;
   try {
@@ -218,7 +270,17 @@ export async function run(argv: string[]): Promise<number> {
       // A second signal while draining means "now".
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
-      void service.close().then(() => resolve(0));
+      // Last resort: whatever hangs (Redis refusing writes, a stuck job),
+      // the process is gone shortly after its grace period.
+      setTimeout(() => {
+        logger.error({ graceMs: config.shutdownGraceMs }, 'shutdown grace period over; exiting now');
+        process.exit(1);
+      }, config.shutdownGraceMs + 1000).unref();
+      void service.close().then(() => {
+        resolve(0);
+        // A part abandoned at the deadline may still hold a socket or timer open: leave anyway.
+        setTimeout(() => process.exit(), 500).unref();
+      });
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);

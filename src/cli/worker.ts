@@ -51,6 +51,11 @@ export async function run(argv: string[]): Promise<number> {
       process.removeListener('SIGINT', onSignal);
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
+      // Whatever a job or Redis does, the process is gone shortly after SHUTDOWN_GRACE_MS.
+      setTimeout(() => {
+        logger.error({ graceMs: config.shutdownGraceMs }, 'shutdown grace period over; exiting now');
+        process.exit(1);
+      }, config.shutdownGraceMs).unref();
       void worker.close().then(() => resolve(0));
     };
     process.once('SIGTERM', onSignal);

@@ -32,10 +32,41 @@ export interface Config {
    * larger messages close the stream with 1009.
    */
   readonly maxMessageBytes: number;
-  /** Live calls accepted at once (`MAX_CALLS`, default 2000); the next stream is closed with 1013. */
+  /**
+   * Live calls accepted at once, counting gateway sockets that have not sent
+   * their start yet (`MAX_CALLS`, default 200: one instance scores well under
+   * 300 real-time calls); the next stream is closed with 1013.
+   */
   readonly maxCalls: number;
   /** Finished calls kept in memory for `GET /v1/calls/:callId` (`CALL_HISTORY`, default 200). */
   readonly callHistory: number;
+  // --- Reliability and security (issue 12) ---
+  /** Authentication on every non-public endpoint (`AUTH`, `on` | `off`, default `on`); `off` logs a loud warning. */
+  readonly auth: boolean;
+  /** HS256 secret for agent/supervisor/gateway/admin JWTs (`JWT_SECRET`, at least 32 characters; required when AUTH is on). */
+  readonly jwtSecret: string;
+  /** Twilio account auth token; when set, an `X-Twilio-Signature` at the upgrade is checked with it (`TWILIO_AUTH_TOKEN`, default unset). */
+  readonly twilioAuthToken: string;
+  /** Public base URL gateways dial, e.g. `wss://undertone.example.com`; the URL Twilio signs (`PUBLIC_URL`, default: from the Host header). */
+  readonly publicUrl: string;
+  /** Largest message accepted on agent and supervisor sockets, bytes (`CLIENT_MAX_MESSAGE_BYTES`, default 4096). */
+  readonly clientMaxMessageBytes: number;
+  /** A gateway socket that has not sent its call's start within this is closed with 1008, ms (`START_TIMEOUT_MS`, default 10000). */
+  readonly startTimeoutMs: number;
+  /** A gateway socket that sends nothing for this long is closed with 1008, ms (`IDLE_TIMEOUT_MS`, default 30000; 0 = never). */
+  readonly idleTimeoutMs: number;
+  /** New WebSocket connections accepted per client IP per minute (`CONNECTIONS_PER_IP_PER_MINUTE`, default 600; 0 = no limit). */
+  readonly connectionsPerIpPerMinute: number;
+  /** Ingest pacing: bytes per second one gateway socket may push before it is paused (`INGEST_MAX_BYTES_PER_S`, default 262144 ≈ 18× real time for Twilio). */
+  readonly ingestMaxBytesPerS: number;
+  /** An agent or supervisor socket with more than this unsent is cut off with 1008, bytes (`SLOW_CONSUMER_BYTES`, default 1048576). */
+  readonly slowConsumerBytes: number;
+  /** SIGTERM/SIGINT: the process exits within this even if Redis or a worker hangs, ms (`SHUTDOWN_GRACE_MS`, default 10000). */
+  readonly shutdownGraceMs: number;
+  /** Append-only file the publish retry buffer is journalled to and replayed from at start (`PUBLISH_JOURNAL_PATH`, default unset = memory only). */
+  readonly publishJournalPath: string;
+  /** Policy events held while Redis is away; beyond it events are dropped, counted and logged (`PUBLISH_BUFFER_EVENTS`, default 10000). */
+  readonly publishBufferEvents: number;
   /**
    * Where `priority`, `recovered` and `handover` jobs are POSTed, signed
    * (`ROUTING_WEBHOOK_URL`, http or https; default none = no webhook).
@@ -87,13 +118,26 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   modelCardPath: 'models/emotion.json',
   routingQueue: 'call-routing',
   maxMessageBytes: 64 * 1024,
-  maxCalls: 2000,
+  maxCalls: 200,
   callHistory: 200,
   routingWebhookUrl: null,
   routingWebhookSecret: null,
   routingWebhookTimeoutMs: 5000,
   summaryTtlS: 7 * 24 * 3600,
   policyFile: 'config/policy.yaml',
+  auth: true,
+  jwtSecret: '',
+  twilioAuthToken: '',
+  publicUrl: '',
+  clientMaxMessageBytes: 4096,
+  startTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+  connectionsPerIpPerMinute: 600,
+  ingestMaxBytesPerS: 256 * 1024,
+  slowConsumerBytes: 1024 * 1024,
+  shutdownGraceMs: 10_000,
+  publishJournalPath: '',
+  publishBufferEvents: 10_000,
   runWorker: true,
   instanceId: `${hostname()}-${process.pid}`,
   agentPendingTtlS: 120,
@@ -143,6 +187,18 @@ function text(env: Env, name: string, fallback: string, problems: string[], chec
   return value;
 }
 
+/** Like `text`, but a rejected value is never echoed into the problem list (it is a secret). */
+function secret(env: Env, name: string, problems: string[], check?: (v: string) => string | undefined): string {
+  const value = raw(env, name);
+  if (value === undefined) return '';
+  const problem = check?.(value);
+  if (problem !== undefined) {
+    problems.push(`${name} ${problem} (value not shown)`);
+    return '';
+  }
+  return value;
+}
+
 function boolean(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
   const value = raw(env, name);
   if (value === undefined) return fallback;
@@ -177,6 +233,27 @@ function checkWebhookUrl(value: string): string | undefined {
     return 'must be a URL like https://router.example/undertone';
   }
   return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : 'must use http:// or https://';
+}
+
+function checkPublicUrl(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be a URL like wss://undertone.example.com';
+  }
+  if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) return 'must use ws://, wss://, http:// or https://';
+  if (url.search !== '' || url.hash !== '' || !/^\/?$/.test(url.pathname)) return 'must be a base URL without path or query';
+  return undefined;
+}
+
+function checkOnOff(value: string): string | undefined {
+  return value === 'on' || value === 'off' ? undefined : "must be 'on' or 'off'";
+}
+
+function checkJwtSecret(value: string): string | undefined {
+  // HS256 keys shorter than the hash output weaken it (RFC 7518 §3.2).
+  return value.length >= 32 ? undefined : 'must be at least 32 characters';
 }
 
 /** `AUDIOHOOK_API_KEYS`: a JSON object of api key → base64 client secret (empty = unsigned allowed). */
@@ -250,6 +327,20 @@ export function loadConfig(env: Env = process.env): Config {
     // A minute at least (a survey comes after the call); a year at most.
     summaryTtlS: integer(env, 'SUMMARY_TTL_S', d.summaryTtlS, 60, 366 * 24 * 3600, problems),
     policyFile: text(env, 'POLICY_FILE', d.policyFile, problems, checkPolicyFile),
+    auth: text(env, 'AUTH', d.auth ? 'on' : 'off', problems, checkOnOff) === 'on',
+    jwtSecret: secret(env, 'JWT_SECRET', problems, checkJwtSecret),
+    twilioAuthToken: secret(env, 'TWILIO_AUTH_TOKEN', problems),
+    publicUrl: text(env, 'PUBLIC_URL', d.publicUrl, problems, checkPublicUrl).replace(/\/$/, ''),
+    clientMaxMessageBytes: integer(env, 'CLIENT_MAX_MESSAGE_BYTES', d.clientMaxMessageBytes, 128, 1024 * 1024, problems),
+    startTimeoutMs: integer(env, 'START_TIMEOUT_MS', d.startTimeoutMs, 100, 600_000, problems),
+    idleTimeoutMs: integer(env, 'IDLE_TIMEOUT_MS', d.idleTimeoutMs, 0, 3_600_000, problems),
+    connectionsPerIpPerMinute: integer(env, 'CONNECTIONS_PER_IP_PER_MINUTE', d.connectionsPerIpPerMinute, 0, 1_000_000, problems),
+    // Floor: Twilio real time is ~14 KB/s of JSON; pacing below it would starve a normal call.
+    ingestMaxBytesPerS: integer(env, 'INGEST_MAX_BYTES_PER_S', d.ingestMaxBytesPerS, 32 * 1024, 1024 * 1024 * 1024, problems),
+    slowConsumerBytes: integer(env, 'SLOW_CONSUMER_BYTES', d.slowConsumerBytes, 16 * 1024, 1024 * 1024 * 1024, problems),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', d.shutdownGraceMs, 1000, 600_000, problems),
+    publishJournalPath: text(env, 'PUBLISH_JOURNAL_PATH', d.publishJournalPath, problems),
+    publishBufferEvents: integer(env, 'PUBLISH_BUFFER_EVENTS', d.publishBufferEvents, 1, 10_000_000, problems),
     runWorker: boolean(env, 'RUN_WORKER', d.runWorker, problems),
     instanceId: text(env, 'INSTANCE_ID', d.instanceId, problems, (v) => (/^[A-Za-z0-9._-]{1,100}$/.test(v) ? undefined : 'must be 1-100 characters of [A-Za-z0-9._-]')),
     agentPendingTtlS: integer(env, 'AGENT_PENDING_TTL_S', d.agentPendingTtlS, 1, 86_400, problems),

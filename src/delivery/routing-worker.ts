@@ -31,6 +31,12 @@ export interface RoutingWorkerOptions {
   logger: Logger;
   /** Jobs processed in parallel. @defaultValue 8 */
   concurrency?: number;
+  /**
+   * How fast a job held by a dead worker (SIGKILL, lost host) is handed to
+   * another: its lock lapses after `lockDuration` and a stalled-job check runs
+   * every `stalledInterval`, ms. @defaultValue BullMQ's (30000 each)
+   */
+  stalledJobs?: { lockDuration?: number; stalledInterval?: number };
   /** Where priority changes go besides the agent. @defaultValue a logging sink */
   routing?: RoutingSink;
   /**
@@ -169,6 +175,7 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
       ? { url: options.connection }
       : options.connection) as ConnectionOptions,
     concurrency: options.concurrency ?? 8,
+    ...options.stalledJobs,
   });
   worker.on('error', (err) => log.error({ err }, 'routing worker error'));
   worker.on('failed', (job, err) => {

@@ -21,6 +21,8 @@ export interface TwilioStreamOptions {
   speed?: number;
   /** Bytes per media message. Default 160 (20 ms at 8 kHz, as Twilio sends). */
   chunkBytes?: number;
+  /** Gateway JWT, sent as `customParameters.token` as a Twilio TwiML `<Parameter>` would carry it. */
+  token?: string;
   /** Called after each media message with the audio time sent so far, in ms. */
   onProgress?: (sentMs: number) => void;
 }
@@ -74,6 +76,7 @@ export async function streamTwilioCall(options: TwilioStreamOptions): Promise<Tw
   const customParameters: Record<string, string> = {};
   if (options.agentId !== undefined) customParameters.agentId = options.agentId;
   if (options.language !== undefined) customParameters.language = options.language;
+  if (options.token !== undefined) customParameters.token = options.token;
   send({
     event: 'start',
     streamSid,

@@ -16,6 +16,8 @@ export interface HealthRouteOptions {
   model: EmotionModel | undefined;
   /** True once shutdown began: readiness fails so load balancers stop sending calls. */
   isShuttingDown: () => boolean;
+  /** The publisher's health: not ready while events wait for Redis or just failed (issue 12). */
+  publisher?: () => { ok: true } | { ok: false; error: string };
   /** How long to wait for PING, ms (default 1000). */
   redisTimeoutMs?: number;
 }
@@ -51,6 +53,7 @@ export function registerHealthRoutes(app: FastifyInstance, options: HealthRouteO
       redis: await pingRedis(options.redis, timeoutMs),
       model,
     };
+    if (options.publisher) checks['publisher'] = options.publisher();
     if (options.isShuttingDown()) checks['server'] = { ok: false, error: 'shutting down' };
     const failed = Object.entries(checks)
       .filter(([, c]) => !c.ok)

@@ -20,6 +20,12 @@ export function startHeartbeat(wss: WebSocketServer, intervalMs: number): () => 
   wss.on('connection', onConnection);
   const timer = setInterval(() => {
     for (const socket of wss.clients) {
+      // A socket we paused (scoring backlog, ingest pacing) cannot read the
+      // peer's pong: it is not dead, we are just not listening. Skip it.
+      if (socket.isPaused) {
+        alive.set(socket, true);
+        continue;
+      }
       if (alive.get(socket) === false) {
         socket.terminate();
         continue;

@@ -14,6 +14,17 @@ import {
 } from './job-schema.js';
 import type { EventPublisher, PublishContext, SummaryPublishContext } from './publisher.js';
 import type { PostCallSummary } from '../calls/post-call-summary.js';
+import type { PublishJournal } from './publish-journal.js';
+
+/**
+ * Redis refusing writes for a while (out of memory, a read-only replica
+ * after failover, loading, busy script): like an outage, not the job's
+ * fault. The event is buffered and retried instead of failing.
+ */
+const REDIS_REFUSAL = /^(?:OOM|READONLY|LOADING|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|NOREPLICAS)\b/;
+function isRedisRefusal(err: unknown): boolean {
+  return err instanceof Error && REDIS_REFUSAL.test(err.message);
+}
 
 /** Retry and retention of routing jobs. */
 export interface RoutingJobOptions {
@@ -60,6 +71,12 @@ export interface BullmqPublisherOptions {
   jobOptions?: Partial<RoutingJobOptions>;
   /** Wall clock for the payload's `at`. @defaultValue `() => new Date()` */
   now?: () => Date;
+  /**
+   * Journal of the retry buffer (src/queue/publish-journal.ts): buffered
+   * events are written to it before `publish` resolves and replayed from it
+   * at creation. @defaultValue none (the buffer is process memory only)
+   */
+  journal?: PublishJournal<PendingJob>;
 }
 
 /** The BullMQ {@link EventPublisher}, with a view of its buffer for health checks and tests. */
@@ -71,7 +88,7 @@ export interface BullmqPublisher extends EventPublisher {
   drained(): Promise<void>;
 }
 
-interface PendingJob {
+export interface PendingJob {
   name: CallRoutingJobData['type'];
   data: CallRoutingJobData;
   opts: JobsOptions;
@@ -157,7 +174,8 @@ export function createBullmqPublisher(options: BullmqPublisherOptions): BullmqPu
 
   // Transient = Redis is not answering. A failure while it is `ready` (and
   // not a timeout) is about the job itself and would fail forever.
-  const isTransient = (err: unknown) => err instanceof PublishTimeoutError || redis.status !== 'ready';
+  const isTransient = (err: unknown) => err instanceof PublishTimeoutError || redis.status !== 'ready' || isRedisRefusal(err);
+  const journal = options.journal;
 
   function scheduleRetry(): void {
     if (flushTimer || closed) return;
@@ -185,12 +203,14 @@ export function createBullmqPublisher(options: BullmqPublisherOptions): BullmqPu
         try {
           await add(head);
           buffer.shift();
+          journal?.settle(String(head.opts.jobId));
           retryDelayMs = retryBaseMs;
         } catch (err) {
           if (isTransient(err)) return scheduleRetry();
           head.failures += 1;
           if (head.failures < MAX_POISON_FAILURES) return scheduleRetry();
           buffer.shift();
+          journal?.settle(String(head.opts.jobId));
           log.error(
             { err, jobId: head.opts.jobId, job: head.data },
             'dropping a buffered routing job Redis keeps rejecting (payload logged for recovery)',
@@ -198,6 +218,7 @@ export function createBullmqPublisher(options: BullmqPublisherOptions): BullmqPu
         }
       }
       log.info('publish buffer flushed');
+      journal?.clear();
       notifyDrained();
     } finally {
       flushing = false;
@@ -212,6 +233,7 @@ export function createBullmqPublisher(options: BullmqPublisherOptions): BullmqPu
     }
     if (buffer.length === 0) log.warn({ err: cause, jobId: job.opts.jobId }, 'Redis unavailable; buffering routing jobs');
     buffer.push(job);
+    journal?.append(String(job.opts.jobId), job);
     if (!flushing) scheduleRetry();
   }
 
@@ -240,6 +262,13 @@ export function createBullmqPublisher(options: BullmqPublisherOptions): BullmqPu
       if (!isTransient(err)) throw err;
       enqueue(job, err);
     }
+  }
+
+  // Events an earlier run accepted but never got into Redis go first.
+  if (journal && journal.recovered.length > 0) {
+    for (const job of journal.recovered) buffer.push({ ...job, failures: 0 });
+    log.warn({ recovered: buffer.length }, 'replaying routing jobs journalled by an earlier run');
+    scheduleRetry();
   }
 
   return {
@@ -279,12 +308,15 @@ export function createBullmqPublisher(options: BullmqPublisherOptions): BullmqPu
       }
       closed = true;
       if (flushTimer) clearTimeout(flushTimer);
-      if (buffer.length > 0) {
+      if (buffer.length > 0 && journal) {
+        log.warn({ kept: buffer.length }, 'publisher closed with routing jobs Redis never accepted; kept in the journal for the next start');
+      } else if (buffer.length > 0) {
         log.error(
           { lost: buffer.length, jobs: buffer.map((j) => j.data) },
           'publisher closed with routing jobs Redis never accepted (payloads logged for recovery)',
         );
       }
+      journal?.close();
       await withTimeout(queue.close(), closeTimeoutMs).catch((err: unknown) => log.warn({ err }, 'queue close failed'));
       redis.off('ready', onRedisReady);
       if (ownsRedis) {

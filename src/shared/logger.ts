@@ -18,13 +18,39 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
 }
 
+/** `?access_token=…` (and `token=`) in a URL, value replaced: a log must never hold a credential. */
+export function redactUrlTokens(url: string): string {
+  return url.replace(/([?&](?:access_token|token)=)[^&#]*/gi, '$1[REDACTED]');
+}
+
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/** fastify's request serializer, minus tokens in the URL. */
+function requestWithoutToken(req: LoggedRequest): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: req.url === undefined ? undefined : redactUrlTokens(req.url),
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 /** Creates the process's root logger. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const opts = {
     level: options.level ?? options.logLevel ?? 'info',
     base: options.base ?? { service: 'undertone' },
     // Never log gateway secrets that might ride along in headers.
-    redact: ['req.headers.authorization', 'req.headers["x-twilio-signature"]', 'req.headers["x-api-key"]'],
+    redact: ['req.headers.authorization', 'req.headers["x-twilio-signature"]', 'req.headers["x-api-key"]', 'req.headers.cookie'],
+    // fastify logs each request's URL; browsers pass their JWT as ?access_token=.
+    serializers: { req: requestWithoutToken },
   };
   return options.destination ? pino(opts, options.destination) : pino(opts);
 }

@@ -24,13 +24,26 @@ describe('loadConfig', () => {
       modelCardPath: 'models/emotion.json',
       routingQueue: 'call-routing',
       maxMessageBytes: 65536,
-      maxCalls: 2000,
+      maxCalls: 200,
       callHistory: 200,
       routingWebhookUrl: null,
       routingWebhookSecret: null,
       routingWebhookTimeoutMs: 5000,
       summaryTtlS: 604800,
       policyFile: 'config/policy.yaml',
+      auth: true,
+      jwtSecret: '',
+      twilioAuthToken: '',
+      publicUrl: '',
+      clientMaxMessageBytes: 4096,
+      startTimeoutMs: 10_000,
+      idleTimeoutMs: 30_000,
+      connectionsPerIpPerMinute: 600,
+      ingestMaxBytesPerS: 262_144,
+      slowConsumerBytes: 1_048_576,
+      shutdownGraceMs: 10_000,
+      publishJournalPath: '',
+      publishBufferEvents: 10_000,
       runWorker: true,
       instanceId: expect.stringMatching(/^.+-\d+$/),
       agentPendingTtlS: 120,
@@ -122,6 +135,36 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(message);
     expect(problems[0]).toContain(value);
+  });
+
+  it('reads the reliability and security variables', () => {
+    const config = loadConfig({
+      AUTH: 'off',
+      JWT_SECRET: 'x'.repeat(32),
+      TWILIO_AUTH_TOKEN: 'tw-token',
+      PUBLIC_URL: 'wss://undertone.example.com/',
+      START_TIMEOUT_MS: '5000',
+      IDLE_TIMEOUT_MS: '0',
+      SHUTDOWN_GRACE_MS: '3000',
+      PUBLISH_JOURNAL_PATH: '/var/lib/undertone/journal.ndjson',
+    });
+    expect(config).toMatchObject({
+      auth: false,
+      jwtSecret: 'x'.repeat(32),
+      twilioAuthToken: 'tw-token',
+      publicUrl: 'wss://undertone.example.com',
+      startTimeoutMs: 5000,
+      idleTimeoutMs: 0,
+      shutdownGraceMs: 3000,
+      publishJournalPath: '/var/lib/undertone/journal.ndjson',
+    });
+  });
+
+  it('rejects a short JWT_SECRET without echoing it, and AUTH other than on/off', () => {
+    const problems = problemsOf({ JWT_SECRET: 'short-secret', AUTH: 'maybe', PUBLIC_URL: 'wss://h/path' });
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).not.toContain('short-secret');
+    expect(problems.join('\n')).toMatch(/JWT_SECRET must be at least 32 characters/);
   });
 
   it('reads AUDIOHOOK_API_KEYS as api key → base64 secret, "" allowing unsigned', () => {

@@ -128,6 +128,8 @@ export interface TestService {
 export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
   const queueName = uniqueName('ut-test-routing');
   const config = loadConfig({
+    // Auth has its own tests (test/http/auth-matrix.test.ts); the rest run open.
+    AUTH: 'off',
     PORT: '0',
     HOST: '127.0.0.1',
     REDIS_URL,

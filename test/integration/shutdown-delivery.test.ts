@@ -29,7 +29,7 @@ describe('shutdown', () => {
 
   it('delivers the prompts of windows scored during shutdown before the agent socket closes', async () => {
     const queueName = uniqueName('ut-test-shutdown');
-    const config = loadConfig({ PORT: '0', REDIS_URL, ROUTING_QUEUE: queueName });
+    const config = loadConfig({ AUTH: 'off', PORT: '0', REDIS_URL, ROUTING_QUEUE: queueName });
     const logger = silentLogger();
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const subscriber = new Redis(REDIS_URL);

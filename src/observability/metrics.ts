@@ -1,0 +1,127 @@
+/**
+ * Prometheus metrics (prom-client) on a registry of their own, one per app,
+ * passed in as a dependency (tests build several apps in one process; the
+ * global registry would make them collide). Served at `GET /metrics` by
+ * src/observability/metrics-route.ts.
+ *
+ * Labels never carry call, agent or stream ids: the cardinality stays fixed
+ * and the endpoint holds no personal data.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Why a connection, call or message was refused; the `reason` label of `undertone_refusals_total`. */
+export type RefusalReason =
+  | 'auth_missing'
+  | 'auth_invalid'
+  | 'auth_expired'
+  | 'auth_forbidden'
+  | 'max_calls'
+  | 'connection_rate'
+  | 'message_too_big'
+  | 'start_timeout'
+  | 'idle_timeout'
+  | 'slow_consumer'
+  | 'shutting_down';
+
+/** Why a policy event did not reach Redis; the `reason` label of `undertone_dropped_events_total`. */
+export type DropReason = 'buffer_full' | 'rejected' | 'closed';
+
+/** Gauges read when Prometheus scrapes; set by whoever owns the value. */
+export interface MetricSources {
+  /** Live (and flushing) calls. */
+  activeCalls?: () => number;
+  /** Events waiting in the publisher's retry buffer. */
+  publishBuffered?: () => number;
+  /** Routing-queue job counts by state (waiting, active, …). */
+  queueCounts?: () => Promise<Record<string, number>>;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly refusals: Counter<'reason'>;
+  readonly droppedEvents: Counter<'reason'>;
+  readonly publishFailures: Counter;
+  readonly audioMessages: Counter<'source'>;
+  readonly inferenceSeconds: Histogram;
+  private readonly sources: MetricSources = {};
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'undertone_' });
+    this.refusals = new Counter({
+      name: 'undertone_refusals_total',
+      help: 'Connections, calls and messages refused, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.droppedEvents = new Counter({
+      name: 'undertone_dropped_events_total',
+      help: 'Policy events that never reached the routing queue, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.publishFailures = new Counter({
+      name: 'undertone_publish_failures_total',
+      help: 'Publish attempts that failed (the call kept being scored)',
+      registers,
+    });
+    this.audioMessages = new Counter({
+      name: 'undertone_audio_messages_total',
+      help: 'Gateway audio messages taken (rate() = frames per second)',
+      labelNames: ['source'],
+      registers,
+    });
+    this.inferenceSeconds = new Histogram({
+      name: 'undertone_inference_seconds',
+      help: 'Model inference time per scored batch of windows',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    const sources = this.sources;
+    new Gauge({
+      name: 'undertone_active_calls',
+      help: 'Live calls on this instance',
+      registers,
+      collect() {
+        if (sources.activeCalls) this.set(sources.activeCalls());
+      },
+    });
+    new Gauge({
+      name: 'undertone_publish_buffer_events',
+      help: 'Policy events waiting in the publish retry buffer for Redis',
+      registers,
+      collect() {
+        if (sources.publishBuffered) this.set(sources.publishBuffered());
+      },
+    });
+    new Gauge({
+      name: 'undertone_queue_jobs',
+      help: 'Routing-queue jobs by state (from Redis; absent while Redis is away)',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        if (!sources.queueCounts) return;
+        try {
+          const counts = await sources.queueCounts();
+          for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+        } catch {
+          // Redis away: no queue figures this scrape, the rest still reported.
+          this.reset();
+        }
+      },
+    });
+  }
+
+  /** Registers where a scraped gauge reads its value; later calls replace earlier ones. */
+  setSources(sources: MetricSources): void {
+    Object.assign(this.sources, sources);
+  }
+
+  refused(reason: RefusalReason): void {
+    this.refusals.inc({ reason });
+  }
+
+  dropped(reason: DropReason): void {
+    this.droppedEvents.inc({ reason });
+  }
+}
