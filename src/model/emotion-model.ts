@@ -151,6 +151,7 @@ export async function loadEmotionModel(options: LoadEmotionModelOptions): Promis
     featureNames: card.featureNames,
     version: card.version,
     ...(card.callerScoreBaseline ? { callerScoreBaseline: card.callerScoreBaseline } : {}),
+    ...(card.agitationTracker ? { agitationTracker: card.agitationTracker } : {}),
     score,
     async close() {
       if (closed) return;
