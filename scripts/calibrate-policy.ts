@@ -153,8 +153,8 @@ interface GridPoint {
 /** Tracker settings × policy settings explored. */
 function grid(): GridPoint[] {
   const trackers: { name: string; o: ReplaySettings['tracker'] }[] = [{ name: 'abs-only', o: { relative: false } }];
-  for (const priorWindows of [20, 60])
-    for (const calmMargin of [0.5, 1.5])
+  const priorWindows = 40;
+  for (const calmMargin of [0.5, 1.5])
       for (const maxNormLift of [0.5, 1.5])
         for (const drift of [0.25, 0.75, 1.25])
           for (const evidenceHalf of [2, 6])
@@ -165,9 +165,9 @@ function grid(): GridPoint[] {
               });
   const out: GridPoint[] = [];
   for (const t of trackers)
-    for (const tau of [500, 1000, 2000])
+    for (const tau of [500, 2000])
       for (const enter2 of [0.6, 0.65, 0.7, 0.75, 0.8, 0.85])
-        for (const dwell of [500, 1500])
+        for (const dwell of [1000])
           out.push({
             label: `${t.name} | tau ${tau} enter ${enter2.toFixed(2)} dwell ${dwell}`,
             settings: {

@@ -262,7 +262,6 @@ def part_candidates(quick):
         "agit/ens-abs-hard3": [dict(LOGISTIC, **ab, hard=3.0), dict(LOGISTIC, **ab, select=0.3, hard=3.0),
                                dict(PART, **ab, hidden=[16], select=0.3, hard=3.0)],
         "agit/log-abs-hard3": dict(LOGISTIC, **ab, hard=3.0),
-        "agit/mlp32-abs-hard3": dict(PART, **ab, hidden=[32], select=0.2, hard=3.0),
     }
     if quick:
         agitation = {k: v for k, v in agitation.items() if k in ("agit/log-abs-hard3",)}

@@ -98,6 +98,7 @@ def main():
     ap.add_argument("--seeds", type=int, default=2, help="ensemble members (averaged in the graph)")
     ap.add_argument("--quick", action="store_true", help="fewer candidates, 1 seed (smoke test)")
     ap.add_argument("--no-validation", action="store_true")
+    ap.add_argument("--no-si", action="store_true", help="skip the speaker-independent folds (LOCO only)")
     ap.add_argument("--agitation-arousal-weight", type=float, default=0.0,
                     help="agitation = (1-w)*anger_head + w*arousal (default 0: the anger head)")
     ap.add_argument("--caller-prior-windows", type=float, default=CALLER_BASELINE["priorWindows"],
@@ -161,9 +162,12 @@ def main():
     nets.PROGRESS = Progress(fits)
     chosen = {g: fixed.get(g, next(iter(c))) for g, c in groups.items()}
     validation["nested"] = {}
+    loco_models = {}  # held-out corpus -> the shipped configuration's fold models (reused by --export-loco)
     if not args.no_validation and len(labelled) >= 2:
         for g, cands in groups.items():
-            names = [chosen[g]] if g in fixed else list(cands)
+            if g in fixed:
+                continue  # given by --config: judged in the shipped configuration's LOCO below
+            names = list(cands)
             best = None
             per_cand = {}
             for name in names:
@@ -189,14 +193,15 @@ def main():
     cfg = config_of([groups[g][chosen[g]] for g in groups])
     chosen_name = " + ".join(chosen[g] for g in groups)
     if not args.no_validation and len(labelled) >= 2:
-        res = loco(d, cfg, seeds, labelled + arousal_only)
+        res = loco(d, cfg, seeds, labelled + arousal_only, keep_models=loco_models)
         validation["loco"] = res
         print(f"\n[{chosen_name}] LOCO, the shipped configuration (clip-level UAR; peer = eGeMAPS+SVM, best variant per corpus):")
         print(loco_table(res))
-        si = speaker_independent(d, cfg, seeds)
-        validation["speaker_independent"] = si
-        print("\nspeaker-independent 5-fold (speakers of every corpus split across folds):")
-        print(si_table(si))
+        if not args.no_si:
+            si = speaker_independent(d, cfg, seeds)
+            validation["speaker_independent"] = si
+            print("\nspeaker-independent 5-fold (speakers of every corpus split across folds):")
+            print(si_table(si))
 
     print(f"\ntraining the shipped model ({chosen_name}, {len(seeds)} seed(s)) on every corpus...")
     all_rows = np.ones(len(d.x), bool)
@@ -342,7 +347,7 @@ def main():
         os.makedirs(args.export_loco, exist_ok=True)
         for h in labelled:
             rows = d.corpus != d.corpus_id(h)
-            fold = [train_model(d, rows, cfg, s) for s in seeds]
+            fold = loco_models.get(h) or [train_model(d, rows, cfg, s) for s in seeds]
             base = os.path.join(args.export_loco, f"loco-{h}")
             export_onnx(fold, base + ".onnx", agitation_weights=(1.0 - w_ar, w_ar), doc=f"LOCO without {h}")
             fold_probs = ensemble_forward(fold, d.x)

@@ -129,22 +129,28 @@ def caller_relative(d, probs, spec, rows):
     return out
 
 
-def fold_train_eval(d, cfg, train_rows, test_rows, seeds):
-    """Caller-relative and absolute figures of a model trained on train_rows."""
+def fold_train_eval(d, cfg, train_rows, test_rows, seeds, keep=None):
+    """Caller-relative and absolute figures of a model trained on train_rows
+    (the fold's models appended to `keep` when given)."""
     models = [train_model(d, train_rows, cfg, s) for s in seeds]
+    if keep is not None:
+        keep.extend(models)
     probs = ensemble_forward(models, d.x)
     rel = caller_relative(d, probs, caller_spec(d, probs, train_rows), test_rows)
     return evaluate(d, test_rows, rel), evaluate(d, test_rows, probs)
 
 
-def loco(d, cfg, seeds, held_corpora):
+def loco(d, cfg, seeds, held_corpora, keep_models=None):
     out = {}
     for h in held_corpora:
         hc = d.corpus_id(h)
         test = d.corpus == hc
         train = ~test
-        rel, absolute = fold_train_eval(d, cfg, train, test, seeds)
-        out[h] = dict(rel["by_corpus"][h], absolute={t: absolute["by_corpus"][h].get(t) for t in TASKS})
+        kept = [] if keep_models is not None else None
+        rel, absolute = fold_train_eval(d, cfg, train, test, seeds, kept)
+        if keep_models is not None:
+            keep_models[h] = kept
+        out[h] = dict(rel["by_corpus"][h], absolute={t: absolute["by_corpus"][h].get(t) for t in TASKS + ["agitation"]})
     return out
 
 
@@ -202,7 +208,7 @@ def loco_table(res, tasks=("anger", "emotion4", "arousal")):
                                  if t not in tasks and any(res[h].get(t) is not None for h in res))
     lines = []
     held = list(res.keys())
-    lines.append(f"{'held-out':<10}" + "".join(f"{t:>20}" for t in tasks))
+    lines.append(f"{'held-out':<10}" + "".join(f"{t:>21}"[-21:] for t in tasks))
     lines.append(f"{'':<10}" + "".join(f"{'ours':>10}{'peer':>10}" for t in tasks))
     for h in held:
         row = f"{h:<10}"
