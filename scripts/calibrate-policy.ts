@@ -2,7 +2,7 @@
  * The agitation validation and the choice of the policy's and the agitation
  * tracker's defaults (issue 8).
  *
- *   npx tsx scripts/calibrate-policy.ts --loco-dir DIR [--corpora nemo,turev,kor,ravdess]
+ *   npx tsx scripts/calibrate-policy.ts --loco-dir DIR [--before-dir DIR2] [--corpora nemo,turev,kor,ravdess]
  *        [--json] [--rescore] [--manifest FILE] [--root DIR] [--no-grid] [--no-demo]
  *        [--demo-model F --demo-card F] [--top N]
  *
@@ -21,7 +21,8 @@
  *   neutral / excited / low calls prompted (false alarms);
  *   calm→angry flagged within 6 s of the first anger clip, prompted before it;
  *   angry-from-the-start flagged within 10 s, at tier ≥ 2 at 60 s.
- * Rows: the defaults before issue 8, the current defaults, the setting
+ * Rows: the defaults before issue 8 (on the --before-dir models when given:
+ * the same calls scored by the models before issue 8), the current defaults, the setting
  * chosen on all corpora (demo fixtures behaving), and the NESTED figures:
  * for each corpus the setting chosen on the other corpora, judged on it.
  * The nested row is the honest one; the chosen row is what ships.
@@ -46,7 +47,9 @@ import {
 } from '../src/eval/call-validation.js';
 import { readManifest } from '../src/eval/manifest.js';
 import { thresholdsFrom } from '../src/eval/policy-calibration.js';
-import { clipStartMs, locoModelPaths, scoreCall, scoreMuLawCall } from '../src/eval/simulated-calls.js';
+import { streamCall } from '../src/eval/call-assembly.js';
+import { clipStartMs, locoModelPaths, scoreMuLawCall } from '../src/eval/simulated-calls.js';
+import { scoreCallWindows } from '../src/model/caller-score-baseline.js';
 import { planValidationCalls, VALIDATION_CALLS } from '../src/eval/validation-calls.js';
 import { DEFAULT_AGITATION_TRACKER } from '../src/model/agitation-tracker.js';
 import { loadEmotionModel } from '../src/model/emotion-model.js';
@@ -74,6 +77,8 @@ interface Cache {
   version: number;
   key: string;
   calls: ValidationCall[];
+  /** The same calls scored by the --before-dir models. */
+  beforeCalls?: ValidationCall[];
   demo?: { key: string; calls: ValidationCall[] };
 }
 
@@ -116,30 +121,40 @@ async function scoreDemo(modelPath: string, cardPath: string, corporaRoot: strin
   }
 }
 
-async function scoreAll(manifest: string, root: string | undefined, locoDir: string, corpora: string[]): Promise<ValidationCall[]> {
+/**
+ * Streams every call once and scores it with each model set's LOCO model of
+ * the speaker's corpus (dirs[0] = the models judged, dirs[1] = the "before"
+ * models, when given): one extraction, the same windows for both.
+ */
+async function scoreAll(manifest: string, root: string | undefined, dirs: string[], corpora: string[]): Promise<ValidationCall[][]> {
   const clips = await readManifest(manifest, root !== undefined ? { root } : {});
   const plans = planValidationCalls(clips, corpora);
   const totalS = plans.reduce((s, p) => s + p.clips.reduce((t, c) => t + c.durationS, 0), 0);
   const progress = createProgress({ label: 'scoring validation calls', total: totalS, unit: 's audio' });
   let doneS = 0;
-  const out: ValidationCall[] = [];
+  const out: ValidationCall[][] = dirs.map(() => []);
   for (const corpus of corpora) {
-    const model = await loadEmotionModel(locoModelPaths(locoDir, corpus));
+    const models = await Promise.all(dirs.map((d) => loadEmotionModel(locoModelPaths(d, corpus))));
     for (const p of plans.filter((x) => x.corpus === corpus)) {
-      const { res, windows } = await scoreCall(model, { id: `${p.speaker}-${p.kind}`, speaker: p.speaker, clips: p.clips }, PAUSE_S, false);
-      out.push({
-        corpus,
-        speaker: p.speaker,
-        kind: p.kind,
-        onsetMs: p.onsetClip >= 0 ? clipStartMs(res, p.onsetClip) : null,
-        durationMs: (res.samples / 8000) * 1000,
-        ...(model.agitationTracker ? { tracker: model.agitationTracker } : {}),
-        windows: windows.map((w) => ({ audioMs: w.audioMs, scores: w.scores })),
-      });
+      const res = await streamCall({ id: `${p.speaker}-${p.kind}`, speaker: p.speaker, clips: p.clips }, { pauseS: PAUSE_S });
+      if (res.unreadable.length > 0) throw new Error(`call ${p.speaker}-${p.kind}: ${res.unreadable[0]!.reason}`);
+      const vectors = res.windows.map((w) => w.window.values);
+      for (const [k, model] of models.entries()) {
+        const scores = await scoreCallWindows(model, vectors, 512, false);
+        out[k]!.push({
+          corpus,
+          speaker: p.speaker,
+          kind: p.kind,
+          onsetMs: p.onsetClip >= 0 ? clipStartMs(res, p.onsetClip) : null,
+          durationMs: (res.samples / 8000) * 1000,
+          ...(model.agitationTracker ? { tracker: model.agitationTracker } : {}),
+          windows: res.windows.map((w, i) => ({ audioMs: (w.window.endSample / 8000) * 1000, scores: scores[i]! })),
+        });
+      }
       doneS += p.clips.reduce((t, c) => t + c.durationS, 0);
       progress.update(doneS);
     }
-    await model.close();
+    for (const m of models) await m.close();
   }
   progress.done();
   return out;
@@ -217,6 +232,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       'loco-dir': { type: 'string', default: 'models/training/.work/loco' },
+      'before-dir': { type: 'string' },
       manifest: { type: 'string', default: '../shared/corpora/manifest.csv' },
       root: { type: 'string' },
       corpora: { type: 'string', default: 'nemo,turev,kor,ravdess' },
@@ -232,7 +248,9 @@ async function main(): Promise<number> {
   });
   const locoDir = values['loco-dir'];
   const corpora = values.corpora.split(',').filter(Boolean);
-  const modelFiles = corpora.flatMap((c) => Object.values(locoModelPaths(locoDir, c)));
+  const beforeDir = values['before-dir'];
+  const dirs = beforeDir ? [locoDir, beforeDir] : [locoDir];
+  const modelFiles = dirs.flatMap((d) => corpora.flatMap((c) => Object.values(locoModelPaths(d, c))));
   const key = `${CACHE_VERSION}:${await fileDigest([...modelFiles, values.manifest])}:${corpora.join(',')}:${JSON.stringify(VALIDATION_CALLS)}`;
   const cachePath = values.cache ?? path.join(locoDir, 'validation-scores.json');
   let cache: Cache | undefined;
@@ -243,10 +261,14 @@ async function main(): Promise<number> {
       // no cache yet
     }
   }
-  let calls = cache?.version === CACHE_VERSION && cache.key === key ? cache.calls : undefined;
+  const hit = cache?.version === CACHE_VERSION && cache.key === key;
+  let calls = hit ? cache!.calls : undefined;
+  let beforeCalls = hit ? cache!.beforeCalls : undefined;
   let dirty = false;
   if (!calls) {
-    calls = await scoreAll(values.manifest, values.root, locoDir, corpora);
+    const scored = await scoreAll(values.manifest, values.root, dirs, corpora);
+    calls = scored[0]!;
+    beforeCalls = scored[1];
     dirty = true;
   } else process.stderr.write(`using cached scored windows from ${cachePath}\n`);
   let demo: ValidationCall[] | undefined;
@@ -269,7 +291,7 @@ async function main(): Promise<number> {
     if (demo) demoEntry = { key: demoKey, calls: demo };
   }
   if (dirty) {
-    await writeFile(cachePath, JSON.stringify({ version: CACHE_VERSION, key, calls, ...(demoEntry ? { demo: demoEntry } : {}) }));
+    await writeFile(cachePath, JSON.stringify({ version: CACHE_VERSION, key, calls, beforeCalls, ...(demoEntry ? { demo: demoEntry } : {}) }));
     process.stderr.write(`scored windows cached in ${cachePath}\n`);
   }
   /** The demo behaves: stays-calm silent; calm-then-angry flagged after its onset (within 6 s counted apart). */
@@ -282,13 +304,15 @@ async function main(): Promise<number> {
     };
   };
 
+  if (!calls) throw new Error('no calls scored');
   const speakers = new Set(calls.map((c) => `${c.corpus}/${c.speaker}`));
   const current: ReplaySettings = {
     policy: DEFAULT_POLICY_OPTIONS as Partial<PolicyOptions>,
     tracker: { ...DEFAULT_AGITATION_TRACKER },
   };
   const rows: { name: string; settings: ReplaySettings; byCorpus: Map<string, ValidationCounts> }[] = [
-    { name: 'before issue 8', settings: BEFORE_ISSUE_8, byCorpus: replayCalls(calls, BEFORE_ISSUE_8) },
+    // With --before-dir: the old models (and defaults) on the same calls; else the judged models with the old defaults.
+    { name: beforeCalls ? 'before (old models)' : 'old defaults', settings: BEFORE_ISSUE_8, byCorpus: replayCalls(beforeCalls ?? calls, BEFORE_ISSUE_8) },
     { name: 'current defaults', settings: current, byCorpus: replayCalls(calls, current) },
   ];
   const out: Record<string, unknown> = {
@@ -297,7 +321,7 @@ async function main(): Promise<number> {
     speakers: speakers.size,
     calls: calls.length,
     calls_by_kind: Object.fromEntries(['neutral', 'excited', 'low', 'calm-then-angry', 'angry'].map((k) => [k, calls.filter((c) => c.kind === k).length])),
-    before: { settings: BEFORE_ISSUE_8, demo: demoCheck(BEFORE_ISSUE_8), ...report(rows[0]!.byCorpus) },
+    before: { models: beforeDir ?? locoDir, settings: BEFORE_ISSUE_8, ...report(rows[0]!.byCorpus) },
     current: { settings: current, demo: demoCheck(current), ...report(rows[1]!.byCorpus) },
   };
 

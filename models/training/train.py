@@ -99,6 +99,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer candidates, 1 seed (smoke test)")
     ap.add_argument("--no-validation", action="store_true")
     ap.add_argument("--no-si", action="store_true", help="skip the speaker-independent folds (LOCO only)")
+    ap.add_argument("--only-group", default=None,
+                    help="validate only this head group's candidates (e.g. agitation) and stop: a lever measurement, no model written")
     ap.add_argument("--agitation-arousal-weight", type=float, default=0.0,
                     help="agitation = (1-w)*anger_head + w*arousal (default 0: the anger head)")
     ap.add_argument("--caller-prior-windows", type=float, default=CALLER_BASELINE["priorWindows"],
@@ -135,6 +137,8 @@ def main():
 
     seeds = [0] if args.quick else list(range(args.seeds))
     groups = part_candidates(args.quick)
+    if args.only_group:
+        groups = {args.only_group: groups[args.only_group]}
     if args.config and len(args.config.split(",")) < len(groups):
         # An older configuration without an agitation head: agitation = anger_prob (the graph's old formula).
         groups = {g: c for i, (g, c) in enumerate(groups.items()) if i < len(args.config.split(","))}
@@ -190,6 +194,11 @@ def main():
                 print(loco_table(nest, ("agitation",) if g == "agitation" else ("anger",) if g == "anger" else ("emotion4", "arousal")))
                 print("  chosen per held-out corpus: " + ", ".join(f"{h}: {v['chosen']}" for h, v in nest.items()))
         print("\nchosen: " + " + ".join(chosen.values()))
+        if args.only_group:
+            if args.report:
+                with open(args.report, "w") as f:
+                    json.dump(strip_confusions(validation), f, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+            return 0
     cfg = config_of([groups[g][chosen[g]] for g in groups])
     chosen_name = " + ".join(chosen[g] for g in groups)
     if not args.no_validation and len(labelled) >= 2:
