@@ -170,8 +170,8 @@ function grid(): GridPoint[] {
   const trackers: { name: string; o: ReplaySettings['tracker'] }[] = [{ name: 'abs-only', o: { relative: false } }];
   const priorWindows = 40;
   for (const calmMargin of [0.5, 1.5])
-      for (const maxNormLift of [0.5, 1.5])
-        for (const drift of [0.25, 0.75, 1.25])
+      for (const maxNormLift of [0.5, 1.5, 3])
+        for (const drift of [0.25, 0.75, 1.5])
           for (const evidenceHalf of [2, 6])
             for (const absoluteOffset of [0, 1])
               trackers.push({
