@@ -169,14 +169,15 @@ interface GridPoint {
 function grid(): GridPoint[] {
   const trackers: { name: string; o: ReplaySettings['tracker'] }[] = [{ name: 'abs-only', o: { relative: false } }];
   const priorWindows = 40;
-  for (const calmMargin of [0.5, 1.5])
+  for (const evidenceFrom of ['agitation', 'anger'] as const)
+    for (const calmMargin of [0.5, 1.5])
       for (const maxNormLift of [0.5, 1.5, 3])
         for (const drift of [0.25, 0.75, 1.5])
           for (const evidenceHalf of [2, 6])
             for (const absoluteOffset of [0, 1])
               trackers.push({
-                name: `cusum n0 ${priorWindows} m ${calmMargin} lift ${maxNormLift} k ${drift} h ${evidenceHalf} off ${absoluteOffset}`,
-                o: { relative: true, priorWindows, calmMargin, maxNormLift, drift, evidenceHalf, maxEvidence: 9 * evidenceHalf, absoluteOffset },
+                name: `cusum(${evidenceFrom}) m ${calmMargin} lift ${maxNormLift} k ${drift} h ${evidenceHalf} off ${absoluteOffset}`,
+                o: { relative: true, evidenceFrom, priorWindows, calmMargin, maxNormLift, drift, evidenceHalf, maxEvidence: 9 * evidenceHalf, absoluteOffset },
               });
   const out: GridPoint[] = [];
   for (const t of trackers)

@@ -261,6 +261,7 @@ def part_candidates(quick):
         "agit/ens-abs": [dict(LOGISTIC, **ab), dict(LOGISTIC, **ab, select=0.3), dict(PART, **ab, hidden=[16], select=0.3)],
         "agit/ens-abs-hard3": [dict(LOGISTIC, **ab, hard=3.0), dict(LOGISTIC, **ab, select=0.3, hard=3.0),
                                dict(PART, **ab, hidden=[16], select=0.3, hard=3.0)],
+        "agit/log-abs": dict(LOGISTIC, **ab),
         "agit/log-abs-hard3": dict(LOGISTIC, **ab, hard=3.0),
     }
     if quick:

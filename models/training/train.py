@@ -99,6 +99,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer candidates, 1 seed (smoke test)")
     ap.add_argument("--no-validation", action="store_true")
     ap.add_argument("--no-si", action="store_true", help="skip the speaker-independent folds (LOCO only)")
+    ap.add_argument("--epochs", type=int, default=None, help="override every net's epochs (default: each candidate's own)")
+    ap.add_argument("--batch", type=int, default=None, help="override every net's batch size")
+    ap.add_argument("--no-arousal-loco", action="store_true", help="skip the arousal-only corpora's (baved) LOCO fold")
     ap.add_argument("--only-group", default=None,
                     help="validate only this head group's candidates (e.g. agitation) and stop: a lever measurement, no model written")
     ap.add_argument("--agitation-arousal-weight", type=float, default=0.0,
@@ -137,6 +140,11 @@ def main():
 
     seeds = [0] if args.quick else list(range(args.seeds))
     groups = part_candidates(args.quick)
+    if args.epochs or args.batch:
+        # A cheaper schedule (shared machines): the same nets, fewer passes / larger batches.
+        over = {k: v for k, v in (("epochs", args.epochs), ("batch", args.batch)) if v}
+        groups = {g: {n: ([dict(p, **over) for p in c] if isinstance(c, list) else dict(c, **over)) for n, c in cands.items()}
+                  for g, cands in groups.items()}
     if args.only_group:
         groups = {args.only_group: groups[args.only_group]}
     if args.config and len(args.config.split(",")) < len(groups):
@@ -147,7 +155,7 @@ def main():
     labelled += [c for c in d.corpora if c not in labelled and (d.clip_labels["emotion4"][d.clip_corpus == d.corpus_id(c)] >= 0).any()]
 
     # baved has arousal labels only: held out for arousal in the shipped configuration's LOCO.
-    arousal_only = [c for c in d.corpora if c not in labelled and (d.clip_labels["arousal"][d.clip_corpus == d.corpus_id(c)] >= 0).any()]
+    arousal_only = [] if args.no_arousal_loco else [c for c in d.corpora if c not in labelled and (d.clip_labels["arousal"][d.clip_corpus == d.corpus_id(c)] >= 0).any()]
 
     def config_of(parts):
         # A candidate is one part or a list of parts (an ensemble whose heads the graph averages).

@@ -7,13 +7,14 @@
  * not adapt to the caller. This stage turns that per-window probability into
  * the value the policy thresholds act on:
  *
- *   ℓ_n        = logit(absolute agitation of window n)
+ *   ℓ_n        = logit(absolute agitation of window n), or with `evidenceFrom:
+ *                'anger'` the caller-relative anger head (angerVsRest)
  *   norm_n     = (priorWindows · calmLogit + Σ ℓ_i over calm windows i < n)
  *                / (priorWindows + calm windows before n),   ≤ calmLogit + maxNormLift
  *   calm       = ℓ_n ≤ norm_n + calmMargin            (only these update the norm)
  *   S_n        = min(maxEvidence, max(0, S_{n−1} + ℓ_n − norm_n − drift))   (CUSUM)
  *   relative   = S_n / (S_n + evidenceHalf)
- *   absolute   = sigmoid(ℓ_n − absoluteOffset)
+ *   absolute   = sigmoid(logit(absolute agitation) − absoluteOffset)
  *   agitation  = max(absolute, relative)
  *
  * Why this shape (issue 8): a caller's norm estimated from every window
@@ -52,6 +53,14 @@ export interface AgitationTrackerOptions {
   absoluteOffset: number;
   /** false: agitation = the absolute head as it comes (no relative path). */
   relative: boolean;
+  /**
+   * Which head's log-odds the evidence accumulates: `agitation` (the
+   * absolute head) or `anger` (the anger head with its caller-relative
+   * inputs, after the caller score baseline; its prior is `angerCalmLogit`).
+   */
+  evidenceFrom: 'agitation' | 'anger';
+  /** Prior of the caller's norm when the evidence comes from the anger head. */
+  angerCalmLogit?: number;
 }
 
 /**
@@ -67,6 +76,7 @@ export const DEFAULT_AGITATION_TRACKER: Omit<AgitationTrackerOptions, 'calmLogit
   maxEvidence: 24,
   absoluteOffset: 0,
   relative: true,
+  evidenceFrom: 'agitation',
 });
 
 /** The model card's `agitationTracker` section: the prior, and optional overrides. */
@@ -98,10 +108,15 @@ class Tracker implements AgitationTracker {
   private calmWindows = 0;
   private s = 0;
 
-  constructor(private readonly o: AgitationTrackerOptions) {}
+  constructor(private readonly o: AgitationTrackerOptions) {
+    this.prior = o.evidenceFrom === 'anger' ? (o.angerCalmLogit ?? o.calmLogit) : o.calmLogit;
+  }
+
+  private readonly prior: number;
 
   get normLogit(): number {
-    const { calmLogit, priorWindows, maxNormLift } = this.o;
+    const { priorWindows, maxNormLift } = this.o;
+    const calmLogit = this.prior;
     const norm = (priorWindows * calmLogit + this.calmSum) / (priorWindows + this.calmWindows);
     return Math.min(norm, calmLogit + maxNormLift);
   }
@@ -114,10 +129,12 @@ class Tracker implements AgitationTracker {
     const p = scores.agitation;
     // A non-finite score would poison the norm and the evidence for the rest of the call.
     if (!Number.isFinite(p)) return scores;
-    const l = logit(p);
     const o = this.o;
-    const absolute = sigmoid(l - o.absoluteOffset);
+    const absolute = sigmoid(logit(p) - o.absoluteOffset);
     if (!o.relative) return { ...scores, agitation: absolute, absoluteAgitation: p };
+    const q = o.evidenceFrom === 'anger' ? scores.angerVsRest : p;
+    if (q === undefined || !Number.isFinite(q)) return { ...scores, agitation: absolute, absoluteAgitation: p };
+    const l = logit(q);
     const norm = this.normLogit;
     this.s = Math.min(o.maxEvidence, Math.max(0, this.s + l - norm - o.drift));
     if (l <= norm + o.calmMargin) {

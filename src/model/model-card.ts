@@ -81,11 +81,14 @@ function isFiniteNumber(v: unknown): v is number {
 function agitationTrackerProblems(v: unknown): string[] {
   if (!isObject(v) || !isFiniteNumber(v.calmLogit)) return [`'agitationTracker' must be { calmLogit: number, ...options }`];
   const problems: string[] = [];
-  for (const k of ['priorWindows', 'calmMargin', 'maxNormLift', 'drift', 'evidenceHalf', 'maxEvidence', 'absoluteOffset']) {
+  for (const k of ['priorWindows', 'calmMargin', 'maxNormLift', 'drift', 'evidenceHalf', 'maxEvidence', 'absoluteOffset', 'angerCalmLogit']) {
     if (v[k] !== undefined && !isFiniteNumber(v[k])) problems.push(`'agitationTracker.${k}' must be a finite number`);
   }
   if (v.evidenceHalf !== undefined && !((v.evidenceHalf as number) > 0)) problems.push(`'agitationTracker.evidenceHalf' must be > 0`);
   if (v.relative !== undefined && typeof v.relative !== 'boolean') problems.push(`'agitationTracker.relative' must be a boolean`);
+  if (v.evidenceFrom !== undefined && v.evidenceFrom !== 'agitation' && v.evidenceFrom !== 'anger') {
+    problems.push(`'agitationTracker.evidenceFrom' must be 'agitation' or 'anger'`);
+  }
   return problems;
 }
 
