@@ -64,19 +64,21 @@ export interface AgitationTrackerOptions {
 }
 
 /**
- * Defaults, chosen by `npx tsx scripts/calibrate-policy.ts` with the shipped
- * policy thresholds (docs/policy-calibration.md); `calmLogit` comes from the card.
+ * Defaults, chosen by `npx tsx scripts/calibrate-policy.ts` together with the
+ * policy's (docs/policy-calibration.md): evidence from the caller-relative
+ * anger head, the absolute head 1 log-odds down. `calmLogit` (and
+ * `angerCalmLogit`) come from the card.
  */
 export const DEFAULT_AGITATION_TRACKER: Omit<AgitationTrackerOptions, 'calmLogit'> = Object.freeze({
   priorWindows: 40,
-  calmMargin: 1,
-  maxNormLift: 1,
+  calmMargin: 0.5,
+  maxNormLift: 0.5,
   drift: 0.5,
-  evidenceHalf: 4,
-  maxEvidence: 24,
-  absoluteOffset: 0,
+  evidenceHalf: 2,
+  maxEvidence: 18,
+  absoluteOffset: 1,
   relative: true,
-  evidenceFrom: 'agitation',
+  evidenceFrom: 'anger',
 });
 
 /** The model card's `agitationTracker` section: the prior, and optional overrides. */

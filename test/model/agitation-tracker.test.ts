@@ -6,12 +6,16 @@ import { createEscalationPolicy } from '../../src/policy/create-escalation-polic
 const CALM_LOGIT = -1.5; // population calm level: p ≈ 0.18
 
 function scores(agitation: number): EmotionScores {
-  return { neutral: 0.4, anger: 0.2, happiness: 0.2, sadness: 0.2, arousal: 0.5, agitation };
+  // Both heads tell the same story in these scripts.
+  return { neutral: 0.4, anger: 0.2, happiness: 0.2, sadness: 0.2, arousal: 0.5, agitation, angerVsRest: agitation };
 }
+
+/** The mechanism under test, pinned (the shipped defaults are chosen by the calibration tool and may move). */
+const PINNED = { priorWindows: 40, calmMargin: 1, maxNormLift: 1, drift: 0.5, evidenceHalf: 4, maxEvidence: 24, absoluteOffset: 0, relative: true, evidenceFrom: 'agitation' } as const;
 
 /** Feeds a scripted sequence of absolute agitation values (one per 0.5-s window). */
 function run(seq: readonly number[], overrides = {}) {
-  const t = createAgitationTracker({ calmLogit: CALM_LOGIT }, overrides);
+  const t = createAgitationTracker({ calmLogit: CALM_LOGIT }, { ...PINNED, ...overrides });
   return { t, out: seq.map((p) => t.apply(scores(p)).agitation) };
 }
 
@@ -63,12 +67,13 @@ describe('agitation tracker (sequential evidence on the absolute anger head)', (
   it('caps how far the norm may rise above the population prior', () => {
     // Everything counts as calm with a huge margin, but the cap holds the norm.
     const { t } = run(repeat(0.9, 200), { calmMargin: 100 });
-    expect(t.normLogit).toBeCloseTo(CALM_LOGIT + DEFAULT_AGITATION_TRACKER.maxNormLift, 6);
+    expect(t.normLogit).toBeCloseTo(CALM_LOGIT + PINNED.maxNormLift, 6);
   });
 
-  it('drives the real policy: a caller angry throughout is at tier 2 or above after 60 s', () => {
+  it('with the shipped defaults and the real policy: a caller angry throughout is at tier 2 or above after 60 s', () => {
     const policy = createEscalationPolicy()({ callId: 'angry-throughout', language: 'en' });
-    const t = createAgitationTracker({ calmLogit: CALM_LOGIT });
+    const t = createAgitationTracker({ calmLogit: CALM_LOGIT, angerCalmLogit: CALM_LOGIT });
+    expect(DEFAULT_AGITATION_TRACKER.relative).toBe(true);
     let prompts = 0;
     for (let i = 1; i <= 130; i++) {
       for (const e of policy.observe(t.apply(scores(0.7)), i * 500)) if (e.type === 'prompt') prompts++;
@@ -80,5 +85,14 @@ describe('agitation tracker (sequential evidence on the absolute anger head)', (
   it('keeps the absolute head value for diagnostics', () => {
     const t = createAgitationTracker({ calmLogit: CALM_LOGIT });
     expect(t.apply(scores(0.42)).absoluteAgitation).toBe(0.42);
+  });
+
+  it('accumulates evidence from the anger head when told to, with its own prior', () => {
+    // The absolute head stays calm; the caller-relative anger head rises.
+    const t = createAgitationTracker({ calmLogit: CALM_LOGIT, angerCalmLogit: -1 }, { ...PINNED, evidenceFrom: 'anger' });
+    expect(t.normLogit).toBeCloseTo(-1, 9);
+    let last = 0;
+    for (let i = 0; i < 20; i++) last = t.apply({ ...scores(0.2), angerVsRest: 0.8 }).agitation;
+    expect(last).toBeGreaterThan(0.8);
   });
 });
