@@ -167,7 +167,7 @@ interface GridPoint {
 
 /** Tracker settings × policy settings explored. */
 function grid(): GridPoint[] {
-  const trackers: { name: string; o: ReplaySettings['tracker'] }[] = [{ name: 'abs-only', o: { relative: false } }];
+  const trackers: { name: string; o: ReplaySettings['tracker'] }[] = [{ name: 'abs-only', o: { relative: false, absoluteOffset: 0 } }];
   const priorWindows = 40;
   for (const evidenceFrom of ['agitation', 'anger'] as const)
     for (const calmMargin of [0.5, 1.5])
