@@ -15,7 +15,14 @@ function call(kind: ValidationCall['kind'], seconds: number, level: (ms: number)
   return { corpus, speaker: `s-${kind}`, kind, onsetMs, durationMs: seconds * 1000, tracker: { calmLogit: -1.5 }, windows };
 }
 
-const POLICY = { enterThresholds: { 2: 0.75, 3: 0.88, 4: 0.95 }, exitThresholds: { 2: 0.6, 3: 0.73, 4: 0.8 } };
+const POLICY = {
+  smoothingTimeConstantMs: 1000,
+  enterDwellMs: 1500,
+  enterThresholds: { 2: 0.75, 3: 0.88, 4: 0.95 },
+  exitThresholds: { 2: 0.6, 3: 0.73, 4: 0.8 },
+};
+/** The tracker pinned (the shipped defaults move with calibration): evidence on the absolute head. */
+const TRACKER = { priorWindows: 40, calmMargin: 1, maxNormLift: 1, drift: 0.5, evidenceHalf: 4, maxEvidence: 24, absoluteOffset: 0, relative: true, evidenceFrom: 'agitation' } as const;
 
 describe('agitation validation replay', () => {
   it('counts false alarms per kind, calm→angry within 6 s and before onset, angry-first within 10 s and at 60 s', () => {
@@ -27,7 +34,7 @@ describe('agitation validation replay', () => {
       call('calm-then-angry', 45, (ms) => (ms < 10_000 ? 0.15 : 0.9), 25_000), // prompted before onset
       call('angry', 65, () => 0.85, 0),
     ];
-    const byCorpus = replayCalls(calls, { policy: POLICY, tracker: {} });
+    const byCorpus = replayCalls(calls, { policy: POLICY, tracker: TRACKER });
     const r = ratesOf(sumCounts(byCorpus));
     expect(r.neutral_prompted).toMatchObject({ n: 0, of: 1 });
     expect(r.excited_prompted).toMatchObject({ n: 1, of: 1 });
@@ -44,8 +51,8 @@ describe('agitation validation replay', () => {
   it('a norm that absorbs anger fails the 60-s hold; the tracker keeps it', () => {
     // Moderate anger throughout: 0.6 is under the 0.75 bar on its own.
     const calls = [call('angry', 70, () => 0.6, 0)];
-    const plain = ratesOf(sumCounts(replayCalls(calls, { policy: POLICY, tracker: { relative: false } })));
-    const tracked = ratesOf(sumCounts(replayCalls(calls, { policy: POLICY, tracker: {} })));
+    const plain = ratesOf(sumCounts(replayCalls(calls, { policy: POLICY, tracker: { relative: false, absoluteOffset: 0 } })));
+    const tracked = ratesOf(sumCounts(replayCalls(calls, { policy: POLICY, tracker: TRACKER })));
     expect(plain.angry_first_tier2_at_60s.n).toBe(0);
     expect(tracked.angry_first_tier2_at_60s.n).toBe(1);
     expect(tracked.angry_first_within_10s.n).toBe(1);
@@ -53,7 +60,7 @@ describe('agitation validation replay', () => {
 
   it('keeps counts per corpus and scores false alarms against detection', () => {
     const calls = [call('neutral', 40, () => 0.95, null, 'a'), call('neutral', 40, () => 0.1, null, 'b')];
-    const byCorpus = replayCalls(calls, { policy: POLICY, tracker: {} });
+    const byCorpus = replayCalls(calls, { policy: POLICY, tracker: TRACKER });
     expect(byCorpus.get('a')!.neutralPrompted).toBe(1);
     expect(byCorpus.get('b')!.neutralPrompted).toBe(0);
     expect(selectionScore(byCorpus.get('a')!)).toBeLessThan(selectionScore(byCorpus.get('b')!));
