@@ -49,7 +49,7 @@ export interface AgitationTrackerOptions {
   evidenceHalf: number;
   /** Cap on the CUSUM evidence, so the caller's calming down is seen within a few seconds. */
   maxEvidence: number;
-  /** Log-odds subtracted before the absolute path: > 0 keeps it for very high evidence. */
+  /** Log-odds subtracted before the absolute path: > 0 keeps it for very high evidence, < 0 raises the head (the shipped −1). */
   absoluteOffset: number;
   /** false: agitation = the absolute head as it comes (no relative path). */
   relative: boolean;
@@ -65,8 +65,13 @@ export interface AgitationTrackerOptions {
 
 /**
  * Defaults, chosen by `npx tsx scripts/calibrate-policy.ts` together with the
- * policy's (docs/policy-calibration.md): evidence from the caller-relative
- * anger head, the absolute head 1 log-odds down. `calmLogit` (and
+ * policy's (docs/policy-calibration.md): the absolute head alone, raised by
+ * 1 log-odds (`absoluteOffset: -1`), no CUSUM path (`relative: false`).
+ * Why: at the same number of false-alarm calls as before issue 8, every
+ * CUSUM setting of the grid detected less on unseen speakers than the
+ * absolute head alone; calm speech above the population's calm level
+ * accumulates evidence as surely as anger. The relative options below are
+ * used only with `relative: true` (kept for a next model). `calmLogit` (and
  * `angerCalmLogit`) come from the card.
  */
 export const DEFAULT_AGITATION_TRACKER: Omit<AgitationTrackerOptions, 'calmLogit'> = Object.freeze({
@@ -76,8 +81,8 @@ export const DEFAULT_AGITATION_TRACKER: Omit<AgitationTrackerOptions, 'calmLogit
   drift: 0.5,
   evidenceHalf: 2,
   maxEvidence: 18,
-  absoluteOffset: 1,
-  relative: true,
+  absoluteOffset: -1,
+  relative: false,
   evidenceFrom: 'anger',
 });
 

@@ -152,7 +152,7 @@ export interface PolicyOptions {
 
 /**
  * The defaults, documented on {@link PolicyOptions}. Issue 8: smoothing
- * 2 s, tier 2 at 0.80 (0.93 / 0.99 above), dwell 1 s, exits 0.15 below, chosen by
+ * 2 s, tier 2 at 0.85 (0.98 / 0.99 above), dwell 1 s, exits 0.15 below, chosen by
  * `npx tsx scripts/calibrate-policy.ts --loco-dir models/training/.work/loco`
  * together with the AgitationTracker's defaults (docs/policy-calibration.md);
  * the older calibration below is kept for its reasoning. Calibrated with
@@ -168,8 +168,8 @@ export interface PolicyOptions {
 export const DEFAULT_POLICY_OPTIONS: PolicyOptions = Object.freeze({
   smoothingTimeConstantMs: 2000,
   maxStepMs: 1000,
-  enterThresholds: Object.freeze({ 2: 0.8, 3: 0.93, 4: 0.99 }),
-  exitThresholds: Object.freeze({ 2: 0.65, 3: 0.78, 4: 0.84 }),
+  enterThresholds: Object.freeze({ 2: 0.85, 3: 0.98, 4: 0.99 }),
+  exitThresholds: Object.freeze({ 2: 0.7, 3: 0.83, 4: 0.84 }),
   enterDwellMs: 1000,
   minTierHoldMs: 5000,
   exitDwellMs: 8000,
