@@ -239,3 +239,25 @@ export function sumCounts(byCorpus: ReadonlyMap<string, ValidationCounts>, keep?
   for (const [corpus, c] of byCorpus) if (!keep || keep(corpus)) out = addCounts(out, c);
   return out;
 }
+
+/** Calls with a false prompt: neutral, excited and low calls prompted, calm→angry calls prompted before the anger. */
+export function falseAlarmCalls(c: ValidationCounts): number {
+  return c.neutralPrompted + c.excitedPrompted + c.lowPrompted + c.calmToAngryBeforeOnset;
+}
+
+/** Calls detected in time: calm→angry within 6 s plus angry-from-the-start within 10 s. */
+export function detectedCalls(c: ValidationCounts): number {
+  return c.calmToAngryWithin6s + c.angryWithin10s;
+}
+
+/**
+ * The "no worse than before" choice: the most calls detected in time among
+ * the settings with at most `budget` false-alarm calls (the reference's on the
+ * same calls); ties go to fewer false alarms, then more angry callers held at
+ * 60 s. Over budget: −Infinity (never chosen while anything is within it).
+ */
+export function budgetScore(c: ValidationCounts, budget: number): number {
+  const fa = falseAlarmCalls(c);
+  if (fa > budget) return Number.NEGATIVE_INFINITY;
+  return detectedCalls(c) * 1_000_000 - fa * 1000 + c.angryTier2At60s;
+}

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ratesOf, replayCalls, selectionScore, sumCounts, targetsMet, type ValidationCall } from '../../src/eval/call-validation.js';
+import {
+  budgetScore,
+  detectedCalls,
+  emptyCounts,
+  falseAlarmCalls,
+  ratesOf,
+  replayCalls,
+  selectionScore,
+  sumCounts,
+  targetsMet,
+  type ValidationCall,
+} from '../../src/eval/call-validation.js';
 import type { ManifestClip } from '../../src/eval/manifest.js';
 import { planSpeakerCalls } from '../../src/eval/validation-calls.js';
 import type { EmotionScores } from '../../src/model/types.js';
@@ -64,6 +75,27 @@ describe('agitation validation replay', () => {
     expect(byCorpus.get('a')!.neutralPrompted).toBe(1);
     expect(byCorpus.get('b')!.neutralPrompted).toBe(0);
     expect(selectionScore(byCorpus.get('a')!)).toBeLessThan(selectionScore(byCorpus.get('b')!));
+  });
+});
+
+describe('the "no worse than before" objective', () => {
+  const counts = (o: Partial<ReturnType<typeof emptyCounts>>) => ({ ...emptyCounts(), ...o });
+
+  it('counts false-alarm calls (early prompts included) and calls detected in time', () => {
+    const c = counts({ neutralPrompted: 1, excitedPrompted: 2, lowPrompted: 3, calmToAngryBeforeOnset: 4, calmToAngryWithin6s: 5, angryWithin10s: 6, calmToAngryDetected: 9 });
+    expect(falseAlarmCalls(c)).toBe(10);
+    expect(detectedCalls(c)).toBe(11);
+  });
+
+  it('prefers more detections within the false-alarm budget, then fewer false alarms, and never picks a set over budget', () => {
+    const quiet = counts({ excitedPrompted: 2, angryWithin10s: 3 });
+    const better = counts({ excitedPrompted: 5, angryWithin10s: 4 });
+    const sameDetectMoreFa = counts({ excitedPrompted: 6, angryWithin10s: 4 });
+    const overBudget = counts({ excitedPrompted: 9, angryWithin10s: 20 });
+    expect(budgetScore(better, 6)).toBeGreaterThan(budgetScore(quiet, 6));
+    expect(budgetScore(better, 6)).toBeGreaterThan(budgetScore(sameDetectMoreFa, 6));
+    expect(budgetScore(overBudget, 6)).toBe(Number.NEGATIVE_INFINITY);
+    expect(budgetScore(overBudget, 9)).toBeGreaterThan(budgetScore(better, 9));
   });
 });
 

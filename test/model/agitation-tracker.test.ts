@@ -73,7 +73,9 @@ describe('agitation tracker (sequential evidence on the absolute anger head)', (
   it('with the shipped defaults and the real policy: a caller angry throughout is at tier 2 or above after 60 s', () => {
     const policy = createEscalationPolicy()({ callId: 'angry-throughout', language: 'en' });
     const t = createAgitationTracker({ calmLogit: CALM_LOGIT, angerCalmLogit: CALM_LOGIT });
-    expect(DEFAULT_AGITATION_TRACKER.relative).toBe(true);
+    // The shipped tracker: the absolute head alone, raised 1 log-odds (no CUSUM path).
+    expect(DEFAULT_AGITATION_TRACKER.relative).toBe(false);
+    expect(DEFAULT_AGITATION_TRACKER.absoluteOffset).toBe(-1);
     let prompts = 0;
     for (let i = 1; i <= 130; i++) {
       for (const e of policy.observe(t.apply(scores(0.7)), i * 500)) if (e.type === 'prompt') prompts++;
