@@ -22,13 +22,15 @@ build() {
   echo "$name.wav: $(soxi -D "$out/$name.wav") s from $# clips"
 }
 
-# A caller (nEMO speaker SM0, male) who starts calm and turns angry:
-# ten neutral clips, then ten angry ones.
+# A caller (nEMO speaker MK0, female) who starts calm and turns angry:
+# ten neutral clips, then ten angry ones. (Issue 8: MK0 and IC0 replace SM0
+# and KD0, whose calls the production model with the calibrated defaults
+# no longer tells apart; the demo follows the policy, not the reverse.)
 calm=(); angry=()
-for i in 1 2 3 4 5 6 7 8 9 10; do calm+=("nemo/SM0_neutral_$i.wav"); angry+=("nemo/SM0_anger_$i.wav"); done
+for i in 1 2 3 4 5 6 7 8 9 10; do calm+=("nemo/MK0_neutral_$i.wav"); angry+=("nemo/MK0_anger_$i.wav"); done
 build calm-then-angry "${calm[@]}" "${angry[@]}"
 
-# A caller (nEMO speaker KD0, female) who stays calm: twenty neutral clips.
+# A caller (nEMO speaker IC0, female) who stays calm: twenty neutral clips.
 steady=()
-for i in $(seq 1 20); do steady+=("nemo/KD0_neutral_$i.wav"); done
+for i in $(seq 1 20); do steady+=("nemo/IC0_neutral_$i.wav"); done
 build stays-calm "${steady[@]}"

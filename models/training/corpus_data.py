@@ -23,7 +23,15 @@ LICENCES = {
     "turev": "CC BY-NC-ND 4.0 (TurEV-DB, Canpolat et al. 2020)",
     "baved": "none stated; the authors advise against commercial use (BAVED)",
     "kor": "research only, non-commercial, CC BY-NC-SA (emotiontts open DB, public 5%)",
+    "ravdess": "CC BY-NC-SA 4.0 (RAVDESS, Livingstone & Russo 2018, PLoS ONE)",
 }
+
+# Non-anger emotions that sound like anger to an arousal detector (loud,
+# high-pitched): the hard negatives the agitation head is weighted towards.
+HARD_NEGATIVES = ("happiness", "surprise", "fear")
+# Caller-relative inputs: the absolute agitation head must not see them, or it
+# adapts to a caller who is angry from the first second (issue 8).
+CALLER_RELATIVE = r"^(rel_|baseline_log_speech_s$)"
 
 
 # --------------------------------------------------------------------------- data
@@ -57,7 +65,11 @@ class Data:
         clip_anger = np.array([(1 if c["label"] == "anger" else 0) if c["label"] else -1 for c in clips], np.int64)
         clip_ar = np.array([AROUSAL.index(c["arousal"]) if c["arousal"] in AROUSAL else -1 for c in clips], np.int64)
         self.clip_corpus, self.clip_speaker = clip_corpus, clip_speaker
-        self.clip_labels = {"emotion4": clip_emo, "anger": clip_anger, "arousal": clip_ar}
+        # `agitation`: the absolute anger head (anger vs every other labelled clip).
+        self.clip_labels = {"emotion4": clip_emo, "anger": clip_anger, "arousal": clip_ar, "agitation": clip_anger}
+        self.clip_label_name = np.array([c["label"] or "" for c in clips])
+        self.clip_hard = np.isin(self.clip_label_name, HARD_NEGATIVES)
+        self.hard = self.clip_hard[self.clip]
         self.corpus = clip_corpus[self.clip]
         self.speaker = clip_speaker[self.clip]
         self.labels = {k: v[self.clip] for k, v in self.clip_labels.items()}
@@ -72,6 +84,18 @@ ABSOLUTE_LEVEL = ["rms_db_mean", "rms_db_p10", "rms_db_p50", "rms_db_p90", "loud
 # live line depends on the handset and gain; dropping it cost nothing in LOCO
 # (anger 0.663 -> 0.674, emotion4 0.448 -> 0.448, arousal 0.551 -> 0.578).
 DEFAULT_EXCLUDE = "^(" + "|".join(re.escape(n) for n in ABSOLUTE_LEVEL) + ")$"
+
+
+def filter_corpora(header, x, meta, corpora):
+    """Keeps only the windows and clips of `corpora` (clip indices renumbered)."""
+    keep_clip = np.array([c["corpus"] in corpora for c in header["clips"]])
+    new_index = np.cumsum(keep_clip) - 1
+    ci = header["metaNames"].index("clip")
+    rows = keep_clip[meta[:, ci].astype(np.int64)]
+    meta = meta[rows].copy()
+    meta[:, ci] = new_index[meta[:, ci].astype(np.int64)]
+    header = dict(header, clips=[c for c, k in zip(header["clips"], keep_clip) if k])
+    return header, x[rows], meta
 
 
 def feature_mask(names, exclude):

@@ -11,14 +11,17 @@ Graph (opset 13):
         arousal:  Softmax(h @ Wr + br)        [N,3]
     every head's outputs are averaged over the nets that have it (Mean);
     arousal   = arousal_probs @ [0, .5, 1]^T  [N,1]
-    agitation = [anger_prob, arousal] @ [wa, wr]^T  [N,1]
+    agitation = the agitation head's mean (its own nets, no rel_* inputs)  [N,1]
+                when the model has one, else [anger_prob, arousal] @ [wa, wr]^T
 """
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 13
-HEADS = (("emo", "emotion_probs", "Softmax"), ("anger", "anger_prob", "Sigmoid"), ("arousal", "arousal_probs", "Softmax"))
+HEADS = (("emo", "emotion_probs", "Softmax"), ("anger", "anger_prob", "Sigmoid"), ("arousal", "arousal_probs", "Softmax"),
+         ("agit", "agitation_head", "Sigmoid"))
+OPTIONAL_HEADS = ("agit",)
 
 
 def _softmax(z):
@@ -30,15 +33,15 @@ def _softmax(z):
 def numpy_forward(m, x):
     """Reference forward pass of one member (same maths as the graph)."""
     z = np.clip((x - m["mean"]) / m["std"], -m["clip"], m["clip"]).astype(np.float32)
-    acc = {"emo": [], "anger": [], "arousal": []}
+    acc = {"emo": [], "anger": [], "arousal": [], "agit": []}
     for part in m["parts"]:
         h = z
         for w, b in part["layers"]:
             h = np.maximum(h @ w + b, 0.0)
         for name, (w, b) in part["heads"].items():
             logit = h @ w + b
-            acc[name].append(1.0 / (1.0 + np.exp(-logit[:, 0])) if name == "anger" else _softmax(logit))
-    names = {"emo": "emotion", "anger": "anger", "arousal": "arousal"}
+            acc[name].append(1.0 / (1.0 + np.exp(-logit[:, 0])) if name in ("anger", "agit") else _softmax(logit))
+    names = {"emo": "emotion", "anger": "anger", "arousal": "arousal", "agit": "agitation"}
     return {names[k]: np.mean(v, 0) for k, v in acc.items() if v}
 
 
@@ -87,12 +90,18 @@ def export_onnx(models, path, agitation_weights=(1.0, 0.0), doc="undertone emoti
 
     for name, out, _ in HEADS:
         if not outs[name]:
+            if name in OPTIONAL_HEADS:
+                continue
             raise ValueError(f"no net provides the {name} head")
         nodes.append(helper.make_node("Mean", outs[name], [out]))
     nodes.append(helper.make_node("MatMul", ["arousal_probs", const("arousal_values", [[0.0], [0.5], [1.0]])], ["arousal"]))
-    nodes.append(helper.make_node("Concat", ["anger_prob", "arousal"], ["agit_in"], axis=1))
-    wa, wr = agitation_weights
-    nodes.append(helper.make_node("MatMul", ["agit_in", const("agitation_w", [[wa], [wr]])], ["agitation"]))
+    if outs["agit"]:
+        # agitation = the absolute agitation head (its own nets, no caller-relative inputs).
+        nodes.append(helper.make_node("Identity", ["agitation_head"], ["agitation"]))
+    else:
+        nodes.append(helper.make_node("Concat", ["anger_prob", "arousal"], ["agit_in"], axis=1))
+        wa, wr = agitation_weights
+        nodes.append(helper.make_node("MatMul", ["agit_in", const("agitation_w", [[wa], [wr]])], ["agitation"]))
 
     graph = helper.make_graph(
         nodes,

@@ -5,13 +5,15 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from corpus_data import CALLER_RELATIVE, feature_mask
 from export_onnx import numpy_forward
 
 # -------------------------------------------------------------------------- model
 
 
-HEAD_OF_TASK = {"emotion4": "emo", "anger": "anger", "arousal": "arousal"}
-HEAD_SIZE = {"emo": 4, "anger": 1, "arousal": 3}
+HEAD_OF_TASK = {"emotion4": "emo", "anger": "anger", "arousal": "arousal", "agitation": "agit"}
+HEAD_SIZE = {"emo": 4, "anger": 1, "arousal": 3, "agit": 1}
+BINARY = ("anger", "agitation")
 
 
 class Net(nn.Module):
@@ -33,16 +35,19 @@ class Net(nn.Module):
         return {t: self.heads[HEAD_OF_TASK[t]](z) for t in self.tasks}
 
 
-def balanced_weights(rows, labels, corpus, clip):
+def balanced_weights(rows, labels, corpus, clip, boost=None):
     """Per-row weights: every clip weighs the same whatever its window count, and
     every (corpus, class) cell weighs the same, so a big corpus or class does not
-    dominate and a corpus's class balance is not a cue."""
+    dominate and a corpus's class balance is not a cue. `boost` (per row, >= 1)
+    gives some clips more of their cell's weight (hard negatives)."""
     w = np.zeros(len(labels), np.float64)
     sel = rows & (labels >= 0)
     if not sel.any():
         return w.astype(np.float32)
     cnt = np.bincount(clip[sel], minlength=clip.max() + 1).astype(np.float64)
     w[sel] = 1.0 / cnt[clip[sel]]
+    if boost is not None:
+        w[sel] *= boost[sel]
     cells = corpus[sel] * 16 + labels[sel]
     for cell in np.unique(cells):
         m = np.zeros(len(labels), bool)
@@ -69,9 +74,12 @@ def standardiser(x, rows, corpus):
     return mean.astype(np.float32), std.astype(np.float32)
 
 
-def contrasts(task, labels):
-    """One-vs-rest contrasts whose effect sizes decide feature consistency."""
-    if task == "anger":
+def contrasts(task, labels, hard=None):
+    """One-vs-rest contrasts whose effect sizes decide feature consistency
+    (for the agitation head also anger vs the hard negatives, when given)."""
+    if task == "agitation" and hard is not None:
+        return [(labels == 1, labels == 0), (labels == 1, (labels == 0) & hard)]
+    if task in BINARY:
         return [(labels == 1, labels == 0)]
     if task == "emotion4":
         return [(labels == k, (labels >= 0) & (labels != k)) for k in range(4)]
@@ -87,7 +95,7 @@ def consistent_mask(d, rows, tasks, thr):
     base = rows & (d.aug == 0)
     for task in tasks:
         lab = d.labels[task]
-        for pos, neg in contrasts(task, lab):
+        for pos, neg in contrasts(task, lab, d.hard):
             ds = []
             for c in np.unique(d.corpus[base]):
                 k = base & (d.corpus == c)
@@ -107,6 +115,8 @@ def train_part(d, rows, xs, part, base_mask, seed):
     """Trains one net (the heads of part["tasks"]) on `rows`; xs = standardised, clipped X."""
     torch.manual_seed(seed)
     mask = base_mask.copy()
+    if part.get("exclude"):
+        mask *= feature_mask(d.feature_names, part["exclude"])
     if part.get("select") is not None:
         mask *= consistent_mask(d, rows, part["tasks"], part["select"])
     tasks = part["tasks"]
@@ -116,7 +126,10 @@ def train_part(d, rows, xs, part, base_mask, seed):
     idx = np.where(rows)[0]
     X = torch.from_numpy((xs[idx] * mask).astype(np.float32))
     ys = {k: torch.from_numpy(d.labels[k][idx]) for k in tasks}
-    ws = {k: torch.from_numpy(balanced_weights(rows, d.labels[k], d.corpus, d.clip)[idx]) for k in tasks}
+    hard_w = float(part.get("hard", 1.0))
+    boost = np.where(d.hard, hard_w, 1.0) if hard_w != 1.0 else None
+    ws = {k: torch.from_numpy(balanced_weights(rows, d.labels[k], d.corpus, d.clip,
+                                               boost if k == "agitation" else None)[idx]) for k in tasks}
     net = Net(X.shape[1], part["hidden"], part["dropout"], tasks)
     opt = torch.optim.AdamW(net.parameters(), lr=part["lr"], weight_decay=part["wd"])
     n = X.shape[0]
@@ -146,7 +159,7 @@ def train_part(d, rows, xs, part, base_mask, seed):
                 m = y >= 0
                 if not m.any():
                     continue
-                if k == "anger":
+                if k in BINARY:
                     l = bce(outs[k][m].squeeze(-1), y[m].float())
                 else:
                     l = ce(outs[k][m], y[m])
@@ -240,7 +253,20 @@ def part_candidates(quick):
             dict(PART, tasks=["emotion4", "arousal"], hidden=[128], dropout=0.5, head_w={"arousal": 0.5}),
         ],
     }
+    # The absolute agitation head (the policy's input, through the per-call
+    # AgitationTracker): no caller-relative inputs, anger vs the rest with the
+    # hard negatives (happiness, surprise, fear) weighted `hard` times.
+    ab = dict(tasks=["agitation"], exclude=CALLER_RELATIVE)
+    agitation = {
+        "agit/ens-abs": [dict(LOGISTIC, **ab), dict(LOGISTIC, **ab, select=0.3), dict(PART, **ab, hidden=[16], select=0.3)],
+        "agit/ens-abs-hard3": [dict(LOGISTIC, **ab, hard=3.0), dict(LOGISTIC, **ab, select=0.3, hard=3.0),
+                               dict(PART, **ab, hidden=[16], select=0.3, hard=3.0)],
+        "agit/log-abs": dict(LOGISTIC, **ab),
+        "agit/log-abs-hard3": dict(LOGISTIC, **ab, hard=3.0),
+    }
+    if quick:
+        agitation = {k: v for k, v in agitation.items() if k in ("agit/log-abs-hard3",)}
     if quick:
         anger = {k: v for k, v in anger.items() if k in ("anger/logistic", "anger/logistic-sel0.3")}
         emotion = {k: v for k, v in emotion.items() if k in ("emotion/logistic", "emotion/mlp64")}
-    return {"anger": anger, "emotion": emotion}
+    return {"anger": anger, "emotion": emotion, "agitation": agitation}

@@ -31,7 +31,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nets  # noqa: E402
-from corpus_data import AROUSAL, AROUSAL_VALUE, DEFAULT_EXCLUDE, EMO4, LICENCES, PEER, PEER_ORDER, Data, feature_mask  # noqa: E402
+from corpus_data import AROUSAL, AROUSAL_VALUE, DEFAULT_EXCLUDE, EMO4, HARD_NEGATIVES, LICENCES, PEER, PEER_ORDER, Data, feature_mask, filter_corpora  # noqa: E402
 from export_onnx import export_onnx  # noqa: E402
 from features_bin import read_features  # noqa: E402
 from nets import ensemble_forward, part_candidates, train_model  # noqa: E402
@@ -43,10 +43,28 @@ from validation import (  # noqa: E402
     group_score,
     loco,
     loco_table,
+    nested_choice,
     si_table,
     speaker_independent,
     strip_confusions,
 )
+
+
+def agitation_prior(d, probs, rows):
+    """The agitation tracker's population prior: the corpus-balanced mean anger
+    log-odds of the agitation head over the neutral training windows of `rows`."""
+    if "agitation" not in probs:
+        return None
+    p = np.clip(np.reshape(probs["agitation"], (len(d.x), -1))[:, 0].astype(np.float64), 1e-6, 1 - 1e-6)
+    lg = np.log(p) - np.log1p(-p)
+    sel = rows & (d.aug == 0) & (d.labels["emotion4"] == 0)
+    vals = [lg[sel & (d.corpus == c)].mean() for c in np.unique(d.corpus[sel])]
+    return {
+        "calmLogit": float(np.mean(vals)),
+        "note": "calmLogit = corpus-balanced mean anger log-odds of the agitation head over neutral training windows: "
+                "the population prior of each caller's calm norm (src/model/agitation-tracker.ts; its other options "
+                "are the service's defaults, chosen by scripts/calibrate-policy.ts)",
+    }
 
 
 def write_corpus_manifests(manifest, corpora, out_dir):
@@ -80,6 +98,12 @@ def main():
     ap.add_argument("--seeds", type=int, default=2, help="ensemble members (averaged in the graph)")
     ap.add_argument("--quick", action="store_true", help="fewer candidates, 1 seed (smoke test)")
     ap.add_argument("--no-validation", action="store_true")
+    ap.add_argument("--no-si", action="store_true", help="skip the speaker-independent folds (LOCO only)")
+    ap.add_argument("--epochs", type=int, default=None, help="override every net's epochs (default: each candidate's own)")
+    ap.add_argument("--batch", type=int, default=None, help="override every net's batch size")
+    ap.add_argument("--no-arousal-loco", action="store_true", help="skip the arousal-only corpora's (baved) LOCO fold")
+    ap.add_argument("--only-group", default=None,
+                    help="validate only this head group's candidates (e.g. agitation) and stop: a lever measurement, no model written")
     ap.add_argument("--agitation-arousal-weight", type=float, default=0.0,
                     help="agitation = (1-w)*anger_head + w*arousal (default 0: the anger head)")
     ap.add_argument("--caller-prior-windows", type=float, default=CALLER_BASELINE["priorWindows"],
@@ -88,6 +112,8 @@ def main():
                     help="caller score baseline strength, 0 = off (default %(default)s)")
     ap.add_argument("--caller-arousal-from-emotion", type=float, default=CALLER_BASELINE["arousalFromEmotion"],
                     help="share of the arousal value taken from the caller-relative emotion mix (default %(default)s)")
+    ap.add_argument("--corpora", default=None,
+                    help="comma-separated corpora to train and validate on (default: every corpus in features.bin)")
     ap.add_argument("--command", default=None, help="the command line to record in the card")
     ap.add_argument("--report", default=None, help="also write the validation JSON here")
     ap.add_argument("--export-loco", default=None, metavar="DIR",
@@ -101,6 +127,8 @@ def main():
     t0 = time.time()
 
     header, x, meta = read_features(args.features)
+    if args.corpora:
+        header, x, meta = filter_corpora(header, x, meta, set(args.corpora.split(",")))
     d = Data(header, x, meta)
     if not np.isfinite(d.x).all():
         bad = np.where(~np.isfinite(d.x).all(0))[0]
@@ -112,9 +140,22 @@ def main():
 
     seeds = [0] if args.quick else list(range(args.seeds))
     groups = part_candidates(args.quick)
+    if args.epochs or args.batch:
+        # A cheaper schedule (shared machines): the same nets, fewer passes / larger batches.
+        over = {k: v for k, v in (("epochs", args.epochs), ("batch", args.batch)) if v}
+        groups = {g: {n: ([dict(p, **over) for p in c] if isinstance(c, list) else dict(c, **over)) for n, c in cands.items()}
+                  for g, cands in groups.items()}
+    if args.only_group:
+        groups = {args.only_group: groups[args.only_group]}
+    if args.config and len(args.config.split(",")) < len(groups):
+        # An older configuration without an agitation head: agitation = anger_prob (the graph's old formula).
+        groups = {g: c for i, (g, c) in enumerate(groups.items()) if i < len(args.config.split(","))}
     base_mask = feature_mask(d.feature_names, args.exclude)
     labelled = [c for c in PEER_ORDER if c in d.corpora and (d.clip_labels["emotion4"][d.clip_corpus == d.corpus_id(c)] >= 0).any()]
     labelled += [c for c in d.corpora if c not in labelled and (d.clip_labels["emotion4"][d.clip_corpus == d.corpus_id(c)] >= 0).any()]
+
+    # baved has arousal labels only: held out for arousal in the shipped configuration's LOCO.
+    arousal_only = [] if args.no_arousal_loco else [c for c in d.corpora if c not in labelled and (d.clip_labels["arousal"][d.clip_corpus == d.corpus_id(c)] >= 0).any()]
 
     def config_of(parts):
         # A candidate is one part or a list of parts (an ensemble whose heads the graph averages).
@@ -123,39 +164,61 @@ def main():
 
     validation = {"candidates": {}}
     validating = not args.no_validation and len(labelled) >= 2
-    n_cands = sum(1 if args.config else len(c) for c in groups.values())
+    # --config: one name per head group, in order; "-" selects that group by validation.
+    fixed = {g: n for g, n in zip(groups, args.config.split(","))} if args.config else {}
+    fixed = {g: n for g, n in fixed.items() if n != "-"}
+    n_cands = sum(1 if g in fixed else len(c) for g, c in groups.items())
     fits = len(seeds) * (
         (n_cands + 1) * len(labelled) + 5 if validating else 0  # candidates' LOCO, the shipped LOCO, 5 SI folds
     ) + len(seeds) * (1 + (len(labelled) if args.export_loco else 0))  # the shipped model, LOCO exports
     nets.PROGRESS = Progress(fits)
-    chosen = {g: (args.config.split(",")[i] if args.config else next(iter(c))) for i, (g, c) in enumerate(groups.items())}
+    chosen = {g: fixed.get(g, next(iter(c))) for g, c in groups.items()}
+    validation["nested"] = {}
+    loco_models = {}  # held-out corpus -> the shipped configuration's fold models (reused by --export-loco)
     if not args.no_validation and len(labelled) >= 2:
         for g, cands in groups.items():
-            names = [chosen[g]] if args.config else list(cands)
+            if g in fixed:
+                continue  # given by --config: judged in the shipped configuration's LOCO below
+            names = list(cands)
             best = None
+            per_cand = {}
             for name in names:
                 ts = time.time()
                 res = loco(d, config_of([cands[name]]), seeds, labelled)
+                per_cand[name] = res
                 sc = group_score(g, res)
                 validation["candidates"][name] = {"loco": strip_confusions(res), "score": sc}
-                tasks = ("anger",) if g == "anger" else ("emotion4", "arousal")
+                tasks = {"anger": ("anger",), "agitation": ("agitation",)}.get(g, ("emotion4", "arousal"))
                 print(f"\n[{name}] LOCO (clip-level UAR; peer = eGeMAPS+SVM)  score {sc:.3f}  ({time.time() - ts:.0f} s)")
                 print(loco_table(res, tasks))
                 if best is None or sc > best[0]:
                     best = (sc, name)
             chosen[g] = best[1]
-        print(f"\nchosen: {chosen['anger']} + {chosen['emotion']}")
-    cfg = config_of([groups["anger"][chosen["anger"]], groups["emotion"][chosen["emotion"]]])
-    chosen_name = f"{chosen['anger']} + {chosen['emotion']}"
+            if len(per_cand) > 1:
+                # Nested: each held-out corpus judged with the candidate chosen on the others.
+                nest = nested_choice(per_cand, lambda r, g=g: group_score(g, r))
+                validation["nested"][g] = strip_confusions(nest)
+                print(f"\n[{g}] nested selection (candidate chosen without the held-out corpus):")
+                print(loco_table(nest, ("agitation",) if g == "agitation" else ("anger",) if g == "anger" else ("emotion4", "arousal")))
+                print("  chosen per held-out corpus: " + ", ".join(f"{h}: {v['chosen']}" for h, v in nest.items()))
+        print("\nchosen: " + " + ".join(chosen.values()))
+        if args.only_group:
+            if args.report:
+                with open(args.report, "w") as f:
+                    json.dump(strip_confusions(validation), f, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+            return 0
+    cfg = config_of([groups[g][chosen[g]] for g in groups])
+    chosen_name = " + ".join(chosen[g] for g in groups)
     if not args.no_validation and len(labelled) >= 2:
-        res = loco(d, cfg, seeds, labelled)
+        res = loco(d, cfg, seeds, labelled + arousal_only, keep_models=loco_models)
         validation["loco"] = res
         print(f"\n[{chosen_name}] LOCO, the shipped configuration (clip-level UAR; peer = eGeMAPS+SVM, best variant per corpus):")
         print(loco_table(res))
-        si = speaker_independent(d, cfg, seeds)
-        validation["speaker_independent"] = si
-        print("\nspeaker-independent 5-fold (speakers of every corpus split across folds):")
-        print(si_table(si))
+        if not args.no_si:
+            si = speaker_independent(d, cfg, seeds)
+            validation["speaker_independent"] = si
+            print("\nspeaker-independent 5-fold (speakers of every corpus split across folds):")
+            print(si_table(si))
 
     print(f"\ntraining the shipped model ({chosen_name}, {len(seeds)} seed(s)) on every corpus...")
     all_rows = np.ones(len(d.x), bool)
@@ -246,24 +309,33 @@ def main():
             "anger_prob": {"shape": ["N", 1], "meaning": "binary anger head: P(anger vs any other emotion), trained on every labelled clip incl. fear/surprise"},
             "arousal_probs": {"shape": ["N", 3], "meaning": "softmax over labels.arousal (low, mid, high)"},
             "arousal": {"shape": ["N", 1], "meaning": "expected arousal 0..1 = 0*p_low + 0.5*p_mid + 1*p_high"},
-            "agitation": {"shape": ["N", 1], "meaning": "the policy's input, see agitation"},
+            "agitation": {"shape": ["N", 1], "meaning": "the absolute agitation head (see agitation); the service's AgitationTracker turns it into the policy's input"},
         },
         "callerScoreBaseline": caller_baseline,
-        "agitation": {
+        "agitation": ({
+            "formula": "agitation = mean of the agitation nets' sigmoid outputs (anger vs every other labelled clip, "
+                       "hard negatives " + "/".join(HARD_NEGATIVES) + " weighted up; no caller-relative rel_* inputs)",
+            "angerWeight": 1.0,
+            "arousalWeight": 0.0,
+            "note": "absolute per window; per call the service's AgitationTracker (src/model/agitation-tracker.ts) "
+                    "turns it into max(absolute, CUSUM evidence against the caller's calm norm), the policy's input",
+        } if "agitation" in groups else {
             "formula": f"agitation = {1.0 - w_ar:g} * anger_prob + {w_ar:g} * arousal",
             "angerWeight": 1.0 - w_ar,
             "arousalWeight": w_ar,
             "note": "computed inside the graph; per window, unsmoothed (the policy smooths)",
-        },
+        }),
+        **({"agitationTracker": agitation_prior(d, shipped_probs, all_rows)} if "agitation" in groups else {}),
         "architecture": {
             "config": chosen_name,
             "parts": [
-                {k: v for k, v in p.items() if k in ("tasks", "hidden", "dropout", "wd", "epochs", "noise", "fdrop", "select", "lr", "batch")}
+                {k: v for k, v in p.items() if k in ("tasks", "hidden", "dropout", "wd", "epochs", "noise", "fdrop", "select", "lr", "batch", "exclude", "hard")}
                 for p in cfg["parts"]
             ],
             "ensemble": len(seeds),
             "featuresUsedByTask": {t: len(v) for t, v in head_features.items()},
             "angerFeatures": head_features.get("anger"),
+            "agitationFeatures": head_features.get("agitation"),
             "weighting": "each clip weighs the same; each (corpus, class) cell weighs the same per head",
             "selection": "per head group, the candidate with the best leave-one-corpus-out UAR (see validation.candidates)",
             "opset": 13,
@@ -279,6 +351,7 @@ def main():
             "metric": "clip-level unweighted average recall (UAR); a clip's prediction = mean of its windows' caller-relative probabilities (callerScoreBaseline; 'absolute' = without it); anger decided at anger_prob >= 0.5; emotion4 by argmax; arousal by the expected value 0..1 in thirds",
             "peer": {"system": "openSMILE eGeMAPS + SVM, LOCO, best variant per corpus", **PEER},
             "loco": strip_confusions(validation.get("loco")) if validation.get("loco") else None,
+            "nested": validation.get("nested") or None,
             "speakerIndependent": strip_confusions(validation.get("speaker_independent")) if validation.get("speaker_independent") else None,
             "candidates": {k: v["score"] for k, v in validation["candidates"].items()},
         },
@@ -291,11 +364,13 @@ def main():
         os.makedirs(args.export_loco, exist_ok=True)
         for h in labelled:
             rows = d.corpus != d.corpus_id(h)
-            fold = [train_model(d, rows, cfg, s) for s in seeds]
+            fold = loco_models.get(h) or [train_model(d, rows, cfg, s) for s in seeds]
             base = os.path.join(args.export_loco, f"loco-{h}")
             export_onnx(fold, base + ".onnx", agitation_weights=(1.0 - w_ar, w_ar), doc=f"LOCO without {h}")
-            fc = dict(card, version=f"{version}-loco-{h}",
-                      callerScoreBaseline=dict(caller_baseline, **caller_spec(d, ensemble_forward(fold, d.x), rows)),
+            fold_probs = ensemble_forward(fold, d.x)
+            extra = {"agitationTracker": agitation_prior(d, fold_probs, rows)} if "agitation" in groups else {}
+            fc = dict(card, **extra, version=f"{version}-loco-{h}",
+                      callerScoreBaseline=dict(caller_baseline, **caller_spec(d, fold_probs, rows)),
                       normalisation=dict(card["normalisation"], mean=[float(v) for v in fold[0]["mean"]],
                                          std=[float(v) for v in fold[0]["std"]]),
                       note=f"validation model: trained without {h}; not for serving")

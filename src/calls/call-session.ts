@@ -1,7 +1,7 @@
 /**
  * One live call: owns its state and pushes caller audio through the stages by
  * direct calls — decode → CallerFeatureStream → EmotionModel.score →
- * CallerScoreBaseline.apply →
+ * CallerScoreBaseline.apply → AgitationTracker.apply →
  * EscalationPolicy.observe → EventPublisher.publish.
  *
  * Decoding and feature extraction are synchronous and run as each message
@@ -25,6 +25,7 @@ import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
 import type { CallAudioEvent, CallStartEvent } from '../ingest/call-event.js';
 import type { EmotionScores, ScoredWindow } from '../model/types.js';
 import { createCallerScoreBaseline, type CallerScoreBaseline } from '../model/caller-score-baseline.js';
+import { createAgitationTracker, type AgitationTracker } from '../model/agitation-tracker.js';
 import type { EscalationPolicy } from '../policy/escalation-policy.js';
 import type { PolicyEvent, TierTimes } from '../policy/types.js';
 import type { Logger } from '../shared/logger.js';
@@ -67,6 +68,7 @@ export class CallSession {
   private readonly decode: (payload: Uint8Array) => Float32Array;
   private readonly features: CallerFeatureStream;
   private readonly callerScores: CallerScoreBaseline;
+  private readonly agitation: AgitationTracker;
   private readonly bytesPerSample: number;
   private readonly wireRate: number;
   private readonly opts: Required<Omit<CallSessionOptions, 'onBacklog' | 'onFatal'>>;
@@ -123,6 +125,7 @@ export class CallSession {
     this.decode = pipeline.createDecoder(start.format);
     this.features = pipeline.createFeatureStream();
     this.callerScores = createCallerScoreBaseline(pipeline.model.callerScoreBaseline);
+    this.agitation = createAgitationTracker(pipeline.model.agitationTracker);
     this.policy = pipeline.policyFactory({ callId: start.callId, language: start.language, agentId: start.agentId, metadata: start.metadata });
     pipeline.observer?.callStarted(this, start.metadata);
     // Start-of-call events (a valued customer's raised priority) go first on the chain.
@@ -261,7 +264,7 @@ export class CallSession {
       }
       for (let i = 0; i < batch.length; i++) {
         const w = batch[i]!;
-        const s = this.callerScores.apply(scores[i]!);
+        const s = this.agitation.apply(this.callerScores.apply(scores[i]!));
         const endMs = samplesToMs(w.endSample, PIPELINE_SAMPLE_RATE);
         this.record({ startMs: samplesToMs(w.startSample, PIPELINE_SAMPLE_RATE), endMs, scores: s });
         for (const event of this.policy.observe(s, endMs)) {

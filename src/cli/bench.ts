@@ -6,6 +6,7 @@ import { readWav } from '../audio/wav.js';
 import { createCallerFeatureStream } from '../features/caller-feature-stream.js';
 import type { FeatureWindow } from '../features/types.js';
 import { loadEmotionModel } from '../model/emotion-model.js';
+import { createAgitationTracker } from '../model/agitation-tracker.js';
 import { createCallerScoreBaseline } from '../model/caller-score-baseline.js';
 import { createProgress } from './progress.js';
 
@@ -82,12 +83,13 @@ export async function run(argv: string[]): Promise<number> {
   for (let i = 0; i < 200; i++) await model.score([sample[i % sample.length]!.values]);
   // The live path applies the per-call caller score baseline to every window: count it in.
   const callerScores = createCallerScoreBaseline(model.callerScoreBaseline);
+  const agitation = createAgitationTracker(model.agitationTracker);
   const latencies: number[] = [];
   const inferProgress = createProgress({ label: 'inference', total: inferences, unit: 'runs' });
   for (let i = 0; i < inferences; i++) {
     const s = performance.now();
     const [scores] = await model.score([sample[i % sample.length]!.values]);
-    callerScores.apply(scores!);
+    agitation.apply(callerScores.apply(scores!));
     latencies.push(performance.now() - s);
     if (i % 250 === 0) inferProgress.update(i);
   }

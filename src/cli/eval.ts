@@ -5,7 +5,10 @@
  * CallerFeatureStream → EmotionModel — each speaker's clips as one call
  * (the same call assembly as train-features), aggregates window scores per
  * clip and reports clip-level UAR for `anger`, `emotion4` and `arousal`,
- * overall and per corpus, with confusion matrices (text and an SVG picture).
+ * overall and per corpus, with confusion matrices (text and an SVG picture),
+ * plus the absolute agitation head's anger-vs-rest UAR and the anger-vs-
+ * happiness UAR of both heads (`agitation_uar`, `anger_vs_happiness_uar`,
+ * `agitation_vs_happiness_uar`).
  * With --json the last line printed is one JSON object.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -19,7 +22,7 @@ import { aggregateClips, type ClipResult, type ScoredClipWindow } from '../eval/
 import { renderConfusionSvg, type ConfusionPanel } from '../eval/confusion-svg.js';
 import { readManifest } from '../eval/manifest.js';
 import { CALL_ASSEMBLY_OPTIONS, readCallAssemblyArgs } from './call-assembly-args.js';
-import { TASK_NAMES, confusionsFor, formatConfusion, uar, type TaskConfusions } from '../eval/metrics.js';
+import { TASK_NAMES, binaryUar, confusionsFor, formatConfusion, uar, type ClipPrediction, type TaskConfusions } from '../eval/metrics.js';
 import { createProgress } from './progress.js';
 import { loadEmotionModel } from '../model/emotion-model.js';
 import { scoreCallWindows } from '../model/caller-score-baseline.js';
@@ -45,6 +48,15 @@ interface TaskUars {
 
 function uars(c: TaskConfusions): TaskUars {
   return { anger_uar: uar(c.anger), emotion4_uar: uar(c.emotion4), arousal_uar: uar(c.arousal) };
+}
+
+/** Issue 8's extra figures: the policy's score (absolute agitation) and the anger-vs-happiness split. */
+function extraUars(clips: readonly ClipPrediction[]) {
+  return {
+    agitation_uar: round(binaryUar(clips, (c) => c.agitation, 'anger')),
+    anger_vs_happiness_uar: round(binaryUar(clips, (c) => c.angerVsRest, 'anger', ['happiness'])),
+    agitation_vs_happiness_uar: round(binaryUar(clips, (c) => c.agitation, 'anger', ['happiness'])),
+  };
 }
 
 function round(v: number | null): number | null {
@@ -114,7 +126,8 @@ export async function run(argv: string[]): Promise<number> {
       const n = r.clipIndex.length;
       windowCount += n;
       const vectors = Array.from({ length: n }, (_, i) => r.values.subarray(i * nf, (i + 1) * nf));
-      const scores = await scoreCallWindows(model, vectors);
+      // Absolute agitation per window (no per-call tracker): clip-level agitation UAR measures the model's head.
+      const scores = await scoreCallWindows(model, vectors, 512, false);
       scores.forEach((sc, i) => {
         const ci = r.clipIndex[i]!;
         if (ci >= 0) windows.push({ clip: clips[ci]!, share: r.share[i]!, scores: sc });
@@ -142,6 +155,12 @@ export async function run(argv: string[]): Promise<number> {
       `${name.padEnd(10)}${String(n).padStart(7)}${fmt(u.anger_uar).padStart(9)}${fmt(u.emotion4_uar).padStart(10)}${fmt(u.arousal_uar).padStart(9)}`;
     for (const [c, list] of byCorpus) out(row(c, list.length, uars(perCorpus.get(c)!)));
     out(row('overall', scored.length, uars(overall)));
+    out('');
+    out(`${'scope'.padEnd(10)}${'agitation'.padStart(10)}${'anger/happy'.padStart(13)}${'agit/happy'.padStart(12)}   (clip-level UAR; x/happy = anger vs happiness clips only)`);
+    for (const [c, list] of [...byCorpus, ['overall', scored] as const]) {
+      const e = extraUars(list);
+      out(`${String(c).padEnd(10)}${fmt(e.agitation_uar).padStart(10)}${fmt(e.anger_vs_happiness_uar).padStart(13)}${fmt(e.agitation_vs_happiness_uar).padStart(12)}`);
+    }
     out('');
     for (const task of TASK_NAMES) {
       out(formatConfusion(`overall · ${task}`, overall[task]));
@@ -173,7 +192,7 @@ export async function run(argv: string[]): Promise<number> {
       const u = uars(overall);
       const summary = {
         clips: scored.length,
-        overall: { anger_uar: round(u.anger_uar), emotion4_uar: round(u.emotion4_uar), arousal_uar: round(u.arousal_uar) },
+        overall: { anger_uar: round(u.anger_uar), emotion4_uar: round(u.emotion4_uar), arousal_uar: round(u.arousal_uar), ...extraUars(scored) },
         by_corpus: Object.fromEntries(
           [...perCorpus].map(([c, conf]) => {
             const v = uars(conf);
@@ -183,6 +202,7 @@ export async function run(argv: string[]): Promise<number> {
                 anger_uar: round(v.anger_uar),
                 emotion4_uar: round(v.emotion4_uar),
                 arousal_uar: round(v.arousal_uar),
+                ...extraUars(byCorpus.get(c)!),
                 clips: byCorpus.get(c)!.length,
               },
             ];

@@ -25,6 +25,7 @@ function mean(scores: readonly EmotionScores[]): Omit<ClipPrediction, 'label' | 
   const emotion = [0, 0, 0, 0];
   let anger = 0;
   let arousal = 0;
+  let agitation = 0;
   for (const s of scores) {
     emotion[0]! += s.neutral;
     emotion[1]! += s.anger;
@@ -33,8 +34,10 @@ function mean(scores: readonly EmotionScores[]): Omit<ClipPrediction, 'label' | 
     // Without the binary head (other producers), fall back to the policy's input.
     anger += s.angerVsRest ?? s.agitation;
     arousal += s.arousal;
+    // The model's own per-window agitation, before any per-call tracking.
+    agitation += s.absoluteAgitation ?? s.agitation;
   }
-  return { emotion: emotion.map((v) => v / n), angerVsRest: anger / n, arousalValue: arousal / n };
+  return { emotion: emotion.map((v) => v / n), angerVsRest: anger / n, arousalValue: arousal / n, agitation: agitation / n };
 }
 
 /** Aggregates scored windows per clip; returns scored clips (manifest order) and the unscored ones. */

@@ -70,6 +70,37 @@ export interface ClipPrediction {
   angerVsRest: number;
   /** Mean arousal 0..1. */
   arousalValue: number;
+  /** Mean absolute agitation (the model's agitation head), 0..1; absent from older producers. */
+  agitation?: number;
+}
+
+/**
+ * Binary clip-level UAR of a score thresholded at 0.5 among the clips whose
+ * label is `positive` or one of `negatives` (null when either side is empty):
+ * `agitation` anger vs rest, and anger vs happiness for either head.
+ */
+export function binaryUar(
+  clips: readonly ClipPrediction[],
+  score: (c: ClipPrediction) => number | undefined,
+  positive: string,
+  negatives?: readonly string[],
+): number | null {
+  let tp = 0;
+  let pos = 0;
+  let tn = 0;
+  let neg = 0;
+  for (const c of clips) {
+    const v = score(c);
+    if (v === undefined || !c.label) continue;
+    if (c.label === positive) {
+      pos++;
+      if (v >= 0.5) tp++;
+    } else if (negatives === undefined || negatives.includes(c.label)) {
+      neg++;
+      if (v < 0.5) tn++;
+    }
+  }
+  return pos > 0 && neg > 0 ? (tp / pos + tn / neg) / 2 : null;
 }
 
 /** Truth class of a clip for a task, or -1 when the clip does not take part. */

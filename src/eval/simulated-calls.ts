@@ -61,14 +61,18 @@ export function clipsBySpeaker(clips: readonly ManifestClip[], corpus?: string):
   return bySpeaker;
 }
 
-/** Streams a call through the live path and scores every window it produces. */
-export async function scoreCall(model: EmotionModel, plan: CallPlan, pauseS: number): Promise<ScoredCall> {
+/**
+ * Streams a call through the live path and scores every window it produces.
+ * `trackAgitation` false leaves the model's absolute agitation in place of
+ * the per-call tracked one (for tools that replay the tracker themselves).
+ */
+export async function scoreCall(model: EmotionModel, plan: CallPlan, pauseS: number, trackAgitation = true): Promise<ScoredCall> {
   const res = await streamCall(plan, { pauseS });
   // Onsets are found by clip position: every clip must be there.
   if (res.unreadable.length > 0) {
     throw new Error(`call ${plan.id}: ${res.unreadable.length} clip(s) unreadable: ${res.unreadable[0]!.reason}`);
   }
-  const scores = await scoreCallWindows(model, res.windows.map((w) => w.window.values));
+  const scores = await scoreCallWindows(model, res.windows.map((w) => w.window.values), 512, trackAgitation);
   const windows = res.windows.map((w, i) => ({
     audioMs: (w.window.endSample / PIPELINE_SAMPLE_RATE) * 1000,
     scores: scores[i]!,
@@ -91,12 +95,12 @@ export function locoModelPaths(dir: string, corpus: string): { modelPath: string
  * path in 20-ms payloads and scores its windows; the extractor's last,
  * shorter window is kept, as offline tools do.
  */
-export async function scoreMuLawCall(model: EmotionModel, muLaw: Uint8Array): Promise<ScoredCallWindow[]> {
+export async function scoreMuLawCall(model: EmotionModel, muLaw: Uint8Array, trackAgitation = true): Promise<ScoredCallWindow[]> {
   const decode = createDecoder({ encoding: 'pcmu', sampleRate: PIPELINE_SAMPLE_RATE });
   const stream = createCallerFeatureStream();
   const windows: FeatureWindow[] = [];
   for (let at = 0; at < muLaw.length; at += 160) windows.push(...stream.push(decode(muLaw.subarray(at, at + 160))));
   windows.push(...stream.flush());
-  const scores = await scoreCallWindows(model, windows.map((w) => w.values));
+  const scores = await scoreCallWindows(model, windows.map((w) => w.values), 512, trackAgitation);
   return windows.map((w, i) => ({ audioMs: (w.endSample / PIPELINE_SAMPLE_RATE) * 1000, scores: scores[i]! }));
 }

@@ -23,6 +23,7 @@
  * models/training/caller_scores.py is the same computation; train.py
  * validates with it and writes its settings into the model card.
  */
+import { createAgitationTracker } from './agitation-tracker.js';
 import type { EmotionModel, EmotionScores } from './types.js';
 
 /** The model card's `callerScoreBaseline` section. */
@@ -117,17 +118,22 @@ export function createCallerScoreBaseline(spec: CallerScoreBaselineSpec | undefi
 
 /**
  * Scores one whole call's feature windows (in call order) with a shared
- * model, caller-relative as the live path scores them; for offline tools.
+ * model, as the live path scores them: caller-relative, then (unless
+ * `trackAgitation` is false) with the per-call agitation tracker. Offline
+ * tools that replay the tracker with other options pass false and get the
+ * model's absolute agitation.
  */
 export async function scoreCallWindows(
-  model: Pick<EmotionModel, 'score' | 'callerScoreBaseline'>,
+  model: Pick<EmotionModel, 'score' | 'callerScoreBaseline' | 'agitationTracker'>,
   vectors: readonly Float32Array[],
   batchSize = 512,
+  trackAgitation = true,
 ): Promise<EmotionScores[]> {
   const baseline = createCallerScoreBaseline(model.callerScoreBaseline);
+  const tracker = createAgitationTracker(trackAgitation ? model.agitationTracker : undefined);
   const out: EmotionScores[] = [];
   for (let s = 0; s < vectors.length; s += batchSize) {
-    for (const scores of await model.score(vectors.slice(s, s + batchSize))) out.push(baseline.apply(scores));
+    for (const scores of await model.score(vectors.slice(s, s + batchSize))) out.push(tracker.apply(baseline.apply(scores)));
   }
   return out;
 }

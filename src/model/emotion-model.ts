@@ -151,6 +151,15 @@ export async function loadEmotionModel(options: LoadEmotionModelOptions): Promis
     featureNames: card.featureNames,
     version: card.version,
     ...(card.callerScoreBaseline ? { callerScoreBaseline: card.callerScoreBaseline } : {}),
+    ...(card.agitationTracker
+      ? {
+          // The anger head's calm prior, when the card gives none: the caller score baseline's reference.
+          agitationTracker: {
+            ...(card.callerScoreBaseline ? { angerCalmLogit: card.callerScoreBaseline.reference.angerLogit } : {}),
+            ...card.agitationTracker,
+          },
+        }
+      : {}),
     score,
     async close() {
       if (closed) return;

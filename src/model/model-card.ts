@@ -5,6 +5,7 @@
  * another feature set fails loudly instead of scoring garbage.
  */
 import { ModelError } from '../shared/errors.js';
+import type { AgitationTrackerSpec } from './agitation-tracker.js';
 import type { CallerScoreBaselineSpec } from './caller-score-baseline.js';
 
 /** One validation block: clip-level UAR per task (null when no eligible clips). */
@@ -51,6 +52,8 @@ export interface ModelCard {
   agitation: { formula: string; angerWeight: number; arousalWeight: number; note?: string };
   /** Per-call re-centring of the emotion and anger outputs (absent in older cards: none). */
   callerScoreBaseline?: CallerScoreBaselineSpec & { formula?: string; note?: string };
+  /** Prior of the per-call agitation tracker (absent in older cards: agitation used as it comes). */
+  agitationTracker?: AgitationTrackerSpec & { note?: string };
   architecture: Record<string, unknown>;
   training: { corpora: { name: string; licence: string; clips: number; [k: string]: unknown }[]; [k: string]: unknown };
   validation: {
@@ -73,6 +76,20 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function isFiniteNumber(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
+}
+
+function agitationTrackerProblems(v: unknown): string[] {
+  if (!isObject(v) || !isFiniteNumber(v.calmLogit)) return [`'agitationTracker' must be { calmLogit: number, ...options }`];
+  const problems: string[] = [];
+  for (const k of ['priorWindows', 'calmMargin', 'maxNormLift', 'drift', 'evidenceHalf', 'maxEvidence', 'absoluteOffset', 'angerCalmLogit']) {
+    if (v[k] !== undefined && !isFiniteNumber(v[k])) problems.push(`'agitationTracker.${k}' must be a finite number`);
+  }
+  if (v.evidenceHalf !== undefined && !((v.evidenceHalf as number) > 0)) problems.push(`'agitationTracker.evidenceHalf' must be > 0`);
+  if (v.relative !== undefined && typeof v.relative !== 'boolean') problems.push(`'agitationTracker.relative' must be a boolean`);
+  if (v.evidenceFrom !== undefined && v.evidenceFrom !== 'agitation' && v.evidenceFrom !== 'anger') {
+    problems.push(`'agitationTracker.evidenceFrom' must be 'agitation' or 'anger'`);
+  }
+  return problems;
 }
 
 function callerBaselineProblems(v: unknown): string[] {
@@ -132,6 +149,7 @@ export function parseModelCard(raw: unknown, source = 'model card'): ModelCard {
   const agitation = raw.agitation;
   if (!isObject(agitation) || typeof agitation.formula !== 'string') problems.push(`'agitation.formula' is missing`);
   if (raw.callerScoreBaseline !== undefined) problems.push(...callerBaselineProblems(raw.callerScoreBaseline));
+  if (raw.agitationTracker !== undefined) problems.push(...agitationTrackerProblems(raw.agitationTracker));
   const norm = raw.normalisation;
   if (!isObject(norm) || !Array.isArray(norm.mean) || !Array.isArray(norm.std)) {
     problems.push(`'normalisation' must carry mean and std arrays`);

@@ -1,3 +1,4 @@
+import type { AgitationTrackerSpec } from './agitation-tracker.js';
 import type { CallerScoreBaselineSpec } from './caller-score-baseline.js';
 
 /** What the emotion model says about one window of caller speech. */
@@ -20,6 +21,12 @@ export interface EmotionScores {
    * reads it. Optional so other producers (tests, fakes) may omit it.
    */
   angerVsRest?: number;
+  /**
+   * The model's own per-window agitation (the absolute anger head), kept
+   * when the per-call AgitationTracker has replaced `agitation` with the
+   * tracked signal. Absent when no tracker ran.
+   */
+  absoluteAgitation?: number;
 }
 
 export const EMOTION_LABELS = ['neutral', 'anger', 'happiness', 'sadness'] as const;
@@ -49,6 +56,11 @@ export interface EmotionModel {
    * caller-score-baseline.ts); undefined = scores are used as they come.
    */
   readonly callerScoreBaseline?: CallerScoreBaselineSpec;
+  /**
+   * The prior (and any overrides) of the per-call agitation tracker (see
+   * agitation-tracker.ts); undefined = `agitation` reaches the policy as the model gives it.
+   */
+  readonly agitationTracker?: AgitationTrackerSpec;
   /** Scores a batch of feature vectors (each of `featureNames.length` values). */
   score(batch: readonly Float32Array[]): Promise<EmotionScores[]>;
   close(): Promise<void>;

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createCallPipeline, type CallPipeline } from '../../src/calls/call-pipeline.js';
 import { CallSession, type CallSessionOptions } from '../../src/calls/call-session.js';
 import type { CallStartEvent, Track } from '../../src/ingest/call-event.js';
+import { createAgitationTracker } from '../../src/model/agitation-tracker.js';
 import { createCallerScoreBaseline } from '../../src/model/caller-score-baseline.js';
 import type { EmotionModel, EmotionScores } from '../../src/model/types.js';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
@@ -183,6 +184,36 @@ describe('CallSession (real decoder, features, model, policy)', () => {
     // The first window is judged as it is; later ones move with the caller's norm.
     expect(timeline[0]!.scores.neutral).toBeCloseTo(raw[0]!.neutral, 6);
     expect(timeline.some((w, i) => Math.abs(w.scores.neutral - raw[i]!.neutral) > 0.01)).toBe(true);
+  });
+
+  it('feeds the policy the per-call tracked agitation when the model card carries a tracker prior', async () => {
+    const raw: EmotionScores[] = [];
+    const spec = { calmLogit: -1.5 };
+    const tracked: EmotionModel = {
+      featureNames: model.featureNames,
+      version: model.version,
+      ...(model.callerScoreBaseline ? { callerScoreBaseline: model.callerScoreBaseline } : {}),
+      agitationTracker: spec,
+      score: async (batch) => {
+        const out = await model.score(batch);
+        raw.push(...out);
+        return out;
+      },
+      close: async () => {},
+    };
+    const { session } = makeSession('CA-tracked', { model: tracked });
+    feed(session, angry);
+    await session.finish('hangup');
+    const timeline = session.detail().timeline;
+    expect(timeline).toHaveLength(raw.length);
+    const baseline = createCallerScoreBaseline(model.callerScoreBaseline);
+    const tracker = createAgitationTracker(spec);
+    timeline.forEach((w, i) => {
+      const want = tracker.apply(baseline.apply(raw[i]!));
+      expect(w.scores.absoluteAgitation).toBe(raw[i]!.agitation);
+      expect(w.scores.agitation).toBeCloseTo(want.agitation, 12);
+      expect(w.scores.agitation).toBeGreaterThanOrEqual(raw[i]!.agitation - 1e-12); // max(absolute, relative)
+    });
   });
 
   it('reports backlog over the bound, pauses intake, and still scores every window', async () => {

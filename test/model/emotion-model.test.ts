@@ -45,9 +45,15 @@ describe('loadEmotionModel', () => {
     }
     // Different inputs give different outputs (the graph is not constant).
     expect(new Set(scores.map((s) => s.agitation.toFixed(6))).size).toBeGreaterThan(1);
-    // Agitation follows the card's formula.
-    const { angerWeight, arousalWeight } = model.card.agitation;
-    for (const s of scores) expect(s.agitation).toBeCloseTo(angerWeight * s.angerVsRest! + arousalWeight * s.arousal, 5);
+    if (model.card.agitationTracker) {
+      // Issue 8: agitation is its own head (no caller-relative inputs), not a mix of the anger head and arousal.
+      expect(scores.some((s) => Math.abs(s.agitation - s.angerVsRest!) > 1e-3)).toBe(true);
+      expect(Number.isFinite(model.agitationTracker!.calmLogit)).toBe(true);
+    } else {
+      // Older cards: agitation follows the card's formula.
+      const { angerWeight, arousalWeight } = model.card.agitation;
+      for (const s of scores) expect(s.agitation).toBeCloseTo(angerWeight * s.angerVsRest! + arousalWeight * s.arousal, 5);
+    }
   });
 
   it('scores the same vector the same alone or in a batch', async () => {

@@ -377,7 +377,8 @@ describe('escalation policy: calibrated defaults', () => {
   });
 
   it('catches a caller angry from the first window on the fixed thresholds', () => {
-    const events = feed(defaultPolicy(), windows(2000, 10_000, () => 0.8));
+    // The policy's input is the tracker's output: the shipped tracker raises the head 1 log-odds, so a head at 0.8 arrives as 0.92.
+    const events = feed(defaultPolicy(), windows(2000, 10_000, () => 0.92));
     const first = priorities(events)[0];
     expect(first).toMatchObject({ previousTier: 1 });
     expect(first?.tier).toBeGreaterThanOrEqual(2);
@@ -391,7 +392,8 @@ describe('escalation policy: calibrated defaults', () => {
     const wander = (t: number) => (t % 20_000 < 3000 ? 0.6 : 0.35);
     const calm = feed(defaultPolicy(), windows(2000, 60_000, wander));
     expect(calm).toEqual([]);
-    const angry = feed(defaultPolicy(), [...windows(2000, 30_000, wander), ...windows(30_500, 45_000, () => 0.85)]);
+    // 0.93: a head reading of ~0.83 after the shipped tracker's +1 log-odds.
+    const angry = feed(defaultPolicy(), [...windows(2000, 30_000, wander), ...windows(30_500, 45_000, () => 0.93)]);
     const up = priorities(angry)[0];
     expect(up).toMatchObject({ previousTier: 1, tier: 2 });
     expect((up?.audioMs as number) - 30_500).toBeLessThanOrEqual(6000);
