@@ -50,7 +50,7 @@ describe('the shipped policy file', () => {
 
   it('builds a working policy factory', () => {
     const p = policyFactoryFrom(policy)({ callId: 'c', language: 'zh-CN', agentId: 'a' });
-    const events = feed(p, windows(2000, 8000, () => 0.97));
+    const events = feed(p, windows(2000, 14000, () => 1));
     expect(events.map((e) => e.type)).toEqual(['handover', 'prompt']);
     expect(events[1]).toMatchObject({ language: 'zh-CN', tier: 4 });
   });
@@ -84,6 +84,7 @@ describe('policy file validation', () => {
       'escalation.enterThresholds.5: unknown tier (use 2, 3, 4)',
       expect.stringMatching(/^escalation\.smoothingTimeConstant: unknown key \(known: smoothingTimeConstantMs, /),
       'escalation.exitDwellMs must be a number ≥ 0 (got -1)',
+      'escalation.exitThresholds[3] (0.83) must be below enterThresholds[3] (0.8)',
       'escalation.enterThresholds must rise with the tier (2 < 3 < 4)',
       'customerTiers.gold: must be a mapping with priorityBoost and/or thresholdOffset',
       'prompts.maxPerMinute: must be a whole number ≥ 1 (got 0)',
@@ -99,9 +100,9 @@ describe('policy file validation', () => {
   });
 
   it('accepts JSON and partial files (the rest are defaults, the playbooks the shipped ones)', () => {
-    const file = tempPolicy('p.json', JSON.stringify({ escalation: { enterThresholds: { 2: 0.7 } }, prompts: { maxPerMinute: 4 } }), false);
+    const file = tempPolicy('p.json', JSON.stringify({ escalation: { enterThresholds: { 2: 0.8 } }, prompts: { maxPerMinute: 4 } }), false);
     const policy = loadPolicyFile(file);
-    expect(policy.options.enterThresholds).toEqual({ ...DEFAULT_POLICY_OPTIONS.enterThresholds, 2: 0.7 });
+    expect(policy.options.enterThresholds).toEqual({ ...DEFAULT_POLICY_OPTIONS.enterThresholds, 2: 0.8 });
     expect(policy.ladder.maxPromptsPerMinute).toBe(4);
     expect(policy.ladder.customerTiers).toEqual(DEFAULT_LADDER_OPTIONS.customerTiers);
     expect(policy.ladder.playbooks.dir).toBe(join(process.cwd(), 'config/playbooks'));
