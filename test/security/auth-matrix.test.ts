@@ -61,8 +61,6 @@ describe('auth matrix (AUTH on)', () => {
       beforeListen(app) {
         app.get('/v1/supervisor/stream', { websocket: true }, (socket) => socket.send('hello'));
         app.get('/v1/supervisor/calls/:callId', async () => 'history');
-        app.get('/dashboard', async () => 'page');
-        app.get('/dashboard/assets/:name', async () => 'script');
         app.get('/admin/queues', async () => 'queues');
         app.get('/v1/unruled', async () => 'unruled');
       },
