@@ -27,7 +27,15 @@ export function registerCallRoutes(app: FastifyInstance, registry: CallRegistry,
     if (detail && detail.state !== 'ended') return detail;
     // Ended: add the kept post-call summary and survey; after the in-memory
     // history forgot the call (or on another instance) they are all there is.
-    const kept = summaries ? await summaries.get(request.params.callId) : undefined;
+    let kept: Awaited<ReturnType<SummaryStore['get']>> | undefined;
+    try {
+      kept = summaries ? await summaries.get(request.params.callId) : undefined;
+    } catch (err) {
+      // Redis away: a call this instance still remembers is answered from
+      // memory; only a forgotten one needs the store.
+      if (!detail) throw err;
+      request.log.warn({ err, callId: request.params.callId }, 'kept summary unreadable (Redis); answering from memory');
+    }
     if (detail) return kept ? { ...detail, summary: kept.summary, survey: kept.survey } : detail;
     if (kept) return { callId: request.params.callId, state: 'ended', summary: kept.summary, survey: kept.survey };
     throw new CallNotFoundError(request.params.callId);
