@@ -70,7 +70,8 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
 
   const queueName = uniqueName('ut-test-dashboard');
   const startOn = (port: string): Promise<RunningService> => {
-    const config = loadConfig({ PORT: port, HOST: '127.0.0.1', REDIS_URL, ROUTING_QUEUE: queueName, MODEL_PATH, MODEL_CARD_PATH });
+    // Auth is covered by test/security/auth-matrix.test.ts; here the page itself is under test.
+    const config = loadConfig({ PORT: port, HOST: '127.0.0.1', REDIS_URL, ROUTING_QUEUE: queueName, MODEL_PATH, MODEL_CARD_PATH, AUTH: 'off' });
     return startService(config, { logger: captureLogger('info').logger, policyFactory: POLICY });
   };
 

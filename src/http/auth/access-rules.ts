@@ -13,7 +13,7 @@
  * | `/v1/streams/l16` | gateway: gateway JWT in the header/`access_token`, or in the first (start) message |
  * | `/v1/streams/audiohook` | the endpoint's own AudioHook HTTP message signatures (src/ingest/audiohook-signature.ts) |
  * | `/v1/agents/:agentId/stream` | agent whose `sub` is that agentId; supervisor; admin |
- * | `PUT /v1/calls/:callId/agent`, `POST /v1/calls/:callId/survey` | gateway (the telephony side reports them), supervisor, admin |
+ * | `PUT /v1/calls/:callId/agent`, `POST /v1/calls/:callId/survey`, `POST /v1/calls/:callId/bot-turns` | gateway (the telephony side reports them), supervisor, admin |
  * | `/dashboard`, `/dashboard/assets/*` | open: the page and its scripts hold no data; the data they fetch (`/v1/supervisor/*`, `/v1/calls*`) needs a supervisor token, which the page passes on from its own `?access_token=` |
  * | `/v1/calls`, `/v1/calls/*`, `/v1/supervisor/*` | supervisor, admin |
  * | `/admin`, `/admin/*` | admin |
@@ -59,6 +59,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { path: '/v1/agents/:agentId/stream', access: { kind: 'roles', roles: ['supervisor', 'admin'], ownAgentParam: 'agentId' } },
   { method: 'PUT', path: '/v1/calls/:callId/agent', access: GATEWAY_REPORTS },
   { method: 'POST', path: '/v1/calls/:callId/survey', access: GATEWAY_REPORTS },
+  { method: 'POST', path: '/v1/calls/:callId/bot-turns', access: GATEWAY_REPORTS },
   { path: '/v1/calls', access: SUPERVISOR },
   { path: '/v1/calls/*', access: SUPERVISOR },
   { path: '/v1/supervisor/*', access: SUPERVISOR },
