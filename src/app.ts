@@ -268,7 +268,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   if (feed) {
     app.get<{ Querystring: SupervisorQuery }>('/v1/supervisor/stream', { websocket: true }, (socket, request) => {
       trackListener(socket);
-      handleSupervisorSocket(socket, request.query, feed, request.log as Logger);
+      handleSupervisorSocket(socket, request.query, feed, request.log as Logger, request.principal);
     });
     registerSupervisorRoutes(app, feed);
   }

@@ -29,11 +29,12 @@ export interface SupervisorQuery {
 }
 
 /**
- * Who acknowledges. Today: `?supervisorId=` or "anonymous". When auth lands
- * (a later issue) this is where the JWT `sub` replaces the query value.
+ * Who acknowledges: the verified token's `sub` when auth is on (a supervisor
+ * cannot acknowledge under someone else's name); with `AUTH=off`,
+ * `?supervisorId=` or "anonymous".
  */
-export function supervisorIdentity(query: SupervisorQuery): string {
-  const id = query.supervisorId?.trim();
+export function supervisorIdentity(query: SupervisorQuery, principal: { sub: string } | null = null): string {
+  const id = principal?.sub ?? query.supervisorId?.trim();
   return id ? id.slice(0, MAX_SUPERVISOR_ID_CHARS) : 'anonymous';
 }
 
@@ -42,9 +43,15 @@ const filterValue = (v: string | undefined): string | null => {
   return t ? t.slice(0, MAX_FILTER_CHARS) : null;
 };
 
-export function handleSupervisorSocket(socket: WebSocket, query: SupervisorQuery, feed: SupervisorFeed, logger: Logger): void {
+export function handleSupervisorSocket(
+  socket: WebSocket,
+  query: SupervisorQuery,
+  feed: SupervisorFeed,
+  logger: Logger,
+  principal: { sub: string } | null = null,
+): void {
   const filter: FeedFilter = { team: filterValue(query.team), queue: filterValue(query.queue) };
-  const by = supervisorIdentity(query);
+  const by = supervisorIdentity(query, principal);
   const log = logger.child({ supervisorId: by });
   let badInARow = 0;
   // Events that arrive while the snapshot is being read wait here, so none is missed.

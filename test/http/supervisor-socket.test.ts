@@ -12,7 +12,7 @@ import type { ObservedCall } from '../../src/calls/call-observer.js';
 import { createCallFeedObserver, type CallFeedObserver } from '../../src/delivery/call-feed-observer.js';
 import { createSupervisorFeed, type SupervisorFeed } from '../../src/delivery/supervisor-feed.js';
 import type { SupervisorServerMessage } from '../../src/delivery/supervisor-messages.js';
-import { handleSupervisorSocket, type SupervisorQuery } from '../../src/http/supervisor-socket.js';
+import { handleSupervisorSocket, supervisorIdentity, type SupervisorQuery } from '../../src/http/supervisor-socket.js';
 import type { ScoredWindow } from '../../src/model/types.js';
 import { collectJson, openSocket, waitFor } from '../integration/helpers.js';
 import { newRedis, priorityEvent, promptEvent, silentLogger, uniqueQueueName } from '../queue/helpers.js';
@@ -209,5 +209,16 @@ describe('supervisor feed over Redis, two instances', () => {
     expect(first).toMatchObject({ message: 'unknown message type "hello"; expected "ack"' });
     for (let i = 0; i < 9; i++) s.ws.send('garbage');
     expect(await closed).toBe(1008);
+  });
+});
+
+describe('supervisorIdentity', () => {
+  it('names acks after the verified token, never the query, when a principal is there', () => {
+    expect(supervisorIdentity({ supervisorId: 'impostor' }, { sub: 'sup-dana' })).toBe('sup-dana');
+    expect(supervisorIdentity({}, { sub: 'sup-dana' })).toBe('sup-dana');
+  });
+  it('falls back to ?supervisorId= (AUTH=off) or "anonymous"', () => {
+    expect(supervisorIdentity({ supervisorId: ' sup-lee ' })).toBe('sup-lee');
+    expect(supervisorIdentity({})).toBe('anonymous');
   });
 });
