@@ -10,11 +10,11 @@
  * agent and supervisor sockets close, then the routing worker (finishing its
  * active jobs), the publisher, the feed, the model and the Redis connections.
  */
-import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApp } from '../app.js';
-import { loadConfig, type Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
+import { readCommandConfig } from './command-config.js';
 import { createAgentMailbox } from '../delivery/agent-mailbox.js';
 import { createCallFeedObserver } from '../delivery/call-feed-observer.js';
 import { flushDelivery } from '../delivery/delivery-flush.js';
@@ -29,7 +29,7 @@ import type { EscalationPolicyFactory } from '../policy/escalation-policy.js';
 import { loadPolicyFile, policyFactoryFrom } from '../policy/policy-file.js';
 import { createBullmqPublisher, type PendingJob } from '../queue/bullmq-publisher.js';
 import type { Queue } from 'bullmq';
-import { ConfigError, UndertoneError } from '../shared/errors.js';
+import { UndertoneError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { openPublishJournal } from '../queue/publish-journal.js';
@@ -221,28 +221,8 @@ IDLE_TIMEOUT_MS, SHUTDOWN_GRACE_MS, PUBLISH_JOURNAL_PATH and more (README, Confi
 
 /** CLI entry: 0 after a clean shutdown, 2 for bad configuration or arguments, 1 when start-up fails. */
 export async function run(argv: string[]): Promise<number> {
-  let help = false;
-  try {
-    help = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } } }).values.help === true;
-  } catch (err) {
-    process.stderr.write(`undertone serve: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-
-  let config: Config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`undertone serve: invalid configuration\n${err.problems.map((p) => `  - ${p}\n`).join('')}`);
-      return 2;
-    }
-    throw err;
-  }
+  const config = readCommandConfig('serve', argv, USAGE);
+  if (typeof config === 'number') return config;
 
   if (config.auth && config.jwtSecret === '') {
     process.stderr.write('undertone serve: invalid configuration\n  - JWT_SECRET must be set (32+ characters) while AUTH is on; AUTH=off only for local demos\n');

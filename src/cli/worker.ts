@@ -7,9 +7,7 @@
  *
  * SIGTERM/SIGINT: stop taking jobs, finish the active ones, exit 0.
  */
-import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from '../config/config.js';
-import { ConfigError } from '../shared/errors.js';
+import { readCommandConfig } from './command-config.js';
 import { createLogger } from '../shared/logger.js';
 import { startRoutingWorker } from './serve.js';
 
@@ -20,27 +18,8 @@ environment: REDIS_URL, ROUTING_QUEUE, LOG_LEVEL, AGENT_PENDING_TTL_S.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let help = false;
-  try {
-    help = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } } }).values.help === true;
-  } catch (err) {
-    process.stderr.write(`undertone worker: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  let config: Config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`undertone worker: invalid configuration\n${err.problems.map((p) => `  - ${p}\n`).join('')}`);
-      return 2;
-    }
-    throw err;
-  }
+  const config = readCommandConfig('worker', argv, USAGE);
+  if (typeof config === 'number') return config;
   const logger = createLogger(config);
   const worker = await startRoutingWorker(config, logger);
   logger.info({ queue: config.routingQueue }, 'routing worker running');
