@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import { buildApp } from '../app.js';
 import type { Config } from '../config/config.js';
 import { readCommandConfig } from './command-config.js';
+import { runUntilSignal } from './run-until-signal.js';
 import { createAgentMailbox } from '../delivery/agent-mailbox.js';
 import { createCallFeedObserver } from '../delivery/call-feed-observer.js';
 import { flushDelivery } from '../delivery/delivery-flush.js';
@@ -242,27 +243,13 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
-  return new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      logger.info({ signal }, 'shutting down');
-      process.removeListener('SIGTERM', onSignal);
-      process.removeListener('SIGINT', onSignal);
-      // A second signal while draining means "now".
-      process.once('SIGINT', () => process.exit(130));
-      process.once('SIGTERM', () => process.exit(143));
-      // Last resort: whatever hangs (Redis refusing writes, a stuck job),
-      // the process is gone shortly after its grace period.
-      setTimeout(() => {
-        logger.error({ graceMs: config.shutdownGraceMs }, 'shutdown grace period over; exiting now');
-        process.exit(1);
-      }, config.shutdownGraceMs + 1000).unref();
-      void service.close().then(() => {
-        resolve(0);
-        // A part abandoned at the deadline may still hold a socket or timer open: leave anyway.
-        setTimeout(() => process.exit(), 500).unref();
-      });
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+  // The service closes within SHUTDOWN_GRACE_MS; the deadline is the last resort
+  // behind it, and a part abandoned at the deadline may still hold a socket
+  // or timer open, so leave shortly after the close anyway.
+  return runUntilSignal(logger, {
+    stoppingMessage: 'shutting down',
+    deadlineMs: config.shutdownGraceMs + 1000,
+    close: () => service.close(),
+    exitAfterCloseMs: 500,
   });
 }

@@ -8,6 +8,7 @@
  * SIGTERM/SIGINT: stop taking jobs, finish the active ones, exit 0.
  */
 import { readCommandConfig } from './command-config.js';
+import { runUntilSignal } from './run-until-signal.js';
 import { createLogger } from '../shared/logger.js';
 import { startRoutingWorker } from './serve.js';
 
@@ -23,21 +24,6 @@ export async function run(argv: string[]): Promise<number> {
   const logger = createLogger(config);
   const worker = await startRoutingWorker(config, logger);
   logger.info({ queue: config.routingQueue }, 'routing worker running');
-  return new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      logger.info({ signal }, 'routing worker stopping');
-      process.removeListener('SIGTERM', onSignal);
-      process.removeListener('SIGINT', onSignal);
-      process.once('SIGINT', () => process.exit(130));
-      process.once('SIGTERM', () => process.exit(143));
-      // Whatever a job or Redis does, the process is gone shortly after SHUTDOWN_GRACE_MS.
-      setTimeout(() => {
-        logger.error({ graceMs: config.shutdownGraceMs }, 'shutdown grace period over; exiting now');
-        process.exit(1);
-      }, config.shutdownGraceMs).unref();
-      void worker.close().then(() => resolve(0));
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
+  // Whatever a job or Redis does, the process is gone shortly after SHUTDOWN_GRACE_MS.
+  return runUntilSignal(logger, { stoppingMessage: 'routing worker stopping', deadlineMs: config.shutdownGraceMs, close: () => worker.close() });
 }

@@ -4,33 +4,9 @@
  * made to refuse writes without disturbing anyone else's Redis.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function answers(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 500, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
+import { answers as redisAnswers, freePort } from '../../src/cli/ensure-redis.js';
 
 export interface PrivateRedis {
   url: string;
@@ -49,8 +25,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    for (let i = 0; i < 100 && !(await answers(url)); i++) await sleep(50);
-    if (!(await answers(url))) throw new Error(`private redis-server on ${port} does not answer`);
+    for (let i = 0; i < 100 && !(await redisAnswers(url, 500)); i++) await sleep(50);
+    if (!(await redisAnswers(url, 500))) throw new Error(`private redis-server on ${port} does not answer`);
   };
   const stop = async (): Promise<void> => {
     const c = child;
