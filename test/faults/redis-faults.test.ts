@@ -20,6 +20,7 @@ import {
   startTestService,
   TwilioGateway,
   waitFor,
+  waitForCallEnded,
   type TestService,
 } from '../integration/helpers.js';
 import { startPrivateRedis, type PrivateRedis } from './private-redis.js';
@@ -59,10 +60,7 @@ describe('Redis faults during a call', () => {
       await redis.stop();
       gw.audio(audio.subarray(FIRST_PART_BYTES)).stop();
       // The angry part is scored while Redis is away: the events wait in the buffer.
-      const detail = await waitFor(async () => {
-        const d = await getJson<CallDetail>(`${svc.url}/v1/calls/${gw.ids.callSid}`);
-        return d.body.state === 'ended' ? d.body : undefined;
-      }, 'call ended', 60_000);
+      const detail = await waitForCallEnded(svc.url, gw.ids.callSid);
       expect(detail.endReason).toBe('hangup');
       expect(detail.events.some((e) => e.type === 'prompt')).toBe(true);
       const notReady = await getJson<{ failed: string[] }>(`${svc.url}/readyz`);
@@ -89,10 +87,7 @@ describe('Redis faults during a call', () => {
       await redis.command('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
       await redis.command('CONFIG', 'SET', 'maxmemory', '1');
       gw.audio(audio.subarray(FIRST_PART_BYTES)).stop();
-      const detail = await waitFor(async () => {
-        const d = await getJson<CallDetail>(`${svc.url}/v1/calls/${gw.ids.callSid}`);
-        return d.body.state === 'ended' ? d.body : undefined;
-      }, 'call ended', 60_000);
+      const detail = await waitForCallEnded(svc.url, gw.ids.callSid);
       expect(detail.endReason).toBe('hangup');
       expect(detail.events.some((e) => e.type === 'prompt')).toBe(true);
       const notReady = await getJson<{ failed: string[] }>(`${svc.url}/readyz`);

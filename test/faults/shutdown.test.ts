@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallDetail } from '../../src/calls/call-views.js';
 import { createBullmqPublisher, type PendingJob } from '../../src/queue/bullmq-publisher.js';
 import { openPublishJournal } from '../../src/queue/publish-journal.js';
-import { captureLogger, getJson, loadFixtureMuLaw, MODEL_CARD_PATH, MODEL_PATH, TwilioGateway, uniqueName, waitFor } from '../integration/helpers.js';
+import { captureLogger, getJson, loadFixtureMuLaw, MODEL_CARD_PATH, MODEL_PATH, TwilioGateway, uniqueName, waitFor, waitForCallEnded } from '../integration/helpers.js';
 import { startPrivateRedis, type PrivateRedis } from './private-redis.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -70,10 +69,7 @@ describe('SIGTERM while Redis refuses writes', () => {
     const audio = await loadFixtureMuLaw('calm-then-angry');
     const angry = await TwilioGateway.open(wsUrl);
     angry.start({ agentId: 'agent-term' }).audio(audio).stop();
-    const detail = await waitFor(async () => {
-      const d = await getJson<CallDetail>(`${url}/v1/calls/${angry.ids.callSid}`);
-      return d.body.state === 'ended' ? d.body : undefined;
-    }, 'angry call ended', 60_000);
+    const detail = await waitForCallEnded(url, angry.ids.callSid);
     const prompt = detail.events.find((e) => e.type === 'prompt');
     expect(prompt).toBeDefined();
     await angry.close();

@@ -55,17 +55,9 @@ describe('AudioHook at shutdown', () => {
   it('sends disconnect {reason: error} and then closes with 1001', async () => {
     const svc = await startTestService({ AUDIOHOOK_API_KEYS: JSON.stringify({ open: '' }) });
     try {
-      const sessionId = randomUUID();
-      const organizationId = randomUUID();
-      const ws = new WebSocket(`${svc.wsUrl}/v1/streams/audiohook`, { headers: { 'audiohook-session-id': sessionId, 'audiohook-organization-id': organizationId, 'x-api-key': 'open' } });
-      ws.on('error', () => undefined);
-      const client = new AudiohookMessages(sessionId);
-      const received: ServerMessage[] = [];
-      ws.on('message', (d) => received.push(client.received(String(d))));
-      await new Promise<void>((resolve) => ws.once('open', () => resolve()));
-      const closedP = closed(ws);
-      ws.send(client.openMessage({ organizationId, conversationId: randomUUID(), media: [{ type: 'audio', format: 'PCMU', channels: ['external'], rate: 8000 }] }));
-      await waitFor(() => received.find((m) => m.type === 'opened'), 'opened');
+      const { ws, received, closedP, open, next } = await session(svc);
+      open();
+      await next('opened');
       ws.send(new Uint8Array(1600).fill(0xff), { binary: true });
       await svc.close();
       const { code } = await closedP;

@@ -2,6 +2,7 @@
  * Shared helpers for the calls, http and integration tests: the real model,
  * fixture audio, log capture, real sockets.
  */
+import type { CallDetail } from '../../src/calls/call-views.js';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -173,6 +174,14 @@ export async function startTestService(env: Record<string, string> = {}): Promis
 export async function getJson<T = unknown>(url: string): Promise<{ status: number; body: T }> {
   const res = await fetch(url);
   return { status: res.status, body: (await res.json()) as T };
+}
+
+/** Polls `GET /v1/calls/:callId` until the call has ended; returns its detail. */
+export async function waitForCallEnded(baseUrl: string, callId: string, timeoutMs = 60_000): Promise<CallDetail> {
+  return waitFor(async () => {
+    const d = await getJson<CallDetail>(`${baseUrl}/v1/calls/${callId}`);
+    return d.body.state === 'ended' ? d.body : undefined;
+  }, `call ${callId} ended`, timeoutMs);
 }
 
 /** A gateway connection speaking Twilio Media Streams, driven step by step. */
