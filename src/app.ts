@@ -35,7 +35,6 @@ import { createCallPipeline, type CallPipeline } from './calls/call-pipeline.js'
 import { CallRegistry, type CallRegistryOptions } from './calls/call-registry.js';
 import type { Config } from './config/config.js';
 import type { Queue } from 'bullmq';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallObserver } from './calls/call-observer.js';
 import type { AgentHub } from './delivery/agent-messages.js';
 import type { SupervisorFeed } from './delivery/supervisor-feed.js';
@@ -116,11 +115,6 @@ export interface AppOptions {
   heartbeatMs?: number;
   /** Replaces the audio/feature stages (benchmarks); defaults to the real ones. */
   pipeline?: CallPipeline;
-  /**
-   * Auth hook for `/admin/queues` (runs before bull-board; reply 401/403 to
-   * refuse). Unset = open, until the auth issue lands.
-   */
-  authorizeAdmin?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
 /** Ingest routes: path → adapter factory, and an optional check run before the upgrade (401 = no socket). */
@@ -274,7 +268,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   }
 
   if (deps.adminQueues && deps.adminQueues.length > 0) {
-    await registerAdminQueues(app, { queues: deps.adminQueues, ...(options.authorizeAdmin ? { authorize: options.authorizeAdmin } : {}) });
+    await registerAdminQueues(app, { queues: deps.adminQueues });
   }
 
   return app;
