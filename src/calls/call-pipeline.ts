@@ -10,6 +10,7 @@ import type { AudioFormat } from '../ingest/call-event.js';
 import type { EmotionModel } from '../model/types.js';
 import type { EscalationPolicyFactory } from '../policy/escalation-policy.js';
 import type { EventPublisher } from '../queue/publisher.js';
+import type { StageClock } from '../observability/stage-clock.js';
 import type { CallObserver } from './call-observer.js';
 import type { PostCallSink } from './post-call-sink.js';
 
@@ -28,17 +29,30 @@ export interface CallPipeline {
   observer?: CallObserver;
   /** Keeps and publishes each call's post-call summary when it ends; optional. */
   postCall?: PostCallSink;
+  /** Sums of time per stage over every call (exported on /metrics); optional. */
+  clock?: StageClock;
+  /**
+   * Told, for every scored window, how late its scores came: wall time now
+   * minus the wall time its last sample arrived (see CallSession). Feeds the
+   * lag histogram and overload detection; optional.
+   */
+  onWindowLag?: (lagMs: number) => void;
 }
 
 /** The pipeline with the real audio and feature stages. */
-export function createCallPipeline(parts: Pick<CallPipeline, 'model' | 'policyFactory' | 'publisher' | 'observer' | 'postCall'>): CallPipeline {
+export function createCallPipeline(
+  parts: Pick<CallPipeline, 'model' | 'policyFactory' | 'publisher' | 'observer' | 'postCall' | 'clock' | 'onWindowLag'>,
+): CallPipeline {
+  const clock = parts.clock;
   return {
     ...(parts.observer ? { observer: parts.observer } : {}),
     ...(parts.postCall ? { postCall: parts.postCall } : {}),
+    ...(clock ? { clock } : {}),
+    ...(parts.onWindowLag ? { onWindowLag: parts.onWindowLag } : {}),
     model: parts.model,
     policyFactory: parts.policyFactory,
     publisher: parts.publisher,
     createDecoder,
-    createFeatureStream: () => createCallerFeatureStream(),
+    createFeatureStream: () => createCallerFeatureStream(clock ? { clock } : {}),
   };
 }

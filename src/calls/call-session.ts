@@ -33,6 +33,7 @@ import type { CallDetail, CallEndReason, CallState, CallSummary } from './call-v
 import type { CallPipeline } from './call-pipeline.js';
 import { PostCallTracker, type PostCallSummary, type PromptFeedback } from './post-call-summary.js';
 import { routingJobId } from '../queue/job-schema.js';
+import { Stage } from '../observability/stage-clock.js';
 
 export interface CallSessionOptions {
   /** Feature windows waiting to be scored before the session reports backlog (default 64, ≈ 30 s of speech). */
@@ -93,6 +94,14 @@ export class CallSession {
   private pending = 0;
   private backlogged = false;
 
+  /**
+   * min over caller messages of (arrival wall ms − audio ms at the message's
+   * end): the wall time at which audio time 0 would have arrived on a
+   * stream never held up. A window ending at audio ms t "arrived" at
+   * anchor + t; its lag is how long after that it was scored. Jitter only
+   * ever lowers the anchor, so a backlog shows as lag and is never absorbed.
+   */
+  private lagAnchorMs = Number.POSITIVE_INFINITY;
   private agentSamples = 0;
   private dtmfDigits = 0;
   private ignoredAfterEndBytes = 0;
@@ -190,13 +199,28 @@ export class CallSession {
       return;
     }
     let windows: FeatureWindow[];
+    const clock = this.pipeline.clock;
     try {
-      // The decoder may reuse its output buffer: push it before decoding again.
-      windows = this.features.push(this.decode(event.payload));
+      if (clock === undefined) {
+        // The decoder may reuse its output buffer: push it before decoding again.
+        windows = this.features.push(this.decode(event.payload));
+      } else {
+        const t0 = performance.now();
+        const samples = this.decode(event.payload);
+        const t1 = performance.now();
+        const pitch0 = clock.ms[Stage.pitch]!;
+        windows = this.features.push(samples);
+        const t2 = performance.now();
+        clock.add(Stage.decode, t1 - t0);
+        // The stream adds its pitch tracker's time itself; the rest is "features".
+        clock.add(Stage.features, t2 - t1 - (clock.ms[Stage.pitch]! - pitch0));
+      }
     } catch (error) {
       this.fail(error, 'decoding or feature extraction failed');
       return;
     }
+    const anchor = performance.now() - samplesToMs(this.features.samplesSeen, PIPELINE_SAMPLE_RATE);
+    if (anchor < this.lagAnchorMs) this.lagAnchorMs = anchor;
     if (windows.length === 0) return;
     for (const w of windows) {
       // Copy: scoring happens later, and an extractor may reuse its value buffer.
@@ -257,18 +281,28 @@ export class CallSession {
       return;
     }
     this.queued = [];
+    const clock = this.pipeline.clock;
     try {
+      const m0 = performance.now();
       const scores = await this.pipeline.model.score(batch.map((w) => w.values));
+      clock?.add(Stage.model, performance.now() - m0);
       if (scores.length !== batch.length) {
         throw new Error(`model returned ${scores.length} scores for ${batch.length} windows`);
       }
       for (let i = 0; i < batch.length; i++) {
         const w = batch[i]!;
+        const p0 = performance.now();
         const s = this.agitation.apply(this.callerScores.apply(scores[i]!));
         const endMs = samplesToMs(w.endSample, PIPELINE_SAMPLE_RATE);
         this.record({ startMs: samplesToMs(w.startSample, PIPELINE_SAMPLE_RATE), endMs, scores: s });
-        for (const event of this.policy.observe(s, endMs)) {
+        const decided = this.policy.observe(s, endMs);
+        const p1 = performance.now();
+        clock?.add(Stage.policy, p1 - p0);
+        this.pipeline.onWindowLag?.(p1 - (this.lagAnchorMs + endMs));
+        for (const event of decided) {
+          const e0 = performance.now();
           await this.pipeline.publisher.publish(event, { agentId: this.agentId, streamId: this.streamId });
+          clock?.add(Stage.publish, performance.now() - e0);
           this.recordEvent(event);
           this.pipeline.observer?.policyEvent(this, event);
         }

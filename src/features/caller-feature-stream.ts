@@ -28,6 +28,7 @@ import { FrameSpectralAnalyzer } from './frame-spectral.js';
 import { LpcFormants } from './lpc-formants.js';
 import { PitchInput } from './pitch-input.js';
 import { YinPitchTracker, hzToSemitones, type YinOptions } from './pitch-yin.js';
+import { Stage, type StageClock } from '../observability/stage-clock.js';
 import type { CallerFeatureStream, FeatureWindow } from './types.js';
 import { WindowStatistics } from './window-stats.js';
 
@@ -45,6 +46,8 @@ export interface CallerFeatureStreamOptions {
    * check and debugging; leave unset in serving.
    */
   onFrame?: (frame: FrameInfo) => void;
+  /** Where the pitch tracker's time is summed (`Stage.pitch`); the caller times the rest. Default: not timed. */
+  clock?: StageClock;
 }
 
 /** Per-frame results passed to `onFrame`. */
@@ -139,6 +142,7 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
   /** Frames since the last tonal frame. */
   private sinceTonal = Number.POSITIVE_INFINITY;
   private readonly onFrame: ((frame: FrameInfo) => void) | undefined;
+  private readonly clock: StageClock | undefined;
   private readonly frameInfo: FrameInfo = {
     index: 0,
     centreSample: 0,
@@ -153,6 +157,7 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
 
   constructor(options: CallerFeatureStreamOptions) {
     this.onFrame = options.onFrame;
+    this.clock = options.clock;
     this.yin = new YinPitchTracker(options.pitch);
     if (this.yin.bufferSamples > PITCH_BUFFER) {
       throw new RangeError(`pitch range needs a ${this.yin.bufferSamples}-sample buffer; the stream holds ${PITCH_BUFFER}`);
@@ -231,7 +236,9 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
         this.pitchBuf[i] = s >= 0 ? this.pitchRing[s & RING_MASK]! : 0;
         this.envBuf[i] = s >= 0 ? this.envRing[s & RING_MASK]! : 0;
       }
+      const t0 = this.clock === undefined ? 0 : performance.now();
       const p = this.yin.analyze(this.pitchBuf, 0, this.envBuf);
+      if (this.clock !== undefined) this.clock.add(Stage.pitch, performance.now() - t0);
       voiced = p.voiced;
       h.periodSamples[slot] = p.periodSamples;
       h.f0St[slot] = voiced ? hzToSemitones(p.f0Hz) : 0;
