@@ -69,6 +69,8 @@ import { attachSocketLimits } from './http/limits/socket-limits.js';
 import { Metrics } from './observability/metrics.js';
 import { registerMetricsRoute } from './observability/metrics-route.js';
 import { timedModel } from './observability/timed-model.js';
+import { StageClock } from './observability/stage-clock.js';
+import { OverloadGuard, type OverloadGuardOptions } from './calls/overload-guard.js';
 import { createResilientPublisher } from './queue/resilient-publisher.js';
 
 /** What the app runs on; all created by the caller and closed by the caller. */
@@ -100,6 +102,12 @@ export interface AppDeps {
   flushDelivery?: () => Promise<void>;
   /** Post-call summaries, surveys and acks kept in Redis; without it `POST /v1/calls/:callId/survey` is not served. */
   summaries?: SummaryStore;
+  /**
+   * The process's per-stage time sums (one per process: `startService`
+   * makes it), given to the pipeline and exported on `/metrics`; a fresh one
+   * when absent.
+   */
+  clock?: StageClock;
 }
 
 /** Tuning that is not configuration (tests and benchmarks set it). */
@@ -113,8 +121,10 @@ export interface AppOptions {
    * missed the previous ping, ms (default 30000; 0 disables).
    */
   heartbeatMs?: number;
-  /** Replaces the audio/feature stages (benchmarks); defaults to the real ones. */
+  /** Replaces the audio/feature stages (benchmarks); defaults to the real ones. Its `onWindowLag`, if any, is still called. */
   pipeline?: CallPipeline;
+  /** Overload guard tuning beyond the config's limits (tests); see OverloadGuardOptions. */
+  overload?: Pick<OverloadGuardOptions, 'tickMs' | 'enterTicks' | 'leaveTicks' | 'clearRatio' | 'logIntervalMs' | 'eventLoopDelay'>;
 }
 
 /** Ingest routes: path → adapter factory, and an optional check run before the upgrade (401 = no socket). */
@@ -165,11 +175,26 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   // Calls publish through a guard that never rejects: a publish failure is logged and counted, the call goes on.
   const publisher = createResilientPublisher(deps.publisher, { logger: deps.logger, metrics });
   const postCall = createPostCallSink({ store: deps.summaries, publisher: deps.publisher });
-  const pipeline = options.pipeline ?? createCallPipeline({ ...deps, model: timedModel(deps.model, metrics), publisher, observer: deps.callObserver, postCall });
+  const clock = deps.clock ?? new StageClock();
+  // Overload is never silent: past capacity new calls are refused (1013), live ones carry on.
+  const overload = new OverloadGuard({ lagMs: config.overloadLagMs, eventLoopMs: config.overloadEventLoopMs, logger: deps.logger, metrics, ...options.overload });
+  const audioLag = metrics.audioLag;
+  // Per scored window of every call: typed-array adds and a compare, no allocation.
+  const ownLag = (lagMs: number): void => {
+    audioLag.observe(lagMs);
+    overload.observeLag(lagMs);
+  };
+  const given = options.pipeline;
+  const givenLag = given?.onWindowLag;
+  const pipeline: CallPipeline = given
+    ? { ...given, onWindowLag: givenLag ? (lagMs) => (givenLag(lagMs), ownLag(lagMs)) : ownLag }
+    : createCallPipeline({ ...deps, model: timedModel(deps.model, metrics), publisher, observer: deps.callObserver, postCall, clock, onWindowLag: ownLag });
   const registry = new CallRegistry(pipeline, deps.logger, {
     maxCalls: config.maxCalls,
     callHistory: config.callHistory,
     session: options.session,
+    admission: () => overload.admit(),
+    callLagWarnMs: config.overloadLagMs,
   });
   app.decorate('callRegistry', registry);
   let shuttingDown = false;
@@ -224,8 +249,13 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
     metrics,
     logger: deps.logger,
   });
-  app.addHook('onClose', async () => limits.stop());
+  app.addHook('onClose', async () => {
+    limits.stop();
+    overload.stop();
+  });
   metrics.setSources({
+    stageClock: pipeline.clock ?? clock,
+    overloaded: () => overload.overloaded,
     activeCalls: () => registry.liveCount,
     publishBuffered: () => (deps.publisher as { readonly buffered?: number }).buffered ?? 0,
   });

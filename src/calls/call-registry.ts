@@ -7,6 +7,14 @@
  * rejected with 1008 (`UT_ERR_CALL_ALREADY_LIVE`): two streams feeding one
  * session would interleave two audio clocks. A new stream for a callId that
  * has already ended starts a fresh session, which replaces the history entry.
+ *
+ * Admission: `maxCalls` bounds the live calls; `admission` (the overload
+ * guard, src/calls/overload-guard.ts) may refuse a start while the instance
+ * cannot keep up. Both refuse with 1013; live calls are never dropped.
+ *
+ * Window lag: each session gets the pipeline with an `onWindowLag` of its
+ * own, which passes every figure on to the shared one and logs one warn line
+ * (with the callId) the first time this call's lag exceeds `callLagWarnMs`.
  */
 import type { CallStartEvent } from '../ingest/call-event.js';
 import { CapacityError, ProtocolError } from '../shared/errors.js';
@@ -22,6 +30,10 @@ export interface CallRegistryOptions {
   callHistory?: number;
   /** Bounds passed to every session. */
   session?: Pick<CallSessionOptions, 'maxPendingWindows' | 'maxTimeline' | 'maxEvents'>;
+  /** Checked before each start, after `maxCalls`: a returned error refuses the call (the overload guard's `admit`). */
+  admission?: () => CapacityError | undefined;
+  /** A call whose window lag exceeds this gets one warn log line, ms (default 0 = never). */
+  callLagWarnMs?: number;
 }
 
 /** Per-connection hooks the socket handler gives each session. */
@@ -61,8 +73,10 @@ export class CallRegistry {
     if (this.live.size >= this.maxCalls) {
       throw new CapacityError('UT_ERR_TOO_MANY_CALLS', 1013, `at capacity (${this.maxCalls} live calls)`);
     }
+    const refusal = this.options.admission?.();
+    if (refusal) throw refusal;
     const log = callLogger(this.logger, { callId: start.callId, streamId: start.streamId, source: start.source });
-    const session = new CallSession(start, this.pipeline, log, { ...this.options.session, ...hooks });
+    const session = new CallSession(start, this.sessionPipeline(log), log, { ...this.options.session, ...hooks });
     this.live.set(start.callId, session);
     this.history.delete(start.callId);
     log.info({ agentId: start.agentId, language: start.language, tracks: start.tracks, liveCalls: this.live.size }, 'call started');
@@ -103,6 +117,23 @@ export class CallRegistry {
   async shutdown(): Promise<void> {
     this.closing = true;
     await Promise.all([...this.live.keys()].map((id) => this.finish(id, 'shutdown')));
+  }
+
+  /** The pipeline as one call sees it: its lag figures also checked against `callLagWarnMs`. */
+  private sessionPipeline(log: Logger): CallPipeline {
+    const warnMs = this.options.callLagWarnMs ?? 0;
+    const shared = this.pipeline.onWindowLag;
+    if (warnMs <= 0) return this.pipeline;
+    let warned = false;
+    return {
+      ...this.pipeline,
+      onWindowLag: (lagMs) => {
+        shared?.(lagMs);
+        if (warned || lagMs <= warnMs) return;
+        warned = true;
+        log.warn({ lagMs: Math.round(lagMs), limitMs: warnMs }, 'call is scored later than the overload limit: its prompts come late (logged once per call)');
+      },
+    };
   }
 
   private retire(session: CallSession): void {

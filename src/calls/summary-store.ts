@@ -53,6 +53,13 @@ export interface SummaryStore {
   isKnown(callId: string): Promise<boolean>;
   /** The call a kept prompt belongs to. */
   callOfPrompt(promptId: string): Promise<string | undefined>;
+  /**
+   * When the call's stream `streamId` ended (its summary's `endedAt`), or
+   * undefined while no summary of that stream is kept (live, unknown,
+   * expired, or a later stream of the call replaced it). The routing worker
+   * asks before delivering, so nothing reaches an agent as live after the end.
+   */
+  streamEndedAt(callId: string, streamId: string): Promise<string | undefined>;
   /** Merges survey scores into the call's survey; the TTL follows the summary's when there is one. */
   saveSurvey(callId: string, scores: SurveyScores): Promise<SurveyScores>;
   /** Kept calls that ended at or after `sinceMs` (epoch ms), oldest first. */
@@ -112,6 +119,13 @@ export function createSummaryStore(options: SummaryStoreOptions): SummaryStore {
 
     async isKnown(callId) {
       return (await redis.exists(k.summary(callId), liveKeys.liveCall(callId))) > 0;
+    },
+
+    async streamEndedAt(callId, streamId) {
+      const json = await redis.get(k.summary(callId));
+      if (json === null) return undefined;
+      const summary = JSON.parse(json) as Pick<PostCallSummary, 'streamId' | 'endedAt'>;
+      return summary.streamId === streamId ? summary.endedAt : undefined;
     },
 
     async callOfPrompt(promptId) {

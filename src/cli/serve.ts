@@ -33,6 +33,7 @@ import type { Queue } from 'bullmq';
 import { UndertoneError } from '../shared/errors.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { Metrics } from '../observability/metrics.js';
+import { StageClock } from '../observability/stage-clock.js';
 import { openPublishJournal } from '../queue/publish-journal.js';
 
 export interface StartServiceOptions {
@@ -41,6 +42,8 @@ export interface StartServiceOptions {
   policyFactory?: EscalationPolicyFactory;
   /** Prometheus metrics; a fresh registry (with process metrics) when absent. */
   metrics?: Metrics;
+  /** The process's per-stage time sums (`undertone_stage_seconds_total`); a fresh one when absent. */
+  clock?: StageClock;
 }
 
 /** A running service: its app, base URL (`http://host:port`) and one way to stop it. */
@@ -97,6 +100,8 @@ export async function startService(config: Config, options: StartServiceOptions)
   const policy = loadPolicyFile(config.policyFile);
   logger.info({ policyFile: policy.file, playbookLanguages: policy.languages }, 'escalation policy loaded');
   const metrics = options.metrics ?? new Metrics();
+  // One per process: every call's stages add into it, /metrics reads it.
+  const clock = options.clock ?? new StageClock();
   // Started parts, closed in reverse on failure, in this order on shutdown.
   const started: Closer[] = [];
   try {
@@ -126,7 +131,7 @@ export async function startService(config: Config, options: StartServiceOptions)
     metrics.setSources({ queueCounts: () => queueCounts(publisher.queue) });
     started.unshift({ name: 'publisher', close: () => publisher.close() });
     if (config.runWorker) {
-      const worker = await startRoutingWorker(config, logger);
+      const worker = await startRoutingWorker(config, logger, { metrics });
       started.unshift({ name: 'routing-worker', close: () => worker.close() });
     }
 
@@ -138,6 +143,7 @@ export async function startService(config: Config, options: StartServiceOptions)
       hub,
       redis,
       metrics,
+      clock,
       feed,
       callObserver,
       adminQueues: [publisher.queue],
@@ -169,7 +175,7 @@ export async function startService(config: Config, options: StartServiceOptions)
  * connection needs `maxRetriesPerRequest: null`); `close` closes them too.
  * Used by `serve` (RUN_WORKER) and by `undertone worker`.
  */
-export async function startRoutingWorker(config: Config, logger: Logger): Promise<{ close(): Promise<void> }> {
+export async function startRoutingWorker(config: Config, logger: Logger, options: { metrics?: Metrics } = {}): Promise<{ close(): Promise<void> }> {
   const workerRedis = new Redis(config.redisUrl, { connectionName: 'undertone-worker', maxRetriesPerRequest: null });
   workerRedis.on('error', (err) => logger.warn({ err }, 'redis (worker) connection error'));
   try {
@@ -180,7 +186,9 @@ export async function startRoutingWorker(config: Config, logger: Logger): Promis
       config.routingWebhookUrl !== null && config.routingWebhookSecret !== null
         ? [createWebhookForwarder({ url: config.routingWebhookUrl, secret: config.routingWebhookSecret, timeoutMs: config.routingWebhookTimeoutMs, logger })]
         : [];
-    const worker = createRoutingWorker({ connection: workerRedis, queueName: config.routingQueue, mailbox, guard, logger, forwarders });
+    // A job met after its call ended is sent marked stale, never as live (the summary says when it ended).
+    const endedCalls = createSummaryStore({ redis: workerRedis, namespace, ttlS: config.summaryTtlS });
+    const worker = createRoutingWorker({ connection: workerRedis, queueName: config.routingQueue, mailbox, guard, logger, forwarders, endedCalls, ...(options.metrics ? { metrics: options.metrics } : {}) });
     return {
       async close() {
         await worker.close();

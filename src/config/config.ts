@@ -106,6 +106,21 @@ export interface Config {
    * connection refused). A key whose secret is `""` may connect unsigned.
    */
   readonly audiohookApiKeys: Readonly<Record<string, string>>;
+  // --- Overload (issue 13) ---
+  /**
+   * Window lag over which the instance counts as overloaded, ms
+   * (`OVERLOAD_LAG_MS`, default 1000; 0 = not checked). When every second for
+   * 3 s has a scored window later than this, new calls are refused with 1013
+   * `UT_ERR_OVERLOADED` until the lag stays under half of it for 5 s; live
+   * calls carry on. A call over it gets one warn log line.
+   */
+  readonly overloadLagMs: number;
+  /**
+   * Event-loop delay over which the instance counts as overloaded, ms
+   * (`OVERLOAD_EVENT_LOOP_MS`, default 500; 0 = not checked); same rule as
+   * `overloadLagMs`.
+   */
+  readonly overloadEventLoopMs: number;
 }
 
 /** Defaults, as the TSDoc above documents them. */
@@ -142,6 +157,8 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   instanceId: `${hostname()}-${process.pid}`,
   agentPendingTtlS: 120,
   audiohookApiKeys: Object.freeze({}),
+  overloadLagMs: 1000,
+  overloadEventLoopMs: 500,
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -345,6 +362,8 @@ export function loadConfig(env: Env = process.env): Config {
     instanceId: text(env, 'INSTANCE_ID', d.instanceId, problems, (v) => (/^[A-Za-z0-9._-]{1,100}$/.test(v) ? undefined : 'must be 1-100 characters of [A-Za-z0-9._-]')),
     agentPendingTtlS: integer(env, 'AGENT_PENDING_TTL_S', d.agentPendingTtlS, 1, 86_400, problems),
     audiohookApiKeys: audiohookKeys(env, problems),
+    overloadLagMs: integer(env, 'OVERLOAD_LAG_MS', d.overloadLagMs, 0, 600_000, problems),
+    overloadEventLoopMs: integer(env, 'OVERLOAD_EVENT_LOOP_MS', d.overloadEventLoopMs, 0, 600_000, problems),
   };
   // An unsigned webhook would let anyone who finds the URL move calls around.
   if (config.routingWebhookUrl !== null && config.routingWebhookSecret === null) {

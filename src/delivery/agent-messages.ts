@@ -23,6 +23,14 @@ export interface AgentPromptMessage {
   language: string;
   /** ISO-8601 time the event was decided. */
   at: string;
+  /**
+   * Present (true) when the routing worker handled the prompt after its call
+   * had ended (the queue was late): a softphone must not show it as a live
+   * prompt (history only). Absent on every prompt delivered in time.
+   */
+  stale?: true;
+  /** With `stale`: when the call ended, ISO-8601. */
+  callEndedAt?: string;
 }
 
 export interface AgentPriorityMessage {
@@ -38,6 +46,10 @@ export interface AgentPriorityMessage {
   previousTier: Tier;
   reason: string;
   at: string;
+  /** Present (true) when handled after the call had ended: for the record only (routing was not told). */
+  stale?: true;
+  /** With `stale`: when the call ended, ISO-8601. */
+  callEndedAt?: string;
 }
 
 export type AgentMessage = AgentPromptMessage | AgentPriorityMessage;

@@ -12,6 +12,7 @@ import {
 import type { AgentMessage } from './agent-messages.js';
 import type { AgentMailbox } from './agent-mailbox.js';
 import type { PriorityGuard } from './priority-guard.js';
+import type { ExpiredEventType } from '../observability/metrics.js';
 import { createLoggingRoutingSink, type RoutingPriorityChange, type RoutingSink } from './routing-sink.js';
 
 export interface RoutingWorkerOptions {
@@ -53,6 +54,16 @@ export interface RoutingWorkerOptions {
    * retries it with backoff. @defaultValue none
    */
   forwarders?: readonly RoutingForwarder[];
+  /**
+   * When a call's stream ended, or undefined while it has not (the summary
+   * store's `streamEndedAt`). With it, a prompt or priority change handled
+   * after its call ended is sent to the agent marked `stale: true` (never as
+   * live), routing and forwarders are not told of such a priority change,
+   * and each is logged and counted. @defaultValue none (no check)
+   */
+  endedCalls?: { streamEndedAt(callId: string, streamId: string): Promise<string | undefined> };
+  /** Counts events met after their call ended (`undertone_expired_events_total`). @defaultValue none */
+  metrics?: { expired(type: ExpiredEventType): void };
 }
 
 /** Something outside Undertone that must hear of routing changes (the payload is the v1 job data). */
@@ -78,6 +89,8 @@ export interface RoutingJobResult {
   agent: 'posted' | 'duplicate' | 'stale' | 'no-agent';
   /** True when a priority job was older than one already applied for its call and stream (routing not told). */
   stale?: boolean;
+  /** Set when the job was handled after its call had ended: when the call ended (agent message marked stale, routing not told). */
+  callEndedAt?: string;
 }
 
 /**
@@ -102,6 +115,11 @@ export interface RoutingJobResult {
  *   by the rules below.
  * - Prompts: one older than a prompt already sent, or for a tier the call
  *   has since left downwards, is stale and not sent (see POST_SCRIPT).
+ * - After the call (with `endedCalls`): a prompt or priority change whose
+ *   call + stream has already ended (its post-call summary is kept) never
+ *   reaches the agent as live: it is sent marked `stale: true` with
+ *   `callEndedAt`, routing and forwarders are not told, and it is logged
+ *   (with the callId) and counted in `undertone_expired_events_total{type}`.
  */
 export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorker {
   const queueName = options.queueName ?? CALL_ROUTING_QUEUE;
@@ -110,14 +128,30 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
   const { mailbox, guard } = options;
   const orderWaitMs = options.orderWaitMs ?? 1000;
 
-  async function post(data: CallRoutingJobData, jobId: string): Promise<RoutingJobResult['agent']> {
+  /** When the job's call + stream ended, if it has; logged and counted. Undefined without `endedCalls` or while live. */
+  async function endedAt(data: RoutingChangeJobData | Extract<CallRoutingJobData, { type: 'prompt' }>, jobId: string): Promise<string | undefined> {
+    if (!options.endedCalls) return undefined;
+    const at = await options.endedCalls.streamEndedAt(data.callId, data.streamId ?? '');
+    if (at === undefined) return undefined;
+    options.metrics?.expired(data.type);
+    const lateMs = Date.now() - Date.parse(at);
+    log.warn(
+      { jobId, callId: data.callId, seq: data.seq, type: data.type, callEndedAt: at, lateMs, decidedAt: data.at },
+      data.type === 'prompt' ? 'prompt handled after its call ended: sent marked stale, not as a live prompt' : 'priority change handled after its call ended: routing not told; sent to the agent marked stale',
+    );
+    return at;
+  }
+
+  async function post(data: CallRoutingJobData, jobId: string, callEndedAt?: string): Promise<RoutingJobResult['agent']> {
     const streamId = data.streamId ?? '';
     if (data.agentId === null) {
       await mailbox.markHandled({ callId: data.callId, streamId, seq: data.seq });
       log.info({ jobId, callId: data.callId }, 'no agent assigned: nothing to deliver to a softphone');
       return 'no-agent';
     }
-    const res = await mailbox.post(data.agentId, toAgentMessage(data, jobId), { callId: data.callId, streamId, seq: data.seq, tier: data.tier });
+    const message = toAgentMessage(data, jobId);
+    if (callEndedAt !== undefined) Object.assign(message, { stale: true, callEndedAt });
+    const res = await mailbox.post(data.agentId, message, { callId: data.callId, streamId, seq: data.seq, tier: data.tier });
     if (res.outcome === 'stale') log.info({ jobId, callId: data.callId, seq: data.seq, reason: res.reason }, 'stale agent message not sent');
     else if (res.outcome === 'duplicate') log.info({ jobId, callId: data.callId, seq: data.seq }, 'agent message already posted; not sent again');
     return res.outcome;
@@ -146,18 +180,26 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
       log.warn({ jobId, callId: data.callId, seq: data.seq, orderWaitMs }, 'earlier events of the call not handled in time; going ahead');
     }
 
-    if (data.type === 'prompt') return { agent: await post(data, jobId) };
+    if (data.type === 'prompt') {
+      const callEndedAt = await endedAt(data, jobId);
+      return { agent: await post(data, jobId, callEndedAt), ...(callEndedAt !== undefined ? { callEndedAt } : {}) };
+    }
 
     // priority, recovered and handover all move the call's routing priority.
     const priority: RoutingChangeJobData = data;
     let agent: RoutingJobResult['agent'] = 'no-agent';
+    let callEndedAt: string | undefined;
     const outcome = await guard.run(
       { callId: data.callId, streamId: data.streamId ?? '', seq: data.seq, tier: data.tier },
       async () => {
-        // Routing first: if it throws, the job is retried before the agent is told.
-        await routing.priorityChanged(toRoutingChange(priority));
-        for (const f of options.forwarders ?? []) await f.forward(priority, jobId);
-        agent = await post(priority, jobId);
+        callEndedAt = await endedAt(priority, jobId);
+        // The call is over: nothing left to route (a late change would only confuse the ACD).
+        if (callEndedAt === undefined) {
+          // Routing first: if it throws, the job is retried before the agent is told.
+          await routing.priorityChanged(toRoutingChange(priority));
+          for (const f of options.forwarders ?? []) await f.forward(priority, jobId);
+        }
+        agent = await post(priority, jobId, callEndedAt);
       },
     );
     if (outcome === 'stale') {
@@ -165,7 +207,7 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
       log.info({ jobId, callId: data.callId, seq: data.seq }, 'stale priority job skipped');
       return { agent: 'stale', stale: true };
     }
-    return { agent };
+    return { agent, ...(callEndedAt !== undefined ? { callEndedAt } : {}) };
   }
 
   const worker = new Worker(queueName, process, {

@@ -8,6 +8,8 @@
  * and the endpoint holds no personal data.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AudioLag } from './audio-lag.js';
+import { STAGES, type StageClock } from './stage-clock.js';
 
 /** Why a connection, call or message was refused; the `reason` label of `undertone_refusals_total`. */
 export type RefusalReason =
@@ -21,7 +23,11 @@ export type RefusalReason =
   | 'start_timeout'
   | 'idle_timeout'
   | 'slow_consumer'
-  | 'shutting_down';
+  | 'shutting_down'
+  | 'overloaded';
+
+/** Policy events a routing worker handled after their call had ended; the `type` label of `undertone_expired_events_total`. */
+export type ExpiredEventType = 'prompt' | 'priority' | 'recovered' | 'handover';
 
 /** Why a policy event did not reach Redis; the `reason` label of `undertone_dropped_events_total`. */
 export type DropReason = 'buffer_full' | 'rejected' | 'closed';
@@ -34,6 +40,13 @@ export interface MetricSources {
   publishBuffered?: () => number;
   /** Routing-queue job counts by state (waiting, active, …). */
   queueCounts?: () => Promise<Record<string, number>>;
+  /**
+   * Per-stage time sums exported as `undertone_stage_seconds_total{stage}`:
+   * one clock or several (e.g. one per DSP worker), summed at each scrape.
+   */
+  stageClock?: StageClock | readonly StageClock[];
+  /** 1 while the overload guard refuses new calls (`undertone_overloaded`). */
+  overloaded?: () => boolean;
 }
 
 export class Metrics {
@@ -43,6 +56,10 @@ export class Metrics {
   readonly publishFailures: Counter;
   readonly audioMessages: Counter<'source'>;
   readonly inferenceSeconds: Histogram;
+  /** Window lag: `undertone_audio_lag_seconds` and `undertone_audio_lag_max_seconds`; fed by `CallPipeline.onWindowLag`. */
+  readonly audioLag: AudioLag;
+  /** Prompts and priority changes a routing worker met after their call had ended (delivered marked `stale`, never as live). */
+  readonly expiredEvents: Counter<'type'>;
   private readonly sources: MetricSources = {};
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -77,7 +94,38 @@ export class Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     });
+    this.expiredEvents = new Counter({
+      name: 'undertone_expired_events_total',
+      help: 'Prompts and priority changes handled after their call had ended (sent to the agent marked stale; routing not told)',
+      labelNames: ['type'],
+      registers,
+    });
+    this.audioLag = new AudioLag();
+    this.audioLag.register(this.registry);
     const sources = this.sources;
+    new Counter({
+      name: 'undertone_stage_seconds_total',
+      help: 'Time spent in each stage of the per-call chain, summed over every call (synchronous work: about CPU time)',
+      labelNames: ['stage'],
+      registers,
+      collect() {
+        const clocks = sources.stageClock === undefined ? [] : Array.isArray(sources.stageClock) ? sources.stageClock : [sources.stageClock as StageClock];
+        this.reset();
+        STAGES.forEach((stage, i) => {
+          let ms = 0;
+          for (const clock of clocks) ms += clock.ms[i] ?? 0;
+          this.inc({ stage }, ms / 1000);
+        });
+      },
+    });
+    new Gauge({
+      name: 'undertone_overloaded',
+      help: '1 while this instance refuses new calls because it cannot keep up (window lag or event-loop delay), else 0',
+      registers,
+      collect() {
+        if (sources.overloaded) this.set(sources.overloaded() ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'undertone_active_calls',
       help: 'Live calls on this instance',
@@ -123,5 +171,9 @@ export class Metrics {
 
   dropped(reason: DropReason): void {
     this.droppedEvents.inc({ reason });
+  }
+
+  expired(type: ExpiredEventType): void {
+    this.expiredEvents.inc({ type });
   }
 }

@@ -48,6 +48,8 @@ describe('loadConfig', () => {
       instanceId: expect.stringMatching(/^.+-\d+$/),
       agentPendingTtlS: 120,
       audiohookApiKeys: {},
+      overloadLagMs: 1000,
+      overloadEventLoopMs: 500,
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
   });
@@ -104,6 +106,10 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the overload limits; 0 turns a check off', () => {
+    expect(loadConfig({ OVERLOAD_LAG_MS: '250', OVERLOAD_EVENT_LOOP_MS: '0' })).toMatchObject({ overloadLagMs: 250, overloadEventLoopMs: 0 });
+  });
+
   it('returns a frozen object', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
@@ -130,6 +136,8 @@ describe('loadConfig', () => {
     ['INSTANCE_ID', 'a b', /INSTANCE_ID must be 1-100 characters/],
     ['AGENT_PENDING_TTL_S', '0', /AGENT_PENDING_TTL_S must be between 1/],
     ['POLICY_FILE', 'policy.txt', /POLICY_FILE must name a \.yaml, \.yml or \.json file/],
+    ['OVERLOAD_LAG_MS', '1s', /OVERLOAD_LAG_MS must be a whole number/],
+    ['OVERLOAD_EVENT_LOOP_MS', '600001', /OVERLOAD_EVENT_LOOP_MS must be between 0 and 600000/],
   ])('rejects %s=%s', (name, value, message) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
