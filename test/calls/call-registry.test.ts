@@ -61,6 +61,44 @@ describe('CallRegistry', () => {
     expect(err).toMatchObject({ closeCode: 1013, code: 'UT_ERR_TOO_MANY_CALLS' });
   });
 
+  it('refuses a start the admission check refuses (overload), and keeps the live calls', () => {
+    let refuse = false;
+    const r = new CallRegistry(pipeline, captureLogger().logger, {
+      admission: () => (refuse ? new CapacityError('UT_ERR_OVERLOADED', 1013, 'instance overloaded: audio lag up to 1500 ms (limit 1000 ms)') : undefined),
+    });
+    r.open(start('CA1'));
+    refuse = true;
+    const err = thrown(() => r.open(start('CA2')));
+    expect(err).toMatchObject({ closeCode: 1013, code: 'UT_ERR_OVERLOADED' });
+    expect(r.liveCount).toBe(1);
+    expect(r.session('CA1')?.currentState).toBe('live');
+    refuse = false;
+    r.open(start('CA2'));
+    expect(r.liveCount).toBe(2);
+  });
+
+  it('passes every window lag on to the shared pipeline and warns once per call over callLagWarnMs, with its callId', async () => {
+    const lags: number[] = [];
+    // Every window is "late": the anchor is the first message, the audio arrives all at once and scoring waits.
+    const slow: CallPipeline = {
+      ...pipeline,
+      model: { ...pipeline.model, score: async (b) => (await new Promise((res) => setTimeout(res, 30)), pipeline.model.score(b)) },
+      onWindowLag: (lag) => void lags.push(lag),
+    };
+    const { logger, lines } = captureLogger();
+    const r = new CallRegistry(slow, logger, { callLagWarnMs: 10 });
+    for (const id of ['CA1', 'CA2']) {
+      const s = r.open(start(id));
+      for (const payload of chunks(audio)) s.acceptAudio({ kind: 'audio', callId: id, track: 'caller', payload });
+    }
+    await Promise.all(['CA1', 'CA2'].map((id) => r.finish(id, 'hangup')));
+    const windows = ['CA1', 'CA2'].reduce((n, id) => n + r.detail(id)!.timeline.length, 0);
+    expect(lags).toHaveLength(windows);
+    const warned = lines.filter((l) => /scored later than the overload limit/.test(l.msg));
+    expect(warned.map((l) => l.callId).sort()).toEqual(['CA1', 'CA2']);
+    expect(warned[0]).toMatchObject({ limitMs: 10, lagMs: expect.any(Number) });
+  });
+
   it('moves a finished call to the history, keeps the newest callHistory, and lets an ended callId start again', async () => {
     const r = registry({ callHistory: 2 });
     for (const id of ['CA1', 'CA2', 'CA3']) {
