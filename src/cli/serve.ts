@@ -122,7 +122,9 @@ export async function startService(config: Config, options: StartServiceOptions)
     started.unshift({ name: 'supervisor-feed', close: () => feed.close() });
     const callObserver = createCallFeedObserver({ feed, instanceId: config.instanceId });
     started.unshift({ name: 'call-feed', close: async () => callObserver.close() });
-    const hub = createRedisAgentHub({ redis, subscriber, namespace, logger, pendingTtlMs });
+    const summaries = createSummaryStore({ redis, namespace, ttlS: config.summaryTtlS });
+    // endedCalls: what waited for an offline agent and outlived its call is sent marked stale.
+    const hub = createRedisAgentHub({ redis, subscriber, namespace, logger, pendingTtlMs, endedCalls: summaries, metrics });
     started.unshift({ name: 'agent-hub', close: () => hub.close() });
     const journal = config.publishJournalPath === '' ? undefined : openPublishJournal<PendingJob>(config.publishJournalPath, logger);
     const publisher = createBullmqPublisher({ connection: redis, queueName: config.routingQueue, logger, bufferCapacity: config.publishBufferEvents, journal,
@@ -147,7 +149,7 @@ export async function startService(config: Config, options: StartServiceOptions)
       feed,
       callObserver,
       adminQueues: [publisher.queue],
-      summaries: createSummaryStore({ redis, namespace: config.routingQueue, ttlS: config.summaryTtlS }),
+      summaries,
       flushDelivery: () => flushDelivery({ queue: publisher.queue, publisherDrained: () => publisher.drained(), syncAgents: () => hub.syncAll(), logger }),
     });
     started.unshift({ name: 'app', close: () => app.close() });

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { AgentHub, AgentSink } from './agent-messages.js';
+import type { AgentHub, AgentMessage, AgentSink } from './agent-messages.js';
+import type { ExpiredEventType } from '../observability/metrics.js';
 import { agentOfChannel, deliveryKeys } from './delivery-keys.js';
 import { ADVANCE_SCRIPT, READ_SCRIPT } from './inbox-scripts.js';
 
@@ -17,6 +18,15 @@ export interface RedisAgentHubOptions {
   logger: Logger;
   /** Must match the mailbox's: older inbox entries are not delivered on connect, ms. @defaultValue 120000 */
   pendingTtlMs?: number;
+  /**
+   * When a call's stream ended (the summary store's `streamEndedAt`). With
+   * it, messages kept while the agent was offline are checked when the agent
+   * connects: one whose call has ended since is sent marked `stale` (never
+   * as live), logged and counted. @defaultValue none (no check)
+   */
+  endedCalls?: { streamEndedAt(callId: string, streamId: string): Promise<string | undefined> };
+  /** Counts those (`undertone_expired_events_total`). @defaultValue none */
+  metrics?: { expired(type: ExpiredEventType): void };
 }
 
 export interface RedisAgentHub extends AgentHub {
@@ -60,6 +70,9 @@ const READ_BATCH = 100;
  * - A socket whose `send` throws is dropped (and logged); the others still
  *   get the message. If no socket is left the position is not moved, and the
  *   entry stays pending for the next connect.
+ * - Messages kept while the agent was offline (the read on connect) whose
+ *   call has ended since are sent marked `stale: true` (with `endedCalls`):
+ *   a softphone connecting late never gets them as live prompts.
  */
 export function createRedisAgentHub(options: RedisAgentHubOptions): RedisAgentHub {
   const { redis, subscriber, namespace } = options;
@@ -103,12 +116,44 @@ export function createRedisAgentHub(options: RedisAgentHubOptions): RedisAgentHu
     }
   }
 
+  /**
+   * A kept message whose call + stream has ended since, re-marked stale
+   * (logged and counted); anything else unchanged. `ended` caches per call.
+   */
+  async function markIfEnded(agentId: string, text: string, ended: Map<string, Promise<string | undefined>>): Promise<string> {
+    const endedCalls = options.endedCalls;
+    if (!endedCalls) return text;
+    let message: AgentMessage;
+    try {
+      message = JSON.parse(text) as AgentMessage;
+    } catch {
+      return text;
+    }
+    if (message.stale === true) return text;
+    const key = `${message.callId}\u0000${message.streamId}`;
+    let at = ended.get(key);
+    if (at === undefined) {
+      at = endedCalls.streamEndedAt(message.callId, message.streamId);
+      ended.set(key, at);
+    }
+    const callEndedAt = await at;
+    if (callEndedAt === undefined) return text;
+    options.metrics?.expired(message.type);
+    log.warn(
+      { agentId, callId: message.callId, seq: message.seq, type: message.type, callEndedAt, lateMs: Date.now() - Date.parse(callEndedAt) },
+      'message kept for an offline agent outlived its call: sent marked stale, not as live',
+    );
+    return JSON.stringify({ ...message, stale: true, callEndedAt });
+  }
+
   async function sync(agentId: string, st: AgentState): Promise<void> {
     if (!st.subscribed && st.sinks.size > 0) {
       await subscriber.subscribe(keys.agentChannel(agentId));
       st.subscribed = true;
     }
     let sentAny: string | undefined;
+    // The first read after connecting: what waited in the inbox for the agent.
+    const connecting = st.pos === undefined;
     for (;;) {
       if (st.sinks.size === 0 || agents.get(agentId) !== st) break;
       const reply = (await redis.eval(READ_SCRIPT, 2, keys.agentInbox(agentId), keys.agentCursor(agentId), st.pos ?? '', String(ttlMs), String(READ_BATCH))) as string[];
@@ -118,9 +163,12 @@ export function createRedisAgentHub(options: RedisAgentHubOptions): RedisAgentHu
       // instance's socket of the same agent may move past entries not sent here yet).
       if (backlog) st.pos = reply[0];
       let sent = 0;
+      const ended = new Map<string, Promise<string | undefined>>();
       for (let i = 1; i + 1 < reply.length; i += 2) {
         const id = reply[i] as string;
-        const text = reply[i + 1] as string;
+        const kept = reply[i + 1] as string;
+        // Only what waited for the agent to connect; fresh posts were checked by the worker.
+        const text = connecting ? await markIfEnded(agentId, kept, ended) : kept;
         let delivered = 0;
         for (const sink of [...st.sinks]) if (trySend(agentId, st, sink, text)) delivered++;
         if (delivered === 0) break;

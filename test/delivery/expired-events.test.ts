@@ -69,10 +69,12 @@ describe('routing jobs handled after their call ended', () => {
     await redis.quit();
   });
 
-  async function start(metrics: Metrics, logger = silentLogger()): Promise<CollectingSink> {
+  async function start(metrics: Metrics, logger = silentLogger(), connect = true): Promise<CollectingSink> {
     const sink = new CollectingSink();
-    hub.register('agent-7', sink);
-    await hub.idle();
+    if (connect) {
+      hub.register('agent-7', sink);
+      await hub.idle();
+    }
     worker = createRoutingWorker({
       connection: redis,
       queueName,
@@ -134,5 +136,34 @@ describe('routing jobs handled after their call ended', () => {
     }
     expect(routed.map((c) => c.callId)).toEqual(['call-42']);
     expect(await sample(metrics, 'undertone_expired_events_total{type="prompt"}')).toBe(0);
+  });
+
+  it('marks stale what waited for an offline agent when its call ended before the agent connected', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    await start(metrics, silentLogger(), false);
+    const { logger, records } = captureLogger();
+    const lateSubscriber = newRedis();
+    const lateHub = createRedisAgentHub({ redis, subscriber: lateSubscriber, namespace: queueName, logger, endedCalls: store, metrics });
+    try {
+      // Posted while the call was live (no summary yet): the worker sends it as live.
+      await publisher.publish(promptEvent({ seq: 1, tier: 2 }), { agentId: 'agent-7', streamId: 'MZ5' });
+      await publisher.publish(promptEvent({ callId: 'call-44', seq: 1, tier: 2 }), { agentId: 'agent-7', streamId: 'MZ6' });
+      await vi.waitFor(async () => expect(await inspect.getCompletedCount()).toBe(2), { timeout: 10_000 });
+      // call-42 ends before the softphone connects; call-44 is still live.
+      const endedAt = new Date().toISOString();
+      await store.save(sampleSummary({ callId: 'call-42', streamId: 'MZ5', endedAt }));
+
+      const sink = new CollectingSink();
+      lateHub.register('agent-7', sink);
+      await vi.waitFor(() => expect(sink.messages).toHaveLength(2), { timeout: 10_000 });
+      const byCall = Object.fromEntries(sink.messages.map((m) => [m.callId, m]));
+      expect(byCall['call-42']).toMatchObject({ type: 'prompt', stale: true, callEndedAt: endedAt });
+      expect(byCall['call-44']).not.toHaveProperty('stale');
+      expect(await sample(metrics, 'undertone_expired_events_total{type="prompt"}')).toBe(1);
+      expect(records.filter((r) => r['callId'] === 'call-42' && r['callEndedAt'] === endedAt)).toHaveLength(1);
+    } finally {
+      await lateHub.close();
+      await lateSubscriber.quit();
+    }
   });
 });
