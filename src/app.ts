@@ -249,9 +249,13 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
     metrics,
     logger: deps.logger,
   });
+  // Moves the 10-s window of undertone_audio_lag_max_seconds (the hot path reads no clock).
+  const lagTicker = setInterval(() => audioLag.tick(), 1000);
+  lagTicker.unref();
   app.addHook('onClose', async () => {
     limits.stop();
     overload.stop();
+    clearInterval(lagTicker);
   });
   metrics.setSources({
     stageClock: pipeline.clock ?? clock,

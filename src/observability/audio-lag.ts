@@ -7,9 +7,10 @@
  *   10 s (0 when no window was scored in them).
  *
  * `observe` runs once per scored window of every call, so it only adds into
- * typed arrays (no labels, no objects, no closures; prom-client's Histogram
- * allocates per observation). The exposition objects are built when
- * Prometheus scrapes.
+ * typed arrays and fields (no labels, no objects, no closures, no clock
+ * read; prom-client's Histogram allocates per observation). The exposition
+ * objects are built when Prometheus scrapes. The max gauge's window moves
+ * when the owner calls `tick()` once a second (buildApp does).
  */
 import type { Histogram, Registry } from 'prom-client';
 import { RecentMax } from './recent-max.js';
@@ -26,13 +27,8 @@ export class AudioLag {
   private readonly boundsMs = Float64Array.from(AUDIO_LAG_BUCKETS_S, (s) => s * 1000);
   private sumMs = 0;
   private total = 0;
-  /** Per-second maxima over the last 10 s, ms (also read by the overload guard). */
-  readonly recent = new RecentMax(AUDIO_LAG_MAX_WINDOW_S);
-
-  /**
-   * @param now wall clock, ms (default `performance.now`; tests pass their own).
-   */
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  /** Per-second maxima over the last 10 s, ms. */
+  private readonly recent = new RecentMax(AUDIO_LAG_MAX_WINDOW_S);
 
   /** One scored window's lag, ms. Negative values (clock jitter) count as 0. */
   observe(lagMs: number): void {
@@ -43,7 +39,12 @@ export class AudioLag {
     this.counts[i] = this.counts[i]! + 1;
     this.sumMs += v;
     this.total += 1;
-    this.recent.observe(v, this.now());
+    this.recent.observe(v);
+  }
+
+  /** Closes the current second of the max gauge's window; call once a second. */
+  tick(): void {
+    this.recent.tick();
   }
 
   /** Windows observed so far. */
@@ -53,7 +54,7 @@ export class AudioLag {
 
   /** Largest lag over the last 10 s, ms. */
   maxRecentMs(): number {
-    return this.recent.max(this.now());
+    return this.recent.max();
   }
 
   /** Registers both metrics on `registry`. */

@@ -17,42 +17,41 @@ async function samples(metrics: Metrics): Promise<Map<string, number>> {
 }
 
 describe('RecentMax', () => {
-  it('keeps the largest value per second and forgets seconds older than its window', () => {
+  it('keeps the largest value per tick and forgets ticks older than its window', () => {
     const r = new RecentMax(3);
-    r.observe(5, 1_000);
-    r.observe(9, 1_900);
-    r.observe(2, 2_100);
-    expect(r.secondMax(2_500, 0)).toBe(2);
-    expect(r.secondMax(2_500, 1)).toBe(9);
-    expect(r.max(2_500)).toBe(9);
-    // Second 1 leaves the 3-s window at second 4; its slot is reused by second 4.
-    expect(r.max(4_000)).toBe(2);
-    r.observe(1, 4_200);
-    expect(r.secondMax(4_300, 3)).toBe(0);
-    expect(r.max(4_300)).toBe(2);
-    expect(r.max(10_000)).toBe(0);
+    r.observe(5);
+    r.observe(9);
+    expect(r.max()).toBe(9);
+    r.tick();
+    r.observe(2);
+    expect(r.max()).toBe(9);
+    r.tick();
+    // Window of 3: the current tick and the 2 newest closed ones.
+    expect(r.max()).toBe(9);
+    r.tick();
+    expect(r.max()).toBe(2);
+    r.tick();
+    expect(r.max()).toBe(0);
+    r.observe(-1);
+    expect(r.max()).toBe(0);
   });
 });
 
 describe('AudioLag', () => {
   it('counts lags into the contract buckets (seconds), with sum, count and the 10-s max', async () => {
-    let now = 50_000;
-    const lag = new AudioLag(() => now);
     const metrics = new Metrics({ defaultMetrics: false });
-    // Exercise the class through its own registry too.
-    const own = new Metrics({ defaultMetrics: false });
-    for (const ms of [3, 7, 15, 45, 180, 1500, 20_000, -4]) {
-      lag.observe(ms);
-      own.audioLag.observe(ms);
-    }
-    expect(lag.count).toBe(8);
-    expect(lag.maxRecentMs()).toBe(20_000);
-    now += 11_000;
-    expect(lag.maxRecentMs()).toBe(0);
+    const empty = await samples(metrics);
+    // Nothing observed yet: the series exist, at zero.
+    expect(empty.get('undertone_audio_lag_seconds_count')).toBe(0);
+    expect(empty.get('undertone_audio_lag_seconds_bucket{le="+Inf"}')).toBe(0);
+    expect(empty.get('undertone_audio_lag_max_seconds')).toBe(0);
 
-    const s = await samples(own);
+    const lag = metrics.audioLag;
+    for (const ms of [3, 7, 15, 45, 180, 1500, 20_000, -4]) lag.observe(ms);
+    expect(lag.count).toBe(8);
+    const s = await samples(metrics);
     expect(AUDIO_LAG_BUCKETS_S).toEqual([0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]);
-    // Cumulative: -4 counts as 0.
+    // Cumulative; -4 (clock jitter) counts as 0.
     expect(s.get('undertone_audio_lag_seconds_bucket{le="0.005"}')).toBe(2);
     expect(s.get('undertone_audio_lag_seconds_bucket{le="0.01"}')).toBe(3);
     expect(s.get('undertone_audio_lag_seconds_bucket{le="0.05"}')).toBe(5);
@@ -63,10 +62,15 @@ describe('AudioLag', () => {
     expect(s.get('undertone_audio_lag_seconds_count')).toBe(8);
     expect(s.get('undertone_audio_lag_seconds_sum')).toBeCloseTo(21.75, 6);
     expect(s.get('undertone_audio_lag_max_seconds')).toBe(20);
-    // A registry with nothing observed still exposes the series (zeros).
-    const empty = await samples(metrics);
-    expect(empty.get('undertone_audio_lag_seconds_count')).toBe(0);
-    expect(empty.get('undertone_audio_lag_max_seconds')).toBe(0);
+
+    // The max covers 10 ticks (seconds); the histogram keeps everything.
+    for (let i = 0; i < 9; i++) lag.tick();
+    expect(lag.maxRecentMs()).toBe(20_000);
+    lag.observe(50);
+    lag.tick();
+    expect(lag.maxRecentMs()).toBe(50);
+    expect((await samples(metrics)).get('undertone_audio_lag_seconds_count')).toBe(9);
+    expect(new AudioLag().maxRecentMs()).toBe(0);
   });
 });
 
