@@ -20,6 +20,11 @@
  * in src/http/auth/access-rules.ts); every socket gets its limits
  * (src/http/limits/socket-limits.ts).
  *
+ * Overload (src/calls/overload-guard.ts): every scored window's lag feeds
+ * the lag metrics and the guard; while the guard says the instance cannot
+ * keep up, new calls are refused at their start with 1013
+ * `UT_ERR_OVERLOADED` and live calls carry on (docs/overload.md).
+ *
  * Shutdown (`app.close()`): readiness turns 503, live calls stop taking audio
  * and flush their pending windows (events still publish) while gateway
  * sockets close with 1001; then `deps.flushDelivery` waits (bounded) until
