@@ -184,11 +184,9 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   // Overload is never silent: past capacity new calls are refused (1013), live ones carry on.
   const overload = new OverloadGuard({ lagMs: config.overloadLagMs, eventLoopMs: config.overloadEventLoopMs, logger: deps.logger, metrics, ...options.overload });
   const audioLag = metrics.audioLag;
-  // Per scored window of every call: typed-array adds and a compare, no allocation.
-  const ownLag = (lagMs: number): void => {
-    audioLag.observe(lagMs);
-    overload.observeLag(lagMs);
-  };
+  // Per scored window of every call: typed-array adds, no allocation. The
+  // guard hears only calls at about real time (the registry filters).
+  const ownLag = (lagMs: number): void => audioLag.observe(lagMs);
   const given = options.pipeline;
   const givenLag = given?.onWindowLag;
   const pipeline: CallPipeline = given
@@ -200,6 +198,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
     session: options.session,
     admission: () => overload.admit(),
     callLagWarnMs: config.overloadLagMs,
+    onCallLag: (lagMs) => overload.observeLag(lagMs),
   });
   app.decorate('callRegistry', registry);
   let shuttingDown = false;
@@ -254,8 +253,12 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
     metrics,
     logger: deps.logger,
   });
-  // Moves the 10-s window of undertone_audio_lag_max_seconds (the hot path reads no clock).
-  const lagTicker = setInterval(() => audioLag.tick(), 1000);
+  // Once a second: moves the 10-s window of undertone_audio_lag_max_seconds
+  // and re-judges which streams run ahead of real time (the hot path reads no clock).
+  const lagTicker = setInterval(() => {
+    audioLag.tick();
+    registry.refreshPace(performance.now());
+  }, 1000);
   lagTicker.unref();
   app.addHook('onClose', async () => {
     limits.stop();

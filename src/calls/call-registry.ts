@@ -13,8 +13,13 @@
  * cannot keep up. Both refuse with 1013; live calls are never dropped.
  *
  * Window lag: each session gets the pipeline with an `onWindowLag` of its
- * own, which passes every figure on to the shared one and logs one warn line
- * (with the callId) the first time this call's lag exceeds `callLagWarnMs`.
+ * own, which passes every figure on to the shared one (the metrics) and, for
+ * calls streaming at about real time, to `onCallLag` (the overload guard),
+ * and logs one warn line (with the callId) the first time such a call's lag
+ * exceeds `callLagWarnMs`. A stream sent faster than real time (a replay, a
+ * test, a gateway's backlog) piles up lag by its own pace, not because the
+ * instance cannot keep up with live calls: it is left out of both.
+ * `refreshPace` (once a second) decides which streams those are.
  */
 import type { CallStartEvent } from '../ingest/call-event.js';
 import { CapacityError, ProtocolError } from '../shared/errors.js';
@@ -32,9 +37,23 @@ export interface CallRegistryOptions {
   session?: Pick<CallSessionOptions, 'maxPendingWindows' | 'maxTimeline' | 'maxEvents'>;
   /** Checked before each start, after `maxCalls`: a returned error refuses the call (the overload guard's `admit`). */
   admission?: () => CapacityError | undefined;
-  /** A call whose window lag exceeds this gets one warn log line, ms (default 0 = never). */
+  /** A call (at about real time) whose window lag exceeds this gets one warn log line, ms (default 0 = never). */
   callLagWarnMs?: number;
+  /** Told every window lag of calls streaming at about real time, ms (the overload guard's `observeLag`). */
+  onCallLag?: (lagMs: number) => void;
 }
+
+/** Per live call: when it started and whether its stream is ahead of real time. */
+interface PaceState {
+  session: CallSession | undefined;
+  startedMs: number;
+  /** Set by `refreshPace`: caller audio received is well ahead of the wall time since the start. */
+  ahead: boolean;
+}
+
+/** A stream is "ahead of real time" once its audio exceeds the elapsed wall time by this factor plus this slack (jitter, a gateway's small burst). */
+const AHEAD_FACTOR = 1.25;
+const AHEAD_SLACK_MS = 3000;
 
 /** Per-connection hooks the socket handler gives each session. */
 export type SessionHooks = Pick<CallSessionOptions, 'onBacklog' | 'onFatal'>;
@@ -42,6 +61,7 @@ export type SessionHooks = Pick<CallSessionOptions, 'onBacklog' | 'onFatal'>;
 export class CallRegistry {
   private readonly live = new Map<string, CallSession>();
   private readonly history = new Map<string, CallDetail>();
+  private readonly pace = new Map<string, PaceState>();
   private readonly maxCalls: number;
   private readonly callHistory: number;
   private closing = false;
@@ -76,7 +96,10 @@ export class CallRegistry {
     const refusal = this.options.admission?.();
     if (refusal) throw refusal;
     const log = callLogger(this.logger, { callId: start.callId, streamId: start.streamId, source: start.source });
-    const session = new CallSession(start, this.sessionPipeline(log), log, { ...this.options.session, ...hooks });
+    const pace: PaceState = { session: undefined, startedMs: performance.now(), ahead: false };
+    const session = new CallSession(start, this.sessionPipeline(log, pace), log, { ...this.options.session, ...hooks });
+    pace.session = session;
+    this.pace.set(start.callId, pace);
     this.live.set(start.callId, session);
     this.history.delete(start.callId);
     log.info({ agentId: start.agentId, language: start.language, tracks: start.tracks, liveCalls: this.live.size }, 'call started');
@@ -119,17 +142,32 @@ export class CallRegistry {
     await Promise.all([...this.live.keys()].map((id) => this.finish(id, 'shutdown')));
   }
 
-  /** The pipeline as one call sees it: its lag figures also checked against `callLagWarnMs`. */
-  private sessionPipeline(log: Logger): CallPipeline {
+  /**
+   * Marks which live streams are ahead of real time (their lag is their own
+   * pace, see the class comment). Call once a second; O(live calls).
+   * @param nowMs `performance.now()`
+   */
+  refreshPace(nowMs: number): void {
+    for (const p of this.pace.values()) {
+      if (p.session) p.ahead = p.session.audioMs > (nowMs - p.startedMs) * AHEAD_FACTOR + AHEAD_SLACK_MS;
+    }
+  }
+
+  /** The pipeline as one call sees it: lag figures also go to `onCallLag` and the per-call warning, unless the stream is ahead of real time. */
+  private sessionPipeline(log: Logger, pace: PaceState): CallPipeline {
     const warnMs = this.options.callLagWarnMs ?? 0;
+    const onCallLag = this.options.onCallLag;
     const shared = this.pipeline.onWindowLag;
-    if (warnMs <= 0) return this.pipeline;
+    if (warnMs <= 0 && onCallLag === undefined) return this.pipeline;
     let warned = false;
     return {
       ...this.pipeline,
+      // Per scored window: a few compares, no allocation.
       onWindowLag: (lagMs) => {
         shared?.(lagMs);
-        if (warned || lagMs <= warnMs) return;
+        if (pace.ahead) return;
+        onCallLag?.(lagMs);
+        if (warned || warnMs <= 0 || lagMs <= warnMs) return;
         warned = true;
         log.warn({ lagMs: Math.round(lagMs), limitMs: warnMs }, 'call is scored later than the overload limit: its prompts come late (logged once per call)');
       },
@@ -139,6 +177,7 @@ export class CallRegistry {
   private retire(session: CallSession): void {
     if (this.live.get(session.callId) !== session) return;
     this.live.delete(session.callId);
+    this.pace.delete(session.callId);
     if (this.callHistory === 0) return;
     this.history.set(session.callId, session.detail());
     while (this.history.size > this.callHistory) {

@@ -112,12 +112,13 @@ export interface Config {
    * (`OVERLOAD_LAG_MS`, default 1000; 0 = not checked). When every second for
    * 3 s has a scored window later than this, new calls are refused with 1013
    * `UT_ERR_OVERLOADED` until the lag stays under half of it for 5 s; live
-   * calls carry on. A call over it gets one warn log line.
+   * calls carry on. A call over it gets one warn log line. Streams sent
+   * faster than real time (replays) are not counted.
    */
   readonly overloadLagMs: number;
   /**
    * Event-loop delay over which the instance counts as overloaded, ms
-   * (`OVERLOAD_EVENT_LOOP_MS`, default 500; 0 = not checked); same rule as
+   * (`OVERLOAD_EVENT_LOOP_MS`, default 1000; 0 = not checked); same rule as
    * `overloadLagMs`.
    */
   readonly overloadEventLoopMs: number;
@@ -158,7 +159,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   agentPendingTtlS: 120,
   audiohookApiKeys: Object.freeze({}),
   overloadLagMs: 1000,
-  overloadEventLoopMs: 500,
+  overloadEventLoopMs: 1000,
 });
 
 type Env = Readonly<Record<string, string | undefined>>;

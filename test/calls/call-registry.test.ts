@@ -79,6 +79,7 @@ describe('CallRegistry', () => {
 
   it('passes every window lag on to the shared pipeline and warns once per call over callLagWarnMs, with its callId', async () => {
     const lags: number[] = [];
+    const callLags: number[] = [];
     // Every window is "late": the anchor is the first message, the audio arrives all at once and scoring waits.
     const slow: CallPipeline = {
       ...pipeline,
@@ -86,7 +87,7 @@ describe('CallRegistry', () => {
       onWindowLag: (lag) => void lags.push(lag),
     };
     const { logger, lines } = captureLogger();
-    const r = new CallRegistry(slow, logger, { callLagWarnMs: 10 });
+    const r = new CallRegistry(slow, logger, { callLagWarnMs: 10, onCallLag: (lag) => void callLags.push(lag) });
     for (const id of ['CA1', 'CA2']) {
       const s = r.open(start(id));
       for (const payload of chunks(audio)) s.acceptAudio({ kind: 'audio', callId: id, track: 'caller', payload });
@@ -94,9 +95,33 @@ describe('CallRegistry', () => {
     await Promise.all(['CA1', 'CA2'].map((id) => r.finish(id, 'hangup')));
     const windows = ['CA1', 'CA2'].reduce((n, id) => n + r.detail(id)!.timeline.length, 0);
     expect(lags).toHaveLength(windows);
+    expect(callLags).toEqual(lags);
     const warned = lines.filter((l) => /scored later than the overload limit/.test(l.msg));
     expect(warned.map((l) => l.callId).sort()).toEqual(['CA1', 'CA2']);
     expect(warned[0]).toMatchObject({ limitMs: 10, lagMs: expect.any(Number) });
+  });
+
+  it('leaves streams sent ahead of real time out of onCallLag and the warning (their lag is their own pace); the shared pipeline still sees them', async () => {
+    const lags: number[] = [];
+    const callLags: number[] = [];
+    const { logger, lines } = captureLogger();
+    const r = new CallRegistry({ ...pipeline, onWindowLag: (lag) => void lags.push(lag) }, logger, { callLagWarnMs: 1, onCallLag: (lag) => void callLags.push(lag) });
+    const bulk = r.open(start('CA-bulk'));
+    const live = r.open(start('CA-live'));
+    // 8 s of audio at once on one stream, 0.2 s on the other: only the first is ahead of the wall clock.
+    for (const payload of chunks(audio)) bulk.acceptAudio({ kind: 'audio', callId: 'CA-bulk', track: 'caller', payload });
+    for (const payload of chunks(audio.subarray(0, 1600))) live.acceptAudio({ kind: 'audio', callId: 'CA-live', track: 'caller', payload });
+    r.refreshPace(performance.now());
+    await r.finish('CA-bulk', 'hangup');
+    expect(lags.length).toBe(r.detail('CA-bulk')!.timeline.length);
+    expect(lags.length).toBeGreaterThan(0);
+    expect(callLags).toEqual([]);
+    expect(lines.filter((l) => /scored later than the overload limit/.test(l.msg))).toEqual([]);
+    // The same audio on a stream that is not ahead is heard.
+    for (const payload of chunks(audio.subarray(1600, 8000 * 3))) live.acceptAudio({ kind: 'audio', callId: 'CA-live', track: 'caller', payload });
+    await r.finish('CA-live', 'hangup');
+    expect(callLags.length).toBe(r.detail('CA-live')!.timeline.length);
+    expect(callLags.length).toBeGreaterThan(0);
   });
 
   it('moves a finished call to the history, keeps the newest callHistory, and lets an ended callId start again', async () => {

@@ -49,7 +49,7 @@ describe('loadConfig', () => {
       agentPendingTtlS: 120,
       audiohookApiKeys: {},
       overloadLagMs: 1000,
-      overloadEventLoopMs: 500,
+      overloadEventLoopMs: 1000,
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
   });
