@@ -136,7 +136,14 @@ export function createRedisAgentHub(options: RedisAgentHubOptions): RedisAgentHu
       at = endedCalls.streamEndedAt(message.callId, message.streamId);
       ended.set(key, at);
     }
-    const callEndedAt = await at;
+    let callEndedAt: string | undefined;
+    try {
+      callEndedAt = await at;
+    } catch (err) {
+      // The check must never hold back delivery: send as kept.
+      log.warn({ err, agentId, callId: message.callId }, 'could not check whether the call ended; message sent as kept');
+      return text;
+    }
     if (callEndedAt === undefined) return text;
     options.metrics?.expired(message.type);
     log.warn(
