@@ -31,6 +31,8 @@ export interface ReportOptions {
   redisUrl: string;
   /** Key namespace: the routing queue name. */
   namespace: string;
+  /** `REDIS_PREFIX` the service ran with (default none). */
+  redisPrefix?: string;
   since: Date | null;
   svgPath: string;
 }
@@ -42,7 +44,7 @@ export async function buildReport(options: ReportOptions): Promise<CallOutcomes>
   try {
     await redis.connect();
     // The TTL only matters for writes; the report reads.
-    const store = createSummaryStore({ redis, namespace: options.namespace, ttlS: 1 });
+    const store = createSummaryStore({ redis, namespace: options.namespace, redisPrefix: options.redisPrefix ?? '', ttlS: 1 });
     const kept = await store.list(options.since ? { sinceMs: options.since.getTime() } : {});
     const outcomes = computeCallOutcomes(kept, options.since);
     await mkdir(dirname(options.svgPath), { recursive: true });
@@ -89,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
   const svgPath = resolve(values.svg ?? 'report-output/call-outcomes.svg');
   let outcomes: CallOutcomes;
   try {
-    outcomes = await buildReport({ redisUrl: config.redisUrl, namespace: config.routingQueue, since, svgPath });
+    outcomes = await buildReport({ redisUrl: config.redisUrl, namespace: config.routingQueue, redisPrefix: config.redisPrefix, since, svgPath });
   } catch (err) {
     process.stderr.write(`undertone report: could not read summaries from ${config.redisUrl}: ${(err as Error).message}\n`);
     return 1;

@@ -113,14 +113,15 @@ export async function startService(config: Config, options: StartServiceOptions)
     const policyFactory = options.policyFactory ?? policyFactoryFrom(policy);
     const namespace = config.routingQueue;
     const pendingTtlMs = config.agentPendingTtlS * 1000;
-    const feed = createSupervisorFeed({ redis, subscriber, namespace, logger });
+    const redisPrefix = config.redisPrefix;
+    const feed = createSupervisorFeed({ redis, subscriber, namespace, redisPrefix, logger });
     started.unshift({ name: 'supervisor-feed', close: () => feed.close() });
     const callObserver = createCallFeedObserver({ feed, instanceId: config.instanceId });
     started.unshift({ name: 'call-feed', close: async () => callObserver.close() });
-    const hub = createRedisAgentHub({ redis, subscriber, namespace, logger, pendingTtlMs });
+    const hub = createRedisAgentHub({ redis, subscriber, namespace, redisPrefix, logger, pendingTtlMs });
     started.unshift({ name: 'agent-hub', close: () => hub.close() });
     const journal = config.publishJournalPath === '' ? undefined : openPublishJournal<PendingJob>(config.publishJournalPath, logger);
-    const publisher = createBullmqPublisher({ connection: redis, queueName: config.routingQueue, logger, bufferCapacity: config.publishBufferEvents, journal,
+    const publisher = createBullmqPublisher({ connection: redis, queueName: config.routingQueue, redisPrefix, logger, bufferCapacity: config.publishBufferEvents, journal,
       // Half the grace period to flush what waits for Redis; the rest is for the other parts.
       closeTimeoutMs: Math.floor(config.shutdownGraceMs / 2) });
     metrics.setSources({ queueCounts: () => queueCounts(publisher.queue) });
@@ -141,7 +142,7 @@ export async function startService(config: Config, options: StartServiceOptions)
       feed,
       callObserver,
       adminQueues: [publisher.queue],
-      summaries: createSummaryStore({ redis, namespace: config.routingQueue, ttlS: config.summaryTtlS }),
+      summaries: createSummaryStore({ redis, namespace: config.routingQueue, redisPrefix, ttlS: config.summaryTtlS }),
       flushDelivery: () => flushDelivery({ queue: publisher.queue, publisherDrained: () => publisher.drained(), syncAgents: () => hub.syncAll(), logger }),
     });
     started.unshift({ name: 'app', close: () => app.close() });
@@ -174,13 +175,14 @@ export async function startRoutingWorker(config: Config, logger: Logger): Promis
   workerRedis.on('error', (err) => logger.warn({ err }, 'redis (worker) connection error'));
   try {
     const namespace = config.routingQueue;
-    const mailbox = createAgentMailbox({ redis: workerRedis, namespace, pendingTtlMs: config.agentPendingTtlS * 1000 });
-    const guard = createPriorityGuard({ redis: workerRedis, namespace });
+    const { redisPrefix } = config;
+    const mailbox = createAgentMailbox({ redis: workerRedis, namespace, redisPrefix, pendingTtlMs: config.agentPendingTtlS * 1000 });
+    const guard = createPriorityGuard({ redis: workerRedis, namespace, redisPrefix });
     const forwarders =
       config.routingWebhookUrl !== null && config.routingWebhookSecret !== null
         ? [createWebhookForwarder({ url: config.routingWebhookUrl, secret: config.routingWebhookSecret, timeoutMs: config.routingWebhookTimeoutMs, logger })]
         : [];
-    const worker = createRoutingWorker({ connection: workerRedis, queueName: config.routingQueue, mailbox, guard, logger, forwarders });
+    const worker = createRoutingWorker({ connection: workerRedis, queueName: config.routingQueue, redisPrefix, mailbox, guard, logger, forwarders });
     return {
       async close() {
         await worker.close();

@@ -4,6 +4,7 @@
  * start-up with the full list of problems instead of one at a time.
  */
 import { hostname } from 'node:os';
+import { redisPrefixProblem } from '../queue/redis-prefix.js';
 import { ConfigError } from '../shared/errors.js';
 
 /** pino levels accepted by `LOG_LEVEL`. */
@@ -106,6 +107,15 @@ export interface Config {
    * connection refused). A key whose secret is `""` may connect unsigned.
    */
   readonly audiohookApiKeys: Readonly<Record<string, string>>;
+  // --- Scale-out (issue 13) ---
+  /**
+   * Prefix in front of every Redis key and channel (`REDIS_PREFIX`, default
+   * unset: `bull:<queue>:…`, `ut:<queue>:…`); set, keys become
+   * `<prefix>:bull:…` and `<prefix>:ut:…`. For Redis Cluster use a hash tag,
+   * e.g. `{undertone}`, so every key of the queue shares one slot (see
+   * src/queue/redis-prefix.ts). Every instance and worker on the queue must use the same.
+   */
+  readonly redisPrefix: string;
 }
 
 /** Defaults, as the TSDoc above documents them. */
@@ -142,6 +152,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   instanceId: `${hostname()}-${process.pid}`,
   agentPendingTtlS: 120,
   audiohookApiKeys: Object.freeze({}),
+  redisPrefix: '',
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -345,6 +356,7 @@ export function loadConfig(env: Env = process.env): Config {
     instanceId: text(env, 'INSTANCE_ID', d.instanceId, problems, (v) => (/^[A-Za-z0-9._-]{1,100}$/.test(v) ? undefined : 'must be 1-100 characters of [A-Za-z0-9._-]')),
     agentPendingTtlS: integer(env, 'AGENT_PENDING_TTL_S', d.agentPendingTtlS, 1, 86_400, problems),
     audiohookApiKeys: audiohookKeys(env, problems),
+    redisPrefix: text(env, 'REDIS_PREFIX', d.redisPrefix, problems, redisPrefixProblem),
   };
   // An unsigned webhook would let anyone who finds the URL move calls around.
   if (config.routingWebhookUrl !== null && config.routingWebhookSecret === null) {

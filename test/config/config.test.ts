@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       instanceId: expect.stringMatching(/^.+-\d+$/),
       agentPendingTtlS: 120,
       audiohookApiKeys: {},
+      redisPrefix: '',
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
   });
@@ -104,6 +105,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads REDIS_PREFIX: a plain prefix or one with a Redis Cluster hash tag', () => {
+    expect(loadConfig({ REDIS_PREFIX: '{undertone}' }).redisPrefix).toBe('{undertone}');
+    expect(loadConfig({ REDIS_PREFIX: 'site-a:{ut-eu}' }).redisPrefix).toBe('site-a:{ut-eu}');
+    expect(loadConfig({ REDIS_PREFIX: 'staging' }).redisPrefix).toBe('staging');
+  });
+
   it('returns a frozen object', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
@@ -130,6 +137,10 @@ describe('loadConfig', () => {
     ['INSTANCE_ID', 'a b', /INSTANCE_ID must be 1-100 characters/],
     ['AGENT_PENDING_TTL_S', '0', /AGENT_PENDING_TTL_S must be between 1/],
     ['POLICY_FILE', 'policy.txt', /POLICY_FILE must name a \.yaml, \.yml or \.json file/],
+    ['REDIS_PREFIX', 'has space', /REDIS_PREFIX must be 1-64 characters/],
+    ['REDIS_PREFIX', '{undertone}:', /REDIS_PREFIX must not end with ':'/],
+    ['REDIS_PREFIX', '{undertone', /REDIS_PREFIX has a \{ without a closing \}/],
+    ['REDIS_PREFIX', 'ut{}', /REDIS_PREFIX has a \{ without a closing \}/],
   ])('rejects %s=%s', (name, value, message) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

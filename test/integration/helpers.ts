@@ -14,6 +14,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { startService, type RunningService } from '../../src/cli/serve.js';
+import { keyRoot } from '../../src/delivery/delivery-keys.js';
+import { bullmqPrefix } from '../../src/queue/redis-prefix.js';
 import { connectedMsg, mediaMsg, startMsg, stopMsg, twilioIds, type TwilioIds } from '../ingest/twilio-fixtures.js';
 
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -141,7 +143,8 @@ export async function startTestService(env: Record<string, string> = {}): Promis
   });
   const { logger, lines } = captureLogger('info');
   const service = await startService(config, { logger });
-  const queue = new Queue(queueName, { connection: { url: REDIS_URL } });
+  // The queue the service really uses (env may name another, e.g. a second instance on the first's queue; REDIS_PREFIX moves its keys).
+  const queue = new Queue(config.routingQueue, { connection: { url: REDIS_URL }, prefix: bullmqPrefix(config.redisPrefix) });
   queue.on('error', () => undefined);
   let closing: Promise<void> | undefined;
   return {
@@ -149,18 +152,20 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     config,
     url: service.url,
     wsUrl: service.url.replace(/^http/, 'ws'),
-    queueName,
+    queueName: config.routingQueue,
     queue,
     lines,
     close() {
       closing ??= (async () => {
         await service.close();
+        // A queue named by the caller (a second instance on the first's queue) is the owner's to drop.
+        if (env['ROUTING_QUEUE'] !== undefined) return void (await queue.close());
         await queue.obliterate({ force: true }).catch(() => undefined);
-        // Delivery and supervisor-feed keys live under ut:<queue>: (they expire anyway).
+        // Delivery and supervisor-feed keys live under [<prefix>:]ut:<queue>: (they expire anyway).
         await queue.close();
         const redis = new Redis(REDIS_URL);
         try {
-          const keys = await redis.keys(`ut:${queueName}:*`);
+          const keys = await redis.keys(`${keyRoot(config.routingQueue, config.redisPrefix)}:*`);
           if (keys.length > 0) await redis.del(...keys);
         } finally {
           await redis.quit();
