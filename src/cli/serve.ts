@@ -11,7 +11,7 @@
  * active jobs), the publisher, the feed, the model and the Redis connections.
  */
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../queue/redis-connection.js';
 import { buildApp } from '../app.js';
 import type { Config } from '../config/config.js';
 import { readCommandConfig } from './command-config.js';
@@ -100,11 +100,11 @@ export async function startService(config: Config, options: StartServiceOptions)
   // Started parts, closed in reverse on failure, in this order on shutdown.
   const started: Closer[] = [];
   try {
-    const redis = new Redis(config.redisUrl, { connectionName: 'undertone' });
+    const redis = connectRedis(config, { connectionName: 'undertone' });
     redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
     started.unshift({ name: 'redis', close: () => redis.quit() });
     // Pub/sub (agent nudges, supervisor feed) needs a connection of its own.
-    const subscriber = new Redis(config.redisUrl, { connectionName: 'undertone-subscriber' });
+    const subscriber = connectRedis(config, { connectionName: 'undertone-subscriber' });
     subscriber.on('error', (err) => logger.warn({ err }, 'redis (subscriber) connection error'));
     started.unshift({ name: 'redis-subscriber', close: () => subscriber.quit() });
 
@@ -171,7 +171,7 @@ export async function startService(config: Config, options: StartServiceOptions)
  * Used by `serve` (RUN_WORKER) and by `undertone worker`.
  */
 export async function startRoutingWorker(config: Config, logger: Logger): Promise<{ close(): Promise<void> }> {
-  const workerRedis = new Redis(config.redisUrl, { connectionName: 'undertone-worker', maxRetriesPerRequest: null });
+  const workerRedis = connectRedis(config, { connectionName: 'undertone-worker', maxRetriesPerRequest: null });
   workerRedis.on('error', (err) => logger.warn({ err }, 'redis (worker) connection error'));
   try {
     const namespace = config.routingQueue;

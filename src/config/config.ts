@@ -4,7 +4,7 @@
  * start-up with the full list of problems instead of one at a time.
  */
 import { hostname } from 'node:os';
-import { redisPrefixProblem } from '../queue/redis-prefix.js';
+import { hashTagOf, redisPrefixProblem } from '../queue/redis-prefix.js';
 import { ConfigError } from '../shared/errors.js';
 
 /** pino levels accepted by `LOG_LEVEL`. */
@@ -116,6 +116,12 @@ export interface Config {
    * src/queue/redis-prefix.ts). Every instance and worker on the queue must use the same.
    */
   readonly redisPrefix: string;
+  /**
+   * Connect to a Redis Cluster (`REDIS_CLUSTER`, default false): `REDIS_URL`
+   * names one seed node, ioredis finds the others. Requires a `REDIS_PREFIX`
+   * with a hash tag, so BullMQ's and Undertone's multi-key commands stay in one slot.
+   */
+  readonly redisCluster: boolean;
 }
 
 /** Defaults, as the TSDoc above documents them. */
@@ -153,6 +159,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   agentPendingTtlS: 120,
   audiohookApiKeys: Object.freeze({}),
   redisPrefix: '',
+  redisCluster: false,
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -357,6 +364,7 @@ export function loadConfig(env: Env = process.env): Config {
     agentPendingTtlS: integer(env, 'AGENT_PENDING_TTL_S', d.agentPendingTtlS, 1, 86_400, problems),
     audiohookApiKeys: audiohookKeys(env, problems),
     redisPrefix: text(env, 'REDIS_PREFIX', d.redisPrefix, problems, redisPrefixProblem),
+    redisCluster: boolean(env, 'REDIS_CLUSTER', d.redisCluster, problems),
   };
   // An unsigned webhook would let anyone who finds the URL move calls around.
   if (config.routingWebhookUrl !== null && config.routingWebhookSecret === null) {
@@ -367,6 +375,11 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (config.routingWebhookSecret !== null && raw(env, 'ROUTING_WEBHOOK_URL') === undefined) {
     problems.push('ROUTING_WEBHOOK_SECRET is set but ROUTING_WEBHOOK_URL is not');
+  }
+
+  // Without a hash tag BullMQ's scripts fail with CROSSSLOT on the first job.
+  if (config.redisCluster && hashTagOf(config.redisPrefix) === config.redisPrefix) {
+    problems.push('REDIS_PREFIX must contain a hash tag such as {undertone} when REDIS_CLUSTER is true');
   }
 
   if (problems.length > 0) throw new ConfigError(problems);

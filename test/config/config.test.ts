@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       agentPendingTtlS: 120,
       audiohookApiKeys: {},
       redisPrefix: '',
+      redisCluster: false,
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
   });
@@ -109,6 +110,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ REDIS_PREFIX: '{undertone}' }).redisPrefix).toBe('{undertone}');
     expect(loadConfig({ REDIS_PREFIX: 'site-a:{ut-eu}' }).redisPrefix).toBe('site-a:{ut-eu}');
     expect(loadConfig({ REDIS_PREFIX: 'staging' }).redisPrefix).toBe('staging');
+  });
+
+  it('reads REDIS_CLUSTER, which needs a hash-tag REDIS_PREFIX', () => {
+    expect(loadConfig({ REDIS_CLUSTER: 'true', REDIS_PREFIX: '{undertone}' })).toMatchObject({ redisCluster: true, redisPrefix: '{undertone}' });
+    expect(problemsOf({ REDIS_CLUSTER: 'true' })).toEqual([expect.stringMatching(/REDIS_PREFIX must contain a hash tag .* when REDIS_CLUSTER is true/)]);
+    expect(problemsOf({ REDIS_CLUSTER: 'true', REDIS_PREFIX: 'plain' })).toHaveLength(1);
+    expect(problemsOf({ REDIS_CLUSTER: 'maybe' })).toEqual([expect.stringMatching(/REDIS_CLUSTER must be true or false/)]);
   });
 
   it('returns a frozen object', () => {
