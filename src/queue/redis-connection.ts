@@ -29,7 +29,11 @@ export function connectRedis(config: RedisConnectionConfig, options: RedisOption
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
   };
-  const cluster = new Cluster([{ host: url.hostname, port: Number(url.port || 6379) }], { redisOptions: nodeOptions });
+  const cluster = new Cluster([{ host: url.hostname, port: Number(url.port || 6379) }], {
+    redisOptions: nodeOptions,
+    // The cluster object connects by itself unless told not to (callers that `connect()` themselves).
+    ...(options.lazyConnect === true ? { lazyConnect: true } : {}),
+  });
   // Same command surface (see above); the modules are typed against Redis.
   return cluster as unknown as Redis;
 }
