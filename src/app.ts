@@ -216,6 +216,8 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
       // Hard ceiling, enforced by ws before buffering (it closes with 1009 itself).
       // The handler's own check at maxMessageBytes closes with 1009 and a coded reason.
       maxPayload: config.maxMessageBytes * 2,
+      // Gateways send small frames 50 times a second: compression would cost more CPU than it saves.
+      perMessageDeflate: false,
     },
     errorHandler(error, socket, request) {
       // ws already sent its close frame (e.g. 1009 for maxPayload); do not
@@ -291,6 +293,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
         adapter: limits.gatewayAdapter(socket, withStartToken(gateway.adapter({ headers: request.headers }), { required: request.gatewayAuth === 'start-token', verify: verifyToken, metrics })),
         logger: request.log as Logger,
         maxMessageBytes: config.maxMessageBytes,
+        ...(pipeline.clock ? { clock: pipeline.clock } : {}),
       });
     });
   }

@@ -4,7 +4,8 @@
  * history forgot the call, or on another instance), by the survey endpoint
  * and by `npm run report`. Everything expires after `ttlS` (`SUMMARY_TTL_S`).
  *
- * Keys, under `ut:<namespace>:` (the routing queue name, as for delivery):
+ * Keys, under `ut:<namespace>:` (the routing queue name, as for delivery;
+ * behind `REDIS_PREFIX` when set):
  * - `summary:<callId>`   the summary JSON
  * - `survey:<callId>`    the survey JSON (its own key: a survey never races the summary write)
  * - `acks:<callId>`      hash promptId → `used` | `dismissed` (acks may come after the end, on any instance)
@@ -12,7 +13,7 @@
  * - `summaries`          sorted set of call ids by end time (ms), for reports; expired members dropped as met
  */
 import type { Redis } from 'ioredis';
-import { deliveryKeys } from '../delivery/delivery-keys.js';
+import { deliveryKeys, keyRoot } from '../delivery/delivery-keys.js';
 import { PROMPT_FEEDBACK, withFeedback, type PostCallSummary, type PromptFeedback } from './post-call-summary.js';
 
 /** Scores a caller gave after the call (`POST /v1/calls/:callId/survey`). */
@@ -36,6 +37,8 @@ export interface SummaryStoreOptions {
   redis: Redis;
   /** Key namespace: the routing queue name. */
   namespace: string;
+  /** `REDIS_PREFIX` in front of every key and channel (src/queue/redis-prefix.ts); default none. */
+  redisPrefix?: string;
   /** How long everything is kept, SECONDS. */
   ttlS: number;
   /** Wall clock, ms. @defaultValue `Date.now` */
@@ -71,8 +74,8 @@ const enc = encodeURIComponent;
 export function createSummaryStore(options: SummaryStoreOptions): SummaryStore {
   const { redis, ttlS } = options;
   const now = options.now ?? Date.now;
-  const p = `ut:${options.namespace}`;
-  const liveKeys = deliveryKeys(options.namespace);
+  const p = keyRoot(options.namespace, options.redisPrefix);
+  const liveKeys = deliveryKeys(options.namespace, options.redisPrefix);
   const k = {
     summary: (callId: string) => `${p}:summary:${enc(callId)}`,
     survey: (callId: string) => `${p}:survey:${enc(callId)}`,

@@ -15,6 +15,7 @@ import { createLogger } from '../shared/logger.js';
 import { signToken } from '../http/auth/tokens.js';
 import { ensureRedis } from './ensure-redis.js';
 import { startService } from './serve.js';
+import { bullmqPrefix } from '../queue/redis-prefix.js';
 
 /** The demo's calls: fixture, the agent taking it, and the script language. */
 const DEMO_CALLS = [
@@ -125,7 +126,7 @@ export async function run(argv: string[]): Promise<number> {
   const service = await startService(config, { logger });
   const httpUrl = service.url;
   const wsUrl = httpUrl.replace(/^http/, 'ws');
-  const queue = new Queue(queueName, { connection: { url: redis.url } });
+  const queue = new Queue(queueName, { connection: { url: redis.url }, prefix: bullmqPrefix(config.redisPrefix) });
   queue.on('error', (err) => logger.warn({ err }, 'demo queue error'));
   await mkdir(values.out, { recursive: true });
 

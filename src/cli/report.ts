@@ -9,7 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../queue/redis-connection.js';
 import { createSummaryStore } from '../calls/summary-store.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { computeCallOutcomes, formatCallOutcomes, type CallOutcomes } from '../report/call-outcomes.js';
@@ -31,18 +31,22 @@ export interface ReportOptions {
   redisUrl: string;
   /** Key namespace: the routing queue name. */
   namespace: string;
+  /** `REDIS_PREFIX` the service ran with (default none). */
+  redisPrefix?: string;
+  /** `REDIS_CLUSTER`: `redisUrl` is a seed node of a cluster (default false). */
+  redisCluster?: boolean;
   since: Date | null;
   svgPath: string;
 }
 
 /** Reads the kept summaries, computes the outcomes and writes the SVG. */
 export async function buildReport(options: ReportOptions): Promise<CallOutcomes> {
-  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+  const redis = connectRedis({ redisUrl: options.redisUrl, redisCluster: options.redisCluster ?? false }, { maxRetriesPerRequest: 2, lazyConnect: true });
   redis.on('error', () => undefined); // surfaced by the failing command
   try {
     await redis.connect();
     // The TTL only matters for writes; the report reads.
-    const store = createSummaryStore({ redis, namespace: options.namespace, ttlS: 1 });
+    const store = createSummaryStore({ redis, namespace: options.namespace, redisPrefix: options.redisPrefix ?? '', ttlS: 1 });
     const kept = await store.list(options.since ? { sinceMs: options.since.getTime() } : {});
     const outcomes = computeCallOutcomes(kept, options.since);
     await mkdir(dirname(options.svgPath), { recursive: true });
@@ -89,7 +93,7 @@ export async function run(argv: string[]): Promise<number> {
   const svgPath = resolve(values.svg ?? 'report-output/call-outcomes.svg');
   let outcomes: CallOutcomes;
   try {
-    outcomes = await buildReport({ redisUrl: config.redisUrl, namespace: config.routingQueue, since, svgPath });
+    outcomes = await buildReport({ redisUrl: config.redisUrl, namespace: config.routingQueue, redisPrefix: config.redisPrefix, redisCluster: config.redisCluster, since, svgPath });
   } catch (err) {
     process.stderr.write(`undertone report: could not read summaries from ${config.redisUrl}: ${(err as Error).message}\n`);
     return 1;

@@ -11,7 +11,7 @@
  * active jobs), the publisher, the feed, the model and the Redis connections.
  */
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../queue/redis-connection.js';
 import { buildApp } from '../app.js';
 import type { Config } from '../config/config.js';
 import { readCommandConfig } from './command-config.js';
@@ -105,11 +105,11 @@ export async function startService(config: Config, options: StartServiceOptions)
   // Started parts, closed in reverse on failure, in this order on shutdown.
   const started: Closer[] = [];
   try {
-    const redis = new Redis(config.redisUrl, { connectionName: 'undertone' });
+    const redis = connectRedis(config, { connectionName: 'undertone' });
     redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
     started.unshift({ name: 'redis', close: () => redis.quit() });
     // Pub/sub (agent nudges, supervisor feed) needs a connection of its own.
-    const subscriber = new Redis(config.redisUrl, { connectionName: 'undertone-subscriber' });
+    const subscriber = connectRedis(config, { connectionName: 'undertone-subscriber' });
     subscriber.on('error', (err) => logger.warn({ err }, 'redis (subscriber) connection error'));
     started.unshift({ name: 'redis-subscriber', close: () => subscriber.quit() });
 
@@ -118,16 +118,17 @@ export async function startService(config: Config, options: StartServiceOptions)
     const policyFactory = options.policyFactory ?? policyFactoryFrom(policy);
     const namespace = config.routingQueue;
     const pendingTtlMs = config.agentPendingTtlS * 1000;
-    const feed = createSupervisorFeed({ redis, subscriber, namespace, logger });
+    const redisPrefix = config.redisPrefix;
+    const feed = createSupervisorFeed({ redis, subscriber, namespace, redisPrefix, logger });
     started.unshift({ name: 'supervisor-feed', close: () => feed.close() });
     const callObserver = createCallFeedObserver({ feed, instanceId: config.instanceId });
     started.unshift({ name: 'call-feed', close: async () => callObserver.close() });
-    const summaries = createSummaryStore({ redis, namespace, ttlS: config.summaryTtlS });
+    const summaries = createSummaryStore({ redis, namespace, redisPrefix, ttlS: config.summaryTtlS });
     // endedCalls: what waited for an offline agent and outlived its call is sent marked stale.
-    const hub = createRedisAgentHub({ redis, subscriber, namespace, logger, pendingTtlMs, endedCalls: summaries, metrics });
+    const hub = createRedisAgentHub({ redis, subscriber, namespace, redisPrefix, logger, pendingTtlMs, endedCalls: summaries, metrics });
     started.unshift({ name: 'agent-hub', close: () => hub.close() });
     const journal = config.publishJournalPath === '' ? undefined : openPublishJournal<PendingJob>(config.publishJournalPath, logger);
-    const publisher = createBullmqPublisher({ connection: redis, queueName: config.routingQueue, logger, bufferCapacity: config.publishBufferEvents, journal,
+    const publisher = createBullmqPublisher({ connection: redis, queueName: config.routingQueue, redisPrefix, logger, bufferCapacity: config.publishBufferEvents, journal,
       // Half the grace period to flush what waits for Redis; the rest is for the other parts.
       closeTimeoutMs: Math.floor(config.shutdownGraceMs / 2) });
     metrics.setSources({ queueCounts: () => queueCounts(publisher.queue) });
@@ -178,19 +179,20 @@ export async function startService(config: Config, options: StartServiceOptions)
  * Used by `serve` (RUN_WORKER) and by `undertone worker`.
  */
 export async function startRoutingWorker(config: Config, logger: Logger, options: { metrics?: Metrics } = {}): Promise<{ close(): Promise<void> }> {
-  const workerRedis = new Redis(config.redisUrl, { connectionName: 'undertone-worker', maxRetriesPerRequest: null });
+  const workerRedis = connectRedis(config, { connectionName: 'undertone-worker', maxRetriesPerRequest: null });
   workerRedis.on('error', (err) => logger.warn({ err }, 'redis (worker) connection error'));
   try {
     const namespace = config.routingQueue;
-    const mailbox = createAgentMailbox({ redis: workerRedis, namespace, pendingTtlMs: config.agentPendingTtlS * 1000 });
-    const guard = createPriorityGuard({ redis: workerRedis, namespace });
+    const { redisPrefix } = config;
+    const mailbox = createAgentMailbox({ redis: workerRedis, namespace, redisPrefix, pendingTtlMs: config.agentPendingTtlS * 1000 });
+    const guard = createPriorityGuard({ redis: workerRedis, namespace, redisPrefix });
     const forwarders =
       config.routingWebhookUrl !== null && config.routingWebhookSecret !== null
         ? [createWebhookForwarder({ url: config.routingWebhookUrl, secret: config.routingWebhookSecret, timeoutMs: config.routingWebhookTimeoutMs, logger })]
         : [];
     // A job met after its call ended is sent marked stale, never as live (the summary says when it ended).
-    const endedCalls = createSummaryStore({ redis: workerRedis, namespace, ttlS: config.summaryTtlS });
-    const worker = createRoutingWorker({ connection: workerRedis, queueName: config.routingQueue, mailbox, guard, logger, forwarders, endedCalls, ...(options.metrics ? { metrics: options.metrics } : {}) });
+    const endedCalls = createSummaryStore({ redis: workerRedis, namespace, redisPrefix, ttlS: config.summaryTtlS });
+    const worker = createRoutingWorker({ connection: workerRedis, queueName: config.routingQueue, redisPrefix, mailbox, guard, logger, forwarders, endedCalls, ...(options.metrics ? { metrics: options.metrics } : {}) });
     return {
       async close() {
         await worker.close();

@@ -4,6 +4,7 @@
  * start-up with the full list of problems instead of one at a time.
  */
 import { hostname } from 'node:os';
+import { hashTagOf, redisPrefixProblem } from '../queue/redis-prefix.js';
 import { ConfigError } from '../shared/errors.js';
 
 /** pino levels accepted by `LOG_LEVEL`. */
@@ -122,6 +123,21 @@ export interface Config {
    * `overloadLagMs`.
    */
   readonly overloadEventLoopMs: number;
+  // --- Scale-out (issue 13) ---
+  /**
+   * Prefix in front of every Redis key and channel (`REDIS_PREFIX`, default
+   * unset: `bull:<queue>:…`, `ut:<queue>:…`); set, keys become
+   * `<prefix>:bull:…` and `<prefix>:ut:…`. For Redis Cluster use a hash tag,
+   * e.g. `{undertone}`, so every key of the queue shares one slot (see
+   * src/queue/redis-prefix.ts). Every instance and worker on the queue must use the same.
+   */
+  readonly redisPrefix: string;
+  /**
+   * Connect to a Redis Cluster (`REDIS_CLUSTER`, default false): `REDIS_URL`
+   * names one seed node, ioredis finds the others. Requires a `REDIS_PREFIX`
+   * with a hash tag, so BullMQ's and Undertone's multi-key commands stay in one slot.
+   */
+  readonly redisCluster: boolean;
 }
 
 /** Defaults, as the TSDoc above documents them. */
@@ -160,6 +176,8 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   audiohookApiKeys: Object.freeze({}),
   overloadLagMs: 1000,
   overloadEventLoopMs: 1000,
+  redisPrefix: '',
+  redisCluster: false,
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -365,6 +383,8 @@ export function loadConfig(env: Env = process.env): Config {
     audiohookApiKeys: audiohookKeys(env, problems),
     overloadLagMs: integer(env, 'OVERLOAD_LAG_MS', d.overloadLagMs, 0, 600_000, problems),
     overloadEventLoopMs: integer(env, 'OVERLOAD_EVENT_LOOP_MS', d.overloadEventLoopMs, 0, 600_000, problems),
+    redisPrefix: text(env, 'REDIS_PREFIX', d.redisPrefix, problems, redisPrefixProblem),
+    redisCluster: boolean(env, 'REDIS_CLUSTER', d.redisCluster, problems),
   };
   // An unsigned webhook would let anyone who finds the URL move calls around.
   if (config.routingWebhookUrl !== null && config.routingWebhookSecret === null) {
@@ -375,6 +395,11 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (config.routingWebhookSecret !== null && raw(env, 'ROUTING_WEBHOOK_URL') === undefined) {
     problems.push('ROUTING_WEBHOOK_SECRET is set but ROUTING_WEBHOOK_URL is not');
+  }
+
+  // Without a hash tag BullMQ's scripts fail with CROSSSLOT on the first job.
+  if (config.redisCluster && hashTagOf(config.redisPrefix) === config.redisPrefix) {
+    problems.push('REDIS_PREFIX must contain a hash tag such as {undertone} when REDIS_CLUSTER is true');
   }
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -9,6 +9,8 @@ export interface AgentMailboxOptions {
   redis: Redis;
   /** Key namespace: the routing queue name. */
   namespace: string;
+  /** `REDIS_PREFIX` in front of every key and channel (src/queue/redis-prefix.ts); default none. */
+  redisPrefix?: string;
   /**
    * How long a message waits for an agent who is offline everywhere, ms:
    * a softphone that connects later (to any instance) gets what is younger.
@@ -56,7 +58,7 @@ export interface AgentMailbox {
 }
 
 export function createAgentMailbox(options: AgentMailboxOptions): AgentMailbox {
-  const keys = deliveryKeys(options.namespace);
+  const keys = deliveryKeys(options.namespace, options.redisPrefix);
   const ttlMs = options.pendingTtlMs ?? 120_000;
   const maxLen = options.maxPerAgent ?? 100;
   const orderTtlMs = options.orderTtlMs ?? 6 * 3600_000;

@@ -6,6 +6,10 @@
  *
  * Ids from the outside (agent, call, stream) are URI-encoded so a `:` inside
  * one cannot make two keys collide.
+ *
+ * `REDIS_PREFIX` (src/queue/redis-prefix.ts) goes in front of the lot:
+ * `<prefix>:ut:<namespace>:…`; with a hash tag such as `{undertone}` every
+ * key and channel here shares the routing queue's Redis Cluster slot.
  */
 const enc = encodeURIComponent;
 
@@ -38,8 +42,14 @@ export interface DeliveryKeys {
   alert(alertId: string): string;
 }
 
-export function deliveryKeys(namespace: string): DeliveryKeys {
-  const p = `ut:${namespace}`;
+/** The root of every Undertone key and channel of a namespace: `ut:<namespace>`, behind `redisPrefix` when one is set. */
+export function keyRoot(namespace: string, redisPrefix = ''): string {
+  return redisPrefix === '' ? `ut:${namespace}` : `${redisPrefix}:ut:${namespace}`;
+}
+
+/** @param redisPrefix `REDIS_PREFIX` (default none). */
+export function deliveryKeys(namespace: string, redisPrefix = ''): DeliveryKeys {
+  const p = keyRoot(namespace, redisPrefix);
   return {
     agentInbox: (agentId) => `${p}:agent:${enc(agentId)}:inbox`,
     agentCursor: (agentId) => `${p}:agent:${enc(agentId)}:cursor`,
@@ -58,8 +68,12 @@ export function deliveryKeys(namespace: string): DeliveryKeys {
 }
 
 /** Agent id of an agent channel name, or undefined for another channel. */
-export function agentOfChannel(namespace: string, channel: string): string | undefined {
-  const m = /^ut:(.*):agent:([^:]*):notify$/.exec(channel);
-  if (!m || m[1] !== namespace) return undefined;
-  return decodeURIComponent(m[2] as string);
+export function agentOfChannel(namespace: string, channel: string, redisPrefix = ''): string | undefined {
+  const head = `${keyRoot(namespace, redisPrefix)}:agent:`;
+  const tail = ':notify';
+  if (!channel.startsWith(head) || !channel.endsWith(tail) || channel.length < head.length + tail.length) return undefined;
+  const id = channel.slice(head.length, channel.length - tail.length);
+  // Encoded ids carry no ':'; one here means another key shape.
+  if (id.includes(':')) return undefined;
+  return decodeURIComponent(id);
 }

@@ -8,6 +8,8 @@ export interface PriorityGuardOptions {
   redis: Redis;
   /** Key namespace: the routing queue name. */
   namespace: string;
+  /** `REDIS_PREFIX` in front of every key and channel (src/queue/redis-prefix.ts); default none. */
+  redisPrefix?: string;
   /** A held lock expires after this long (a crashed worker cannot block a call forever), ms. @defaultValue 30000 */
   lockTtlMs?: number;
   /** How long a job waits for another worker's lock before failing (and being retried), ms. @defaultValue 15000 */
@@ -64,7 +66,7 @@ return 0
 
 export function createPriorityGuard(options: PriorityGuardOptions): PriorityGuard {
   const { redis } = options;
-  const keys = deliveryKeys(options.namespace);
+  const keys = deliveryKeys(options.namespace, options.redisPrefix);
   const lockTtlMs = options.lockTtlMs ?? 30_000;
   const lockWaitMs = options.lockWaitMs ?? 15_000;
   const orderTtlMs = options.orderTtlMs ?? 6 * 3600_000;

@@ -15,6 +15,8 @@ export interface RedisAgentHubOptions {
   subscriber: Redis;
   /** Key namespace: the routing queue name. */
   namespace: string;
+  /** `REDIS_PREFIX` in front of every key and channel (src/queue/redis-prefix.ts); default none. */
+  redisPrefix?: string;
   logger: Logger;
   /** Must match the mailbox's: older inbox entries are not delivered on connect, ms. @defaultValue 120000 */
   pendingTtlMs?: number;
@@ -76,14 +78,14 @@ const READ_BATCH = 100;
  */
 export function createRedisAgentHub(options: RedisAgentHubOptions): RedisAgentHub {
   const { redis, subscriber, namespace } = options;
-  const keys = deliveryKeys(namespace);
+  const keys = deliveryKeys(namespace, options.redisPrefix);
   const ttlMs = options.pendingTtlMs ?? 120_000;
   const log = options.logger.child({ component: 'agent-hub' });
   const agents = new Map<string, AgentState>();
   let closed = false;
 
   const onMessage = (channel: string): void => {
-    const agentId = agentOfChannel(namespace, channel);
+    const agentId = agentOfChannel(namespace, channel, options.redisPrefix);
     if (agentId !== undefined && agents.has(agentId)) schedule(agentId);
   };
   subscriber.on('message', onMessage);

@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bu
 import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { InvalidJobError } from '../queue/errors.js';
+import { bullmqPrefix } from '../queue/redis-prefix.js';
 import {
   CALL_ROUTING_QUEUE,
   jobDataPriority,
@@ -25,6 +26,8 @@ export interface RoutingWorkerOptions {
   connection: Redis | RedisOptions | string;
   /** @defaultValue `'call-routing'` */
   queueName?: string;
+  /** `REDIS_PREFIX` (src/queue/redis-prefix.ts): the queue's keys become `<prefix>:bull:<queue>:…`; default none (`bull:…`). */
+  redisPrefix?: string;
   /** Where agent messages go: the agents' Redis inboxes, read by whichever instance holds their sockets. */
   mailbox: AgentMailbox;
   /** Serialises each call's priority changes and skips stale ones (Redis-backed, shared by all workers). */
@@ -216,6 +219,7 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
     connection: (typeof options.connection === 'string'
       ? { url: options.connection }
       : options.connection) as ConnectionOptions,
+    prefix: bullmqPrefix(options.redisPrefix ?? ''),
     concurrency: options.concurrency ?? 8,
     ...options.stalledJobs,
   });

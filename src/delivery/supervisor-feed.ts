@@ -11,6 +11,8 @@ export interface SupervisorFeedOptions {
   subscriber: Redis;
   /** Key namespace: the routing queue name. */
   namespace: string;
+  /** `REDIS_PREFIX` in front of every key and channel (src/queue/redis-prefix.ts); default none. */
+  redisPrefix?: string;
   logger: Logger;
   /** A live call's state expires this long after its instance last refreshed it (instance died), ms. @defaultValue 30000 */
   liveCallTtlMs?: number;
@@ -125,7 +127,7 @@ return {out, 1}
 
 export function createSupervisorFeed(options: SupervisorFeedOptions): SupervisorFeed {
   const { redis, subscriber } = options;
-  const keys = deliveryKeys(options.namespace);
+  const keys = deliveryKeys(options.namespace, options.redisPrefix);
   const log = options.logger.child({ component: 'supervisor-feed' });
   const liveTtlMs = options.liveCallTtlMs ?? 30_000;
   const alertTtlMs = options.alertTtlMs ?? 3600_000;

@@ -141,10 +141,14 @@ export class AudiohookAdapter implements IngestAdapter {
     const media = this.media!;
     const samples = data.length / this.frameBytes;
     this.receivedSamples += samples;
-    if (samples === 0) return { events: [], ...(notices ? { notices } : {}) };
+    // Per audio frame: no object spread; `notices` is added only on the rare frame that has one.
+    const result: IngestResult = { events: [] };
+    if (notices !== undefined) result.notices = notices;
+    if (samples === 0) return result;
     const callId = this.callId!;
     if (media.channels.length === 1) {
-      return { events: [{ kind: 'audio', callId, track: channelTrack(media.channels[0]!), payload: data }], ...(notices ? { notices } : {}) };
+      result.events.push({ kind: 'audio', callId, track: channelTrack(media.channels[0]!), payload: data });
+      return result;
     }
     const bytesPerSample = this.frameBytes / 2;
     const first = new Uint8Array(samples * bytesPerSample);
@@ -155,13 +159,11 @@ export class AudiohookAdapter implements IngestAdapter {
         second[o + b] = data[i + bytesPerSample + b]!;
       }
     }
-    return {
-      events: [
-        { kind: 'audio', callId, track: channelTrack(media.channels[0]!), payload: first },
-        { kind: 'audio', callId, track: channelTrack(media.channels[1]!), payload: second },
-      ],
-      ...(notices ? { notices } : {}),
-    };
+    result.events.push(
+      { kind: 'audio', callId, track: channelTrack(media.channels[0]!), payload: first },
+      { kind: 'audio', callId, track: channelTrack(media.channels[1]!), payload: second },
+    );
+    return result;
   }
 
   onClose(reason: 'disconnect' | 'error'): CallEvent[] {

@@ -15,6 +15,7 @@ import {
 import type { EventPublisher, PublishContext, SummaryPublishContext } from './publisher.js';
 import type { PostCallSummary } from '../calls/post-call-summary.js';
 import type { PublishJournal } from './publish-journal.js';
+import { bullmqPrefix } from './redis-prefix.js';
 
 /**
  * Redis refusing writes for a while (out of memory, a read-only replica
@@ -57,6 +58,8 @@ export interface BullmqPublisherOptions {
   connection: Redis | RedisOptions | string;
   /** @defaultValue `'call-routing'` */
   queueName?: string;
+  /** `REDIS_PREFIX` (src/queue/redis-prefix.ts): the queue's keys become `<prefix>:bull:<queue>:…`; default none (`bull:…`). */
+  redisPrefix?: string;
   logger: Logger;
   /** Events held in memory while Redis is away; beyond it `publish` rejects. @defaultValue 10000 */
   bufferCapacity?: number;
@@ -156,7 +159,7 @@ export function createBullmqPublisher(options: BullmqPublisherOptions): BullmqPu
   redis.on('error', onRedisError);
   redis.on('ready', onRedisReady);
 
-  const queue = new Queue(queueName, { connection: redis });
+  const queue = new Queue(queueName, { connection: redis, prefix: bullmqPrefix(options.redisPrefix ?? '') });
   queue.on('error', (err) => {
     if (!redisDown) log.warn({ err }, 'queue error');
     else log.debug({ err }, 'queue error while Redis is away');

@@ -50,6 +50,8 @@ describe('loadConfig', () => {
       audiohookApiKeys: {},
       overloadLagMs: 1000,
       overloadEventLoopMs: 1000,
+      redisPrefix: '',
+      redisCluster: false,
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
   });
@@ -110,6 +112,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ OVERLOAD_LAG_MS: '250', OVERLOAD_EVENT_LOOP_MS: '0' })).toMatchObject({ overloadLagMs: 250, overloadEventLoopMs: 0 });
   });
 
+  it('reads REDIS_PREFIX: a plain prefix or one with a Redis Cluster hash tag', () => {
+    expect(loadConfig({ REDIS_PREFIX: '{undertone}' }).redisPrefix).toBe('{undertone}');
+    expect(loadConfig({ REDIS_PREFIX: 'site-a:{ut-eu}' }).redisPrefix).toBe('site-a:{ut-eu}');
+    expect(loadConfig({ REDIS_PREFIX: 'staging' }).redisPrefix).toBe('staging');
+  });
+
+  it('reads REDIS_CLUSTER, which needs a hash-tag REDIS_PREFIX', () => {
+    expect(loadConfig({ REDIS_CLUSTER: 'true', REDIS_PREFIX: '{undertone}' })).toMatchObject({ redisCluster: true, redisPrefix: '{undertone}' });
+    expect(problemsOf({ REDIS_CLUSTER: 'true' })).toEqual([expect.stringMatching(/REDIS_PREFIX must contain a hash tag .* when REDIS_CLUSTER is true/)]);
+    expect(problemsOf({ REDIS_CLUSTER: 'true', REDIS_PREFIX: 'plain' })).toHaveLength(1);
+    expect(problemsOf({ REDIS_CLUSTER: 'maybe' })).toEqual([expect.stringMatching(/REDIS_CLUSTER must be true or false/)]);
+  });
+
   it('returns a frozen object', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
@@ -138,6 +153,10 @@ describe('loadConfig', () => {
     ['POLICY_FILE', 'policy.txt', /POLICY_FILE must name a \.yaml, \.yml or \.json file/],
     ['OVERLOAD_LAG_MS', '1s', /OVERLOAD_LAG_MS must be a whole number/],
     ['OVERLOAD_EVENT_LOOP_MS', '600001', /OVERLOAD_EVENT_LOOP_MS must be between 0 and 600000/],
+    ['REDIS_PREFIX', 'has space', /REDIS_PREFIX must be 1-64 characters/],
+    ['REDIS_PREFIX', '{undertone}:', /REDIS_PREFIX must not end with ':'/],
+    ['REDIS_PREFIX', '{undertone', /REDIS_PREFIX has a \{ without a closing \}/],
+    ['REDIS_PREFIX', 'ut{}', /REDIS_PREFIX has a \{ without a closing \}/],
   ])('rejects %s=%s', (name, value, message) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

@@ -14,6 +14,9 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { startService, type RunningService } from '../../src/cli/serve.js';
+import { keyRoot } from '../../src/delivery/delivery-keys.js';
+import { bullmqPrefix } from '../../src/queue/redis-prefix.js';
+import { connectRedis } from '../../src/queue/redis-connection.js';
 import { connectedMsg, mediaMsg, startMsg, stopMsg, twilioIds, type TwilioIds } from '../ingest/twilio-fixtures.js';
 
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -141,7 +144,10 @@ export async function startTestService(env: Record<string, string> = {}): Promis
   });
   const { logger, lines } = captureLogger('info');
   const service = await startService(config, { logger });
-  const queue = new Queue(queueName, { connection: { url: REDIS_URL } });
+  // The queue the service really uses (env may name another, e.g. a second instance on the first's queue; REDIS_PREFIX moves its keys).
+  const viewRedis = connectRedis(config, { maxRetriesPerRequest: null });
+  viewRedis.on('error', () => undefined);
+  const queue = new Queue(config.routingQueue, { connection: viewRedis, prefix: bullmqPrefix(config.redisPrefix) });
   queue.on('error', () => undefined);
   let closing: Promise<void> | undefined;
   return {
@@ -149,22 +155,23 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     config,
     url: service.url,
     wsUrl: service.url.replace(/^http/, 'ws'),
-    queueName,
+    queueName: config.routingQueue,
     queue,
     lines,
     close() {
       closing ??= (async () => {
         await service.close();
-        await queue.obliterate({ force: true }).catch(() => undefined);
-        // Delivery and supervisor-feed keys live under ut:<queue>: (they expire anyway).
+        // A queue named by the caller (a second instance on the first's queue) is the owner's to drop.
+        const owned = env['ROUTING_QUEUE'] === undefined;
+        if (owned) await queue.obliterate({ force: true }).catch(() => undefined);
         await queue.close();
-        const redis = new Redis(REDIS_URL);
-        try {
-          const keys = await redis.keys(`ut:${queueName}:*`);
-          if (keys.length > 0) await redis.del(...keys);
-        } finally {
-          await redis.quit();
+        // Delivery and supervisor-feed keys live under [<prefix>:]ut:<queue>: (they expire anyway;
+        // a test cluster is thrown away whole).
+        if (owned && !config.redisCluster) {
+          const keys = await viewRedis.keys(`${keyRoot(config.routingQueue, config.redisPrefix)}:*`);
+          if (keys.length > 0) await viewRedis.del(...keys);
         }
+        await viewRedis.quit().catch(() => viewRedis.disconnect());
       })();
       return closing;
     },

@@ -166,6 +166,14 @@ describe('two instances on one Redis', () => {
     const snap = await waitFor(() => feed.find((m) => m.type === 'snapshot'), 'snapshot');
     expect(snap.type === 'snapshot' && snap.calls.map((c) => c.callId)).toContain(callSid);
     expect(snap.type === 'snapshot' && snap.calls.find((c) => c.callId === callSid)).toMatchObject({ instanceId: 'inst-a', agentId: 'mi-agent-3', tier: 1 });
+    // GET /v1/calls/:callId answers from the instance's own memory, or from the
+    // post-call summary once the call has ended: for a call live on another
+    // instance it is 404. The supervisor API is the cross-instance view of a live call.
+    const elsewhere = await getJson<{ error: string }>(`${b.url}/v1/calls/${callSid}`);
+    expect(elsewhere).toMatchObject({ status: 404, body: { error: 'UT_ERR_CALL_NOT_FOUND' } });
+    expect((await getJson(`${a.url}/v1/calls/${callSid}`)).body).toMatchObject({ callId: callSid, state: 'live' });
+    const liveOnB = await getJson<{ live: { instanceId: string } | null }>(`${b.url}/v1/supervisor/calls/${callSid}`);
+    expect(liveOnB).toMatchObject({ status: 200, body: { live: { instanceId: 'inst-a' } } });
     gw.stop();
     await callEnded(a, callSid);
     await waitFor(() => feed.find((m) => m.type === 'call.ended' && m.callId === callSid), 'call.ended');

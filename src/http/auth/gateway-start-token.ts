@@ -47,7 +47,10 @@ export function withStartToken(inner: IngestAdapter, options: StartTokenOptions)
     }
   };
   const filter = (result: IngestResult): IngestResult => {
-    if (!result.events.some((e) => e.kind === 'start')) return result;
+    // Every message passes here: a plain loop, no closure, until a start shows up.
+    let hasStart = false;
+    for (let i = 0; i < result.events.length; i++) if (result.events[i]!.kind === 'start') hasStart = true;
+    if (!hasStart) return result;
     const events: CallEvent[] = result.events.map((e) => {
       if (e.kind !== 'start') return e;
       check(e);
@@ -55,14 +58,15 @@ export function withStartToken(inner: IngestAdapter, options: StartTokenOptions)
     });
     return { ...result, events };
   };
-  return {
+  const wrapped: IngestAdapter = {
     get source() {
       return inner.source;
     },
     onText: (text) => filter(inner.onText(text)),
     onBinary: (data) => filter(inner.onBinary(data)),
     onClose: (reason, closeCode) => inner.onClose(reason, closeCode),
-    // Every member of IngestAdapter passes through; keep this in step with the port.
-    ...(inner.onFatal ? { onFatal: (error: unknown) => inner.onFatal!(error) } : {}),
   };
+  // Every member of IngestAdapter passes through; keep this in step with the port.
+  if (inner.onFatal) wrapped.onFatal = (error: unknown) => inner.onFatal!(error);
+  return wrapped;
 }

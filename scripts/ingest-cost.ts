@@ -1,0 +1,226 @@
+/**
+ * What receiving Twilio media costs the server, with no DSP or model work:
+ * the price of `/v1/streams/twilio` itself (ws framing, the socket limits,
+ * JSON, base64, the adapter chain, the call registry's dispatch).
+ *
+ *   npx tsx scripts/ingest-cost.ts micro  [--messages 200000]
+ *   npx tsx scripts/ingest-cost.ts socket [--calls 300] [--seconds 20]
+ *
+ * - `micro`: one gateway connection driven in-process (`handleGatewaySocket`
+ *   on a stand-in socket, the adapter chain app.ts builds: start-token guard
+ *   around the Twilio adapter, a real CallRegistry with the DSP stubbed);
+ *   prints CPU µs per media message (process.cpuUsage over the loop).
+ * - `socket`: `buildApp` (AUTH off, stubbed decode/features/model, no Redis)
+ *   listening on port 0; a child process opens N Twilio sockets and sends
+ *   20 ms frames in real time. Prints the server process's CPU per
+ *   call-second over the measured seconds (after 3 s of warm-up), and the
+ *   ingest stage's own µs per message from the StageClock.
+ *
+ * 50 media messages per call-second, so µs per message × 0.05 = ms per call-second.
+ */
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { buildApp } from '../src/app.js';
+import type { CallPipeline } from '../src/calls/call-pipeline.js';
+import { CallRegistry } from '../src/calls/call-registry.js';
+import { loadConfig } from '../src/config/config.js';
+import type { EmotionModel } from '../src/model/types.js';
+import { Metrics } from '../src/observability/metrics.js';
+import { Stage, StageClock } from '../src/observability/stage-clock.js';
+import { createEscalationPolicy } from '../src/policy/create-escalation-policy.js';
+import { handleGatewaySocket } from '../src/http/gateway-socket.js';
+import { withStartToken } from '../src/http/auth/gateway-start-token.js';
+import { createTokenVerifier } from '../src/http/auth/tokens.js';
+import { createTwilioAdapter } from '../src/ingest/twilio-adapter.js';
+import { createLogger } from '../src/shared/logger.js';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    messages: { type: 'string', default: '200000' },
+    calls: { type: 'string', default: '300' },
+    seconds: { type: 'string', default: '20' },
+    url: { type: 'string' },
+  },
+});
+const mode = positionals[0] ?? 'micro';
+
+/** One 20 ms mu-law frame of speech-like bytes, as Twilio would send it. */
+const FRAME_B64 = Buffer.from(Uint8Array.from({ length: 160 }, (_, i) => (i * 37 + 11) & 0xff)).toString('base64');
+
+function startJson(n: number): string {
+  const hex = String(n).padStart(32, '0');
+  return JSON.stringify({
+    event: 'start',
+    sequenceNumber: '1',
+    streamSid: `MZ${hex}`,
+    start: {
+      streamSid: `MZ${hex}`,
+      accountSid: 'AC0123456789abcdef0123456789abcdef',
+      callSid: `CA${hex}`,
+      tracks: ['inbound'],
+      customParameters: { agentId: `agent-${n}` },
+      mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+    },
+  });
+}
+
+function mediaJson(n: number, seq: number): string {
+  const chunk = seq - 1;
+  return JSON.stringify({
+    event: 'media',
+    sequenceNumber: String(seq),
+    streamSid: `MZ${String(n).padStart(32, '0')}`,
+    media: { track: 'inbound', chunk: String(chunk), timestamp: String(chunk * 20), payload: FRAME_B64 },
+  });
+}
+
+const stubModel: EmotionModel = {
+  featureNames: [],
+  version: 'stub',
+  score: async () => [],
+  close: async () => undefined,
+};
+
+/** The pipeline with decode, features and the model stubbed: only ingest and dispatch remain. */
+function stubPipeline(clock: StageClock): CallPipeline {
+  const empty = new Float32Array(0);
+  return {
+    model: stubModel,
+    policyFactory: createEscalationPolicy(),
+    publisher: { publish: async () => undefined, close: async () => undefined },
+    createDecoder: () => () => empty,
+    createFeatureStream: () => ({ push: () => [], samplesSeen: 0 }),
+    clock,
+  };
+}
+
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
+}
+
+async function micro(): Promise<void> {
+  const n = Number(values.messages);
+  const clock = new StageClock();
+  const logger = createLogger({ level: 'error' });
+  const registry = new CallRegistry(stubPipeline(clock), logger, { maxCalls: 10, callHistory: 10 });
+  const metrics = new Metrics({ defaultMetrics: false });
+  // A stand-in for the ws socket: the handler only listens, sends, pauses and closes.
+  const socket = Object.assign(new EventEmitter(), {
+    OPEN: 1,
+    CONNECTING: 0,
+    readyState: 1,
+    send: () => undefined,
+    close: () => undefined,
+    pause: () => undefined,
+    resume: () => undefined,
+  });
+  const adapter = withStartToken(createTwilioAdapter(), { required: false, verify: createTokenVerifier('x'.repeat(32)), metrics });
+  handleGatewaySocket(socket as unknown as WebSocket, { registry, adapter, logger, maxMessageBytes: 64 * 1024, clock });
+  socket.emit('message', Buffer.from(startJson(1)), false);
+  // Messages built up front: the loop measures the server side only.
+  const frames = Array.from({ length: 1000 }, (_, i) => Buffer.from(mediaJson(1, i + 2)));
+  for (let i = 0; i < 20_000; i++) socket.emit('message', frames[i % frames.length], false); // warm-up (JIT)
+  clock.ms.fill(0);
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) socket.emit('message', frames[i % frames.length], false);
+  const ms = cpuMs(t0);
+  const perMsgUs = (ms * 1000) / n;
+  console.log(`micro: ${n} media messages, ${perMsgUs.toFixed(2)} µs CPU per message (${(perMsgUs * 0.05).toFixed(3)} ms per call-second); ingest stage ${((clock.ms[Stage.ingest]! * 1000) / n).toFixed(2)} µs per message`);
+  console.log(JSON.stringify({ mode: 'micro', messages: n, us_per_message: Number(perMsgUs.toFixed(3)), ingest_stage_us_per_message: Number(((clock.ms[Stage.ingest]! * 1000) / n).toFixed(3)) }));
+}
+
+async function socketServer(): Promise<void> {
+  const calls = Number(values.calls);
+  const seconds = Number(values.seconds);
+  const warmS = 3;
+  const config = loadConfig({ AUTH: 'off', PORT: '0', LOG_LEVEL: 'error', MAX_CALLS: String(calls + 10), ROUTING_QUEUE: `ingest-cost-${process.pid}` });
+  const clock = new StageClock();
+  const logger = createLogger({ level: 'error' });
+  const metrics = new Metrics({ defaultMetrics: false });
+  const audioMessages = async (): Promise<number> => (await metrics.audioMessages.get()).values.reduce((n, v) => n + v.value, 0);
+  const app = await buildApp(
+    config,
+    {
+      logger,
+      model: stubModel,
+      policyFactory: createEscalationPolicy(),
+      publisher: { publish: async () => undefined, close: async () => undefined },
+      hub: { register: () => () => undefined, connectedAgents: () => new Map() },
+      redis: { ping: async () => 'PONG' },
+      metrics,
+    },
+    { pipeline: stubPipeline(clock), heartbeatMs: 0 },
+  );
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as { port: number }).port;
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'client', '--url', `ws://127.0.0.1:${port}/v1/streams/twilio`, '--calls', String(calls), '--seconds', String(seconds + warmS + 1)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const childDone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Wait for every call to be live, then warm up.
+  const deadline = Date.now() + 30_000;
+  while (app.callRegistry.liveCount < calls && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, warmS * 1000));
+  const live = app.callRegistry.liveCount;
+  const ingest0 = clock.ms[Stage.ingest]!;
+  const before = await audioMessages();
+  const t0 = process.cpuUsage();
+  const w0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const split = process.cpuUsage(t0);
+  const ms = (split.user + split.system) / 1000;
+  const wallS = (performance.now() - w0) / 1000;
+  const after = await audioMessages();
+  const ingestMs = clock.ms[Stage.ingest]! - ingest0;
+  const callSeconds = live * wallS;
+  const messages = after - before;
+  child.kill('SIGTERM');
+  await childDone;
+  await app.close();
+  const perCallS = ms / callSeconds;
+  console.log(
+    `socket: ${live} live calls, ${wallS.toFixed(1)} s: server CPU ${perCallS.toFixed(3)} ms per call-second; ` +
+      `${messages.toFixed(0)} media messages (${(messages / callSeconds).toFixed(1)} per call-second), ${((ms * 1000) / messages).toFixed(2)} µs CPU per message all in, ` +
+      `ingest stage ${((ingestMs * 1000) / messages).toFixed(2)} µs per message; user ${(split.user / 1000).toFixed(0)} ms, system ${(split.system / 1000).toFixed(0)} ms`,
+  );
+  console.log(
+    JSON.stringify({ mode: 'socket', calls: live, seconds: Number(wallS.toFixed(1)), cpu_ms_per_call_second: Number(perCallS.toFixed(4)), us_per_message: Number(((ms * 1000) / messages).toFixed(3)), ingest_stage_us_per_message: Number(((ingestMs * 1000) / messages).toFixed(3)), system_share: Number((split.system / (split.user + split.system)).toFixed(3)) }),
+  );
+}
+
+/** The load side, in its own process so its CPU is not the server's. */
+async function client(): Promise<void> {
+  const url = values.url!;
+  const calls = Number(values.calls);
+  const endAt = Date.now() + Number(values.seconds) * 1000;
+  const sockets: WebSocket[] = [];
+  for (let i = 0; i < calls; i++) {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.on('error', () => undefined);
+    await new Promise<void>((resolve) => ws.once('open', () => resolve()));
+    ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+    ws.send(startJson(i));
+    sockets.push(ws);
+  }
+  let seq = 2;
+  const t0 = Date.now();
+  // Every call gets one frame per 20 ms tick, on the audio clock (no drift).
+  const tick = (): void => {
+    for (let i = 0; i < sockets.length; i++) sockets[i]!.send(mediaJson(i, seq));
+    seq++;
+    if (Date.now() < endAt) setTimeout(tick, Math.max(0, t0 + (seq - 2) * 20 - Date.now()));
+  };
+  tick();
+  await new Promise((r) => setTimeout(r, Math.max(0, endAt - Date.now()) + 100));
+  for (const ws of sockets) ws.terminate();
+}
+
+if (mode === 'micro') await micro();
+else if (mode === 'socket') await socketServer();
+else if (mode === 'client') await client();
+else throw new Error(`unknown mode ${mode}: micro | socket`);
