@@ -35,16 +35,16 @@ export interface GoldenRecord {
   /** Per window: start sample, end sample. */
   windowPositions: number[][];
   speechRatios: number[];
-  /** All windows' values, window after window (Float32). */
+  /** All windows' values, window after window (Float64). */
   values: string;
   featureCount: number;
   /** Per frame: bit 0 pitch analysed, bit 1 voiced, bit 2 speech (Uint8). */
   frameFlags: string;
-  /** Per frame: F0 in Hz when voiced else 0 (Float32). */
+  /** Per frame: F0 in Hz when voiced else 0 (Float64). */
   f0Hz: string;
-  /** Per frame: YIN aperiodicity (Float32). */
+  /** Per frame: YIN aperiodicity (Float64). */
   aperiodicity: string;
-  /** Per frame: level in dBFS (Float32). */
+  /** Per frame: level in dBFS (Float64). */
   energyDb: string;
 }
 
@@ -56,9 +56,9 @@ export interface DecodedRecord {
   values: Float32Array;
   featureCount: number;
   frameFlags: Uint8Array;
-  f0Hz: Float32Array;
-  aperiodicity: Float32Array;
-  energyDb: Float32Array;
+  f0Hz: Float64Array;
+  aperiodicity: Float64Array;
+  energyDb: Float64Array;
 }
 
 /** The eval-mini clips used (one per corpus), read as the eval reads them: floats resampled to 8 kHz. */
@@ -143,9 +143,9 @@ export function runGolden(input: GoldenInput, chunk: number): DecodedRecord {
     values,
     featureCount,
     frameFlags: Uint8Array.from(flags),
-    f0Hz: Float32Array.from(f0),
-    aperiodicity: Float32Array.from(aper),
-    energyDb: Float32Array.from(energy),
+    f0Hz: Float64Array.from(f0),
+    aperiodicity: Float64Array.from(aper),
+    energyDb: Float64Array.from(energy),
   };
 }
 
@@ -175,8 +175,8 @@ export function decodeGolden(file: Buffer): DecodedRecord[] {
     values: fromB64(r.values, (b) => new Float32Array(b)),
     featureCount: r.featureCount,
     frameFlags: fromB64(r.frameFlags, (b) => new Uint8Array(b)),
-    f0Hz: fromB64(r.f0Hz, (b) => new Float32Array(b)),
-    aperiodicity: fromB64(r.aperiodicity, (b) => new Float32Array(b)),
-    energyDb: fromB64(r.energyDb, (b) => new Float32Array(b)),
+    f0Hz: fromB64(r.f0Hz, (b) => new Float64Array(b)),
+    aperiodicity: fromB64(r.aperiodicity, (b) => new Float64Array(b)),
+    energyDb: fromB64(r.energyDb, (b) => new Float64Array(b)),
   }));
 }
