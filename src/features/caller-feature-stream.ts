@@ -9,8 +9,8 @@
  * tempo, and features relative to the caller's baseline. Silent frames cost
  * only their level; tones (DTMF, ringback, busy) are never speech.
  *
- * Everything is driven by sample position, one sample at a time, so the
- * output does not depend on how the audio was chunked, and the same audio
+ * Everything is driven by sample position (blocks between sample-position
+ * events, with per-sample arithmetic), so the output does not depend on how the audio was chunked, and the same audio
  * always gives the same windows. All per-frame state is preallocated here;
  * the only per-window allocation is the returned vector.
  *
@@ -122,6 +122,10 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
   private readonly pitchRing = new Float32Array(RING);
   private readonly envRing = new Float32Array(RING);
   private readonly envBuf = new Float32Array(PITCH_BUFFER);
+  /** One block's band signal, low-passed signal and envelope, in double precision as the filters produce them. */
+  private readonly bandBlock = new Float64Array(HOP);
+  private readonly lowBlock = new Float64Array(HOP);
+  private readonly envBlock = new Float64Array(HOP);
   private readonly frame = new Float32Array(FRAME);
   private readonly pitchBuf = new Float32Array(PITCH_BUFFER);
   private readonly spectral = new FrameSpectralAnalyzer();
@@ -177,15 +181,36 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
   push(samples: Float32Array): FeatureWindow[] {
     if (this.ended) throw new Error('CallerFeatureStream: push after flush');
     const out: FeatureWindow[] = [];
-    for (let i = 0; i < samples.length; i++) {
-      const x = samples[i]!;
-      // A NaN would poison the filter state for the rest of the call.
-      const y = this.filter.step(Number.isFinite(x) ? x : 0);
-      this.ring[this.seen & RING_MASK] = y;
-      this.pitchInput.step(y);
-      this.pitchRing[this.seen & RING_MASK] = this.pitchInput.lowPassed;
-      this.envRing[this.seen & RING_MASK] = this.pitchInput.envelope;
-      this.seen++;
+    const n = samples.length;
+    const band = this.bandBlock;
+    const low = this.lowBlock;
+    const env = this.envBlock;
+    let i = 0;
+    while (i < n) {
+      // Block-wise up to the next event (hop boundary, frame ready, window
+      // end) or the rings' end: the same samples, in the same order, with the
+      // same per-sample arithmetic as one sample at a time, so chunking still
+      // cannot change the output. Blocks are at most one hop long.
+      const seen = this.seen;
+      const pos = seen & RING_MASK;
+      const m = Math.min(n - i, HOP - (seen % HOP), this.nextFrameReadyAt - seen, this.nextWindowEnd - seen, RING - pos);
+      for (let j = 0; j < m; j++) {
+        const x = samples[i + j]!;
+        // A NaN would poison the filter state for the rest of the call.
+        band[j] = Number.isFinite(x) ? x : 0;
+      }
+      this.filter.filterBlock(band, band, m);
+      this.pitchInput.processBlock(band, m, low, env);
+      const ring = this.ring;
+      const pitchRing = this.pitchRing;
+      const envRing = this.envRing;
+      for (let j = 0; j < m; j++) {
+        ring[pos + j] = band[j]!;
+        pitchRing[pos + j] = low[j]!;
+        envRing[pos + j] = env[j]!;
+      }
+      this.seen = seen + m;
+      i += m;
       if (this.seen % HOP === 0) {
         this.filter.flushDenormals();
         this.pitchInput.flushDenormals();

@@ -35,6 +35,28 @@ export class PitchInput {
     this.envelope = this.envLp.step(this.dcState);
   }
 
+  /**
+   * Consumes `n` telephone-band samples (the same output as `n` calls of
+   * `step`): low-passed signal into `lowOut`, envelope into `envOut`.
+   */
+  processBlock(band: Float64Array, n: number, lowOut: Float64Array, envOut: Float64Array): void {
+    if (n <= 0) return;
+    this.lp.filterBlock(band, lowOut, n);
+    let prev = this.dcPrev;
+    let state = this.dcState;
+    for (let i = 0; i < n; i++) {
+      const r = Math.abs(band[i]!);
+      state = r - prev + DC_POLE * state;
+      prev = r;
+      envOut[i] = state;
+    }
+    this.dcPrev = prev;
+    this.dcState = state;
+    this.envLp.filterBlock(envOut, envOut, n);
+    this.lowPassed = lowOut[n - 1]!;
+    this.envelope = envOut[n - 1]!;
+  }
+
   /** See BiquadCascade.flushDenormals: call at fixed sample positions. */
   flushDenormals(): void {
     this.lp.flushDenormals();
