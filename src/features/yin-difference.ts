@@ -12,7 +12,7 @@
  * E from running sums of squares. Because the segment start a moves with τ,
  * c is not one plain autocorrelation; it is the cross-correlation of the
  * fixed segment [R, R+W) with the buffer (one complex FFT of the buffer and
- * the segment packed together, one inverse FFT), corrected at both ends by
+ * the segment packed together, one half-size inverse FFT), corrected at both ends by
  * the |a − R| products that the moving segment gains or loses. With R the
  * middle of a's range that is on average a quarter of a's range per lag
  * (≈17 products instead of 240 at 8 kHz). Exact up to float rounding
@@ -40,11 +40,15 @@ export class YinDifference {
   private readonly x: Float64Array;
   /** Running sum of squares: cum[n] = Σ_{i<n} x_i². */
   private readonly cum: Float64Array;
-  /** Complex input (buffer + i·segment), its spectrum, the product spectrum and its inverse. */
+  /** Complex input (buffer + i·segment) and its spectrum. */
   private readonly z: number[];
   private readonly spec: number[];
-  private readonly prod: number[];
+  /** The product spectrum folded to half length (see `compute`), and its inverse: the correlation itself. */
+  private readonly half: number[];
   private readonly corr: number[];
+  private readonly halfFft: FFT;
+  /** e^{+2πik/size}, k < size/2, interleaved. */
+  private readonly twiddle: Float64Array;
 
   constructor(integrationSamples: number, tauMax: number) {
     this.W = integrationSamples;
@@ -61,13 +65,19 @@ export class YinDifference {
     this.cum = new Float64Array(this.span + 1);
     this.z = doubles(2 * size);
     this.spec = doubles(2 * size);
-    this.prod = doubles(2 * size);
-    this.corr = doubles(2 * size);
+    this.halfFft = new FFT(size / 2);
+    this.half = doubles(size);
+    this.corr = doubles(size);
+    this.twiddle = new Float64Array(size);
+    for (let k = 0; k < size / 2; k++) {
+      this.twiddle[2 * k] = Math.cos((2 * Math.PI * k) / size);
+      this.twiddle[2 * k + 1] = Math.sin((2 * Math.PI * k) / size);
+    }
   }
 
   /** Writes d(τ) for τ = 1..τmax+1 into `diff` (diff[0] = 0), from `span` samples of `input` at `offset`. */
   compute(input: Float32Array | Float64Array, offset: number, diff: Float64Array): void {
-    const { W, tauMax, span, size, R, x, cum, z, spec, prod, corr } = this;
+    const { W, tauMax, span, size, R, x, cum, z, spec, half, corr, twiddle } = this;
     let acc = 0;
     cum[0] = 0;
     for (let i = 0; i < span; i++) {
@@ -82,27 +92,56 @@ export class YinDifference {
       z[2 * i + 1] = i < W ? x[R + i]! : 0;
     }
     this.fft.transform(spec, z);
-    // Separate X (buffer) and S (segment) from Z = X + i·S, then P = X·conj(S):
-    // X_k = (Z_k + conj Z_{N−k}) / 2, S_k = (Z_k − conj Z_{N−k}) / 2i.
-    for (let k = 0; k < size; k++) {
-      const m = (size - k) & (size - 1);
-      const zr = spec[2 * k]!;
-      const zi = spec[2 * k + 1]!;
-      const wr = spec[2 * m]!;
-      const wi = spec[2 * m + 1]!;
-      const xr = 0.5 * (zr + wr);
-      const xi = 0.5 * (zi - wi);
-      const sr = 0.5 * (zi + wi);
-      const si = -0.5 * (zr - wr);
-      prod[2 * k] = xr * sr + xi * si;
-      prod[2 * k + 1] = xi * sr - xr * si;
+    // The correlation r_m = Σ_j s_j·x_{j+m} is real, so its spectrum
+    // P = X·conj(S) is Hermitian and one half-size inverse FFT gives it:
+    // with M = size/2, E_k = (P_k + P_{k+M})/2, O_k = (P_k − P_{k+M})/2·e^{2πik/size},
+    // IFFT_M(E + i·O) = r_0 + i·r_1, r_2 + i·r_3, …  (P_{k+M} = conj P_{M−k}).
+    // X and S come from Z = X + i·S: X_k = (Z_k + conj Z_{−k})/2, S_k = (Z_k − conj Z_{−k})/2i.
+    const M = size >> 1;
+    const mask = size - 1;
+    for (let k = 0; k < M; k++) {
+      // P_k …
+      const m1 = (size - k) & mask;
+      let zr = spec[2 * k]!;
+      let zi = spec[2 * k + 1]!;
+      let wr = spec[2 * m1]!;
+      let wi = spec[2 * m1 + 1]!;
+      let xr = 0.5 * (zr + wr);
+      let xi = 0.5 * (zi - wi);
+      let sr = 0.5 * (zi + wi);
+      let si = -0.5 * (zr - wr);
+      const pr = xr * sr + xi * si;
+      const pi = xi * sr - xr * si;
+      // … and P_{M−k}, whose conjugate is P_{k+M}.
+      const k2 = M - k;
+      const m2 = (size - k2) & mask;
+      zr = spec[2 * k2]!;
+      zi = spec[2 * k2 + 1]!;
+      wr = spec[2 * m2]!;
+      wi = spec[2 * m2 + 1]!;
+      xr = 0.5 * (zr + wr);
+      xi = 0.5 * (zi - wi);
+      sr = 0.5 * (zi + wi);
+      si = -0.5 * (zr - wr);
+      const qr = xr * sr + xi * si;
+      const qi = -(xi * sr - xr * si);
+      const er = 0.5 * (pr + qr);
+      const ei = 0.5 * (pi + qi);
+      const dr = 0.5 * (pr - qr);
+      const di = 0.5 * (pi - qi);
+      const tr = twiddle[2 * k]!;
+      const ti = twiddle[2 * k + 1]!;
+      const or = dr * tr - di * ti;
+      const oi = dr * ti + di * tr;
+      half[2 * k] = er - oi;
+      half[2 * k + 1] = ei + or;
     }
-    // corr[2(R+τ)] = Σ_{j<W} x_{R+j}·x_{R+j+τ}: the fixed segment's cross term.
-    this.fft.inverseTransform(corr, prod);
+    // corr[R+τ] = Σ_{j<W} x_{R+j}·x_{R+j+τ}: the fixed segment's cross term.
+    this.halfFft.inverseTransform(corr, half);
     diff[0] = 0;
     for (let tau = 1; tau <= tauMax + 1; tau++) {
       const a = (tauMax + 1 - tau) >> 1;
-      let c = corr[2 * (R + tau)]!;
+      let c = corr[R + tau]!;
       if (a < R) {
         // The moving segment starts earlier: add [a, R), drop [a+W, R+W).
         for (let i = a; i < R; i++) c += x[i]! * x[i + tau]! - x[i + W]! * x[i + W + tau]!;
