@@ -86,11 +86,10 @@ export class YinDifference {
       acc += v * v;
       cum[i + 1] = acc;
     }
-    // Real part: the buffer; imaginary part: the segment [R, R+W) moved to 0.
-    for (let i = 0; i < size; i++) {
-      z[2 * i] = x[i]!;
-      z[2 * i + 1] = i < W ? x[R + i]! : 0;
-    }
+    // Real part: the buffer; imaginary part: the segment [R, R+W) moved to
+    // 0. The zero padding beyond (span, W) is never written.
+    for (let i = 0; i < span; i++) z[2 * i] = x[i]!;
+    for (let i = 0; i < W; i++) z[2 * i + 1] = x[R + i]!;
     this.fft.transform(spec, z);
     // The correlation r_m = Σ_j s_j·x_{j+m} is real, so its spectrum
     // P = X·conj(S) is Hermitian and one half-size inverse FFT gives it:
