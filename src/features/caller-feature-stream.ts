@@ -93,6 +93,12 @@ const {
   sampleRate: RATE,
 } = FEATURE_CONFIG;
 const FRAME_S = HOP / RATE;
+/**
+ * Sample rings. Every sample is written twice, at p and p + RING, so any
+ * span of up to RING samples ending at or before the newest one is contiguous
+ * from (start & RING_MASK): frames and pitch buffers are analysed in
+ * place, without copying or wrapping.
+ */
 const RING = 1024;
 const RING_MASK = RING - 1;
 /** Offset of the pitch buffer's first sample from the frame's first sample (−59). */
@@ -116,18 +122,15 @@ const MAX_JITTER = 0.2;
 
 class StreamImpl implements CallerFeatureStreamWithFlush {
   private readonly filter = new TelephoneBandFilter(RATE);
-  private readonly ring = new Float32Array(RING);
+  private readonly ring = new Float32Array(2 * RING);
   /** The pitch tracker's inputs (low-passed band signal and its envelope), with their rings. */
   private readonly pitchInput = new PitchInput();
-  private readonly pitchRing = new Float32Array(RING);
-  private readonly envRing = new Float32Array(RING);
-  private readonly envBuf = new Float32Array(PITCH_BUFFER);
+  private readonly pitchRing = new Float32Array(2 * RING);
+  private readonly envRing = new Float32Array(2 * RING);
   /** One block's band signal, low-passed signal and envelope, in double precision as the filters produce them. */
   private readonly bandBlock = new Float64Array(HOP);
   private readonly lowBlock = new Float64Array(HOP);
   private readonly envBlock = new Float64Array(HOP);
-  private readonly frame = new Float32Array(FRAME);
-  private readonly pitchBuf = new Float32Array(PITCH_BUFFER);
   private readonly spectral = new FrameSpectralAnalyzer();
   private readonly formants = new LpcFormants();
   private readonly yin: YinPitchTracker;
@@ -205,9 +208,10 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
       const pitchRing = this.pitchRing;
       const envRing = this.envRing;
       for (let j = 0; j < m; j++) {
-        ring[pos + j] = band[j]!;
-        pitchRing[pos + j] = low[j]!;
-        envRing[pos + j] = env[j]!;
+        const p = pos + j;
+        ring[p] = ring[p + RING] = band[j]!;
+        pitchRing[p] = pitchRing[p + RING] = low[j]!;
+        envRing[p] = envRing[p + RING] = env[j]!;
       }
       this.seen = seen + m;
       i += m;
@@ -243,10 +247,10 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
   private analyzeFrame(): void {
     const k = this.nextFrame;
     const start = k * HOP;
-    for (let i = 0; i < FRAME; i++) this.frame[i] = this.ring[(start + i) & RING_MASK]!;
+    const at = start & RING_MASK;
     // Level first: frames below the activity gate can be speech only as
     // VAD hangover, so silence costs neither pitch nor spectrum.
-    const f = this.spectral.level(this.frame);
+    const f = this.spectral.level(this.ring, at);
     const h = this.history;
     const slot = k & h.mask;
 
@@ -255,14 +259,11 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
     // Tones (DTMF, ringback, busy) are periodic and loud but not a voice.
     const tonal = analysed && this.spectral.spectrum().toneRatio > MAX_TONE_RATIO;
     if (analysed && !tonal) {
-      const pStart = start + PITCH_OFFSET;
-      for (let i = 0; i < PITCH_BUFFER; i++) {
-        const s = pStart + i;
-        this.pitchBuf[i] = s >= 0 ? this.pitchRing[s & RING_MASK]! : 0;
-        this.envBuf[i] = s >= 0 ? this.envRing[s & RING_MASK]! : 0;
-      }
+      // Before the call's first sample (frame 0 reaches back 59 samples) the
+      // rings still hold their initial zeros: the same zero padding as before.
+      const pAt = (start + PITCH_OFFSET) & RING_MASK;
       const t0 = this.clock === undefined ? 0 : performance.now();
-      const p = this.yin.analyze(this.pitchBuf, 0, this.envBuf);
+      const p = this.yin.analyze(this.pitchRing, pAt, this.envRing);
       if (this.clock !== undefined) this.clock.add(Stage.pitch, performance.now() - t0);
       voiced = p.voiced;
       h.periodSamples[slot] = p.periodSamples;
@@ -309,7 +310,7 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
 
     // Formants only where they are defined and used: voiced speech.
     if (voiced && speech) {
-      const fm = this.formants.analyze(this.frame);
+      const fm = this.formants.analyze(this.ring, at);
       h.f1Hz[slot] = fm.freqHz[0]!;
       h.f2Hz[slot] = fm.freqHz[1]!;
       h.f3Hz[slot] = fm.freqHz[2]!;

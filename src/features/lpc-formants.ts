@@ -50,8 +50,8 @@ export class LpcFormants {
   private readonly candF = new Float64Array(LPC_ORDER);
   private readonly candB = new Float64Array(LPC_ORDER);
 
-  /** Analyses `frame` (N samples); results in `out`. */
-  analyze(frame: Float32Array | Float64Array): FormantFrame {
+  /** Analyses the N samples of `frame` from `offset`; results in `out`. */
+  analyze(frame: Float32Array | Float64Array, offset = 0): FormantFrame {
     const o = this.out;
     o.freqHz.fill(Number.NaN);
     o.bwHz.fill(Number.NaN);
@@ -59,7 +59,7 @@ export class LpcFormants {
     const x = this.x;
     let prev = 0;
     for (let i = 0; i < N; i++) {
-      const s = frame[i]!;
+      const s = frame[offset + i]!;
       x[i] = (s - PRE_EMPHASIS * prev) * HANN[i]!;
       prev = s;
     }
