@@ -35,7 +35,7 @@ export interface GoldenRecord {
   /** Per window: start sample, end sample. */
   windowPositions: number[][];
   speechRatios: number[];
-  /** All windows' values, window after window (Float64). */
+  /** All windows' values, window after window (Float32). */
   values: string;
   featureCount: number;
   /** Per frame: bit 0 pitch analysed, bit 1 voiced, bit 2 speech (Uint8). */
