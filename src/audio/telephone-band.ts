@@ -38,10 +38,11 @@ function section(kind: 'low' | 'high', cutoffHz: number, q: number, sampleRate: 
 
 /** A streaming cascade of biquads (transposed direct form II); one per call and signal. */
 export class BiquadCascade {
-  private readonly coef: Float64Array;
-  /** Two state words per section. */
-  private readonly state: Float64Array;
-  private readonly sections: number;
+  /** b0, b1, b2, a1, a2 per section. Read by fused block loops (features/front-end.ts). */
+  readonly coef: Float64Array;
+  /** Two state words per section; fused block loops read and write it back. */
+  readonly state: Float64Array;
+  readonly sections: number;
 
   constructor(list: readonly Section[]) {
     this.sections = list.length;
@@ -74,38 +75,6 @@ export class BiquadCascade {
   flushDenormals(): void {
     const z = this.state;
     for (let i = 0; i < z.length; i++) if (Math.abs(z[i]!) < 1e-30) z[i] = 0;
-  }
-
-  /**
-   * Filters `n` samples of `input` into `out` (may be the same array),
-   * section after section over the block: the same arithmetic per sample
-   * as `step`, so the same output, without the per-sample loop over
-   * sections and with the state in registers.
-   */
-  filterBlock(input: Float64Array, out: Float64Array, n: number): void {
-    const c = this.coef;
-    const z = this.state;
-    let src: Float64Array = input;
-    for (let s = 0; s < this.sections; s++) {
-      const k = s * 5;
-      const b0 = c[k]!;
-      const b1 = c[k + 1]!;
-      const b2 = c[k + 2]!;
-      const a1 = c[k + 3]!;
-      const a2 = c[k + 4]!;
-      let z0 = z[s * 2]!;
-      let z1 = z[s * 2 + 1]!;
-      for (let i = 0; i < n; i++) {
-        const v = src[i]!;
-        const y = b0 * v + z0;
-        z0 = b1 * v - a1 * y + z1;
-        z1 = b2 * v - a2 * y;
-        out[i] = y;
-      }
-      z[s * 2] = z0;
-      z[s * 2 + 1] = z1;
-      src = out;
-    }
   }
 
   /** Filters a block into `out` (may be the same array as `input`). */

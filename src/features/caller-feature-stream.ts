@@ -19,14 +19,13 @@
  * 160k + 316 has arrived. Window w covers [4000w, 4000w + 16000) and holds
  * frames 25w .. 25w + 98; it is completed when sample 4000w + 16000 arrives.
  */
-import { TelephoneBandFilter } from '../audio/telephone-band.js';
 import { VoiceActivityDetector, type VoiceActivityOptions } from '../audio/voice-activity.js';
 import { CallerBaseline, type CallerBaselineOptions } from './caller-baseline.js';
 import { FEATURE_CONFIG, FEATURE_NAMES } from './feature-names.js';
 import { FrameHistory } from './frame-history.js';
 import { FrameSpectralAnalyzer } from './frame-spectral.js';
 import { LpcFormants } from './lpc-formants.js';
-import { PitchInput } from './pitch-input.js';
+import { FeatureFrontEnd } from './front-end.js';
 import { YinPitchTracker, hzToSemitones, type YinOptions } from './pitch-yin.js';
 import { Stage, type StageClock } from '../observability/stage-clock.js';
 import type { CallerFeatureStream, FeatureWindow } from './types.js';
@@ -121,16 +120,12 @@ const TONE_GUARD_FRAMES = 3;
 const MAX_JITTER = 0.2;
 
 class StreamImpl implements CallerFeatureStreamWithFlush {
-  private readonly filter = new TelephoneBandFilter(RATE);
+  /** Telephone band-pass and the pitch tracker's inputs (low-passed band signal and its envelope). */
+  private readonly frontEnd = new FeatureFrontEnd(RATE);
   private readonly ring = new Float32Array(2 * RING);
-  /** The pitch tracker's inputs (low-passed band signal and its envelope), with their rings. */
-  private readonly pitchInput = new PitchInput();
+  /** The pitch tracker's input rings. */
   private readonly pitchRing = new Float32Array(2 * RING);
   private readonly envRing = new Float32Array(2 * RING);
-  /** One block's band signal, low-passed signal and envelope, in double precision as the filters produce them. */
-  private readonly bandBlock = new Float64Array(HOP);
-  private readonly lowBlock = new Float64Array(HOP);
-  private readonly envBlock = new Float64Array(HOP);
   private readonly spectral = new FrameSpectralAnalyzer();
   private readonly formants = new LpcFormants();
   private readonly yin: YinPitchTracker;
@@ -185,9 +180,6 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
     if (this.ended) throw new Error('CallerFeatureStream: push after flush');
     const out: FeatureWindow[] = [];
     const n = samples.length;
-    const band = this.bandBlock;
-    const low = this.lowBlock;
-    const env = this.envBlock;
     let i = 0;
     while (i < n) {
       // Block-wise up to the next event (hop boundary, frame ready, window
@@ -197,28 +189,10 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
       const seen = this.seen;
       const pos = seen & RING_MASK;
       const m = Math.min(n - i, HOP - (seen % HOP), this.nextFrameReadyAt - seen, this.nextWindowEnd - seen, RING - pos);
-      for (let j = 0; j < m; j++) {
-        const x = samples[i + j]!;
-        // A NaN would poison the filter state for the rest of the call.
-        band[j] = Number.isFinite(x) ? x : 0;
-      }
-      this.filter.filterBlock(band, band, m);
-      this.pitchInput.processBlock(band, m, low, env);
-      const ring = this.ring;
-      const pitchRing = this.pitchRing;
-      const envRing = this.envRing;
-      for (let j = 0; j < m; j++) {
-        const p = pos + j;
-        ring[p] = ring[p + RING] = band[j]!;
-        pitchRing[p] = pitchRing[p + RING] = low[j]!;
-        envRing[p] = envRing[p + RING] = env[j]!;
-      }
+      this.frontEnd.process(samples, i, m, this.ring, this.pitchRing, this.envRing, pos, RING);
       this.seen = seen + m;
       i += m;
-      if (this.seen % HOP === 0) {
-        this.filter.flushDenormals();
-        this.pitchInput.flushDenormals();
-      }
+      if (this.seen % HOP === 0) this.frontEnd.flushDenormals();
       if (this.seen === this.nextFrameReadyAt) this.analyzeFrame();
       if (this.seen === this.nextWindowEnd) {
         const w = this.completeWindow(this.nextWindow * WINDOW_HOP_FRAMES, WINDOW_FRAMES, this.nextWindowEnd - WINDOW);

@@ -9,17 +9,19 @@ import { LowPassFilter } from '../audio/telephone-band.js';
 import { FEATURE_CONFIG } from './feature-names.js';
 
 /** DC blocker pole: corner ≈ 6 Hz at 8 kHz, far below any F0. */
-const DC_POLE = 0.995;
+export const DC_POLE = 0.995;
 
 export class PitchInput {
   /** Last low-passed sample. */
   lowPassed = 0;
   /** Last envelope sample. */
   envelope = 0;
-  private readonly lp: LowPassFilter;
-  private readonly envLp: LowPassFilter;
-  private dcPrev = 0;
-  private dcState = 0;
+  /** The low-pass of the signal and of the envelope (public for the fused loop of features/front-end.ts). */
+  readonly lp: LowPassFilter;
+  readonly envLp: LowPassFilter;
+  /** DC blocker state: last rectified sample and last output. */
+  dcPrev = 0;
+  dcState = 0;
 
   constructor(cutoffHz: number = FEATURE_CONFIG.pitchLowPassHz, sampleRate: number = FEATURE_CONFIG.sampleRate) {
     this.lp = new LowPassFilter(cutoffHz, sampleRate);
@@ -33,28 +35,6 @@ export class PitchInput {
     this.dcState = r - this.dcPrev + DC_POLE * this.dcState;
     this.dcPrev = r;
     this.envelope = this.envLp.step(this.dcState);
-  }
-
-  /**
-   * Consumes `n` telephone-band samples (the same output as `n` calls of
-   * `step`): low-passed signal into `lowOut`, envelope into `envOut`.
-   */
-  processBlock(band: Float64Array, n: number, lowOut: Float64Array, envOut: Float64Array): void {
-    if (n <= 0) return;
-    this.lp.filterBlock(band, lowOut, n);
-    let prev = this.dcPrev;
-    let state = this.dcState;
-    for (let i = 0; i < n; i++) {
-      const r = Math.abs(band[i]!);
-      state = r - prev + DC_POLE * state;
-      prev = r;
-      envOut[i] = state;
-    }
-    this.dcPrev = prev;
-    this.dcState = state;
-    this.envLp.filterBlock(envOut, envOut, n);
-    this.lowPassed = lowOut[n - 1]!;
-    this.envelope = envOut[n - 1]!;
   }
 
   /** See BiquadCascade.flushDenormals: call at fixed sample positions. */
