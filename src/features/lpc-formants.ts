@@ -64,7 +64,35 @@ export class LpcFormants {
       prev = s;
     }
     const r = this.r;
-    for (let k = 0; k <= LPC_ORDER; k++) {
+    // Autocorrelation, four lags per pass: each lag still sums over i in
+    // ascending order (bit-identical), but four independent accumulators
+    // overlap instead of waiting on one chain of additions.
+    let k = 0;
+    for (; k + 3 <= LPC_ORDER; k += 4) {
+      let r0 = 0;
+      let r1 = 0;
+      let r2 = 0;
+      let r3 = 0;
+      // i = k .. k+2: only the lags already in range.
+      r0 += x[k]! * x[0]!;
+      r0 += x[k + 1]! * x[1]!;
+      r1 += x[k + 1]! * x[0]!;
+      r0 += x[k + 2]! * x[2]!;
+      r1 += x[k + 2]! * x[1]!;
+      r2 += x[k + 2]! * x[0]!;
+      for (let i = k + 3; i < N; i++) {
+        const xi = x[i]!;
+        r0 += xi * x[i - k]!;
+        r1 += xi * x[i - k - 1]!;
+        r2 += xi * x[i - k - 2]!;
+        r3 += xi * x[i - k - 3]!;
+      }
+      r[k] = r0 * LAG_WINDOW[k]!;
+      r[k + 1] = r1 * LAG_WINDOW[k + 1]!;
+      r[k + 2] = r2 * LAG_WINDOW[k + 2]!;
+      r[k + 3] = r3 * LAG_WINDOW[k + 3]!;
+    }
+    for (; k <= LPC_ORDER; k++) {
       let acc = 0;
       for (let i = k; i < N; i++) acc += x[i]! * x[i - k]!;
       r[k] = acc * LAG_WINDOW[k]!;
