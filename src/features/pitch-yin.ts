@@ -213,22 +213,24 @@ export class YinPitchTracker {
   private applyRangePrior(best: number): number {
     if (this.refCount < REF_WARMUP) return best;
     const cmnd = this.cmnd;
-    const ref = this.refLog2;
-    const cost = (tau: number): number =>
-      cmnd[tau]! + this.rangePenalty * Math.max(0, Math.abs(Math.log2(tau) - ref) - this.freeOctaves);
     let chosen = best;
-    let chosenCost = cost(best);
+    let chosenCost = this.rangeCost(best);
     if (chosenCost === cmnd[best]) return best;
     for (let tau = this.tauMin + 1; tau < this.tauMax; tau++) {
       const v = cmnd[tau]!;
       if (v >= this.voicingThreshold || v > cmnd[tau - 1]! || v > cmnd[tau + 1]!) continue;
-      const c = cost(tau);
+      const c = this.rangeCost(tau);
       if (c < chosenCost) {
         chosen = tau;
         chosenCost = c;
       }
     }
     return chosen;
+  }
+
+  /** CMND at `tau` plus the range prior's penalty (a method, not a per-frame closure). */
+  private rangeCost(tau: number): number {
+    return this.cmnd[tau]! + this.rangePenalty * Math.max(0, Math.abs(Math.log2(tau) - this.refLog2) - this.freeOctaves);
   }
 
   /** Updates the speaker's typical period from confident frames (robust, slow). */
