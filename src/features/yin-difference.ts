@@ -47,6 +47,9 @@ export class YinDifference {
   private readonly half: number[];
   private readonly corr: number[];
   private readonly halfFft: FFT;
+  /** The product spectrum P = X·conj(S), bins 0..size/2. */
+  private readonly pRe: Float64Array;
+  private readonly pIm: Float64Array;
   /** e^{+2πik/size}, k < size/2, interleaved. */
   private readonly twiddle: Float64Array;
 
@@ -68,6 +71,8 @@ export class YinDifference {
     this.halfFft = new FFT(size / 2);
     this.half = doubles(size);
     this.corr = doubles(size);
+    this.pRe = new Float64Array(size / 2 + 1);
+    this.pIm = new Float64Array(size / 2 + 1);
     this.twiddle = new Float64Array(size);
     for (let k = 0; k < size / 2; k++) {
       this.twiddle[2 * k] = Math.cos((2 * Math.PI * k) / size);
@@ -80,15 +85,15 @@ export class YinDifference {
     const { W, tauMax, span, size, R, x, cum, z, spec, half, corr, twiddle } = this;
     let acc = 0;
     cum[0] = 0;
+    // FFT input: real part the buffer, imaginary part the segment [R, R+W)
+    // moved to 0. The zero padding beyond (span, W) is never written.
     for (let i = 0; i < span; i++) {
       const v = input[offset + i]!;
       x[i] = v;
+      z[2 * i] = v;
       acc += v * v;
       cum[i + 1] = acc;
     }
-    // Real part: the buffer; imaginary part: the segment [R, R+W) moved to
-    // 0. The zero padding beyond (span, W) is never written.
-    for (let i = 0; i < span; i++) z[2 * i] = x[i]!;
     for (let i = 0; i < W; i++) z[2 * i + 1] = x[R + i]!;
     this.fft.transform(spec, z);
     // The correlation r_m = Σ_j s_j·x_{j+m} is real, so its spectrum
@@ -98,32 +103,27 @@ export class YinDifference {
     // X and S come from Z = X + i·S: X_k = (Z_k + conj Z_{−k})/2, S_k = (Z_k − conj Z_{−k})/2i.
     const M = size >> 1;
     const mask = size - 1;
+    const pRe = this.pRe;
+    const pIm = this.pIm;
+    for (let k = 0; k <= M; k++) {
+      const m = (size - k) & mask;
+      const zr = spec[2 * k]!;
+      const zi = spec[2 * k + 1]!;
+      const wr = spec[2 * m]!;
+      const wi = spec[2 * m + 1]!;
+      const xr = 0.5 * (zr + wr);
+      const xi = 0.5 * (zi - wi);
+      const sr = 0.5 * (zi + wi);
+      const si = -0.5 * (zr - wr);
+      pRe[k] = xr * sr + xi * si;
+      pIm[k] = xi * sr - xr * si;
+    }
     for (let k = 0; k < M; k++) {
-      // P_k …
-      const m1 = (size - k) & mask;
-      let zr = spec[2 * k]!;
-      let zi = spec[2 * k + 1]!;
-      let wr = spec[2 * m1]!;
-      let wi = spec[2 * m1 + 1]!;
-      let xr = 0.5 * (zr + wr);
-      let xi = 0.5 * (zi - wi);
-      let sr = 0.5 * (zi + wi);
-      let si = -0.5 * (zr - wr);
-      const pr = xr * sr + xi * si;
-      const pi = xi * sr - xr * si;
-      // … and P_{M−k}, whose conjugate is P_{k+M}.
-      const k2 = M - k;
-      const m2 = (size - k2) & mask;
-      zr = spec[2 * k2]!;
-      zi = spec[2 * k2 + 1]!;
-      wr = spec[2 * m2]!;
-      wi = spec[2 * m2 + 1]!;
-      xr = 0.5 * (zr + wr);
-      xi = 0.5 * (zi - wi);
-      sr = 0.5 * (zi + wi);
-      si = -0.5 * (zr - wr);
-      const qr = xr * sr + xi * si;
-      const qi = -(xi * sr - xr * si);
+      const pr = pRe[k]!;
+      const pi = pIm[k]!;
+      // P_{k+M} = conj P_{M−k}.
+      const qr = pRe[M - k]!;
+      const qi = -pIm[M - k]!;
       const er = 0.5 * (pr + qr);
       const ei = 0.5 * (pi + qi);
       const dr = 0.5 * (pr - qr);
