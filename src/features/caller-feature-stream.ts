@@ -9,8 +9,10 @@
  * tempo, and features relative to the caller's baseline. Silent frames cost
  * only their level; tones (DTMF, ringback, busy) are never speech.
  *
- * Everything is driven by sample position (blocks between sample-position
- * events, with per-sample arithmetic), so the output does not depend on how the audio was chunked, and the same audio
+ * Everything is driven by sample position: samples are filtered in blocks
+ * that end at each sample-position event (hop boundary, frame ready, window
+ * end), with the same per-sample arithmetic as one sample at a time, so the
+ * output does not depend on how the audio was chunked, and the same audio
  * always gives the same windows. All per-frame state is preallocated here;
  * the only per-window allocation is the returned vector.
  *
