@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createCallerFeatureStream } from '../../src/features/caller-feature-stream.js';
+import { Stage, StageClock, STAGES } from '../../src/observability/stage-clock.js';
 import { compareGolden } from './golden-compare.js';
 import { decodeGolden, goldenInputs, GOLDEN_PATH, runGolden, type DecodedRecord, type GoldenInput } from './golden-run.js';
 
@@ -37,5 +39,21 @@ describe('feature extractor golden equivalence', () => {
     }
     const synth = inputs.find((x) => x.name.startsWith('synthetic/'))!;
     expect(compareGolden(golden.find((x) => x.name === synth.name)!, runGolden(synth, 333)).problems).toEqual([]);
+  });
+});
+
+describe('feature extractor pitch timing', () => {
+  it('sums its pitch tracker time into Stage.pitch of the clock it is given, and only that stage', async () => {
+    const inputs = await goldenInputs();
+    const input = inputs.find((x) => x.name === 'demo/calm-then-angry')!;
+    const clock = new StageClock();
+    const stream = createCallerFeatureStream({ clock });
+    stream.push(input.samples.subarray(0, 8000 * 10));
+    expect(clock.ms[Stage.pitch]!).toBeGreaterThan(0);
+    for (const name of STAGES) if (name !== 'pitch') expect(clock.ms[Stage[name]]).toBe(0);
+    // Silence never reaches the pitch tracker.
+    const quiet = new StageClock();
+    createCallerFeatureStream({ clock: quiet }).push(new Float32Array(8000 * 3));
+    expect(quiet.ms[Stage.pitch]).toBe(0);
   });
 });
