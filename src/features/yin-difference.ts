@@ -36,10 +36,14 @@ export class YinDifference {
   /** Start of the fixed correlation segment (middle of a's range). */
   private readonly R: number;
   private readonly fft: FFT;
-  /** The buffer, zero-padded to `size` (for the end corrections, which may read past `span`). */
-  private readonly x: Float64Array;
+  /**
+   * The buffer, zero-padded to `size` (for the end corrections, which may
+   * read past `span`). Packed-double JS arrays here and below: V8 reads them
+   * faster than typed arrays in these short loops (≈10 % of this function).
+   */
+  private readonly x: number[];
   /** Running sum of squares: cum[n] = Σ_{i<n} x_i². */
-  private readonly cum: Float64Array;
+  private readonly cum: number[];
   /** Complex input (buffer + i·segment) and its spectrum. */
   private readonly z: number[];
   private readonly spec: number[];
@@ -48,10 +52,10 @@ export class YinDifference {
   private readonly corr: number[];
   private readonly halfFft: FFT;
   /** The product spectrum P = X·conj(S), bins 0..size/2. */
-  private readonly pRe: Float64Array;
-  private readonly pIm: Float64Array;
+  private readonly pRe: number[];
+  private readonly pIm: number[];
   /** e^{+2πik/size}, k < size/2, interleaved. */
-  private readonly twiddle: Float64Array;
+  private readonly twiddle: number[];
 
   constructor(integrationSamples: number, tauMax: number) {
     this.W = integrationSamples;
@@ -64,16 +68,16 @@ export class YinDifference {
     while (size < Math.max(this.span, this.R + this.W + tauMax + 1)) size <<= 1;
     this.size = size;
     this.fft = new FFT(size);
-    this.x = new Float64Array(size);
-    this.cum = new Float64Array(this.span + 1);
+    this.x = doubles(size);
+    this.cum = doubles(this.span + 1);
     this.z = doubles(2 * size);
     this.spec = doubles(2 * size);
     this.halfFft = new FFT(size / 2);
     this.half = doubles(size);
     this.corr = doubles(size);
-    this.pRe = new Float64Array(size / 2 + 1);
-    this.pIm = new Float64Array(size / 2 + 1);
-    this.twiddle = new Float64Array(size);
+    this.pRe = doubles(size / 2 + 1);
+    this.pIm = doubles(size / 2 + 1);
+    this.twiddle = doubles(size);
     for (let k = 0; k < size / 2; k++) {
       this.twiddle[2 * k] = Math.cos((2 * Math.PI * k) / size);
       this.twiddle[2 * k + 1] = Math.sin((2 * Math.PI * k) / size);
