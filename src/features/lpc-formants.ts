@@ -38,15 +38,24 @@ export interface FormantFrame {
   a1a3Db: number;
 }
 
+/** A packed-double JS array of zeros. */
+function doubles(n: number): number[] {
+  const a = Array.from({ length: n }, () => 0.5);
+  a.fill(0);
+  return a;
+}
+
 export class LpcFormants {
   readonly out: FormantFrame = { freqHz: new Float64Array(3), bwHz: new Float64Array(3), a1a3Db: Number.NaN };
-  private readonly x = new Float64Array(N);
-  private readonly r = new Float64Array(LPC_ORDER + 1);
+  // Packed-double JS arrays for the working buffers: V8 reads them faster
+  // than typed arrays in these short loops.
+  private readonly x = doubles(N);
+  private readonly r = doubles(LPC_ORDER + 1);
   /** a[0] = 1, A(z) = Σ a[k] z^−k. */
-  readonly a = new Float64Array(LPC_ORDER + 1);
-  private readonly tmp = new Float64Array(LPC_ORDER + 1);
-  private readonly zr = new Float64Array(LPC_ORDER);
-  private readonly zi = new Float64Array(LPC_ORDER);
+  readonly a = doubles(LPC_ORDER + 1);
+  private readonly tmp = doubles(LPC_ORDER + 1);
+  private readonly zr = doubles(LPC_ORDER);
+  private readonly zi = doubles(LPC_ORDER);
   private readonly candF = new Float64Array(LPC_ORDER);
   private readonly candB = new Float64Array(LPC_ORDER);
 
@@ -155,7 +164,7 @@ export class LpcFormants {
       for (let j = 1; j < i; j++) acc += a[j]! * r[i - j]!;
       const k = -acc / err;
       if (!(Math.abs(k) < 1)) return false;
-      t.set(a);
+      for (let j = 0; j < i; j++) t[j] = a[j]!;
       for (let j = 1; j < i; j++) a[j] = t[j]! + k * t[i - j]!;
       a[i] = k;
       err *= 1 - k * k;
