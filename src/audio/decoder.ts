@@ -12,15 +12,19 @@ import { A_LAW_TO_FLOAT, MU_LAW_TO_FLOAT } from './g711.js';
 import { createResampler } from './resample.js';
 
 /**
- * Decodes one payload to float samples in [-1, 1] at 8 kHz. Returns a new
- * array each time (the caller may keep it); it may be empty.
+ * Decodes one payload to float samples in [-1, 1] at 8 kHz; it may be empty.
+ * The result is valid until the next call: the G.711 decoders reuse their
+ * output array while payload sizes repeat (a 20 ms media frame is always 160
+ * bytes), so copy it to keep it.
  */
 export type AudioDecoder = (payload: Uint8Array) => Float32Array;
 
 function g711Decoder(table: Float32Array): (payload: Uint8Array) => Float32Array {
+  let out = new Float32Array(0);
   return (payload) => {
-    const out = new Float32Array(payload.length);
-    for (let i = 0; i < payload.length; i++) out[i] = table[payload[i]!]!;
+    const n = payload.length;
+    if (out.length !== n) out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = table[payload[i]!]!;
     return out;
   };
 }

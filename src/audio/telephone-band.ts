@@ -38,10 +38,11 @@ function section(kind: 'low' | 'high', cutoffHz: number, q: number, sampleRate: 
 
 /** A streaming cascade of biquads (transposed direct form II); one per call and signal. */
 export class BiquadCascade {
-  private readonly coef: Float64Array;
-  /** Two state words per section. */
-  private readonly state: Float64Array;
-  private readonly sections: number;
+  /** b0, b1, b2, a1, a2 per section. Read by fused block loops (features/front-end.ts). */
+  readonly coef: Float64Array;
+  /** Two state words per section; fused block loops read and write it back. */
+  readonly state: Float64Array;
+  readonly sections: number;
 
   constructor(list: readonly Section[]) {
     this.sections = list.length;

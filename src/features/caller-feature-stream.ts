@@ -9,7 +9,9 @@
  * tempo, and features relative to the caller's baseline. Silent frames cost
  * only their level; tones (DTMF, ringback, busy) are never speech.
  *
- * Everything is driven by sample position, one sample at a time, so the
+ * Everything is driven by sample position: samples are filtered in blocks
+ * that end at each sample-position event (hop boundary, frame ready, window
+ * end), with the same per-sample arithmetic as one sample at a time, so the
  * output does not depend on how the audio was chunked, and the same audio
  * always gives the same windows. All per-frame state is preallocated here;
  * the only per-window allocation is the returned vector.
@@ -19,14 +21,13 @@
  * 160k + 316 has arrived. Window w covers [4000w, 4000w + 16000) and holds
  * frames 25w .. 25w + 98; it is completed when sample 4000w + 16000 arrives.
  */
-import { TelephoneBandFilter } from '../audio/telephone-band.js';
 import { VoiceActivityDetector, type VoiceActivityOptions } from '../audio/voice-activity.js';
 import { CallerBaseline, type CallerBaselineOptions } from './caller-baseline.js';
 import { FEATURE_CONFIG, FEATURE_NAMES } from './feature-names.js';
 import { FrameHistory } from './frame-history.js';
 import { FrameSpectralAnalyzer } from './frame-spectral.js';
 import { LpcFormants } from './lpc-formants.js';
-import { PitchInput } from './pitch-input.js';
+import { FeatureFrontEnd } from './front-end.js';
 import { YinPitchTracker, hzToSemitones, type YinOptions } from './pitch-yin.js';
 import { Stage, type StageClock } from '../observability/stage-clock.js';
 import type { CallerFeatureStream, FeatureWindow } from './types.js';
@@ -93,6 +94,12 @@ const {
   sampleRate: RATE,
 } = FEATURE_CONFIG;
 const FRAME_S = HOP / RATE;
+/**
+ * Sample rings. Every sample is written twice, at p and p + RING, so any
+ * span of up to RING samples ending at or before the newest one is contiguous
+ * from (start & RING_MASK): frames and pitch buffers are analysed in
+ * place, without copying or wrapping.
+ */
 const RING = 1024;
 const RING_MASK = RING - 1;
 /** Offset of the pitch buffer's first sample from the frame's first sample (−59). */
@@ -115,15 +122,12 @@ const TONE_GUARD_FRAMES = 3;
 const MAX_JITTER = 0.2;
 
 class StreamImpl implements CallerFeatureStreamWithFlush {
-  private readonly filter = new TelephoneBandFilter(RATE);
-  private readonly ring = new Float32Array(RING);
-  /** The pitch tracker's inputs (low-passed band signal and its envelope), with their rings. */
-  private readonly pitchInput = new PitchInput();
-  private readonly pitchRing = new Float32Array(RING);
-  private readonly envRing = new Float32Array(RING);
-  private readonly envBuf = new Float32Array(PITCH_BUFFER);
-  private readonly frame = new Float32Array(FRAME);
-  private readonly pitchBuf = new Float32Array(PITCH_BUFFER);
+  /** Telephone band-pass and the pitch tracker's inputs (low-passed band signal and its envelope). */
+  private readonly frontEnd = new FeatureFrontEnd(RATE);
+  private readonly ring = new Float32Array(2 * RING);
+  /** The pitch tracker's input rings. */
+  private readonly pitchRing = new Float32Array(2 * RING);
+  private readonly envRing = new Float32Array(2 * RING);
   private readonly spectral = new FrameSpectralAnalyzer();
   private readonly formants = new LpcFormants();
   private readonly yin: YinPitchTracker;
@@ -177,19 +181,20 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
   push(samples: Float32Array): FeatureWindow[] {
     if (this.ended) throw new Error('CallerFeatureStream: push after flush');
     const out: FeatureWindow[] = [];
-    for (let i = 0; i < samples.length; i++) {
-      const x = samples[i]!;
-      // A NaN would poison the filter state for the rest of the call.
-      const y = this.filter.step(Number.isFinite(x) ? x : 0);
-      this.ring[this.seen & RING_MASK] = y;
-      this.pitchInput.step(y);
-      this.pitchRing[this.seen & RING_MASK] = this.pitchInput.lowPassed;
-      this.envRing[this.seen & RING_MASK] = this.pitchInput.envelope;
-      this.seen++;
-      if (this.seen % HOP === 0) {
-        this.filter.flushDenormals();
-        this.pitchInput.flushDenormals();
-      }
+    const n = samples.length;
+    let i = 0;
+    while (i < n) {
+      // Block-wise up to the next event (hop boundary, frame ready, window
+      // end) or the rings' end: the same samples, in the same order, with the
+      // same per-sample arithmetic as one sample at a time, so chunking still
+      // cannot change the output. Blocks are at most one hop long.
+      const seen = this.seen;
+      const pos = seen & RING_MASK;
+      const m = Math.min(n - i, HOP - (seen % HOP), this.nextFrameReadyAt - seen, this.nextWindowEnd - seen, RING - pos);
+      this.frontEnd.process(samples, i, m, this.ring, this.pitchRing, this.envRing, pos, RING);
+      this.seen = seen + m;
+      i += m;
+      if (this.seen % HOP === 0) this.frontEnd.flushDenormals();
       if (this.seen === this.nextFrameReadyAt) this.analyzeFrame();
       if (this.seen === this.nextWindowEnd) {
         const w = this.completeWindow(this.nextWindow * WINDOW_HOP_FRAMES, WINDOW_FRAMES, this.nextWindowEnd - WINDOW);
@@ -218,10 +223,10 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
   private analyzeFrame(): void {
     const k = this.nextFrame;
     const start = k * HOP;
-    for (let i = 0; i < FRAME; i++) this.frame[i] = this.ring[(start + i) & RING_MASK]!;
+    const at = start & RING_MASK;
     // Level first: frames below the activity gate can be speech only as
     // VAD hangover, so silence costs neither pitch nor spectrum.
-    const f = this.spectral.level(this.frame);
+    const f = this.spectral.level(this.ring, at);
     const h = this.history;
     const slot = k & h.mask;
 
@@ -230,14 +235,11 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
     // Tones (DTMF, ringback, busy) are periodic and loud but not a voice.
     const tonal = analysed && this.spectral.spectrum().toneRatio > MAX_TONE_RATIO;
     if (analysed && !tonal) {
-      const pStart = start + PITCH_OFFSET;
-      for (let i = 0; i < PITCH_BUFFER; i++) {
-        const s = pStart + i;
-        this.pitchBuf[i] = s >= 0 ? this.pitchRing[s & RING_MASK]! : 0;
-        this.envBuf[i] = s >= 0 ? this.envRing[s & RING_MASK]! : 0;
-      }
+      // Before the call's first sample (frame 0 reaches back 59 samples) the
+      // rings still hold their initial zeros: the same zero padding as before.
+      const pAt = (start + PITCH_OFFSET) & RING_MASK;
       const t0 = this.clock === undefined ? 0 : performance.now();
-      const p = this.yin.analyze(this.pitchBuf, 0, this.envBuf);
+      const p = this.yin.analyze(this.pitchRing, pAt, this.envRing);
       if (this.clock !== undefined) this.clock.add(Stage.pitch, performance.now() - t0);
       voiced = p.voiced;
       h.periodSamples[slot] = p.periodSamples;
@@ -284,7 +286,7 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
 
     // Formants only where they are defined and used: voiced speech.
     if (voiced && speech) {
-      const fm = this.formants.analyze(this.frame);
+      const fm = this.formants.analyze(this.ring, at);
       h.f1Hz[slot] = fm.freqHz[0]!;
       h.f2Hz[slot] = fm.freqHz[1]!;
       h.f3Hz[slot] = fm.freqHz[2]!;

@@ -9,17 +9,19 @@ import { LowPassFilter } from '../audio/telephone-band.js';
 import { FEATURE_CONFIG } from './feature-names.js';
 
 /** DC blocker pole: corner ≈ 6 Hz at 8 kHz, far below any F0. */
-const DC_POLE = 0.995;
+export const DC_POLE = 0.995;
 
 export class PitchInput {
   /** Last low-passed sample. */
   lowPassed = 0;
   /** Last envelope sample. */
   envelope = 0;
-  private readonly lp: LowPassFilter;
-  private readonly envLp: LowPassFilter;
-  private dcPrev = 0;
-  private dcState = 0;
+  /** The low-pass of the signal and of the envelope (public for the fused loop of features/front-end.ts). */
+  readonly lp: LowPassFilter;
+  readonly envLp: LowPassFilter;
+  /** DC blocker state: last rectified sample and last output. */
+  dcPrev = 0;
+  dcState = 0;
 
   constructor(cutoffHz: number = FEATURE_CONFIG.pitchLowPassHz, sampleRate: number = FEATURE_CONFIG.sampleRate) {
     this.lp = new LowPassFilter(cutoffHz, sampleRate);

@@ -25,6 +25,7 @@
  * 10·log10((1 − d) / d).
  */
 import { FEATURE_CONFIG } from './feature-names.js';
+import { YinDifference } from './yin-difference.js';
 
 /** Options of the YIN tracker. */
 export interface YinOptions {
@@ -104,6 +105,7 @@ export class YinPitchTracker {
   private readonly voicingThreshold: number;
   private readonly diff: Float64Array;
   private readonly cmnd: Float64Array;
+  private readonly difference: YinDifference;
 
   constructor(options: YinOptions = {}) {
     this.sampleRate = options.sampleRate ?? FEATURE_CONFIG.sampleRate;
@@ -123,6 +125,7 @@ export class YinPitchTracker {
     this.freeOctaves = options.freeOctaves ?? 0.75;
     this.diff = new Float64Array(this.tauMax + 2);
     this.cmnd = new Float64Array(this.tauMax + 2);
+    this.difference = new YinDifference(this.integrationSamples, this.tauMax);
   }
 
   /** Analyzes `bufferSamples` samples of `x` starting at `offset`. Result in `result`. */
@@ -133,29 +136,10 @@ export class YinPitchTracker {
     const cmnd = this.cmnd;
     // Difference function d(τ) = Σ_j (x_{s+j} − x_{s+j+τ})², τ = 1..tauMax+1,
     // with the pair of segments centred on the buffer centre (s depends on τ)
-    // so every lag measures the same instant: the frame centre.
-    diff[0] = 0;
-    // Hot loop (~32k multiply-adds per frame): four independent
-    // accumulators let the CPU overlap them; W is a multiple of 4.
-    for (let tau = 1; tau <= tauMax + 1; tau++) {
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      const a = offset + ((tauMax + 1 - tau) >> 1);
-      const b = a + tau;
-      for (let j = 0; j < W; j += 4) {
-        const d0 = x[a + j]! - x[b + j]!;
-        const d1 = x[a + j + 1]! - x[b + j + 1]!;
-        const d2 = x[a + j + 2]! - x[b + j + 2]!;
-        const d3 = x[a + j + 3]! - x[b + j + 3]!;
-        s0 += d0 * d0;
-        s1 += d1 * d1;
-        s2 += d2 * d2;
-        s3 += d3 * d3;
-      }
-      diff[tau] = s0 + s1 + s2 + s3;
-    }
+    // so every lag measures the same instant: the frame centre. Through an
+    // FFT cross-correlation (yin-difference.ts): ~4× cheaper than the
+    // ~32k multiply-adds of the direct sum, same values up to rounding.
+    this.difference.compute(x, offset, diff);
     // Cumulative mean normalisation.
     cmnd[0] = 1;
     let running = 0;
@@ -229,22 +213,24 @@ export class YinPitchTracker {
   private applyRangePrior(best: number): number {
     if (this.refCount < REF_WARMUP) return best;
     const cmnd = this.cmnd;
-    const ref = this.refLog2;
-    const cost = (tau: number): number =>
-      cmnd[tau]! + this.rangePenalty * Math.max(0, Math.abs(Math.log2(tau) - ref) - this.freeOctaves);
     let chosen = best;
-    let chosenCost = cost(best);
+    let chosenCost = this.rangeCost(best);
     if (chosenCost === cmnd[best]) return best;
     for (let tau = this.tauMin + 1; tau < this.tauMax; tau++) {
       const v = cmnd[tau]!;
       if (v >= this.voicingThreshold || v > cmnd[tau - 1]! || v > cmnd[tau + 1]!) continue;
-      const c = cost(tau);
+      const c = this.rangeCost(tau);
       if (c < chosenCost) {
         chosen = tau;
         chosenCost = c;
       }
     }
     return chosen;
+  }
+
+  /** CMND at `tau` plus the range prior's penalty (a method, not a per-frame closure). */
+  private rangeCost(tau: number): number {
+    return this.cmnd[tau]! + this.rangePenalty * Math.max(0, Math.abs(Math.log2(tau) - this.refLog2) - this.freeOctaves);
   }
 
   /** Updates the speaker's typical period from confident frames (robust, slow). */

@@ -60,24 +60,41 @@ function percentile(v: Float64Array, n: number, q: number): number {
   return v[lo]! + (v[hi]! - v[lo]!) * (pos - lo);
 }
 
-/** Insertion sort of v[0..n): n ≤ 99, no allocation. */
-function sortPrefix(v: Float64Array, n: number): void {
-  for (let i = 1; i < n; i++) {
-    const x = v[i]!;
-    let j = i - 1;
-    while (j >= 0 && v[j]! > x) {
-      v[j + 1] = v[j]!;
-      j--;
-    }
-    v[j + 1] = x;
-  }
-}
-
 export class WindowStatistics {
   readonly tempo = new TempoAnalyzer();
   private readonly values = new Float64Array(FEATURE_CONFIG.framesPerWindow);
   private readonly times = new Float64Array(FEATURE_CONFIG.framesPerWindow);
   private readonly summary: Summary = { n: 0, mean: 0, std: 0, p10: 0, p50: 0, p90: 0, max: 0, slope: 0 };
+
+  /** Frame offsets (from `first`) of the window's speech, voiced speech and unvoiced speech frames. */
+  private readonly speechList = new Int32Array(FEATURE_CONFIG.framesPerWindow);
+  private readonly voicedList = new Int32Array(FEATURE_CONFIG.framesPerWindow);
+  private readonly unvoicedList = new Int32Array(FEATURE_CONFIG.framesPerWindow);
+  private speechN = 0;
+  private voicedN = 0;
+  private unvoicedN = 0;
+  /** The window the lists describe (−1: none yet). */
+  private listFirst = -1;
+  private listCount = -1;
+
+  /** Lists the window's speech frames once, instead of re-testing every frame in each of ~40 summaries. */
+  private prepare(h: FrameHistory, first: number, count: number): void {
+    let s = 0;
+    let v = 0;
+    let u = 0;
+    for (let i = 0; i < count; i++) {
+      const slot = (first + i) & h.mask;
+      if (h.speech[slot] !== 1) continue;
+      this.speechList[s++] = i;
+      if (h.voiced[slot] === 1) this.voicedList[v++] = i;
+      else this.unvoicedList[u++] = i;
+    }
+    this.speechN = s;
+    this.voicedN = v;
+    this.unvoicedN = u;
+    this.listFirst = first;
+    this.listCount = count;
+  }
 
   /**
    * Gathers `field` over the window's speech frames (voiced ones when
@@ -96,12 +113,15 @@ export class WindowStatistics {
   ): Summary {
     const v = this.values;
     const t = this.times;
+    if (first !== this.listFirst || count !== this.listCount) this.prepare(h, first, count);
+    // The window's qualifying frames (in order), listed once per window by `prepare`.
+    const list = voicedOnly === true ? this.voicedList : voicedOnly === 'unvoiced' ? this.unvoicedList : this.speechList;
+    const m = voicedOnly === true ? this.voicedN : voicedOnly === 'unvoiced' ? this.unvoicedN : this.speechN;
+    const mask = h.mask;
     let n = 0;
-    for (let i = 0; i < count; i++) {
-      const slot = (first + i) & h.mask;
-      if (h.speech[slot] !== 1) continue;
-      if (voicedOnly === true ? h.voiced[slot] !== 1 : voicedOnly === 'unvoiced' && h.voiced[slot] === 1) continue;
-      const x = field[slot * stride + lane]!;
+    for (let j = 0; j < m; j++) {
+      const i = list[j]!;
+      const x = field[((first + i) & mask) * stride + lane]!;
       if (Number.isNaN(x)) continue;
       v[n] = x;
       t[n] = i * FRAME_S;
@@ -135,7 +155,8 @@ export class WindowStatistics {
     s.std = Math.sqrt(sxx / n);
     s.slope = stt > 0 ? sxt / stt : 0;
     if (withOrder) {
-      sortPrefix(v, n);
+      // Native numeric sort (NaN never gathered): the same order as the insertion sort it replaced.
+      v.subarray(0, n).sort();
       s.p10 = percentile(v, n, 0.1);
       s.p50 = percentile(v, n, 0.5);
       s.p90 = percentile(v, n, 0.9);
@@ -207,6 +228,8 @@ export class WindowStatistics {
    * `out` (indexed as FEATURE_NAMES). Returns the tempo result (speech ratio, …).
    */
   compute(h: FrameHistory, first: number, count: number, out: Float32Array): void {
+    // The history changed since the last window (even one with the same span, after a flush).
+    this.prepare(h, first, count);
     const tempo = this.tempo.analyze(h, first, count);
 
     let voicedSpeech = 0;
