@@ -326,13 +326,14 @@ export class CallSession {
 
   private checkBacklog(): void {
     const max = this.opts.maxPendingWindows;
-    if (!this.backlogged && this.pending > max) {
+    const pending = this.pendingWindows;
+    if (!this.backlogged && pending > max) {
       this.backlogged = true;
-      this.log.warn({ pendingWindows: this.pending, maxPendingWindows: max }, 'scoring backlog over bound; pausing intake (no audio dropped)');
+      this.log.warn({ pendingWindows: pending, maxPendingWindows: max }, 'scoring backlog over bound; pausing intake (no audio dropped)');
       this.onBacklog?.(true);
-    } else if (this.backlogged && this.pending <= max / 2) {
+    } else if (this.backlogged && pending <= max / 2) {
       this.backlogged = false;
-      this.log.info({ pendingWindows: this.pending }, 'scoring backlog drained; resuming intake');
+      this.log.info({ pendingWindows: pending }, 'scoring backlog drained; resuming intake');
       this.onBacklog?.(false);
     }
   }
