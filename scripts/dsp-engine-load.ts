@@ -92,7 +92,10 @@ async function run(n: number): Promise<void> {
       maxBehindMs = Math.max(maxBehindMs, (due - sent - 1) * 20);
       for (; sent < due; sent++) {
         for (let i = 0; i < n; i++) {
-          const at = (offsets[i]! + sent * 160) % (audio.length - 160);
+          // Call i starts (i mod 25) frames late: window ends spread over the 0.5 s hop, as real calls' do.
+          const frame = sent - (i % 25);
+          if (frame < 0) continue;
+          const at = (offsets[i]! + frame * 160) % (audio.length - 160);
           sessions[i]!.acceptAudio({ kind: 'audio', callId: sessions[i]!.callId, track: 'caller', payload: audio.subarray(at, at + 160) });
         }
       }

@@ -74,7 +74,7 @@ export class WorkerHost implements CallHost {
     private readonly events: HostEvents,
   ) {
     this.worker = startWorker(data);
-    // Workers must not keep the process alive on their own (the pool closes them).
+    // An idle worker must not keep the process alive (the pool closes it); one with batches in flight does.
     this.worker.unref();
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (message: FromWorker) => {
@@ -175,6 +175,7 @@ export class WorkerHost implements CallHost {
     const seq = ++this.seq;
     const audio = Int32Array.from(this.audio);
     const bytes = this.staging.buffer;
+    if (this.sent.length === 0) this.worker.ref();
     this.sent.push({ seq, calls: this.turnCalls });
     this.worker.postMessage(
       { type: 'batch', seq, opens: this.opens, audio, bytes, closes: this.closes, ...(this.crashRequested ? { crash: true } : {}) },
@@ -195,6 +196,7 @@ export class WorkerHost implements CallHost {
       this.die(new DspWorkerError(`DSP worker ${this.index} answered batch ${message.seq}, expected ${batch?.seq ?? 'none'}`));
       return;
     }
+    if (this.sent.length === 0) this.worker.unref();
     this.events.onClock(message.clock);
     for (const failure of message.failures) {
       const call = this.calls.get(failure.call);
