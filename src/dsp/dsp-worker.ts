@@ -87,7 +87,8 @@ function processBatch(model: EmotionModel, batch: BatchMessage): Promise<ScoredM
       clock.add(Stage.decode, t1 - t0);
       clock.add(Stage.features, t2 - t1 - (clock.ms[Stage.pitch]! - pitch0));
       for (const w of done) {
-        windows.push(w);
+        // Copy: the batch is scored after more pushes, and an extractor may reuse its value buffer.
+        windows.push({ startSample: w.startSample, endSample: w.endSample, speechRatio: w.speechRatio, values: w.values.slice() });
         windowCalls.push(call);
       }
     } catch (error) {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCallPipeline } from '../../src/calls/call-pipeline.js';
 import { CallSession } from '../../src/calls/call-session.js';
-import type { DspCall, DspEngine, DspWindow } from '../../src/dsp/dsp-engine.js';
+import { windowEndsUpTo, type DspCall, type DspEngine, type DspWindow } from '../../src/dsp/dsp-engine.js';
 import { DspWorkerError } from '../../src/dsp/dsp-errors.js';
 import { createInlineDspEngine } from '../../src/dsp/inline-engine.js';
 import { createWorkerPoolEngine, type WorkerPoolEngine } from '../../src/dsp/worker-pool.js';
@@ -145,6 +145,29 @@ describe('worker-pool DSP engine', () => {
     expect(b.published.map(strip)).toEqual(a.published.map(strip));
     expect(b.published.map((e) => e.type)).toContain('prompt');
     expect(b.detail.audioMs).toBe(a.detail.audioMs);
+  });
+
+  it('counts audio in flight to the worker as pending windows: backlog pauses intake, and every window is still scored', async () => {
+    const signals: boolean[] = [];
+    const pipeline = createCallPipeline({ model, dsp: pool, policyFactory: createEscalationPolicy(), publisher: { publish: async () => {}, close: async () => {} } });
+    const { logger, lines } = captureLogger();
+    const session = new CallSession(startEvent('CA-backlog'), pipeline, callLogger(logger, { callId: 'CA-backlog', streamId: 'MZ-CA-backlog', source: 'twilio' }), {
+      maxPendingWindows: 3,
+      onBacklog: (over) => signals.push(over),
+    });
+    // 30 s in one event-loop turn: nothing can have come back from the worker yet.
+    const part = angry.subarray(0, 8000 * 30);
+    for (const p of chunks(part)) session.acceptAudio({ kind: 'audio', callId: 'CA-backlog', track: 'caller', payload: p });
+    expect(session.pendingWindows).toBe(windowEndsUpTo(part.length));
+    expect(signals).toEqual([true]);
+    expect(lines.find((l) => l.level === LEVEL.warn)).toMatchObject({ callId: 'CA-backlog', maxPendingWindows: 3 });
+    await session.finish('hangup');
+    expect(signals).toEqual([true, false]);
+    expect(session.pendingWindows).toBe(0);
+    const ref = openRecorded(createInlineDspEngine({ model }), 'CA-ref');
+    for (const p of chunks(part)) ref.call.push(p);
+    await ref.call.finish();
+    expect(session.detail().timeline.length).toBe(ref.rec.windows.length);
   });
 
   it('a crashed worker fails only its own calls (logged with the callId); a replacement takes new calls', async () => {
