@@ -113,7 +113,16 @@ export async function startService(config: Config, options: StartServiceOptions)
     started.unshift({ name: 'model', close: () => model.close() });
     // DSP_THREADS > 0: calls are decoded, framed and scored on worker threads (each opens its own
     // session from the card checked above); closed after the app, once the calls have flushed.
-    const dsp = config.dspThreads > 0 ? await createWorkerPoolEngine({ threads: config.dspThreads, modelPath: config.modelPath, card: model.card, logger }) : undefined;
+    const dsp =
+      config.dspThreads > 0
+        ? await createWorkerPoolEngine({
+            threads: config.dspThreads,
+            modelPath: config.modelPath,
+            card: model.card,
+            logger,
+            onInference: (ms) => metrics.inferenceSeconds.observe(ms / 1000),
+          })
+        : undefined;
     if (dsp) started.unshift({ name: 'dsp-workers', close: () => dsp.close() });
     const policyFactory = options.policyFactory ?? policyFactoryFrom(policy);
     const namespace = config.routingQueue;

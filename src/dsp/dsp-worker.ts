@@ -97,13 +97,14 @@ function processBatch(model: EmotionModel, batch: BatchMessage): Promise<ScoredM
     touched.add(call);
   }
   return scoreAll(model, windows, windowCalls, failures, fail).then((scored) => {
-    for (const call of batch.closes) calls.delete(call);
+    // Reported before the closes drop their state: a finishing call's last clock reading comes with its last audio.
     const seen = [...touched].filter((c) => calls.has(c));
     const samples = new Float64Array(seen.length * 2);
     seen.forEach((call, i) => {
       samples[i * 2] = call;
       samples[i * 2 + 1] = calls.get(call)!.features.samplesSeen;
     });
+    for (const call of batch.closes) calls.delete(call);
     const deltas = clock.ms.slice();
     clock.ms.fill(0);
     return { type: 'scored', seq: batch.seq, clock: deltas, samples, failures, ...scored };
@@ -117,13 +118,14 @@ async function scoreAll(
   windowCalls: number[],
   failures: CallFailure[],
   fail: (call: number, what: string, error: unknown) => void,
-): Promise<Pick<ScoredMessage, 'windowCalls' | 'positions' | 'values' | 'scores'>> {
+): Promise<Pick<ScoredMessage, 'inferenceMs' | 'windowCalls' | 'positions' | 'values' | 'scores'>> {
   // A call that failed after some of its windows were extracted scores none of them.
   const keep = windows.map((_, i) => calls.has(windowCalls[i]!));
   const kept = windows.filter((_, i) => keep[i]);
   const keptCalls = windowCalls.filter((_, i) => keep[i]);
   const n = kept.length;
   const out = {
+    inferenceMs: 0,
     windowCalls: new Int32Array(n),
     positions: new Float64Array(n * 3),
     values: new Float32Array(n * featureCount),
@@ -133,6 +135,7 @@ async function scoreAll(
   try {
     const { scores, ms } = await scoreMeasured(model, kept.map((w) => w.values));
     clock.add(Stage.model, ms);
+    out.inferenceMs = ms;
     if (scores.length !== n) throw new Error(`model returned ${scores.length} scores for ${n} windows`);
     kept.forEach((w, i) => {
       out.windowCalls[i] = keptCalls[i]!;
@@ -145,7 +148,7 @@ async function scoreAll(
     return out;
   } catch (error) {
     for (const call of new Set(keptCalls)) fail(call, 'scoring failed', error);
-    return { windowCalls: new Int32Array(0), positions: new Float64Array(0), values: new Float32Array(0), scores: new Float64Array(0) };
+    return { inferenceMs: 0, windowCalls: new Int32Array(0), positions: new Float64Array(0), values: new Float32Array(0), scores: new Float64Array(0) };
   }
 }
 

@@ -22,6 +22,8 @@ import { SCORE_FIELDS, unpackScores, type DspWorkerData, type FromWorker, type O
 export interface HostEvents {
   /** A reply's stage-time deltas (ms per stage). */
   onClock(deltas: Float64Array): void;
+  /** A batched model run of `windows` windows took `ms` (synchronous time, in the worker). */
+  onInference(ms: number, windows: number): void;
   /** The worker died after it had started; its calls have been failed. */
   onDead(host: WorkerHost, error: unknown): void;
 }
@@ -198,6 +200,7 @@ export class WorkerHost implements CallHost {
     }
     if (this.sent.length === 0) this.worker.unref();
     this.events.onClock(message.clock);
+    if (message.windowCalls.length > 0) this.events.onInference(message.inferenceMs, message.windowCalls.length);
     for (const failure of message.failures) {
       const call = this.calls.get(failure.call);
       call?.failed(new DspRemoteError(failure.name, failure.message, failure.code), failure.what);

@@ -31,6 +31,12 @@ export interface WorkerPoolOptions {
   card: ModelCard;
   /** Worker deaths and replacements are logged here. */
   logger?: Pick<Logger, 'info' | 'error'>;
+  /**
+   * Told of every batched model run in a worker: its synchronous time, ms,
+   * and how many windows it scored (feeds `undertone_inference_seconds`,
+   * which the inline engine feeds through the timed model). Optional.
+   */
+  onInference?: (ms: number, windows: number) => void;
 }
 
 export class WorkerPoolEngine implements DspEngine {
@@ -43,6 +49,7 @@ export class WorkerPoolEngine implements DspEngine {
   private clock: StageClock | undefined;
   private readonly events: HostEvents = {
     onClock: (deltas) => this.clock?.merge(deltas),
+    onInference: (ms, windows) => this.options.onInference?.(ms, windows),
     onDead: (host, error) => this.replace(host, error),
   };
 

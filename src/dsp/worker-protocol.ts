@@ -61,6 +61,8 @@ export interface ScoredMessage {
   seq: number;
   /** The worker's stage-clock deltas since its previous reply, ms per stage. */
   clock: Float64Array;
+  /** The batched model run of this batch (packing, run, unpacking), ms; 0 when it scored nothing. */
+  inferenceMs: number;
   /** [call, samplesSeen] for every call that had audio in the batch and is still open. */
   samples: Float64Array;
   /** Per window: its call. */

@@ -39,6 +39,10 @@ describe('serve with DSP worker threads', () => {
       expect(detail.events.map((e) => e.type)).toContain('prompt');
       await waitFor(() => (received.some((m) => m.callId === callSid && m.type === 'prompt') ? true : undefined), 'the prompt on the agent socket');
       agent.close();
+      // The workers' batched runs feed the inference histogram, as the inline model does.
+      const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+      const count = /^undertone_inference_seconds_count (\d+)/m.exec(metrics);
+      expect(Number(count?.[1])).toBeGreaterThan(0);
     });
   });
 

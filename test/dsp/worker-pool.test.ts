@@ -4,6 +4,7 @@
  * a crashed worker failing only its own calls, and a bad model failing start-up.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDecoder } from '../../src/audio/decoder.js';
 import { createCallPipeline } from '../../src/calls/call-pipeline.js';
 import { CallSession } from '../../src/calls/call-session.js';
 import { windowEndsUpTo, type DspCall, type DspEngine, type DspWindow } from '../../src/dsp/dsp-engine.js';
@@ -90,6 +91,36 @@ describe('worker-pool DSP engine', () => {
     // The worker's stage times reached the main thread's clock.
     for (const stage of [Stage.decode, Stage.features, Stage.pitch, Stage.model]) expect(clock.ms[stage]).toBeGreaterThan(0);
     expect(clock.ms[Stage.policy]).toBe(0);
+  });
+
+  it('L16 at 16 kHz split mid-sample: the same windows and final audio clock as inline', async () => {
+    // The fixture as 16-bit PCM at 16 kHz (each sample twice), in odd-sized chunks that split samples.
+    const decode = createDecoder({ encoding: 'pcmu', sampleRate: 8000 });
+    const pcm = decode(angry.subarray(0, 8000 * 12));
+    const bytes = new Uint8Array(pcm.length * 4);
+    const view = new DataView(bytes.buffer);
+    pcm.forEach((x, i) => {
+      const v = Math.round(x * 32767);
+      view.setInt16(i * 4, v, true);
+      view.setInt16(i * 4 + 2, v, true);
+    });
+    const format = { encoding: 'l16' as const, sampleRate: 16000 };
+    const run = async (engine: DspEngine) => {
+      const got: DspWindow[] = [];
+      const call = engine.open({ callId: 'CA-l16', format }, { onScored: (w) => got.push(...w), onError: (e) => { throw e; } });
+      for (const p of chunks(bytes, 641)) call.push(p);
+      // Mid-flight the worker's clock is an estimate from the wire rate; within a few ms of the truth.
+      const early = call.samplesSeen;
+      await call.finish();
+      return { got, early, samples: call.samplesSeen };
+    };
+    const a = await run(createInlineDspEngine({ model }));
+    const b = await run(pool);
+    expect(a.got.length).toBeGreaterThan(10);
+    expect(b.samples).toBe(a.samples);
+    expect(Math.abs(b.early - a.samples)).toBeLessThanOrEqual(80);
+    expect(b.got.map((w) => [w.startSample, w.endSample])).toEqual(a.got.map((w) => [w.startSample, w.endSample]));
+    b.got.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(a.got[i]!.values)));
   });
 
   it('pins calls to the least-loaded worker and keeps each call in order when they share a worker turn', async () => {
