@@ -100,7 +100,7 @@ export class WorkerHost implements CallHost {
         this.die(error);
       });
     });
-    // The pool awaits `ready` at start-up; a replacement's failure arrives through onDead.
+    // Awaited by the pool at start-up (and logged by it for a replacement); never an unhandled rejection.
     this.ready.catch(() => undefined);
   }
 
