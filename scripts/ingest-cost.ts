@@ -18,6 +18,7 @@
  *
  * 50 media messages per call-second, so µs per message × 0.05 = ms per call-second.
  */
+import type { DspEngine } from '../src/dsp/dsp-engine.js';
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -85,15 +86,21 @@ const stubModel: EmotionModel = {
   close: async () => undefined,
 };
 
+/** A DSP engine that takes payloads and scores nothing: only ingest and dispatch remain. */
+const stubDsp: DspEngine = {
+  mode: 'inline',
+  threads: 0,
+  open: () => ({ push: () => undefined, samplesSeen: 0, pendingWindows: 0, finish: async () => undefined, abort: () => undefined }),
+  close: async () => undefined,
+};
+
 /** The pipeline with decode, features and the model stubbed: only ingest and dispatch remain. */
 function stubPipeline(clock: StageClock): CallPipeline {
-  const empty = new Float32Array(0);
   return {
     model: stubModel,
     policyFactory: createEscalationPolicy(),
     publisher: { publish: async () => undefined, close: async () => undefined },
-    createDecoder: () => () => empty,
-    createFeatureStream: () => ({ push: () => [], samplesSeen: 0 }),
+    dsp: stubDsp,
     clock,
   };
 }

@@ -63,6 +63,7 @@ import { createAudiohookAdapter } from './ingest/audiohook-adapter.js';
 import { createL16Adapter } from './ingest/l16-adapter.js';
 import { audiohookUpgradeCheck } from './http/audiohook-auth.js';
 import type { EmotionModel } from './model/types.js';
+import type { DspEngine } from './dsp/dsp-engine.js';
 import type { EscalationPolicyFactory } from './policy/escalation-policy.js';
 import type { EventPublisher } from './queue/publisher.js';
 import type { Logger } from './shared/logger.js';
@@ -84,6 +85,8 @@ export interface AppDeps {
   logger: Logger;
   /** The shared, already loaded emotion model. */
   model: EmotionModel;
+  /** Where calls are decoded, framed and scored (the worker pool); inline on `model` when absent. Closed by the caller. */
+  dsp?: DspEngine | undefined;
   /** Creates each call's escalation policy. */
   policyFactory: EscalationPolicyFactory;
   /** Where calls publish their policy events (BullMQ in production). */

@@ -1,12 +1,10 @@
 /**
  * The shared, process-wide parts a CallSession runs on, and the factories for
- * its per-call parts. Built once by `buildApp`; each session creates its own
- * decoder, feature stream and policy from it.
+ * its per-call parts. Built once by `buildApp`; each session opens its DSP
+ * call (decoder, feature stream, scoring) on `dsp` and creates its policy.
  */
-import { createDecoder } from '../audio/decoder.js';
-import { createCallerFeatureStream } from '../features/caller-feature-stream.js';
-import type { CallerFeatureStream } from '../features/types.js';
-import type { AudioFormat } from '../ingest/call-event.js';
+import { createInlineDspEngine } from '../dsp/inline-engine.js';
+import type { DspEngine } from '../dsp/dsp-engine.js';
 import type { EmotionModel } from '../model/types.js';
 import type { EscalationPolicyFactory } from '../policy/escalation-policy.js';
 import type { EventPublisher } from '../queue/publisher.js';
@@ -15,16 +13,20 @@ import type { CallObserver } from './call-observer.js';
 import type { PostCallSink } from './post-call-sink.js';
 
 export interface CallPipeline {
-  /** The one ONNX session of the process, shared by every call. */
+  /**
+   * The process's model: its card's per-call specs (caller score baseline,
+   * agitation tracker), and the scorer of the inline DSP engine.
+   */
   model: EmotionModel;
+  /**
+   * Where each call's caller audio is decoded, framed and scored: inline on
+   * this thread, or on a pinned worker thread (src/dsp/).
+   */
+  dsp: DspEngine;
   /** Makes each call's policy state machine. */
   policyFactory: EscalationPolicyFactory;
   /** Where every call's policy events go. */
   publisher: EventPublisher;
-  /** Per-call decoder: wire bytes → 8 kHz float samples. */
-  createDecoder: (format: AudioFormat) => (payload: Uint8Array) => Float32Array;
-  /** Per-call feature state. */
-  createFeatureStream: () => CallerFeatureStream;
   /** Told of every call's start, scores, events and end (the supervisor feed); optional. */
   observer?: CallObserver;
   /** Keeps and publishes each call's post-call summary when it ends; optional. */
@@ -39,9 +41,12 @@ export interface CallPipeline {
   onWindowLag?: (lagMs: number) => void;
 }
 
-/** The pipeline with the real audio and feature stages. */
+/**
+ * The pipeline with the real audio and feature stages: `parts.dsp` when
+ * given (the worker pool `serve` starts), else the inline engine on `model`.
+ */
 export function createCallPipeline(
-  parts: Pick<CallPipeline, 'model' | 'policyFactory' | 'publisher' | 'observer' | 'postCall' | 'clock' | 'onWindowLag'>,
+  parts: Pick<CallPipeline, 'model' | 'policyFactory' | 'publisher' | 'observer' | 'postCall' | 'clock' | 'onWindowLag'> & { dsp?: DspEngine | undefined },
 ): CallPipeline {
   const clock = parts.clock;
   return {
@@ -52,7 +57,6 @@ export function createCallPipeline(
     model: parts.model,
     policyFactory: parts.policyFactory,
     publisher: parts.publisher,
-    createDecoder,
-    createFeatureStream: () => createCallerFeatureStream(clock ? { clock } : {}),
+    dsp: parts.dsp ?? createInlineDspEngine({ model: parts.model }),
   };
 }

@@ -1,27 +1,29 @@
 /**
- * One live call: owns its state and pushes caller audio through the stages by
- * direct calls — decode → CallerFeatureStream → EmotionModel.score →
+ * One live call: owns its state and pushes caller audio through the stages —
+ * the DSP engine (decode → CallerFeatureStream → EmotionModel.score, on this
+ * thread or on the worker thread the call is pinned to) →
  * CallerScoreBaseline.apply → AgitationTracker.apply →
  * EscalationPolicy.observe → EventPublisher.publish.
  *
- * Decoding and feature extraction are synchronous and run as each message
- * arrives. Scoring is async (ONNX), so the completed feature windows go
- * through one serial promise chain per session (`tail`): windows are scored,
+ * The engine hands back the call's scored windows in audio order; they go
+ * through one serial promise chain per session (`tail`): windows are
  * observed and published strictly in audio order, and a publish finishes
  * before the next window's events are decided.
  *
- * Backpressure: windows waiting in the chain are counted. Above
- * `maxPendingWindows` the session logs a warning (with callId) and calls
- * `onBacklog(true)`; the socket handler then pauses reading that socket, so
- * TCP pushes back on the gateway. Below half the bound it calls
- * `onBacklog(false)` and reading resumes. Accepted audio is never dropped:
- * every window that was extracted is scored, however late.
+ * Backpressure: windows not yet through the chain are counted — the
+ * engine's (extracted and awaiting scores, or audio in flight to a worker,
+ * as the window ends it crosses) and the chain's. Above `maxPendingWindows`
+ * the session logs a warning (with callId) and calls `onBacklog(true)`; the
+ * socket handler then pauses reading that socket, so TCP pushes back on the
+ * gateway. Below half the bound it calls `onBacklog(false)` and reading
+ * resumes. Accepted audio is never dropped: every window that was extracted
+ * is scored, however late.
  *
  * Timing is audio time: positions come from caller samples seen, never from
  * the wall clock, so a call replayed at any speed gives the same events.
  */
-import type { CallerFeatureStream, FeatureWindow } from '../features/types.js';
 import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
+import type { DspCall, DspWindow } from '../dsp/dsp-engine.js';
 import type { CallAudioEvent, CallStartEvent } from '../ingest/call-event.js';
 import type { EmotionScores, ScoredWindow } from '../model/types.js';
 import { createCallerScoreBaseline, type CallerScoreBaseline } from '../model/caller-score-baseline.js';
@@ -36,7 +38,7 @@ import { routingJobId } from '../queue/job-schema.js';
 import { Stage } from '../observability/stage-clock.js';
 
 export interface CallSessionOptions {
-  /** Feature windows waiting to be scored before the session reports backlog (default 64, ≈ 30 s of speech). */
+  /** Feature windows waiting to be scored and decided (or audio in flight that many window ends long) before the session reports backlog (default 64, ≈ 30 s of speech). */
   maxPendingWindows?: number;
   /** Scored windows kept for the API, newest first to go (default 1200). */
   maxTimeline?: number;
@@ -66,8 +68,7 @@ export class CallSession {
 
   private readonly pipeline: CallPipeline;
   private readonly policy: EscalationPolicy;
-  private readonly decode: (payload: Uint8Array) => Float32Array;
-  private readonly features: CallerFeatureStream;
+  private readonly dsp: DspCall;
   private readonly callerScores: CallerScoreBaseline;
   private readonly agitation: AgitationTracker;
   private readonly bytesPerSample: number;
@@ -89,8 +90,9 @@ export class CallSession {
 
   /** The one serial chain; never rejects (each step catches). */
   private tail: Promise<void> = Promise.resolve();
-  /** Windows extracted but not yet taken by a chain step; a step takes them all (a batch). */
-  private queued: FeatureWindow[] = [];
+  /** Scored windows not yet taken by a chain step; a step takes them all (a batch). */
+  private queued: DspWindow[] = [];
+  /** Scored windows handed to the chain and not yet fully processed. */
   private pending = 0;
   private backlogged = false;
 
@@ -131,8 +133,10 @@ export class CallSession {
     this.onFatal = options.onFatal;
     this.wireRate = start.format.sampleRate;
     this.bytesPerSample = start.format.encoding === 'l16' ? 2 : 1;
-    this.decode = pipeline.createDecoder(start.format);
-    this.features = pipeline.createFeatureStream();
+    this.dsp = pipeline.dsp.open(
+      { callId: start.callId, format: start.format, ...(pipeline.clock ? { clock: pipeline.clock } : {}) },
+      { onScored: (windows) => this.onScored(windows), onError: (error, what) => this.fail(error, what) },
+    );
     this.callerScores = createCallerScoreBaseline(pipeline.model.callerScoreBaseline);
     this.agitation = createAgitationTracker(pipeline.model.agitationTracker);
     this.policy = pipeline.policyFactory({ callId: start.callId, language: start.language, agentId: start.agentId, metadata: start.metadata });
@@ -173,17 +177,18 @@ export class CallSession {
 
   /** Caller audio seen so far, ms: the call's clock. */
   get audioMs(): number {
-    return samplesToMs(this.features.samplesSeen, PIPELINE_SAMPLE_RATE);
+    return samplesToMs(this.dsp.samplesSeen, PIPELINE_SAMPLE_RATE);
   }
 
-  /** Windows extracted and not yet fully processed (scored, observed, published). */
+  /** Windows not yet fully processed (scored, observed, published), counting audio in flight to a worker by its window ends. */
   get pendingWindows(): number {
-    return this.pending;
+    return this.failed ? 0 : this.pending + this.dsp.pendingWindows;
   }
 
   /**
-   * Takes one audio message. Caller audio is decoded and framed now; the
-   * windows it completes are scored on the chain. Agent audio is counted only.
+   * Takes one audio message. Caller audio goes to the DSP engine now; the
+   * windows it completes come back scored and are decided on the chain.
+   * Agent audio is counted only.
    * Audio after the call stopped is ignored (it cannot change a finished call).
    */
   acceptAudio(event: CallAudioEvent): void {
@@ -198,37 +203,22 @@ export class CallSession {
       this.agentSamples += Math.floor(event.payload.length / this.bytesPerSample);
       return;
     }
-    let windows: FeatureWindow[];
-    const clock = this.pipeline.clock;
-    try {
-      if (clock === undefined) {
-        // The decoder may reuse its output buffer: push it before decoding again.
-        windows = this.features.push(this.decode(event.payload));
-      } else {
-        const t0 = performance.now();
-        const samples = this.decode(event.payload);
-        const t1 = performance.now();
-        const pitch0 = clock.ms[Stage.pitch]!;
-        windows = this.features.push(samples);
-        const t2 = performance.now();
-        clock.add(Stage.decode, t1 - t0);
-        // The stream adds its pitch tracker's time itself; the rest is "features".
-        clock.add(Stage.features, t2 - t1 - (clock.ms[Stage.pitch]! - pitch0));
-      }
-    } catch (error) {
-      this.fail(error, 'decoding or feature extraction failed');
-      return;
-    }
-    const anchor = performance.now() - samplesToMs(this.features.samplesSeen, PIPELINE_SAMPLE_RATE);
+    if (this.failed) return;
+    this.dsp.push(event.payload);
+    const anchor = performance.now() - samplesToMs(this.dsp.samplesSeen, PIPELINE_SAMPLE_RATE);
     if (anchor < this.lagAnchorMs) this.lagAnchorMs = anchor;
-    if (windows.length === 0) return;
-    for (const w of windows) {
-      // Copy: scoring happens later, and an extractor may reuse its value buffer.
-      this.queued.push({ startSample: w.startSample, endSample: w.endSample, speechRatio: w.speechRatio, values: w.values.slice() });
-    }
-    this.pending += windows.length;
     this.checkBacklog();
-    this.tail = this.tail.then(() => this.processQueued());
+  }
+
+  /** The engine's scored windows, in audio order: decided on the chain. */
+  private onScored(windows: DspWindow[]): void {
+    if (this.failed) return;
+    if (windows.length > 0) {
+      for (const w of windows) this.queued.push(w);
+      this.pending += windows.length;
+      this.tail = this.tail.then(() => this.processQueued());
+    }
+    this.checkBacklog();
   }
 
   /** Reassigns the call's agent (transfer, or a gateway that could not name one): later events go to `agentId`. */
@@ -256,7 +246,8 @@ export class CallSession {
   finish(reason: CallEndReason): Promise<void> {
     if (this.finishing) return this.finishing;
     this.state = 'finishing';
-    this.finishing = this.tail.then(async () => {
+    // Everything pushed comes back scored first (each batch goes on the chain as it arrives), then the chain drains.
+    this.finishing = this.dsp.finish().then(() => this.tail).then(async () => {
       this.endedAt = new Date();
       this.endReason = this.failed ? 'error' : reason;
       // Kept and published before the call shows as ended, so a reader after the end finds it.
@@ -272,7 +263,7 @@ export class CallSession {
     return this.finishing;
   }
 
-  /** One chain step: score everything queued as one batch, then observe and publish in order. */
+  /** One chain step: observe and publish everything queued, in order. */
   private async processQueued(): Promise<void> {
     const batch = this.queued;
     if (batch.length === 0 || this.failed) {
@@ -283,16 +274,10 @@ export class CallSession {
     this.queued = [];
     const clock = this.pipeline.clock;
     try {
-      const m0 = performance.now();
-      const scores = await this.pipeline.model.score(batch.map((w) => w.values));
-      clock?.add(Stage.model, performance.now() - m0);
-      if (scores.length !== batch.length) {
-        throw new Error(`model returned ${scores.length} scores for ${batch.length} windows`);
-      }
       for (let i = 0; i < batch.length; i++) {
         const w = batch[i]!;
         const p0 = performance.now();
-        const s = this.agitation.apply(this.callerScores.apply(scores[i]!));
+        const s = this.agitation.apply(this.callerScores.apply(w.scores));
         const endMs = samplesToMs(w.endSample, PIPELINE_SAMPLE_RATE);
         this.record({ startMs: samplesToMs(w.startSample, PIPELINE_SAMPLE_RATE), endMs, scores: s });
         const decided = this.policy.observe(s, endMs);
@@ -311,7 +296,7 @@ export class CallSession {
         this.pending -= 1;
       }
     } catch (error) {
-      this.fail(error, 'scoring or publishing failed');
+      this.fail(error, 'publishing failed');
     } finally {
       // A failed call scores nothing more: nothing is pending any longer.
       if (this.failed) this.pending = 0;
@@ -341,13 +326,14 @@ export class CallSession {
 
   private checkBacklog(): void {
     const max = this.opts.maxPendingWindows;
-    if (!this.backlogged && this.pending > max) {
+    const pending = this.pendingWindows;
+    if (!this.backlogged && pending > max) {
       this.backlogged = true;
-      this.log.warn({ pendingWindows: this.pending, maxPendingWindows: max }, 'scoring backlog over bound; pausing intake (no audio dropped)');
+      this.log.warn({ pendingWindows: pending, maxPendingWindows: max }, 'scoring backlog over bound; pausing intake (no audio dropped)');
       this.onBacklog?.(true);
-    } else if (this.backlogged && this.pending <= max / 2) {
+    } else if (this.backlogged && pending <= max / 2) {
       this.backlogged = false;
-      this.log.info({ pendingWindows: this.pending }, 'scoring backlog drained; resuming intake');
+      this.log.info({ pendingWindows: pending }, 'scoring backlog drained; resuming intake');
       this.onBacklog?.(false);
     }
   }
@@ -357,6 +343,7 @@ export class CallSession {
     if (this.failed) return;
     this.failed = true;
     this.queued = [];
+    this.dsp.abort();
     this.log.error({ err: error }, `call failed: ${what}`);
     void this.finish('error');
     this.onFatal?.(error);

@@ -26,6 +26,7 @@ import { createWebhookForwarder } from '../delivery/webhook-forwarder.js';
 import { createSummaryStore } from '../calls/summary-store.js';
 import { createSupervisorFeed } from '../delivery/supervisor-feed.js';
 import { loadEmotionModel } from '../model/emotion-model.js';
+import { createWorkerPoolEngine } from '../dsp/worker-pool.js';
 import type { EscalationPolicyFactory } from '../policy/escalation-policy.js';
 import { loadPolicyFile, policyFactoryFrom } from '../policy/policy-file.js';
 import { createBullmqPublisher, type PendingJob } from '../queue/bullmq-publisher.js';
@@ -115,6 +116,19 @@ export async function startService(config: Config, options: StartServiceOptions)
 
     const model = await loadEmotionModel({ modelPath: config.modelPath, cardPath: config.modelCardPath, logger });
     started.unshift({ name: 'model', close: () => model.close() });
+    // DSP_THREADS > 0: calls are decoded, framed and scored on worker threads (each opens its own
+    // session from the card checked above); closed after the app, once the calls have flushed.
+    const dsp =
+      config.dspThreads > 0
+        ? await createWorkerPoolEngine({
+            threads: config.dspThreads,
+            modelPath: config.modelPath,
+            card: model.card,
+            logger,
+            onInference: (ms) => metrics.inferenceSeconds.observe(ms / 1000),
+          })
+        : undefined;
+    if (dsp) started.unshift({ name: 'dsp-workers', close: () => dsp.close() });
     const policyFactory = options.policyFactory ?? policyFactoryFrom(policy);
     const namespace = config.routingQueue;
     const pendingTtlMs = config.agentPendingTtlS * 1000;
@@ -141,6 +155,7 @@ export async function startService(config: Config, options: StartServiceOptions)
     const app = await buildApp(config, {
       logger,
       model,
+      dsp,
       policyFactory,
       publisher,
       hub,
@@ -156,7 +171,7 @@ export async function startService(config: Config, options: StartServiceOptions)
     started.unshift({ name: 'app', close: () => app.close() });
     await app.listen({ port: config.port, host: config.host });
     const url = baseUrl(app, config.host);
-    logger.info({ url, modelVersion: model.version, queue: config.routingQueue, instanceId: config.instanceId, worker: config.runWorker }, 'undertone serving');
+    logger.info({ url, modelVersion: model.version, queue: config.routingQueue, instanceId: config.instanceId, worker: config.runWorker, dspThreads: config.dspThreads }, 'undertone serving');
 
     let closing: Promise<void> | undefined;
     return {

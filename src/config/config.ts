@@ -3,7 +3,7 @@
  * variable at once and returns a frozen object; a bad deployment fails at
  * start-up with the full list of problems instead of one at a time.
  */
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { hashTagOf, redisPrefixProblem } from '../queue/redis-prefix.js';
 import { ConfigError } from '../shared/errors.js';
 
@@ -138,6 +138,18 @@ export interface Config {
    * with a hash tag, so BullMQ's and Undertone's multi-key commands stay in one slot.
    */
   readonly redisCluster: boolean;
+  /**
+   * Worker threads that decode, extract features and score the calls, each
+   * call pinned to one (`DSP_THREADS`, `auto` or 0-64; default `auto` =
+   * max(1, cores − 1), leaving the main thread to sockets, policy and
+   * publishing; 0 = everything on the main thread). Resolved to a number.
+   */
+  readonly dspThreads: number;
+}
+
+/** `DSP_THREADS=auto`: every core but the main thread's, at least one. */
+export function autoDspThreads(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
 }
 
 /** Defaults, as the TSDoc above documents them. */
@@ -178,6 +190,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   overloadEventLoopMs: 1000,
   redisPrefix: '',
   redisCluster: false,
+  dspThreads: autoDspThreads(),
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -321,6 +334,17 @@ function audiohookKeys(env: Env, problems: string[]): Readonly<Record<string, st
   return Object.freeze(keys);
 }
 
+/** `DSP_THREADS`: `auto` or a whole number 0-64. */
+function dspThreads(env: Env, problems: string[]): number {
+  const value = raw(env, 'DSP_THREADS');
+  if (value === undefined || value === 'auto') return CONFIG_DEFAULTS.dspThreads;
+  if (!/^\d+$/.test(value) || Number(value) > 64) {
+    problems.push(`DSP_THREADS must be 'auto' or a whole number between 0 and 64, got '${value}'`);
+    return CONFIG_DEFAULTS.dspThreads;
+  }
+  return Number(value);
+}
+
 function checkQueueName(value: string): string | undefined {
   // BullMQ builds Redis keys as `bull:<name>:…`; a colon would split them.
   return /^[A-Za-z0-9._-]{1,100}$/.test(value) ? undefined : 'must be 1-100 characters of [A-Za-z0-9._-]';
@@ -385,6 +409,7 @@ export function loadConfig(env: Env = process.env): Config {
     overloadEventLoopMs: integer(env, 'OVERLOAD_EVENT_LOOP_MS', d.overloadEventLoopMs, 0, 600_000, problems),
     redisPrefix: text(env, 'REDIS_PREFIX', d.redisPrefix, problems, redisPrefixProblem),
     redisCluster: boolean(env, 'REDIS_CLUSTER', d.redisCluster, problems),
+    dspThreads: dspThreads(env, problems),
   };
   // An unsigned webhook would let anyone who finds the URL move calls around.
   if (config.routingWebhookUrl !== null && config.routingWebhookSecret === null) {

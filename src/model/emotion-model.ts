@@ -58,11 +58,11 @@ async function readCard(cardPath: string): Promise<ModelCard> {
 }
 
 /**
- * Loads the card, checks it against the extractor's feature list, then
- * opens the ONNX session and checks its input and outputs. Every failure is
- * a `ModelError`: a stale or corrupt model must stop start-up, not score.
+ * Reads the card and checks it against the extractor's feature list and
+ * version: the start-up check, done once per process (DSP workers reuse the
+ * checked card through `openEmotionModel`).
  */
-export async function loadEmotionModel(options: LoadEmotionModelOptions): Promise<LoadedEmotionModel> {
+export async function readCheckedModelCard(options: Pick<LoadEmotionModelOptions, 'cardPath' | 'featureNames' | 'featureConfigVersion'>): Promise<ModelCard> {
   const card = await readCard(options.cardPath);
   const expected = options.featureNames ?? FEATURE_NAMES;
   const mismatch = describeFeatureMismatch(card.featureNames, expected);
@@ -79,6 +79,31 @@ export async function loadEmotionModel(options: LoadEmotionModelOptions): Promis
         `the running extractor is ${version}; retrain with npm run train`,
     );
   }
+  return card;
+}
+
+/**
+ * Loads the card, checks it against the extractor's feature list, then
+ * opens the ONNX session and checks its input and outputs. Every failure is
+ * a `ModelError`: a stale or corrupt model must stop start-up, not score.
+ */
+export async function loadEmotionModel(options: LoadEmotionModelOptions): Promise<LoadedEmotionModel> {
+  const card = await readCheckedModelCard(options);
+  return openEmotionModel({ ...options, card });
+}
+
+/** Options of `openEmotionModel`: a card already checked (`readCheckedModelCard`) instead of its path. */
+export interface OpenEmotionModelOptions extends Pick<LoadEmotionModelOptions, 'modelPath' | 'logger' | 'intraOpNumThreads'> {
+  card: ModelCard;
+}
+
+/**
+ * Opens the ONNX session for a card that was already checked, and checks the
+ * session's input and outputs against it. What a DSP worker runs: the card
+ * is checked once at start-up, each worker only opens its own session.
+ */
+export async function openEmotionModel(options: OpenEmotionModelOptions): Promise<LoadedEmotionModel> {
+  const { card } = options;
   let bytes: Uint8Array;
   try {
     bytes = await readFile(options.modelPath);

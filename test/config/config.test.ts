@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_DEFAULTS, loadConfig } from '../../src/config/config.js';
+import { autoDspThreads, CONFIG_DEFAULTS, loadConfig } from '../../src/config/config.js';
 import { ConfigError } from '../../src/shared/errors.js';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
@@ -52,8 +52,21 @@ describe('loadConfig', () => {
       overloadEventLoopMs: 1000,
       redisPrefix: '',
       redisCluster: false,
+      dspThreads: autoDspThreads(),
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
+  });
+
+  it('reads DSP_THREADS: auto = every core but one (at least one), 0 = inline, and refuses anything else', () => {
+    expect(autoDspThreads(1)).toBe(1);
+    expect(autoDspThreads(2)).toBe(1);
+    expect(autoDspThreads(8)).toBe(7);
+    expect(loadConfig({ DSP_THREADS: 'auto' }).dspThreads).toBe(autoDspThreads());
+    expect(loadConfig({ DSP_THREADS: '0' }).dspThreads).toBe(0);
+    expect(loadConfig({ DSP_THREADS: '3' }).dspThreads).toBe(3);
+    for (const bad of ['-1', '65', 'two', '1.5']) {
+      expect(problemsOf({ DSP_THREADS: bad })).toEqual([`DSP_THREADS must be 'auto' or a whole number between 0 and 64, got '${bad}'`]);
+    }
   });
 
   it('reads the routing webhook and summary retention, and refuses an unsigned or half-set webhook', () => {

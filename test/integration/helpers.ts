@@ -140,6 +140,8 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     ROUTING_QUEUE: queueName,
     MODEL_PATH,
     MODEL_CARD_PATH,
+    // Calls run inline unless a test asks for worker threads (test/dsp/ covers those).
+    DSP_THREADS: '0',
     ...env,
   });
   const { logger, lines } = captureLogger('info');

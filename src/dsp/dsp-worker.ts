@@ -1,0 +1,188 @@
+/**
+ * A DSP worker thread (started by worker-pool.ts). It owns the decoder and
+ * feature stream of every call pinned to it and its own ONNX session, and
+ * processes one batch message at a time, in order:
+ *
+ *   opens → every payload, decoded and framed in arrival order (each call's
+ *   audio stays in order) → one batched `session.run` for all the windows the
+ *   batch completed across its calls → closes → one reply.
+ *
+ * Nothing else runs on this thread, so the stage times it keeps (decode,
+ * features, pitch, model) are CPU time; it sends their deltas with each reply.
+ * A call's decode/feature error fails that call only; a model error fails the
+ * calls that had windows in the batch. An uncaught error ends the worker; the
+ * main thread then fails its calls and starts a replacement.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createDecoder } from '../audio/decoder.js';
+import { createCallerFeatureStream, type CallerFeatureStreamWithFlush } from '../features/caller-feature-stream.js';
+import type { FeatureWindow } from '../features/types.js';
+import { openEmotionModel } from '../model/emotion-model.js';
+import type { EmotionModel } from '../model/types.js';
+import { Stage, StageClock } from '../observability/stage-clock.js';
+import { scoreMeasured } from './score-timing.js';
+import {
+  describeError,
+  packScores,
+  SCORE_FIELDS,
+  type BatchMessage,
+  type CallFailure,
+  type DspWorkerData,
+  type FromWorker,
+  type ScoredMessage,
+} from './worker-protocol.js';
+
+interface CallState {
+  decode: (payload: Uint8Array) => Float32Array;
+  features: CallerFeatureStreamWithFlush;
+}
+
+const port = parentPort;
+if (port === null) throw new Error('dsp-worker.ts runs as a worker thread (see worker-pool.ts)');
+const data = workerData as DspWorkerData;
+const clock = new StageClock();
+const calls = new Map<number, CallState>();
+const featureCount = data.card.featureNames.length;
+
+function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+function processBatch(model: EmotionModel, batch: BatchMessage): Promise<ScoredMessage> {
+  const failures: CallFailure[] = [];
+  const fail = (call: number, what: string, error: unknown): void => {
+    calls.delete(call);
+    failures.push({ call, what, ...describeError(error) });
+  };
+  for (const op of batch.opens) {
+    try {
+      calls.set(op.call, {
+        decode: createDecoder({ encoding: op.encoding, sampleRate: op.sampleRate }),
+        features: createCallerFeatureStream({ clock }),
+      });
+    } catch (error) {
+      fail(op.call, 'opening the call failed', error);
+    }
+  }
+
+  const bytes = new Uint8Array(batch.bytes);
+  const windows: FeatureWindow[] = [];
+  const windowCalls: number[] = [];
+  const touched = new Set<number>();
+  let offset = 0;
+  for (let i = 0; i + 1 < batch.audio.length; i += 2) {
+    const call = batch.audio[i]!;
+    const length = batch.audio[i + 1]!;
+    const payload = bytes.subarray(offset, offset + length);
+    offset += length;
+    const state = calls.get(call);
+    if (state === undefined) continue; // failed earlier in this batch, or closed
+    try {
+      const t0 = performance.now();
+      const samples = state.decode(payload);
+      const t1 = performance.now();
+      const pitch0 = clock.ms[Stage.pitch]!;
+      const done = state.features.push(samples);
+      const t2 = performance.now();
+      clock.add(Stage.decode, t1 - t0);
+      clock.add(Stage.features, t2 - t1 - (clock.ms[Stage.pitch]! - pitch0));
+      for (const w of done) {
+        // Copy: the batch is scored after more pushes, and an extractor may reuse its value buffer.
+        windows.push({ startSample: w.startSample, endSample: w.endSample, speechRatio: w.speechRatio, values: w.values.slice() });
+        windowCalls.push(call);
+      }
+    } catch (error) {
+      fail(call, 'decoding or feature extraction failed', error);
+    }
+    touched.add(call);
+  }
+  return scoreAll(model, windows, windowCalls, failures, fail).then((scored) => {
+    // Reported before the closes drop their state: a finishing call's last clock reading comes with its last audio.
+    const seen = [...touched].filter((c) => calls.has(c));
+    const samples = new Float64Array(seen.length * 2);
+    seen.forEach((call, i) => {
+      samples[i * 2] = call;
+      samples[i * 2 + 1] = calls.get(call)!.features.samplesSeen;
+    });
+    for (const call of batch.closes) calls.delete(call);
+    const deltas = clock.ms.slice();
+    clock.ms.fill(0);
+    return { type: 'scored', seq: batch.seq, clock: deltas, samples, failures, ...scored };
+  });
+}
+
+/** One `session.run` for every window of the batch; the windows of failed calls are left out. */
+async function scoreAll(
+  model: EmotionModel,
+  windows: FeatureWindow[],
+  windowCalls: number[],
+  failures: CallFailure[],
+  fail: (call: number, what: string, error: unknown) => void,
+): Promise<Pick<ScoredMessage, 'inferenceMs' | 'windowCalls' | 'positions' | 'values' | 'scores'>> {
+  // A call that failed after some of its windows were extracted scores none of them.
+  const keep = windows.map((_, i) => calls.has(windowCalls[i]!));
+  const kept = windows.filter((_, i) => keep[i]);
+  const keptCalls = windowCalls.filter((_, i) => keep[i]);
+  const n = kept.length;
+  const out = {
+    inferenceMs: 0,
+    windowCalls: new Int32Array(n),
+    positions: new Float64Array(n * 3),
+    values: new Float32Array(n * featureCount),
+    scores: new Float64Array(n * SCORE_FIELDS.length),
+  };
+  if (n === 0) return out;
+  try {
+    const { scores, ms } = await scoreMeasured(model, kept.map((w) => w.values));
+    clock.add(Stage.model, ms);
+    out.inferenceMs = ms;
+    if (scores.length !== n) throw new Error(`model returned ${scores.length} scores for ${n} windows`);
+    kept.forEach((w, i) => {
+      out.windowCalls[i] = keptCalls[i]!;
+      out.positions[i * 3] = w.startSample;
+      out.positions[i * 3 + 1] = w.endSample;
+      out.positions[i * 3 + 2] = w.speechRatio;
+      out.values.set(w.values, i * featureCount);
+      packScores(scores[i]!, out.scores, i * SCORE_FIELDS.length);
+    });
+    return out;
+  } catch (error) {
+    for (const call of new Set(keptCalls)) fail(call, 'scoring failed', error);
+    return { inferenceMs: 0, windowCalls: new Int32Array(0), positions: new Float64Array(0), values: new Float32Array(0), scores: new Float64Array(0) };
+  }
+}
+
+// Batches may arrive while the model loads: they queue on this chain, in order.
+let chain: Promise<EmotionModel | undefined> = openEmotionModel({ modelPath: data.modelPath, card: data.card }).then(
+  (model) => {
+    post({ type: 'ready' });
+    return model;
+  },
+  (error: unknown) => {
+    post({ type: 'init-error', ...describeError(error) });
+    return undefined;
+  },
+);
+
+port.on('message', (batch: BatchMessage) => {
+  if (batch.crash) {
+    // Test hook: an uncaught error, as a bug in the DSP code would raise.
+    setImmediate(() => {
+      throw new Error(`DSP worker ${data.index}: crash requested (test hook)`);
+    });
+    return;
+  }
+  chain = chain.then(async (model) => {
+    if (model === undefined) return undefined;
+    const reply = await processBatch(model, batch);
+    post(reply, [reply.clock.buffer, reply.samples.buffer, reply.windowCalls.buffer, reply.positions.buffer, reply.values.buffer, reply.scores.buffer] as ArrayBuffer[]);
+    return model;
+  }).catch((error: unknown) => {
+    // A bug, not a call's bad audio: end the worker loudly (the main thread fails its calls and replaces it).
+    setImmediate(() => {
+      throw error;
+    });
+    return undefined;
+  });
+});
+

@@ -1,0 +1,247 @@
+/**
+ * The main thread's side of one DSP worker: the calls pinned to it, the
+ * batch of this event-loop turn, and the replies.
+ *
+ * Batching: payloads are copied into one staging buffer as they arrive; the
+ * first push of a turn schedules a `setImmediate` that posts the whole turn
+ * as one message, transferring the buffer (no copy across threads). The
+ * worker answers each batch with one message, in order, so results are
+ * matched to batches by order alone.
+ */
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { FEATURE_NAMES } from '../features/feature-names.js';
+import { ModelError } from '../shared/errors.js';
+import type { DspWindow } from './dsp-engine.js';
+import { DspRemoteError, DspWorkerError } from './dsp-errors.js';
+import type { CallHost, WorkerCall } from './worker-call.js';
+import { SCORE_FIELDS, unpackScores, type DspWorkerData, type FromWorker, type OpenOp, type ScoredMessage } from './worker-protocol.js';
+
+/** What the host tells its pool. */
+export interface HostEvents {
+  /** A reply's stage-time deltas (ms per stage). */
+  onClock(deltas: Float64Array): void;
+  /** A batched model run of `windows` windows took `ms` (synchronous time, in the worker). */
+  onInference(ms: number, windows: number): void;
+  /** The worker died after it had started; its calls have been failed. */
+  onDead(host: WorkerHost, error: unknown): void;
+}
+
+interface SentBatch {
+  seq: number;
+  /** Per call in the batch: payloads sent, and the call's total bytes at the time. */
+  calls: Map<WorkerCall, { payloads: number; bytes: number }>;
+}
+
+const FEATURE_COUNT = FEATURE_NAMES.length;
+
+/**
+ * Starts the worker thread. From the compiled `dist/` the entry is plain
+ * JavaScript. From source (tsx, vitest) it is TypeScript, and Node 20 does
+ * not pass ESM loader hooks (`--import tsx`) on to worker threads, so the
+ * worker registers tsx's CommonJS hook itself and requires the entry.
+ */
+function startWorker(data: DspWorkerData): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./dsp-worker.js', here), { workerData: data });
+  const entry = fileURLToPath(new URL('./dsp-worker.ts', here));
+  const tsx = createRequire(here).resolve('tsx/cjs');
+  return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});`, { eval: true, workerData: data });
+}
+
+export class WorkerHost implements CallHost {
+  private readonly worker: Worker;
+  private readonly calls = new Map<number, WorkerCall>();
+  /** Resolves once the worker's model is open; rejects (ModelError…) when it cannot start. */
+  readonly ready: Promise<void>;
+  private started = false;
+  private dead = false;
+
+  // This turn's batch.
+  private scheduled = false;
+  private opens: OpenOp[] = [];
+  private closes: number[] = [];
+  private audio: number[] = [];
+  private staging = new Uint8Array(16 * 1024);
+  private staged = 0;
+  private turnCalls = new Map<WorkerCall, { payloads: number; bytes: number }>();
+  private crashRequested = false;
+  private seq = 0;
+  private readonly sent: SentBatch[] = [];
+
+  constructor(
+    readonly index: number,
+    data: DspWorkerData,
+    private readonly events: HostEvents,
+  ) {
+    this.worker = startWorker(data);
+    // An idle worker must not keep the process alive (the pool closes it); one with batches in flight does.
+    this.worker.unref();
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.worker.on('message', (message: FromWorker) => {
+        if (message.type === 'scored') this.receive(message);
+        else if (message.type === 'ready') {
+          this.started = true;
+          resolve();
+        } else {
+          const error = message.code === 'UT_ERR_MODEL' ? new ModelError(message.message) : new DspRemoteError(message.name, message.message, message.code);
+          reject(error);
+          this.die(error);
+        }
+      });
+      this.worker.on('error', (error) => {
+        reject(error);
+        this.die(error);
+      });
+      this.worker.on('exit', (code) => {
+        const error = new DspWorkerError(`DSP worker ${index} exited (code ${code})`);
+        reject(error);
+        this.die(error);
+      });
+    });
+    // Awaited by the pool at start-up (and logged by it for a replacement); never an unhandled rejection.
+    this.ready.catch(() => undefined);
+  }
+
+  /** Calls open on this worker: the pool pins new calls to the least loaded. */
+  get load(): number {
+    return this.calls.size;
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  attach(call: WorkerCall): void {
+    this.calls.set(call.id, call);
+    this.opens.push({ call: call.id, callId: call.callId, encoding: call.format.encoding, sampleRate: call.format.sampleRate });
+    this.schedule();
+  }
+
+  enqueueAudio(call: WorkerCall, payload: Uint8Array): void {
+    if (this.staged + payload.length > this.staging.length) {
+      const grown = new Uint8Array(Math.max(this.staging.length * 2, this.staged + payload.length));
+      grown.set(this.staging.subarray(0, this.staged));
+      this.staging = grown;
+    }
+    // Copied now: the socket layer may reuse its buffer before the turn ends.
+    this.staging.set(payload, this.staged);
+    this.staged += payload.length;
+    this.audio.push(call.id, payload.length);
+    const entry = this.turnCalls.get(call);
+    if (entry === undefined) this.turnCalls.set(call, { payloads: 1, bytes: call.bytes });
+    else {
+      entry.payloads += 1;
+      entry.bytes = call.bytes;
+    }
+    this.schedule();
+  }
+
+  enqueueClose(call: WorkerCall): void {
+    this.closes.push(call.id);
+    this.schedule();
+  }
+
+  /** Whether `call` is pinned here. */
+  has(call: unknown): boolean {
+    return [...this.calls.values()].includes(call as WorkerCall);
+  }
+
+  retire(call: WorkerCall): void {
+    this.calls.delete(call.id);
+  }
+
+  /** Test hook: the worker throws an uncaught error on its next batch. */
+  crash(): void {
+    this.crashRequested = true;
+    this.schedule();
+  }
+
+  /** Stops the worker (shutdown); its calls should have finished. */
+  async terminate(): Promise<void> {
+    this.dead = true;
+    await this.worker.terminate();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.dead) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Posts this turn's batch: one message, one transferred buffer. */
+  private flush(): void {
+    this.scheduled = false;
+    if (this.dead) return;
+    const seq = ++this.seq;
+    const audio = Int32Array.from(this.audio);
+    const bytes = this.staging.buffer;
+    if (this.sent.length === 0) this.worker.ref();
+    this.sent.push({ seq, calls: this.turnCalls });
+    this.worker.postMessage(
+      { type: 'batch', seq, opens: this.opens, audio, bytes, closes: this.closes, ...(this.crashRequested ? { crash: true } : {}) },
+      [audio.buffer, bytes],
+    );
+    this.staging = new Uint8Array(this.staging.length);
+    this.staged = 0;
+    this.audio = [];
+    this.opens = [];
+    this.closes = [];
+    this.turnCalls = new Map();
+    this.crashRequested = false;
+  }
+
+  private receive(message: ScoredMessage): void {
+    const batch = this.sent.shift();
+    if (batch === undefined || batch.seq !== message.seq) {
+      this.die(new DspWorkerError(`DSP worker ${this.index} answered batch ${message.seq}, expected ${batch?.seq ?? 'none'}`));
+      return;
+    }
+    if (this.sent.length === 0) this.worker.unref();
+    this.events.onClock(message.clock);
+    if (message.windowCalls.length > 0) this.events.onInference(message.inferenceMs, message.windowCalls.length);
+    for (const failure of message.failures) {
+      const call = this.calls.get(failure.call);
+      call?.failed(new DspRemoteError(failure.name, failure.message, failure.code), failure.what);
+    }
+    const samples = new Map<number, number>();
+    for (let i = 0; i + 1 < message.samples.length; i += 2) samples.set(message.samples[i]!, message.samples[i + 1]!);
+    const windows = new Map<number, DspWindow[]>();
+    const featureCount = FEATURE_COUNT;
+    for (let i = 0; i < message.windowCalls.length; i++) {
+      const id = message.windowCalls[i]!;
+      const window: DspWindow = {
+        startSample: message.positions[i * 3]!,
+        endSample: message.positions[i * 3 + 1]!,
+        speechRatio: message.positions[i * 3 + 2]!,
+        values: message.values.slice(i * featureCount, (i + 1) * featureCount),
+        scores: unpackScores(message.scores, i * SCORE_FIELDS.length),
+      };
+      const list = windows.get(id);
+      if (list === undefined) windows.set(id, [window]);
+      else list.push(window);
+    }
+    for (const [call, sent] of batch.calls) {
+      try {
+        call.delivered(sent.payloads, sent.bytes, samples.get(call.id), windows.get(call.id) ?? []);
+      } catch (error) {
+        // A sink that throws ends its own call, not the batch's other calls.
+        call.failed(error, 'delivering scores failed');
+      }
+    }
+  }
+
+  /** The worker is gone: every call pinned to it fails; the pool replaces it if it had started. */
+  private die(error: unknown): void {
+    if (this.dead) return;
+    this.dead = true;
+    const calls = [...this.calls.values()];
+    this.calls.clear();
+    this.sent.length = 0;
+    const reason = new DspWorkerError(`DSP worker ${this.index} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    for (const call of calls) call.failed(reason, 'DSP worker failed');
+    void this.worker.terminate();
+    if (this.started) this.events.onDead(this, error);
+  }
+}

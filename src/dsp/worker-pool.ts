@@ -1,0 +1,130 @@
+/**
+ * The worker-pool DSP engine: K worker threads, each with its own ONNX
+ * session and the decoders and feature streams of the calls pinned to it.
+ * A call is pinned at `open` to the worker with the fewest open calls and
+ * stays there: its audio is one ordered chain, on that thread.
+ *
+ * Start-up waits until every worker has opened its model; a worker that
+ * cannot (a bad model) fails start-up with its ModelError. The model card is
+ * checked once, by the caller, before the pool starts (`readCheckedModelCard`).
+ *
+ * A worker that dies later (an uncaught error, or it exits) fails the calls
+ * pinned to it (each through its sink: the call logs it and closes with
+ * 1011); the other workers' calls go on, and a replacement worker is started
+ * for new calls.
+ */
+import { createDecoder } from '../audio/decoder.js';
+import type { ModelCard } from '../model/model-card.js';
+import type { StageClock } from '../observability/stage-clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { DspCall, DspCallSink, DspCallSpec, DspEngine } from './dsp-engine.js';
+import { DspWorkerError } from './dsp-errors.js';
+import { WorkerCall } from './worker-call.js';
+import { WorkerHost, type HostEvents } from './worker-host.js';
+
+export interface WorkerPoolOptions {
+  /** Worker threads (at least 1). */
+  threads: number;
+  /** ONNX file each worker opens. */
+  modelPath: string;
+  /** The model card, already checked against the extractor. */
+  card: ModelCard;
+  /** Worker deaths and replacements are logged here. */
+  logger?: Pick<Logger, 'info' | 'error'>;
+  /**
+   * Told of every batched model run in a worker: its synchronous time, ms,
+   * and how many windows it scored (feeds `undertone_inference_seconds`,
+   * which the inline engine feeds through the timed model). Optional.
+   */
+  onInference?: (ms: number, windows: number) => void;
+}
+
+export class WorkerPoolEngine implements DspEngine {
+  readonly mode = 'workers' as const;
+  private readonly hosts: WorkerHost[] = [];
+  private nextCall = 1;
+  private nextIndex = 0;
+  private closed = false;
+  /** Where the workers' stage times go: the clock the calls are opened with (one per process). */
+  private clock: StageClock | undefined;
+  private readonly events: HostEvents = {
+    onClock: (deltas) => this.clock?.merge(deltas),
+    onInference: (ms, windows) => this.options.onInference?.(ms, windows),
+    onDead: (host, error) => this.replace(host, error),
+  };
+
+  constructor(private readonly options: WorkerPoolOptions) {
+    for (let i = 0; i < options.threads; i++) this.hosts.push(this.startHost());
+  }
+
+  get threads(): number {
+    return this.options.threads;
+  }
+
+  /** Resolves once every worker has opened its model; rejects with the first start-up error. */
+  async ready(): Promise<void> {
+    await Promise.all(this.hosts.map((h) => h.ready));
+  }
+
+  open(spec: DspCallSpec, sink: DspCallSink): DspCall {
+    if (this.closed) throw new DspWorkerError('the DSP engine is closed');
+    // Same synchronous check as the inline engine: an unknown format fails the call's start.
+    createDecoder(spec.format);
+    if (spec.clock) this.clock = spec.clock;
+    let host: WorkerHost | undefined;
+    for (const h of this.hosts) if (h.alive && (host === undefined || h.load < host.load)) host = h;
+    if (host === undefined) throw new DspWorkerError('no DSP worker is running');
+    const call = new WorkerCall(this.nextCall++, spec.callId, spec.format, sink, host);
+    host.attach(call);
+    return call;
+  }
+
+  /**
+   * Test hook: the worker running `call` throws an uncaught error on its next
+   * batch, as a bug in the DSP code would. Not for production use.
+   */
+  crashWorkerOf(call: DspCall): void {
+    const host = this.hosts.find((h) => h.alive && h.has(call));
+    host?.crash();
+  }
+
+  /** Open calls per worker, in worker order (for tests and logs). */
+  loads(): number[] {
+    return this.hosts.map((h) => h.load);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.hosts.map((h) => h.terminate()));
+  }
+
+  private startHost(): WorkerHost {
+    return new WorkerHost(this.nextIndex++, { modelPath: this.options.modelPath, card: this.options.card, index: this.nextIndex - 1 }, this.events);
+  }
+
+  private replace(dead: WorkerHost, error: unknown): void {
+    const i = this.hosts.indexOf(dead);
+    if (i >= 0) this.hosts.splice(i, 1);
+    if (this.closed) return;
+    const host = this.startHost();
+    this.hosts.push(host);
+    this.options.logger?.error({ err: error, worker: dead.index, replacement: host.index }, 'DSP worker died; its calls failed; replacement started');
+    host.ready.then(
+      () => this.options.logger?.info({ worker: host.index }, 'replacement DSP worker ready'),
+      (err: unknown) => this.options.logger?.error({ err, worker: host.index }, 'replacement DSP worker failed to start'),
+    );
+  }
+}
+
+/** Starts the pool and waits until every worker is ready (closing it again if one fails). */
+export async function createWorkerPoolEngine(options: WorkerPoolOptions): Promise<WorkerPoolEngine> {
+  if (!Number.isInteger(options.threads) || options.threads < 1) throw new RangeError(`worker pool needs at least 1 thread, got ${options.threads}`);
+  const pool = new WorkerPoolEngine(options);
+  try {
+    await pool.ready();
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+  return pool;
+}

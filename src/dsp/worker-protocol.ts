@@ -1,0 +1,121 @@
+/**
+ * Messages between the main thread and a DSP worker. One message per worker
+ * per event-loop turn each way, with typed arrays (transferred, not copied)
+ * for the bulk: the payload bytes of every call going in, the windows and
+ * scores of every call coming back.
+ */
+import type { AudioEncoding } from '../ingest/call-event.js';
+import type { ModelCard } from '../model/model-card.js';
+import type { EmotionScores } from '../model/types.js';
+
+/** What every worker is started with. */
+export interface DspWorkerData {
+  /** ONNX file the worker opens its own session from. */
+  modelPath: string;
+  /** The card, already checked at start-up by the main thread. */
+  card: ModelCard;
+  /** For the worker's errors and logs. */
+  index: number;
+}
+
+/** A call pinned to the worker, opened in this batch. */
+export interface OpenOp {
+  /** The call's number on this pool (never reused). */
+  call: number;
+  callId: string;
+  encoding: AudioEncoding;
+  sampleRate: number;
+}
+
+/** Main → worker: one event-loop turn of work. */
+export interface BatchMessage {
+  type: 'batch';
+  seq: number;
+  /** Calls opened this turn; processed before the audio. */
+  opens: OpenOp[];
+  /** [call, byteLength] pairs in arrival order; the bytes lie back to back in `bytes`. */
+  audio: Int32Array;
+  bytes: ArrayBuffer;
+  /** Calls finished or aborted: their state is dropped after this batch's audio. */
+  closes: number[];
+  /** Test hook: the worker throws an uncaught error instead of processing the batch. */
+  crash?: boolean;
+}
+
+/** One call's DSP failure inside the worker. */
+export interface CallFailure {
+  call: number;
+  what: string;
+  name: string;
+  message: string;
+  code?: string;
+}
+
+/** Numbers per scored window in `ScoredMessage.scores`, in this order. */
+export const SCORE_FIELDS = ['neutral', 'anger', 'happiness', 'sadness', 'arousal', 'agitation', 'angerVsRest', 'absoluteAgitation'] as const;
+const NO_VALUE = Number.NaN;
+
+/** Worker → main: the results of one batch. */
+export interface ScoredMessage {
+  type: 'scored';
+  seq: number;
+  /** The worker's stage-clock deltas since its previous reply, ms per stage. */
+  clock: Float64Array;
+  /** The batched model run of this batch (packing, run, unpacking), ms; 0 when it scored nothing. */
+  inferenceMs: number;
+  /** [call, samplesSeen] for every call that had audio in the batch and is still open. */
+  samples: Float64Array;
+  /** Per window: its call. */
+  windowCalls: Int32Array;
+  /** Per window: startSample, endSample, speechRatio. */
+  positions: Float64Array;
+  /** Per window: the feature vector (featureCount values). */
+  values: Float32Array;
+  /** Per window: SCORE_FIELDS.length numbers (NaN = field absent). */
+  scores: Float64Array;
+  failures: CallFailure[];
+}
+
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+export interface InitErrorMessage {
+  type: 'init-error';
+  name: string;
+  message: string;
+  code?: string;
+}
+
+export type FromWorker = ScoredMessage | ReadyMessage | InitErrorMessage;
+
+/** Writes one window's scores at `offset` (exact: numbers go through as float64). */
+export function packScores(s: EmotionScores, out: Float64Array, offset: number): void {
+  for (let i = 0; i < SCORE_FIELDS.length; i++) out[offset + i] = s[SCORE_FIELDS[i]!] ?? NO_VALUE;
+}
+
+/** Reads one window's scores back; absent optional fields stay absent. */
+export function unpackScores(data: Float64Array, offset: number): EmotionScores {
+  const s: EmotionScores = {
+    neutral: data[offset]!,
+    anger: data[offset + 1]!,
+    happiness: data[offset + 2]!,
+    sadness: data[offset + 3]!,
+    arousal: data[offset + 4]!,
+    agitation: data[offset + 5]!,
+  };
+  const angerVsRest = data[offset + 6]!;
+  if (!Number.isNaN(angerVsRest)) s.angerVsRest = angerVsRest;
+  const absolute = data[offset + 7]!;
+  if (!Number.isNaN(absolute)) s.absoluteAgitation = absolute;
+  return s;
+}
+
+/** An error's fields, for a message (errors do not keep their class across threads). */
+export function describeError(error: unknown): { name: string; message: string; code?: string } {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { name: 'Error', message: String(error) };
+}

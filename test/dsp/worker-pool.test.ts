@@ -1,0 +1,254 @@
+/**
+ * The worker-pool DSP engine against the inline one: same windows and scores
+ * for the same call, results in order, stage times merged from the workers,
+ * a crashed worker failing only its own calls, and a bad model failing start-up.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDecoder } from '../../src/audio/decoder.js';
+import { createCallPipeline } from '../../src/calls/call-pipeline.js';
+import { CallSession } from '../../src/calls/call-session.js';
+import { windowEndsUpTo, type DspCall, type DspEngine, type DspWindow } from '../../src/dsp/dsp-engine.js';
+import { DspWorkerError } from '../../src/dsp/dsp-errors.js';
+import { createInlineDspEngine } from '../../src/dsp/inline-engine.js';
+import { createWorkerPoolEngine, type WorkerPoolEngine } from '../../src/dsp/worker-pool.js';
+import type { CallStartEvent } from '../../src/ingest/call-event.js';
+import type { LoadedEmotionModel } from '../../src/model/emotion-model.js';
+import { StageClock, Stage } from '../../src/observability/stage-clock.js';
+import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
+import type { PolicyEvent } from '../../src/policy/types.js';
+import { ModelError } from '../../src/shared/errors.js';
+import { callLogger } from '../../src/shared/logger.js';
+import { captureLogger, chunks, LEVEL, loadFixtureMuLaw, loadTestModel, MODEL_PATH } from '../integration/helpers.js';
+
+interface Recorded {
+  windows: DspWindow[];
+  errors: Array<{ error: unknown; what: string }>;
+}
+
+function openRecorded(engine: DspEngine, callId: string, clock?: StageClock): { call: DspCall; rec: Recorded } {
+  const rec: Recorded = { windows: [], errors: [] };
+  const call = engine.open(
+    { callId, format: { encoding: 'pcmu', sampleRate: 8000 }, ...(clock ? { clock } : {}) },
+    { onScored: (w) => rec.windows.push(...w), onError: (error, what) => rec.errors.push({ error, what }) },
+  );
+  return { call, rec };
+}
+
+/** Uneven chunks, as a gateway with jitter delivers them, pushed over several event-loop turns. */
+async function pushAll(call: DspCall, audio: Uint8Array): Promise<void> {
+  let offset = 0;
+  let n = 0;
+  while (offset < audio.length) {
+    const size = [160, 160, 77, 4000, 333, 1][n++ % 6]!;
+    call.push(audio.subarray(offset, offset + size));
+    offset += size;
+    if (n % 50 === 0) await new Promise((r) => setImmediate(r));
+  }
+}
+
+function startEvent(callId: string): CallStartEvent {
+  return { kind: 'start', callId, streamId: `MZ-${callId}`, agentId: 'agent-1', language: 'en-US', tracks: ['caller'], format: { encoding: 'pcmu', sampleRate: 8000 }, metadata: {}, source: 'twilio' };
+}
+
+describe('worker-pool DSP engine', () => {
+  let model: LoadedEmotionModel;
+  let angry: Uint8Array;
+  let calm: Uint8Array;
+  let pool: WorkerPoolEngine;
+
+  beforeAll(async () => {
+    model = await loadTestModel();
+    angry = await loadFixtureMuLaw('calm-then-angry');
+    calm = await loadFixtureMuLaw('stays-calm');
+    pool = await createWorkerPoolEngine({ threads: 2, modelPath: MODEL_PATH, card: model.card });
+  });
+  afterAll(async () => {
+    await pool?.close();
+  });
+
+  it('gives the same windows, feature values and scores as the inline engine, in audio order', async () => {
+    const inline = openRecorded(createInlineDspEngine({ model }), 'CA-inline');
+    await pushAll(inline.call, angry);
+    await inline.call.finish();
+    const clock = new StageClock();
+    const worker = openRecorded(pool, 'CA-worker', clock);
+    await pushAll(worker.call, angry);
+    // The audio clock is known on the main thread as soon as a payload arrives.
+    expect(worker.call.samplesSeen).toBe(angry.length);
+    await worker.call.finish();
+
+    expect(worker.rec.errors).toEqual([]);
+    expect(inline.rec.windows.length).toBeGreaterThan(10);
+    expect(worker.rec.windows.map((w) => [w.startSample, w.endSample, w.speechRatio])).toEqual(inline.rec.windows.map((w) => [w.startSample, w.endSample, w.speechRatio]));
+    worker.rec.windows.forEach((w, i) => {
+      const ref = inline.rec.windows[i]!;
+      expect(Array.from(w.values)).toEqual(Array.from(ref.values));
+      for (const key of ['neutral', 'anger', 'happiness', 'sadness', 'arousal', 'agitation', 'angerVsRest'] as const) {
+        expect(w.scores[key]).toBeCloseTo(ref.scores[key]!, 6);
+      }
+    });
+    expect(worker.call.pendingWindows).toBe(0);
+    // The worker's stage times reached the main thread's clock.
+    for (const stage of [Stage.decode, Stage.features, Stage.pitch, Stage.model]) expect(clock.ms[stage]).toBeGreaterThan(0);
+    expect(clock.ms[Stage.policy]).toBe(0);
+  });
+
+  it('L16 at 16 kHz split mid-sample: the same windows and final audio clock as inline', async () => {
+    // The fixture as 16-bit PCM at 16 kHz (each sample twice), in odd-sized chunks that split samples.
+    const decode = createDecoder({ encoding: 'pcmu', sampleRate: 8000 });
+    const pcm = decode(angry.subarray(0, 8000 * 12));
+    const bytes = new Uint8Array(pcm.length * 4);
+    const view = new DataView(bytes.buffer);
+    pcm.forEach((x, i) => {
+      const v = Math.round(x * 32767);
+      view.setInt16(i * 4, v, true);
+      view.setInt16(i * 4 + 2, v, true);
+    });
+    const format = { encoding: 'l16' as const, sampleRate: 16000 };
+    const run = async (engine: DspEngine) => {
+      const got: DspWindow[] = [];
+      const call = engine.open({ callId: 'CA-l16', format }, { onScored: (w) => got.push(...w), onError: (e) => { throw e; } });
+      for (const p of chunks(bytes, 641)) call.push(p);
+      // Mid-flight the worker's clock is an estimate from the wire rate; within a few ms of the truth.
+      const early = call.samplesSeen;
+      await call.finish();
+      return { got, early, samples: call.samplesSeen };
+    };
+    const a = await run(createInlineDspEngine({ model }));
+    const b = await run(pool);
+    expect(a.got.length).toBeGreaterThan(10);
+    expect(b.samples).toBe(a.samples);
+    expect(Math.abs(b.early - a.samples)).toBeLessThanOrEqual(80);
+    expect(b.got.map((w) => [w.startSample, w.endSample])).toEqual(a.got.map((w) => [w.startSample, w.endSample]));
+    b.got.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(a.got[i]!.values)));
+  });
+
+  it('pins calls to the least-loaded worker and keeps each call in order when they share a worker turn', async () => {
+    const calls = ['CA-a', 'CA-b', 'CA-c', 'CA-d'].map((id) => openRecorded(pool, id));
+    expect(pool.loads()).toEqual([2, 2]);
+    // Interleaved 20 ms payloads of four calls: every turn's batch holds all of them.
+    const audio = [angry, calm, calm, angry];
+    const longest = Math.max(...audio.map((a) => a.length));
+    for (let offset = 0, n = 0; offset < longest; offset += 160, n++) {
+      calls.forEach((c, i) => {
+        if (offset < audio[i]!.length) c.call.push(audio[i]!.subarray(offset, offset + 160));
+      });
+      if (n % 25 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(calls.map((c) => c.call.finish()));
+    expect(pool.loads()).toEqual([0, 0]);
+    const reference = async (bytes: Uint8Array): Promise<number[]> => {
+      const r = openRecorded(createInlineDspEngine({ model }), 'CA-ref');
+      for (const p of chunks(bytes)) r.call.push(p);
+      await r.call.finish();
+      return r.rec.windows.map((w) => w.endSample);
+    };
+    const angryEnds = await reference(angry);
+    const calmEnds = await reference(calm);
+    expect(calls.map((c) => c.rec.windows.map((w) => w.endSample))).toEqual([angryEnds, calmEnds, calmEnds, angryEnds]);
+  });
+
+  it('a CallSession on the pool decides the same timeline and events as on the inline engine', async () => {
+    const run = async (dsp: DspEngine | undefined, callId: string) => {
+      const published: PolicyEvent[] = [];
+      const pipeline = createCallPipeline({
+        model,
+        ...(dsp ? { dsp } : {}),
+        policyFactory: createEscalationPolicy(),
+        publisher: { publish: async (e) => void published.push(e), close: async () => {} },
+      });
+      const { logger } = captureLogger();
+      const session = new CallSession(startEvent(callId), pipeline, callLogger(logger, { callId, streamId: `MZ-${callId}`, source: 'twilio' }));
+      let n = 0;
+      for (const payload of chunks(angry)) {
+        session.acceptAudio({ kind: 'audio', callId, track: 'caller', payload });
+        if (++n % 50 === 0) await new Promise((r) => setImmediate(r));
+      }
+      expect(session.audioMs).toBe(angry.length / 8);
+      await session.finish('hangup');
+      return { detail: session.detail(), published };
+    };
+    const a = await run(undefined, 'CA-session-inline');
+    const b = await run(pool, 'CA-session-worker');
+    expect(b.detail.timeline.map((w) => [w.startMs, w.endMs])).toEqual(a.detail.timeline.map((w) => [w.startMs, w.endMs]));
+    b.detail.timeline.forEach((w, i) => expect(w.scores.agitation).toBeCloseTo(a.detail.timeline[i]!.scores.agitation, 6));
+    const strip = (e: PolicyEvent) => ({ ...e, callId: '' });
+    expect(b.published.map(strip)).toEqual(a.published.map(strip));
+    expect(b.published.map((e) => e.type)).toContain('prompt');
+    expect(b.detail.audioMs).toBe(a.detail.audioMs);
+  });
+
+  it('counts audio in flight to the worker as pending windows: backlog pauses intake, and every window is still scored', async () => {
+    const signals: boolean[] = [];
+    const pipeline = createCallPipeline({ model, dsp: pool, policyFactory: createEscalationPolicy(), publisher: { publish: async () => {}, close: async () => {} } });
+    const { logger, lines } = captureLogger();
+    const session = new CallSession(startEvent('CA-backlog'), pipeline, callLogger(logger, { callId: 'CA-backlog', streamId: 'MZ-CA-backlog', source: 'twilio' }), {
+      maxPendingWindows: 3,
+      onBacklog: (over) => signals.push(over),
+    });
+    // 30 s in one event-loop turn: nothing can have come back from the worker yet.
+    const part = angry.subarray(0, 8000 * 30);
+    for (const p of chunks(part)) session.acceptAudio({ kind: 'audio', callId: 'CA-backlog', track: 'caller', payload: p });
+    expect(session.pendingWindows).toBe(windowEndsUpTo(part.length));
+    expect(signals).toEqual([true]);
+    expect(lines.find((l) => l.level === LEVEL.warn)).toMatchObject({ callId: 'CA-backlog', maxPendingWindows: 3 });
+    await session.finish('hangup');
+    expect(signals).toEqual([true, false]);
+    expect(session.pendingWindows).toBe(0);
+    const ref = openRecorded(createInlineDspEngine({ model }), 'CA-ref');
+    for (const p of chunks(part)) ref.call.push(p);
+    await ref.call.finish();
+    expect(session.detail().timeline.length).toBe(ref.rec.windows.length);
+  });
+
+  it('a crashed worker fails only its own calls (logged with the callId); a replacement takes new calls', async () => {
+    const { logger, lines } = captureLogger();
+    const fatal: Record<string, unknown[]> = {};
+    const session = (callId: string): CallSession => {
+      fatal[callId] = [];
+      const pipeline = createCallPipeline({ model, dsp: pool, policyFactory: createEscalationPolicy(), publisher: { publish: async () => {}, close: async () => {} } });
+      return new CallSession(startEvent(callId), pipeline, callLogger(logger, { callId, streamId: `MZ-${callId}`, source: 'twilio' }), {
+        onFatal: (e) => fatal[callId]!.push(e),
+      });
+    };
+    const victim = session('CA-victim');
+    const bystander = session('CA-bystander');
+    expect(pool.loads().sort()).toEqual([1, 1]);
+    const half = Math.floor(angry.length / 320) * 160;
+    for (const p of chunks(angry.subarray(0, half))) {
+      victim.acceptAudio({ kind: 'audio', callId: 'CA-victim', track: 'caller', payload: p });
+      bystander.acceptAudio({ kind: 'audio', callId: 'CA-bystander', track: 'caller', payload: p });
+    }
+    pool.crashWorkerOf((victim as unknown as { dsp: DspCall }).dsp);
+    await victim.ended;
+    expect(fatal['CA-victim']).toHaveLength(1);
+    expect(fatal['CA-victim']![0]).toBeInstanceOf(DspWorkerError);
+    expect(victim.detail()).toMatchObject({ state: 'ended', endReason: 'error' });
+    const err = lines.find((l) => l.level === LEVEL.error && l.callId === 'CA-victim');
+    expect(err?.msg).toContain('DSP worker failed');
+
+    // The other worker's call goes on to the end, every window scored.
+    for (const p of chunks(angry.subarray(half))) bystander.acceptAudio({ kind: 'audio', callId: 'CA-bystander', track: 'caller', payload: p });
+    await bystander.finish('hangup');
+    expect(fatal['CA-bystander']).toEqual([]);
+    expect(bystander.detail().endReason).toBe('hangup');
+    const ref = openRecorded(createInlineDspEngine({ model }), 'CA-ref');
+    for (const p of chunks(angry)) ref.call.push(p);
+    await ref.call.finish();
+    expect(bystander.detail().timeline.length).toBe(ref.rec.windows.length);
+
+    // A replacement worker was started; a new call runs on it.
+    expect(pool.loads()).toHaveLength(2);
+    const next = openRecorded(pool, 'CA-after');
+    for (const p of chunks(calm)) next.call.push(p);
+    await next.call.finish();
+    expect(next.rec.errors).toEqual([]);
+    expect(next.rec.windows.length).toBeGreaterThan(0);
+  });
+
+  it('fails start-up with the ModelError when a worker cannot open the model', async () => {
+    const badCard = { ...model.card, input: { ...model.card.input, name: 'no-such-input' } };
+    await expect(createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: badCard })).rejects.toThrow(ModelError);
+    await expect(createWorkerPoolEngine({ threads: 1, modelPath: '/nonexistent/emotion.onnx', card: model.card })).rejects.toMatchObject({ code: 'UT_ERR_MODEL' });
+  });
+});
