@@ -1,0 +1,201 @@
+/**
+ * One load run: N calls × S seconds against a running server (spawned by
+ * the bench or given by --url). Order: server RSS before; open every agent
+ * and gateway socket (calls set up); media from a common start, call starts
+ * spread over `rampMs`; the measurement window opens once every call is
+ * live and `warmupMs` has passed, and closes when the first call ends; then
+ * the server's record of every call (audio taken, prompt audio times).
+ */
+import { randomBytes } from 'node:crypto';
+import type { CallDetail, CallSummary } from '../calls/call-views.js';
+import type { DriveCall, DriveCallResult, DrivePlan } from './call-driver.js';
+import { createDriverPool } from './driver-pool.js';
+import { framesDue, isAngryCall, nowMs, staggerOffsets } from './pacing.js';
+import { alertLatencies, computeFigures, type LoadFigures, type ServerCallView } from './run-figures.js';
+import { getApiJson, sampleServer, type ServerSample, type Target } from './server-probe.js';
+import { FRAME_MS, precomputeFrames } from './twilio-messages.js';
+
+export interface BenchFixture {
+  name: string;
+  mulaw: Uint8Array;
+  angry: boolean;
+}
+
+export interface LoadRunOptions {
+  target: Target;
+  calls: number;
+  /** Audio per call, s. */
+  seconds: number;
+  /** Call starts spread over this, ms (default 1000). */
+  rampMs?: number;
+  /** Settling time after the last call started before measuring, ms (default 1000; shortened for short calls). */
+  warmupMs?: number;
+  /** Share of calls that play the angry fixture, 0..1 (default 0.5). */
+  angryShare?: number;
+  /** Exactly one angry and one calm fixture (8 kHz mu-law). */
+  fixtures: readonly BenchFixture[];
+  /** Generator threads (default 1). */
+  threads?: number;
+  /** Unique per run: names agents. */
+  runId: string;
+  /** Called about once a second with elapsed and total ms of streaming. */
+  onProgress?: (elapsedMs: number, totalMs: number) => void;
+}
+
+/** One sample a second of the run, for the timeline picture. */
+export interface TimelinePoint {
+  /** Seconds since media started. */
+  tS: number;
+  /** Server CPU over the last second, ms per call-second (calls live then). */
+  cpuMsPerCallS?: number;
+  /** `undertone_audio_lag_max_seconds` in ms, when the server exports it. */
+  lagMaxMs?: number;
+}
+
+export interface LoadRunResult {
+  figures: LoadFigures;
+  timeline: TimelinePoint[];
+  /** Alert latencies, ms, in arrival order (for the picture). */
+  alertLatenciesMs: number[];
+}
+
+const hex = (): string => randomBytes(16).toString('hex');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+/** The server's record of a call once it has ended (polled up to `deadlineMs`). */
+async function readEndedCall(target: Target, callSid: string, deadlineMs: number): Promise<ServerCallView> {
+  let detail: (Partial<CallDetail> & { summary?: { audioMs?: number } }) | undefined;
+  for (;;) {
+    detail = await getApiJson(target, `/v1/calls/${callSid}`);
+    if (detail?.state === 'ended' || nowMs() > deadlineMs) break;
+    await sleep(250);
+  }
+  const promptAudioMs = new Map<number, number>();
+  for (const e of detail?.events ?? []) if (e.type === 'prompt') promptAudioMs.set(e.seq, e.audioMs);
+  return { audioMs: detail?.audioMs ?? detail?.summary?.audioMs, promptAudioMs };
+}
+
+export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
+  const { target, calls, seconds } = options;
+  const rampMs = options.rampMs ?? 1000;
+  const streamMs = seconds * 1000;
+  // The window needs every call live: from the last start (+ warm-up) to the first end.
+  const warmupMs = Math.max(0, Math.min(options.warmupMs ?? 1000, streamMs - rampMs - 1000));
+  if (streamMs - rampMs - warmupMs < 500) throw new RangeError(`--seconds ${seconds} leaves no measurement window after a ${rampMs} ms ramp`);
+  const framesPerCall = Math.round(streamMs / FRAME_MS);
+  const angryFixture = options.fixtures.findIndex((f) => f.angry);
+  const calmFixture = options.fixtures.findIndex((f) => !f.angry);
+  const frames = options.fixtures.map((f) => precomputeFrames(f.mulaw, seconds));
+  const accountSid = `AC${hex()}`;
+  const offsets = staggerOffsets(calls, rampMs);
+  const driveCalls: DriveCall[] = offsets.map((startOffsetMs, i) => {
+    const angry = isAngryCall(i, options.angryShare ?? 0.5);
+    const id = hex();
+    const agentId = `bench-${options.runId}-${i}`;
+    const agentToken = target.agentToken?.(agentId);
+    return { callSid: `CA${id}`, streamSid: `MZ${id}`, accountSid, agentId, angry, fixture: angry ? angryFixture : calmFixture, startOffsetMs, ...(agentToken ? { agentToken } : {}) };
+  });
+  const plan: DrivePlan = { wsUrl: target.httpUrl.replace(/^http/, 'ws'), calls: driveCalls, frames, framesPerCall, ...(target.gatewayToken ? { gatewayToken: target.gatewayToken } : {}) };
+
+  const before = await sampleServer(target, false);
+  const pool = createDriverPool(plan, options.threads ?? 1);
+  let results: DriveCallResult[];
+  let windowStart: ServerSample | undefined;
+  let windowEnd: ServerSample | undefined;
+  let genCpu0: NodeJS.CpuUsage | undefined;
+  let genCpuMs = 0;
+  const clientLagMs: number[] = [];
+  const timeline: TimelinePoint[] = [];
+  try {
+    await pool.prepare();
+    const startAtMs = nowMs() + 200;
+    const windowStartAt = startAtMs + rampMs + warmupMs;
+    const windowEndAt = startAtMs + streamMs;
+    const running = pool.run(startAtMs);
+    let done = false;
+    // Sampler: the window's two samples, a timeline point a second, the client lag estimate.
+    const sampler = (async () => {
+      let last = await sampleServer(target, false);
+      let useClientLag: boolean | undefined;
+      while (!done) {
+        const now = nowMs();
+        if (windowStart === undefined && now >= windowStartAt) {
+          windowStart = await sampleServer(target, true);
+          genCpu0 = process.cpuUsage();
+          useClientLag = windowStart.metrics?.histogram('undertone_audio_lag_seconds') === undefined;
+        } else if (windowStart !== undefined && windowEnd === undefined && now >= windowEndAt) {
+          windowEnd = await sampleServer(target, true);
+          const g = process.cpuUsage(genCpu0);
+          genCpuMs = (g.user + g.system) / 1000;
+        }
+        const point = await sampleServer(target, timeline.length % 2 === 0);
+        const liveCalls = driveCalls.filter((c) => framesDue(startAtMs + c.startOffsetMs, point.atMs, framesPerCall) < framesPerCall && point.atMs >= startAtMs + c.startOffsetMs).length;
+        const lagMax = point.metrics?.value('undertone_audio_lag_max_seconds');
+        timeline.push({
+          tS: (point.atMs - startAtMs) / 1000,
+          ...(point.cpuMs !== undefined && last.cpuMs !== undefined && liveCalls > 0
+            ? { cpuMsPerCallS: (point.cpuMs - last.cpuMs) / liveCalls / ((point.atMs - last.atMs) / 1000) }
+            : {}),
+          ...(lagMax !== undefined ? { lagMaxMs: lagMax * 1000 } : {}),
+        });
+        last = point;
+        if (useClientLag && windowEnd === undefined && timeline.length % 2 === 0) {
+          // No lag histogram on this server: audio sent by now minus audio the server says it took.
+          const asked = nowMs();
+          const list = await getApiJson<{ calls: CallSummary[] }>(target, '/v1/calls');
+          const byId = new Map(driveCalls.map((c) => [c.callSid, c]));
+          for (const s of list?.calls ?? []) {
+            const c = byId.get(s.callId);
+            if (!c) continue;
+            const sent = framesDue(startAtMs + c.startOffsetMs, asked, framesPerCall);
+            if (sent < framesPerCall) clientLagMs.push(Math.max(0, sent * FRAME_MS - s.audioMs));
+          }
+        }
+        options.onProgress?.(Math.max(0, Math.min(streamMs + rampMs, nowMs() - startAtMs)), streamMs + rampMs);
+        const nextAt = windowStart === undefined ? Math.min(windowStartAt, nowMs() + 1000) : windowEnd === undefined ? Math.min(windowEndAt, nowMs() + 1000) : nowMs() + 1000;
+        await sleep(nextAt - nowMs());
+      }
+    })();
+    await running;
+    const lastStop = nowMs();
+    done = true;
+    await sampler;
+    if (!windowStart || !windowEnd) throw new Error('UT_ERR_BENCH_WINDOW: the run ended before its measurement window closed');
+    // The server's view of every call; this also leaves a second for late prompts to show up.
+    const deadline = nowMs() + 30_000 + calls * 20;
+    const views = await mapLimit(driveCalls, 16, (c) => readEndedCall(target, c.callSid, deadline));
+    await sleep(1000 - (nowMs() - lastStop));
+    results = await pool.finish();
+    const figures = computeFigures({
+      calls,
+      seconds,
+      framesPerCall,
+      results,
+      views,
+      windowStart,
+      windowEnd,
+      rssBeforeBytes: before.rssBytes,
+      generatorCpuMs: genCpuMs,
+      clientLagMs,
+      cpuSource: target.pid !== undefined ? 'proc' : 'metrics',
+    });
+    const alertLatenciesMs = alertLatencies(results, views);
+    return { figures, timeline, alertLatenciesMs };
+  } finally {
+    await pool.terminate();
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Turns what one load run observed (per-call generator results, the server's
+ * view of each call, two server samples around the measurement window) into
+ * the bench figures. Pure: unit-testable without sockets.
+ */
+import type { DriveCallResult } from './call-driver.js';
+import { histogramDelta, histogramQuantile, quantile } from './histogram.js';
+import { frameForAudioMs } from './pacing.js';
+import type { ServerSample } from './server-probe.js';
+import { FRAME_MS } from './twilio-messages.js';
+
+/** The server's record of one call after it ended. */
+export interface ServerCallView {
+  /** Caller audio the server took, ms; undefined when the call could not be read. */
+  audioMs: number | undefined;
+  /** Audio ms of each prompt event, by its seq. */
+  promptAudioMs: ReadonlyMap<number, number>;
+}
+
+export const STAGE_NAMES = ['ingest', 'decode', 'features', 'pitch', 'model', 'policy', 'publish'] as const;
+
+export interface LoadFigures {
+  calls: number;
+  seconds: number;
+  /** Length of the steady-state window the CPU, stage and lag figures cover, s. */
+  measured_s: number;
+  cpu_ms_per_call_second: number | null;
+  /** `proc` (the spawned server's /proc) or `metrics` (undertone_process_cpu_seconds_total). */
+  cpu_source: 'proc' | 'metrics' | null;
+  stage_cpu_ms_per_call_second: Record<string, number> | null;
+  lag_p50_ms: number | null;
+  lag_p99_ms: number | null;
+  /** `metrics` (undertone_audio_lag_seconds) or `client` (audio sent vs audio the server reports taken). */
+  lag_source: 'metrics' | 'client' | null;
+  alert_latency_p50_ms: number | null;
+  alert_latency_p99_ms: number | null;
+  prompts: number;
+  angry_calls: number;
+  angry_calls_prompted: number;
+  late_prompts: number;
+  rss_kb_per_call: number | null;
+  frames_expected: number;
+  frames_sent: number;
+  frames_taken: number;
+  dropped_frames: number;
+  /** Calls the server closed early or that could not be opened. */
+  failed_calls: number;
+  generator_cpu_ms_per_call_second: number;
+}
+
+export interface FigureInputs {
+  calls: number;
+  seconds: number;
+  framesPerCall: number;
+  results: readonly DriveCallResult[];
+  views: readonly ServerCallView[];
+  /** Server samples at the window's start and end. */
+  windowStart: ServerSample;
+  windowEnd: ServerSample;
+  /** Server RSS before any call was opened, bytes. */
+  rssBeforeBytes: number | undefined;
+  /** Generator process CPU over the window, ms. */
+  generatorCpuMs: number;
+  /** Where the server CPU figures come from. */
+  cpuSource: 'proc' | 'metrics';
+  /** Client-side lag samples (ms), used when the lag histogram is absent. */
+  clientLagMs: readonly number[];
+}
+
+const round = (v: number, digits = 3): number => Number(v.toFixed(digits));
+const orNull = (v: number | undefined): number | null => (v === undefined || !Number.isFinite(v) ? null : round(v));
+
+/**
+ * Alert latency of every prompt whose audio time is known (from the message,
+ * or the server's record of the call): arrival − send time of the frame that
+ * completed the triggering window. In arrival order per call, ms.
+ */
+export function alertLatencies(results: readonly DriveCallResult[], views: readonly (ServerCallView | undefined)[]): number[] {
+  const out: number[] = [];
+  results.forEach((r, i) => {
+    for (const p of r.prompts) {
+      const audioMs = p.audioMs ?? views[i]?.promptAudioMs.get(p.seq);
+      if (audioMs === undefined) continue;
+      const sent = r.sendTimes[Math.min(r.sendTimes.length - 1, frameForAudioMs(audioMs))];
+      if (sent !== undefined && !Number.isNaN(sent)) out.push(p.recvMs - sent);
+    }
+  });
+  return out;
+}
+
+export function computeFigures(input: FigureInputs): LoadFigures {
+  const { windowStart: a, windowEnd: b, calls } = input;
+  const measuredS = Math.max(0.001, (b.atMs - a.atMs) / 1000);
+  const callS = calls * measuredS;
+  const perCallS = (ms: number): number => ms / callS;
+
+  const cpuMs = a.cpuMs !== undefined && b.cpuMs !== undefined ? b.cpuMs - a.cpuMs : undefined;
+  let stages: Record<string, number> | null = null;
+  const sa = a.metrics?.byLabel('undertone_stage_seconds_total', 'stage');
+  const sb = b.metrics?.byLabel('undertone_stage_seconds_total', 'stage');
+  if (sb && sb.size > 0) {
+    stages = {};
+    for (const [stage, s] of sb) stages[stage] = round(perCallS((s - (sa?.get(stage) ?? 0)) * 1000));
+  }
+
+  let lagP50: number | undefined;
+  let lagP99: number | undefined;
+  let lagSource: LoadFigures['lag_source'] = null;
+  const hb = b.metrics?.histogram('undertone_audio_lag_seconds');
+  if (hb) {
+    const delta = histogramDelta(a.metrics?.histogram('undertone_audio_lag_seconds'), hb);
+    const p50 = histogramQuantile(delta, 0.5);
+    const p99 = histogramQuantile(delta, 0.99);
+    if (p50 !== undefined && p99 !== undefined) {
+      lagP50 = p50 * 1000;
+      lagP99 = p99 * 1000;
+      lagSource = 'metrics';
+    }
+  }
+  if (lagSource === null && input.clientLagMs.length > 0) {
+    lagP50 = quantile(input.clientLagMs, 0.5);
+    lagP99 = quantile(input.clientLagMs, 0.99);
+    lagSource = 'client';
+  }
+
+  const latencies = alertLatencies(input.results, input.views);
+  let prompts = 0;
+  let late = 0;
+  let angry = 0;
+  let angryPrompted = 0;
+  let framesSent = 0;
+  let framesTaken = 0;
+  let dropped = 0;
+  let failedCalls = 0;
+  input.results.forEach((r, i) => {
+    const view = input.views[i];
+    framesSent += r.framesSent;
+    const taken = view?.audioMs === undefined ? 0 : Math.round(view.audioMs / FRAME_MS);
+    framesTaken += taken;
+    // Frames the generator could not send count as dropped, as do sent frames the server never took.
+    dropped += r.framesFailed + Math.max(0, r.framesSent - taken);
+    if (r.error !== undefined || (r.closedByServer !== undefined && r.closedByServer.code !== 1000)) failedCalls++;
+    let promptedInTime = false;
+    for (const p of r.prompts) {
+      prompts++;
+      if (!Number.isNaN(r.stopMs) && p.recvMs > r.stopMs) late++;
+      else promptedInTime = true;
+    }
+    if (r.angry) {
+      angry++;
+      if (promptedInTime) angryPrompted++;
+    }
+  });
+
+  const rssKb =
+    input.rssBeforeBytes !== undefined && b.rssBytes !== undefined ? (b.rssBytes - input.rssBeforeBytes) / 1024 / calls : undefined;
+  return {
+    calls,
+    seconds: input.seconds,
+    measured_s: round(measuredS),
+    cpu_ms_per_call_second: orNull(cpuMs === undefined ? undefined : perCallS(cpuMs)),
+    cpu_source: cpuMs === undefined ? null : input.cpuSource,
+    stage_cpu_ms_per_call_second: stages,
+    lag_p50_ms: orNull(lagP50),
+    lag_p99_ms: orNull(lagP99),
+    lag_source: lagSource,
+    alert_latency_p50_ms: orNull(latencies.length > 0 ? quantile(latencies, 0.5) : undefined),
+    alert_latency_p99_ms: orNull(latencies.length > 0 ? quantile(latencies, 0.99) : undefined),
+    prompts,
+    angry_calls: angry,
+    angry_calls_prompted: angryPrompted,
+    late_prompts: late,
+    rss_kb_per_call: orNull(rssKb),
+    frames_expected: calls * input.framesPerCall,
+    frames_sent: framesSent,
+    frames_taken: framesTaken,
+    dropped_frames: dropped,
+    failed_calls: failedCalls,
+    generator_cpu_ms_per_call_second: round(perCallS(input.generatorCpuMs)),
+  };
+}
