@@ -42,6 +42,8 @@ export interface PromptArrival {
   seq: number;
   /** The triggering window's end, when the message carries it. */
   audioMs?: number;
+  /** Epoch ms the server decided the prompt (the message's `at`). */
+  decidedMs?: number;
 }
 
 export interface DriveCallResult {
@@ -146,14 +148,20 @@ export class CallDriver {
 
   private onAgentMessage(c: LiveCall, text: string): void {
     const recvMs = nowMs();
-    let msg: { type?: string; callId?: string; seq?: number; audioMs?: number };
+    let msg: { type?: string; callId?: string; seq?: number; audioMs?: number; at?: string };
     try {
       msg = JSON.parse(text) as typeof msg;
     } catch {
       return;
     }
     if (msg.type !== 'prompt' || msg.callId !== c.spec.callSid || typeof msg.seq !== 'number') return;
-    c.result.prompts.push({ recvMs, seq: msg.seq, ...(typeof msg.audioMs === 'number' ? { audioMs: msg.audioMs } : {}) });
+    const decidedMs = typeof msg.at === 'string' ? Date.parse(msg.at) : Number.NaN;
+    c.result.prompts.push({
+      recvMs,
+      seq: msg.seq,
+      ...(typeof msg.audioMs === 'number' ? { audioMs: msg.audioMs } : {}),
+      ...(Number.isFinite(decidedMs) ? { decidedMs } : {}),
+    });
   }
 
   /** Streams every call in real time from `startAtMs` (epoch ms); resolves once every call has sent its `stop`. */

@@ -42,7 +42,12 @@ export interface InProcessFigures {
   seconds: number;
   /** Process CPU (all threads) per call-second of audio, ms. */
   cpu_ms_per_call_second: number;
-  /** StageClock split, ms per call-second; `other` = process CPU not inside a timed stage (GC, onnxruntime threads, glue). */
+  /** Call-seconds of audio processed per wall second, all calls in this one process. */
+  call_seconds_per_wall_second: number;
+  /**
+   * StageClock split, ms per call-second. Stage times are wall time inside
+   * each stage (on a loaded machine they exceed CPU, and `model` includes
+   * waiting for the ONNX run); `other` = process CPU not inside a timed stage (GC, onnxruntime threads, glue). */
   stage_cpu_ms_per_call_second: Record<string, number>;
   /** 1000 / cpu_ms_per_call_second: calls one core carries in real time on this chain alone. */
   realtime_calls_per_core: number;
@@ -102,6 +107,7 @@ export async function runInProcess(o: InProcessOptions): Promise<InProcessFigure
 
     const sessions = Array.from({ length: o.calls }, (_, i) => new CallSession(startEvent(i), pipeline, log, { maxPendingWindows: 1_000_000 }));
     const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
     // One second of audio per call per round, interleaved, then let the chains run (as a server's event loop would).
     for (let f = 0; f < frames; f += 50) {
       for (const s of sessions) {
@@ -112,6 +118,7 @@ export async function runInProcess(o: InProcessOptions): Promise<InProcessFigure
     }
     await Promise.all(sessions.map((s) => s.finish('hangup')));
     const cpu = process.cpuUsage(cpu0);
+    const wallS = (performance.now() - wall0) / 1000;
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const callS = o.calls * o.seconds;
     const stages: Record<string, number> = {};
@@ -154,6 +161,7 @@ export async function runInProcess(o: InProcessOptions): Promise<InProcessFigure
       cpu_ms_per_call_second: round(perCallS),
       stage_cpu_ms_per_call_second: stages,
       realtime_calls_per_core: Math.floor(1000 / perCallS),
+      call_seconds_per_wall_second: round(callS / wallS, 1),
       kib_per_call_state: round(kib, 1),
       windows_scored: scoredWindows,
       inference_ms_p50: round(inf.p50, 4),

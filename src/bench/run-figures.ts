@@ -34,6 +34,12 @@ export interface LoadFigures {
   lag_source: 'metrics' | 'client' | null;
   alert_latency_p50_ms: number | null;
   alert_latency_p99_ms: number | null;
+  /** Alert latency split at the server's decision time (the prompt's `at`): frame sent → decided. */
+  alert_decide_p50_ms: number | null;
+  alert_decide_p99_ms: number | null;
+  /** … and decided → on the agent socket (routing queue, delivery). */
+  alert_deliver_p50_ms: number | null;
+  alert_deliver_p99_ms: number | null;
   prompts: number;
   angry_calls: number;
   angry_calls_prompted: number;
@@ -76,13 +82,30 @@ const orNull = (v: number | undefined): number | null => (v === undefined || !Nu
  * completed the triggering window. In arrival order per call, ms.
  */
 export function alertLatencies(results: readonly DriveCallResult[], views: readonly (ServerCallView | undefined)[]): number[] {
-  const out: number[] = [];
+  return alertTimings(results, views).map((t) => t.totalMs);
+}
+
+/** Per prompt: total alert latency, and its split at the server's decision time (`at`, ms precision). */
+export interface AlertTiming {
+  totalMs: number;
+  /** Frame sent → prompt decided on the server. */
+  decideMs?: number;
+  /** Decided → arrived on the agent socket (queue, delivery). */
+  deliverMs?: number;
+}
+
+export function alertTimings(results: readonly DriveCallResult[], views: readonly (ServerCallView | undefined)[]): AlertTiming[] {
+  const out: AlertTiming[] = [];
   results.forEach((r, i) => {
     for (const p of r.prompts) {
       const audioMs = p.audioMs ?? views[i]?.promptAudioMs.get(p.seq);
       if (audioMs === undefined) continue;
       const sent = r.sendTimes[Math.min(r.sendTimes.length - 1, frameForAudioMs(audioMs))];
-      if (sent !== undefined && !Number.isNaN(sent)) out.push(p.recvMs - sent);
+      if (sent === undefined || Number.isNaN(sent)) continue;
+      out.push({
+        totalMs: p.recvMs - sent,
+        ...(p.decidedMs !== undefined ? { decideMs: p.decidedMs - sent, deliverMs: p.recvMs - p.decidedMs } : {}),
+      });
     }
   });
   return out;
@@ -123,7 +146,10 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     lagSource = 'client';
   }
 
-  const latencies = alertLatencies(input.results, input.views);
+  const timings = alertTimings(input.results, input.views);
+  const latencies = timings.map((t) => t.totalMs);
+  const decide = timings.flatMap((t) => (t.decideMs === undefined ? [] : [t.decideMs]));
+  const deliver = timings.flatMap((t) => (t.deliverMs === undefined ? [] : [t.deliverMs]));
   let prompts = 0;
   let late = 0;
   let angry = 0;
@@ -166,6 +192,10 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     lag_source: lagSource,
     alert_latency_p50_ms: orNull(latencies.length > 0 ? quantile(latencies, 0.5) : undefined),
     alert_latency_p99_ms: orNull(latencies.length > 0 ? quantile(latencies, 0.99) : undefined),
+    alert_decide_p50_ms: orNull(decide.length > 0 ? quantile(decide, 0.5) : undefined),
+    alert_decide_p99_ms: orNull(decide.length > 0 ? quantile(decide, 0.99) : undefined),
+    alert_deliver_p50_ms: orNull(deliver.length > 0 ? quantile(deliver, 0.5) : undefined),
+    alert_deliver_p99_ms: orNull(deliver.length > 0 ? quantile(deliver, 0.99) : undefined),
     prompts,
     angry_calls: angry,
     angry_calls_prompted: angryPrompted,
