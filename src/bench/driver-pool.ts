@@ -50,7 +50,15 @@ export function createDriverPool(plan: DrivePlan, threads: number): DriverPool {
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const url = new URL(`./drive-worker${ext}`, import.meta.url);
   const shares = Array.from({ length: k }, (_, t) => plan.calls.filter((_, i) => i % k === t));
-  const workers = shares.map((calls) => new Worker(url, { workerData: { ...plan, calls } satisfies DrivePlan }));
+  // Built (.js) the worker runs as is; from sources (.ts) it registers tsx first: loader flags
+  // given to the parent (`node --import tsx`, or vitest's) do not reach worker threads on Node 20.
+  const workers = shares.map((calls) => {
+    const workerData = { ...plan, calls } satisfies DrivePlan;
+    if (ext === '.js') return new Worker(url, { workerData });
+    const tsxApi = import.meta.resolve('tsx/esm/api');
+    const boot = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`;
+    return new Worker(boot, { eval: true, workerData });
+  });
   const ready = Promise.all(workers.map((w) => waitFor(w, 'ready')));
   return {
     prepare: async () => {
