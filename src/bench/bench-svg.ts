@@ -57,6 +57,7 @@ export function renderPanelsSvg(options: { title: string; xLabel: string; panels
       parts.push(`<line x1="${left}" y1="${ty}" x2="${left + plotW}" y2="${ty}" stroke="#d62728" stroke-dasharray="5,4"/>`);
       parts.push(`<text x="${left + plotW - 4}" y="${Number(ty) - 4}" text-anchor="end" font-size="10" fill="#d62728">${esc(panel.threshold.label)}</text>`);
     }
+    if (ys.length === 0) parts.push(`<text x="${left + plotW / 2}" y="${y0 + panelH / 2}" text-anchor="middle" fill="#999">n/a (not measured in this run)</text>`);
     panel.series.forEach((s, si) => {
       const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
       if (s.dots) {

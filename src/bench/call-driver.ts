@@ -74,7 +74,14 @@ interface LiveCall {
 }
 
 function open(url: string, token: string | undefined): Promise<WebSocket> {
-  const ws = new WebSocket(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  // The generator must stay cheap: no permessage-deflate (Twilio does not compress), and an
+  // all-zero client mask, which ws then skips applying (a mask only guards against caching
+  // proxies, and there is none between the bench and the server).
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false,
+    generateMask: (mask: Buffer) => void mask.fill(0),
+    ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+  });
   ws.on('error', () => undefined); // surfaced through 'close' / the open failure
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));

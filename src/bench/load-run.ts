@@ -36,6 +36,8 @@ export interface LoadRunOptions {
   fixtures: readonly BenchFixture[];
   /** Generator threads (default 1). */
   threads?: number;
+  /** Agent sockets stay open this long after the last call ended, for late prompts, ms (default 3000). */
+  graceMs?: number;
   /** Unique per run: names agents. */
   runId: string;
   /** Called about once a second with elapsed and total ms of streaming. */
@@ -109,6 +111,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
     const agentToken = target.agentToken?.(agentId);
     return { callSid: `CA${id}`, streamSid: `MZ${id}`, accountSid, agentId, angry, fixture: angry ? angryFixture : calmFixture, startOffsetMs, ...(agentToken ? { agentToken } : {}) };
   });
+  const byId = new Map(driveCalls.map((c) => [c.callSid, c]));
   const plan: DrivePlan = { wsUrl: target.httpUrl.replace(/^http/, 'ws'), calls: driveCalls, frames, framesPerCall, ...(target.gatewayToken ? { gatewayToken: target.gatewayToken } : {}) };
 
   const before = await sampleServer(target, false);
@@ -127,23 +130,24 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
     const windowEndAt = startAtMs + streamMs;
     const running = pool.run(startAtMs);
     let done = false;
-    // Sampler: the window's two samples, a timeline point a second, the client lag estimate.
+    // The window's two samples on their own timers: a slow scrape elsewhere must not move them.
+    const windowSamples = (async () => {
+      await sleep(windowStartAt - nowMs());
+      windowStart = await sampleServer(target, true);
+      genCpu0 = process.cpuUsage();
+      await sleep(windowEndAt - nowMs());
+      const g = process.cpuUsage(genCpu0);
+      windowEnd = await sampleServer(target, true);
+      genCpuMs = (g.user + g.system) / 1000;
+    })();
+    // A timeline point a second, and the client lag estimate when the server has no lag histogram.
     const sampler = (async () => {
       let last = await sampleServer(target, false);
-      let useClientLag: boolean | undefined;
       while (!done) {
-        const now = nowMs();
-        if (windowStart === undefined && now >= windowStartAt) {
-          windowStart = await sampleServer(target, true);
-          genCpu0 = process.cpuUsage();
-          useClientLag = windowStart.metrics?.histogram('undertone_audio_lag_seconds') === undefined;
-        } else if (windowStart !== undefined && windowEnd === undefined && now >= windowEndAt) {
-          windowEnd = await sampleServer(target, true);
-          const g = process.cpuUsage(genCpu0);
-          genCpuMs = (g.user + g.system) / 1000;
-        }
+        await sleep(1000 - ((nowMs() - startAtMs) % 1000));
+        if (done) break;
         const point = await sampleServer(target, timeline.length % 2 === 0);
-        const liveCalls = driveCalls.filter((c) => framesDue(startAtMs + c.startOffsetMs, point.atMs, framesPerCall) < framesPerCall && point.atMs >= startAtMs + c.startOffsetMs).length;
+        const liveCalls = driveCalls.filter((c) => point.atMs >= startAtMs + c.startOffsetMs && framesDue(startAtMs + c.startOffsetMs, point.atMs, framesPerCall) < framesPerCall).length;
         const lagMax = point.metrics?.value('undertone_audio_lag_max_seconds');
         timeline.push({
           tS: (point.atMs - startAtMs) / 1000,
@@ -153,11 +157,13 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
           ...(lagMax !== undefined ? { lagMaxMs: lagMax * 1000 } : {}),
         });
         last = point;
-        if (useClientLag && windowEnd === undefined && timeline.length % 2 === 0) {
+        const inWindow = windowStart !== undefined && windowEnd === undefined;
+        if (inWindow && windowStart?.metrics?.histogram('undertone_audio_lag_seconds') === undefined && timeline.length % 2 === 0) {
           // No lag histogram on this server: audio sent by now minus audio the server says it took.
-          const asked = nowMs();
+          // Compared with what was sent by the time the answer came back: a busy server answers
+          // late, with the audio it had taken by then (so this errs on the high side, never low).
           const list = await getApiJson<{ calls: CallSummary[] }>(target, '/v1/calls');
-          const byId = new Map(driveCalls.map((c) => [c.callSid, c]));
+          const asked = nowMs();
           for (const s of list?.calls ?? []) {
             const c = byId.get(s.callId);
             if (!c) continue;
@@ -166,19 +172,17 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
           }
         }
         options.onProgress?.(Math.max(0, Math.min(streamMs + rampMs, nowMs() - startAtMs)), streamMs + rampMs);
-        const nextAt = windowStart === undefined ? Math.min(windowStartAt, nowMs() + 1000) : windowEnd === undefined ? Math.min(windowEndAt, nowMs() + 1000) : nowMs() + 1000;
-        await sleep(nextAt - nowMs());
       }
     })();
     await running;
     const lastStop = nowMs();
     done = true;
-    await sampler;
+    await Promise.all([sampler, windowSamples]);
     if (!windowStart || !windowEnd) throw new Error('UT_ERR_BENCH_WINDOW: the run ended before its measurement window closed');
-    // The server's view of every call; this also leaves a second for late prompts to show up.
+    // The server's view of every call; meanwhile late prompts may still arrive (counted as late).
     const deadline = nowMs() + 30_000 + calls * 20;
     const views = await mapLimit(driveCalls, 16, (c) => readEndedCall(target, c.callSid, deadline));
-    await sleep(1000 - (nowMs() - lastStop));
+    await sleep((options.graceMs ?? 3000) - (nowMs() - lastStop));
     results = await pool.finish();
     const figures = computeFigures({
       calls,

@@ -17,7 +17,7 @@ export function table(rows: readonly (readonly [string, string])[]): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
 }
 
-export function loadRows(f: LoadFigures): [string, string][] {
+export function loadRows(f: LoadFigures, threads = 1): [string, string][] {
   const stages = f.stage_cpu_ms_per_call_second;
   return [
     ['calls × seconds', `${f.calls} × ${f.seconds} s (steady-state window ${f.measured_s.toFixed(1)} s)`],
@@ -34,7 +34,10 @@ export function loadRows(f: LoadFigures): [string, string][] {
     ['server memory per live call', na(f.rss_kb_per_call, ' KiB', 0) + '  (RSS with the calls live − RSS before)'],
     ['frames expected / sent / taken by the server', `${f.frames_expected} / ${f.frames_sent} / ${f.frames_taken}`],
     ['dropped frames', `${f.dropped_frames}${f.failed_calls > 0 ? ` (${f.failed_calls} call(s) refused or closed early)` : ''}`],
-    ['load generator CPU per call-second', `${f.generator_cpu_ms_per_call_second.toFixed(3)} ms`],
+    [
+      'load generator CPU per call-second',
+      `${f.generator_cpu_ms_per_call_second.toFixed(3)} ms (${((f.generator_cpu_ms_per_call_second * f.calls) / 1000).toFixed(2)} cores${(f.generator_cpu_ms_per_call_second * f.calls) / 1000 > 0.7 * threads ? ': near its threads\' capacity, try more --threads' : ''})`,
+    ],
   ];
 }
 

@@ -59,6 +59,7 @@ function chooseMode(root: string, mode: SpawnServerOptions['mode']): 'tsx' | 'di
 }
 
 const live = new Set<ChildProcess>();
+const cleanups = new Set<() => Promise<unknown>>();
 let hooksInstalled = false;
 function installExitHooks(): void {
   if (hooksInstalled) return;
@@ -69,10 +70,25 @@ function installExitHooks(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       for (const child of live) child.kill('SIGKILL');
-      process.stderr.write(`\nbench: ${signal}: server stopped\n`);
-      process.exit(130);
+      process.stderr.write(`\nbench: ${signal}: server stopped, cleaning up\n`);
+      // Best effort, bounded: a second Ctrl-C is not needed to get out.
+      const timer = setTimeout(() => process.exit(130), 3000);
+      void Promise.allSettled([...cleanups].map((fn) => fn())).then(() => {
+        clearTimeout(timer);
+        process.exit(130);
+      });
     });
   }
+}
+
+/**
+ * Runs `fn` (e.g. removing the run's queue from Redis) if the bench is
+ * interrupted by SIGINT/SIGTERM; returns the function that unregisters it.
+ */
+export function onInterrupt(fn: () => Promise<unknown>): () => void {
+  installExitHooks();
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
 }
 
 export async function spawnServer(options: SpawnServerOptions): Promise<SpawnedServer> {

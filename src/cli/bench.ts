@@ -15,7 +15,7 @@ import { runInProcess } from '../bench/in-process.js';
 import { runLoad, type BenchFixture, type LoadRunResult } from '../bench/load-run.js';
 import { removeQueue } from '../bench/redis-cleanup.js';
 import { findMaxRows, findMaxSvg, loadRows, table, timelineSvg, writeReport } from '../bench/report.js';
-import { spawnServer, type SpawnedServer } from '../bench/server-process.js';
+import { onInterrupt, spawnServer, type SpawnedServer } from '../bench/server-process.js';
 import type { Target } from '../bench/server-probe.js';
 import { createProgress } from './progress.js';
 
@@ -190,6 +190,7 @@ async function loadGenerator(v: Values): Promise<number> {
     const secret = randomBytes(32).toString('base64url');
     const ceiling = findMaxMode ? maxCalls : calls;
     process.stderr.write(`bench: starting a server (queue '${queueName}')…\n`);
+    onInterrupt(() => removeQueue(redisUrl, queueName));
     server = await spawnServer({
       root: process.cwd(),
       mode,
@@ -243,19 +244,23 @@ async function loadGenerator(v: Values): Promise<number> {
       const res = await findMax({
         start: positiveInt('start-calls', str(v, 'start-calls')),
         limit: maxCalls,
-        run: async (n) => (await once(n, stepSeconds)).figures,
+        run: async (n) => {
+          // Let the previous step's deliveries drain so steps do not overlap.
+          if (step > 0) await new Promise((r) => setTimeout(r, 2000));
+          return (await once(n, stepSeconds)).figures;
+        },
         onStep: (s) => process.stdout.write(`${table(findMaxRows([s], 0).slice(0, 1))}\n`),
       });
       const best = res.steps.filter((s) => s.realtime).sort((a, b) => b.calls - a.calls)[0];
       process.stdout.write(`\n${table(findMaxRows(res.steps, res.maxRealtimeCalls))}\n`);
-      if (best) process.stdout.write(`\nat ${best.calls} calls:\n${table(loadRows(best.figures))}\n`);
+      if (best) process.stdout.write(`\nat ${best.calls} calls:\n${table(loadRows(best.figures, threads))}\n`);
       const json = { ...(best?.figures ?? res.steps[0]!.figures), max_realtime_calls: res.maxRealtimeCalls, steps: res.steps.map((s) => ({ ...s.figures, realtime: s.realtime })) };
       const paths = await writeReport(out, stamp(), json, findMaxSvg(res.steps, `Undertone --find-max: max real-time calls ${res.maxRealtimeCalls}`));
       process.stdout.write(`\nreport: ${paths.json}, picture: ${paths.svg}\n`);
       if (v.json) process.stdout.write(`${JSON.stringify(json)}\n`);
     } else {
       const result = await once(calls, seconds);
-      process.stdout.write(`\n${table(loadRows(result.figures))}\n`);
+      process.stdout.write(`\n${table(loadRows(result.figures, threads))}\n`);
       const paths = await writeReport(out, stamp(), result.figures, timelineSvg(result, `Undertone bench: ${calls} calls × ${seconds} s`));
       process.stdout.write(`\nreport: ${paths.json}, picture: ${paths.svg}\n`);
       if (v.json) process.stdout.write(`${JSON.stringify(result.figures)}\n`);
