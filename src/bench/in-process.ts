@@ -45,10 +45,16 @@ export interface InProcessFigures {
   /** Call-seconds of audio processed per wall second, all calls in this one process. */
   call_seconds_per_wall_second: number;
   /**
-   * StageClock split, ms per call-second. Stage times are wall time inside
-   * each stage (on a loaded machine they exceed CPU, and `model` includes
-   * waiting for the ONNX run); `other` = process CPU not inside a timed stage (GC, onnxruntime threads, glue). */
+   * CPU per stage, ms per call-second: the StageClock's wall times scaled by
+   * the CPU the process got while it ran (cpu / wall, at most 1: on a shared
+   * machine a stage's wall time includes time the process was not
+   * scheduled), except `model`, whose clock time includes waiting for the
+   * ONNX run: that one is windows scored × the median single inference.
+   * `other` = process CPU not in a stage (GC, glue, onnxruntime threads).
+   */
   stage_cpu_ms_per_call_second: Record<string, number>;
+  /** The StageClock as measured (wall time inside each stage), ms per call-second. */
+  stage_wall_ms_per_call_second: Record<string, number>;
   /** 1000 / cpu_ms_per_call_second: calls one core carries in real time on this chain alone. */
   realtime_calls_per_core: number;
   /** Heap + array buffers per live call state (5 s of audio in), KiB. */
@@ -88,6 +94,25 @@ async function inferenceFigures(model: LoadedEmotionModel, values: Float32Array[
   return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), batched: (performance.now() - t0) / 200 / batch.length };
 }
 
+/** Per-stage figures from the StageClock sums (see InProcessFigures). */
+export function stageFigures(
+  stageWallMs: Readonly<Record<string, number>>,
+  run: { cpuMs: number; wallMs: number; callS: number; windows: number; inferenceMs: number },
+): { wall: Record<string, number>; cpu: Record<string, number> } {
+  const share = Math.min(1, run.cpuMs / Math.max(1e-9, run.wallMs));
+  const wall: Record<string, number> = {};
+  const cpu: Record<string, number> = {};
+  let staged = 0;
+  for (const [name, ms] of Object.entries(stageWallMs)) {
+    wall[name] = round(ms / run.callS);
+    const cpuMs = name === 'model' ? run.windows * run.inferenceMs : ms * share;
+    cpu[name] = round(cpuMs / run.callS);
+    staged += cpuMs;
+  }
+  cpu['other'] = round(Math.max(0, run.cpuMs - staged) / run.callS);
+  return { wall, cpu };
+}
+
 export async function runInProcess(o: InProcessOptions): Promise<InProcessFigures> {
   const model = await loadEmotionModel({ modelPath: o.modelPath, cardPath: o.cardPath });
   try {
@@ -121,14 +146,10 @@ export async function runInProcess(o: InProcessOptions): Promise<InProcessFigure
     const wallS = (performance.now() - wall0) / 1000;
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const callS = o.calls * o.seconds;
-    const stages: Record<string, number> = {};
-    let staged = 0;
+    const stageWall: Record<string, number> = {};
     STAGES.forEach((name, i) => {
-      if (name === 'ingest') return; // no sockets here
-      stages[name] = round(clock.ms[i]! / callS);
-      staged += clock.ms[i]!;
+      if (name !== 'ingest') stageWall[name] = clock.ms[i]!; // no sockets here
     });
-    stages['other'] = round(Math.max(0, cpuMs - staged) / callS);
     const scoredWindows = windows;
 
     // Memory: many live call states, each with 5 s of audio in.
@@ -154,12 +175,14 @@ export async function runInProcess(o: InProcessOptions): Promise<InProcessFigure
     for (const c of chunks.slice(0, 1500)) for (const w of stream.push(decode(c))) sampleValues.push(w.values.slice());
     const inf = await inferenceFigures(model, sampleValues, o.inferences);
     const perCallS = cpuMs / callS;
+    const { wall, cpu: stages } = stageFigures(stageWall, { cpuMs, wallMs: wallS * 1000, callS, windows: scoredWindows, inferenceMs: inf.p50 });
     return {
       mode: 'in-process',
       calls: o.calls,
       seconds: o.seconds,
       cpu_ms_per_call_second: round(perCallS),
       stage_cpu_ms_per_call_second: stages,
+      stage_wall_ms_per_call_second: wall,
       realtime_calls_per_core: Math.floor(1000 / perCallS),
       call_seconds_per_wall_second: round(callS / wallS, 1),
       kib_per_call_state: round(kib, 1),
