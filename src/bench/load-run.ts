@@ -160,10 +160,11 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
         const inWindow = windowStart !== undefined && windowEnd === undefined;
         if (inWindow && windowStart?.metrics?.histogram('undertone_audio_lag_seconds') === undefined && timeline.length % 2 === 0) {
           // No lag histogram on this server: audio sent by now minus audio the server says it took.
-          // Compared with what was sent by the time the answer came back: a busy server answers
-          // late, with the audio it had taken by then (so this errs on the high side, never low).
+          // The server read its audio counts somewhere between question and answer: compare with
+          // what had been sent half way (a busy server answers late; the midpoint splits the error).
+          const askedAt = nowMs();
           const list = await getApiJson<{ calls: CallSummary[] }>(target, '/v1/calls');
-          const asked = nowMs();
+          const asked = (askedAt + nowMs()) / 2;
           for (const s of list?.calls ?? []) {
             const c = byId.get(s.callId);
             if (!c) continue;

@@ -33,7 +33,10 @@ export function loadRows(f: LoadFigures, threads = 1): [string, string][] {
     ['prompts that arrived after their call ended', String(f.late_prompts)],
     ['server memory per live call', na(f.rss_kb_per_call, ' KiB', 0) + '  (RSS with the calls live − RSS before)'],
     ['frames expected / sent / taken by the server', `${f.frames_expected} / ${f.frames_sent} / ${f.frames_taken}`],
-    ['dropped frames', `${f.dropped_frames}${f.failed_calls > 0 ? ` (${f.failed_calls} call(s) refused or closed early)` : ''}`],
+    [
+      'dropped frames',
+      `${f.dropped_frames}${f.failed_calls > 0 ? ` (${f.failed_calls} call(s) refused or closed early)` : ''}${f.unverified_calls > 0 ? `; ${f.unverified_calls} call(s) unverified (the server could not report them)` : ''}`,
+    ],
     [
       'load generator CPU per call-second',
       `${f.generator_cpu_ms_per_call_second.toFixed(3)} ms (${((f.generator_cpu_ms_per_call_second * f.calls) / 1000).toFixed(2)} cores${(f.generator_cpu_ms_per_call_second * f.calls) / 1000 > 0.7 * threads ? ': near its threads\' capacity, try more --threads' : ''})`,

@@ -51,6 +51,8 @@ export interface LoadFigures {
   dropped_frames: number;
   /** Calls the server closed early or that could not be opened. */
   failed_calls: number;
+  /** Calls whose audio taken the server could not report (forgotten, or GET /v1/calls/:callId failed): their frames are not counted as dropped. */
+  unverified_calls: number;
   generator_cpu_ms_per_call_second: number;
 }
 
@@ -158,13 +160,17 @@ export function computeFigures(input: FigureInputs): LoadFigures {
   let framesTaken = 0;
   let dropped = 0;
   let failedCalls = 0;
+  let unverified = 0;
   input.results.forEach((r, i) => {
     const view = input.views[i];
     framesSent += r.framesSent;
     const taken = view?.audioMs === undefined ? 0 : Math.round(view.audioMs / FRAME_MS);
     framesTaken += taken;
-    // Frames the generator could not send count as dropped, as do sent frames the server never took.
-    dropped += r.framesFailed + Math.max(0, r.framesSent - taken);
+    // Frames the generator could not send count as dropped, as do sent frames the server never took
+    // (unless the server could not say: a call it no longer remembers is "unverified", not dropped).
+    if (view?.audioMs === undefined && r.framesSent > 0) unverified++;
+    else dropped += Math.max(0, r.framesSent - taken);
+    dropped += r.framesFailed;
     if (r.error !== undefined || (r.closedByServer !== undefined && r.closedByServer.code !== 1000)) failedCalls++;
     let promptedInTime = false;
     for (const p of r.prompts) {
@@ -206,6 +212,7 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     frames_taken: framesTaken,
     dropped_frames: dropped,
     failed_calls: failedCalls,
+    unverified_calls: unverified,
     generator_cpu_ms_per_call_second: round(perCallS(input.generatorCpuMs)),
   };
 }

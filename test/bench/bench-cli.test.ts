@@ -65,6 +65,7 @@ describe('npm run bench (load generator, spawned server)', () => {
     expect(json['frames_sent']).toBe(3 * 6 * 50);
     expect(json['frames_taken']).toBe(3 * 6 * 50);
     expect(json['dropped_frames']).toBe(0);
+    expect(json['unverified_calls']).toBe(0);
     expect(json['cpu_source']).toBe('proc');
     expect(json['cpu_ms_per_call_second']).toBeGreaterThan(0);
     expect(json['generator_cpu_ms_per_call_second']).toBeGreaterThan(0);

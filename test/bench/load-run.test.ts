@@ -29,6 +29,7 @@ describe('load generator against a running server (--url)', () => {
     expect(f.frames_sent).toBe(600);
     expect(f.frames_taken).toBe(600);
     expect(f.dropped_frames).toBe(0);
+    expect(f.unverified_calls).toBe(0);
     expect(f.failed_calls).toBe(0);
     expect(f.angry_calls).toBe(1);
     expect(f.cpu_source).toBe('metrics');

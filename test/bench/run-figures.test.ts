@@ -116,5 +116,12 @@ describe('load run figures', () => {
     const f = computeFigures(base({ results: [call({ angry: false, t0: 0 }), refused], views: [view(2000), view(undefined)] }));
     expect(f.failed_calls).toBe(1);
     expect(f.dropped_frames).toBe(FRAMES);
+    expect(f.unverified_calls).toBe(0);
+  });
+
+  it('a call the server cannot report is unverified, not dropped', () => {
+    const f = computeFigures(base({ results: [call({ angry: false, t0: 0 }), call({ angry: false, t0: 0 })], views: [view(2000), view(undefined)] }));
+    expect(f.unverified_calls).toBe(1);
+    expect(f.dropped_frames).toBe(0);
   });
 });
