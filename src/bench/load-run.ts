@@ -19,6 +19,18 @@ export interface BenchFixture {
   name: string;
   mulaw: Uint8Array;
   angry: boolean;
+  /**
+   * Audio into the fixture by which its prompt is expected, s (angry
+   * fixtures). A call shorter than this starts that much earlier in the
+   * fixture, so short runs (--find-max steps, tests) still hear the anger.
+   */
+  promptByS?: number;
+}
+
+/** Where in the fixture a call of `seconds` starts: 0, or late enough to end after the expected prompt + 2 s. */
+export function fixtureStartS(f: BenchFixture, seconds: number): number {
+  if (f.promptByS === undefined) return 0;
+  return Math.max(0, f.promptByS + 2 - seconds);
 }
 
 export interface LoadRunOptions {
@@ -101,7 +113,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const framesPerCall = Math.round(streamMs / FRAME_MS);
   const angryFixture = options.fixtures.findIndex((f) => f.angry);
   const calmFixture = options.fixtures.findIndex((f) => !f.angry);
-  const frames = options.fixtures.map((f) => precomputeFrames(f.mulaw, seconds));
+  const frames = options.fixtures.map((f) => precomputeFrames(f.mulaw, seconds, fixtureStartS(f, seconds)));
   const accountSid = `AC${hex()}`;
   const offsets = staggerOffsets(calls, rampMs);
   const driveCalls: DriveCall[] = offsets.map((startOffsetMs, i) => {

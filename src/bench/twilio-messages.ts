@@ -13,20 +13,21 @@ export const FRAME_MS = 20;
 
 /**
  * The base64 payload of every 20 ms frame of a call `seconds` long, taken
- * from `mulaw` looped from its start (or truncated). The last frame of a
+ * from `mulaw` from `startS` seconds in (default 0), looped (or truncated). The last frame of a
  * fixture that does not divide into frames is padded with mu-law silence
  * (0xFF), so every frame is a full 20 ms.
  */
-export function precomputeFrames(mulaw: Uint8Array, seconds: number): string[] {
+export function precomputeFrames(mulaw: Uint8Array, seconds: number, startS = 0): string[] {
   if (mulaw.length === 0) throw new RangeError('fixture audio is empty');
   const frames = Math.round((seconds * 1000) / FRAME_MS);
   const out: string[] = new Array<string>(frames);
   const buf = Buffer.alloc(FRAME_BYTES);
   // Loop the fixture whole frames at a time: a frame never straddles the seam.
   const framesInFixture = Math.ceil(mulaw.length / FRAME_BYTES);
+  const first = Math.round((startS * 1000) / FRAME_MS);
   for (let f = 0; f < frames; f++) {
     for (let i = 0; i < FRAME_BYTES; i++) {
-      const src = (f % framesInFixture) * FRAME_BYTES + i;
+      const src = ((first + f) % framesInFixture) * FRAME_BYTES + i;
       buf[i] = src < mulaw.length ? mulaw[src]! : 0xff;
     }
     out[f] = buf.toString('base64');

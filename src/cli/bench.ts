@@ -32,7 +32,8 @@ lag, alert latency, memory per call and dropped frames.
   --seconds S        audio per call, s (default 30)
   --ramp-ms MS       call starts spread over this (default 1000)
   --warmup-ms MS     settle time before measuring (default 1000)
-  --angry-share F    share of calls that turn angry, 0..1 (default 0.5)
+  --angry-share F    share of calls that turn angry, 0..1 (default 0.5; calls shorter than 29 s start
+                     the angry fixture later, so its anger, and the prompt, still fall inside the call)
   --threads K        generator threads (default 1; more if the generator's own CPU is near a core)
   --url URL          load an already running server instead (no /proc: CPU and RSS from its /metrics);
                      auth: JWT_SECRET in the environment (tokens minted), or --token / --agent-token, or AUTH off
@@ -57,7 +58,8 @@ split by stage with the StageClock; memory per call state; inference times.
 `;
 
 const FIXTURES = [
-  { name: 'calm-then-angry', file: 'audio-fixtures/demo/calm-then-angry.wav', angry: true },
+  // Anger starts ~20 s in (10 neutral clips, then 10 angry ones); alone, the prompt comes at ~26 s.
+  { name: 'calm-then-angry', file: 'audio-fixtures/demo/calm-then-angry.wav', angry: true, promptByS: 27 },
   { name: 'stays-calm', file: 'audio-fixtures/demo/stays-calm.wav', angry: false },
 ] as const;
 
@@ -168,7 +170,7 @@ async function loadGenerator(v: Values): Promise<number> {
   const warmupMs = Number(str(v, 'warmup-ms'));
   const mode = str(v, 'server');
   if (mode !== 'auto' && mode !== 'tsx' && mode !== 'dist') throw Object.assign(new Error('bench: --server is auto, tsx or dist'), { usage: true });
-  const fixtures: BenchFixture[] = await Promise.all(FIXTURES.map(async (f) => ({ name: f.name, angry: f.angry, mulaw: await loadMuLaw(f.file) })));
+  const fixtures: BenchFixture[] = await Promise.all(FIXTURES.map(async (f) => ({ name: f.name, angry: f.angry, ...('promptByS' in f ? { promptByS: f.promptByS } : {}), mulaw: await loadMuLaw(f.file) })));
   const runId = `${process.pid}-${Date.now().toString(36)}`;
   const redisUrl = process.env['REDIS_URL'] ?? CONFIG_DEFAULTS.redisUrl;
   const queueName = `bench-${runId}`;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fixtureStartS } from '../../src/bench/load-run.js';
 import { frameForAudioMs, framesDue, isAngryCall, staggerOffsets } from '../../src/bench/pacing.js';
 
 describe('frame pacing', () => {
@@ -29,5 +30,14 @@ describe('frame pacing', () => {
     expect(angry(10, 0)).toBe(0);
     expect(angry(10, 1)).toBe(10);
     expect(Array.from({ length: 4 }, (_, i) => isAngryCall(i, 0.5))).toEqual([false, true, false, true]);
+  });
+});
+
+describe('fixture start for short calls', () => {
+  const angry = { name: 'a', angry: true, mulaw: new Uint8Array(0), promptByS: 27 };
+  it('a call too short to reach the expected prompt starts later in the angry fixture', () => {
+    expect(fixtureStartS(angry, 30)).toBe(0);
+    expect(fixtureStartS(angry, 10)).toBe(19);
+    expect(fixtureStartS({ name: 'c', angry: false, mulaw: new Uint8Array(0) }, 10)).toBe(0);
   });
 });

@@ -36,6 +36,13 @@ describe('precomputed frames', () => {
     }
   });
 
+  it('can start later in the fixture (whole frames), wrapping to its start', () => {
+    const mulaw = new Uint8Array(8000 * 3).map((_, i) => i % 253);
+    const frames = precomputeFrames(mulaw, 2, 2);
+    expect(Buffer.from(frames[0]!, 'base64')).toEqual(Buffer.from(mulaw.subarray(100 * 160, 101 * 160)));
+    expect(Buffer.from(frames[50]!, 'base64')).toEqual(Buffer.from(mulaw.subarray(0, 160)));
+  });
+
   it('truncates to the call length', () => {
     const mulaw = new Uint8Array(8000 * 10).map((_, i) => i % 251);
     const frames = precomputeFrames(mulaw, 2);
