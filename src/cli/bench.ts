@@ -206,6 +206,8 @@ async function loadGenerator(v: Values): Promise<number> {
         MAX_CALLS: String(Math.max(200, ceiling * 2)),
         CALL_HISTORY: String(Math.max(200, ceiling + 10)),
         CONNECTIONS_PER_IP_PER_MINUTE: '0',
+        // The generator is no Twilio: it authenticates with the start token only.
+        TWILIO_AUTH_TOKEN: '',
       },
     });
     target = {
