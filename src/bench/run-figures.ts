@@ -40,7 +40,10 @@ export interface LoadFigures {
   /** … and decided → on the agent socket (routing queue, delivery). */
   alert_deliver_p50_ms: number | null;
   alert_deliver_p99_ms: number | null;
+  /** Prompts received on the agent sockets (within the run and its grace period). */
   prompts: number;
+  /** Prompt events the server decided (its record of each call): more than `prompts` means some were not delivered in time. */
+  prompts_decided: number;
   angry_calls: number;
   angry_calls_prompted: number;
   late_prompts: number;
@@ -203,6 +206,7 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     alert_deliver_p50_ms: orNull(deliver.length > 0 ? quantile(deliver, 0.5) : undefined),
     alert_deliver_p99_ms: orNull(deliver.length > 0 ? quantile(deliver, 0.99) : undefined),
     prompts,
+    prompts_decided: input.views.reduce((n, v) => n + v.promptAudioMs.size, 0),
     angry_calls: angry,
     angry_calls_prompted: angryPrompted,
     late_prompts: late,

@@ -78,6 +78,7 @@ describe('load run figures', () => {
     ];
     const f = computeFigures(base({ results, views: [view(2000, [[2, 1000]]), view(2000)] }));
     expect(f.prompts).toBe(2);
+    expect(f.prompts_decided).toBe(1); // the server's record of the first call; the second's is empty here
     expect(f.alert_latency_p50_ms).toBe(30);
     expect(f.alert_latency_p99_ms).toBe(620);
     expect(f.alert_decide_p50_ms).toBe(20);
