@@ -49,6 +49,8 @@ export interface PromptArrival {
 export interface DriveCallResult {
   callSid: string;
   angry: boolean;
+  /** Epoch ms frame 0 was due (frame f is due at startMs + 20 f). */
+  startMs: number;
   /** Epoch ms each frame was handed to the socket; NaN for frames never sent. */
   sendTimes: Float64Array;
   framesSent: number;
@@ -112,6 +114,7 @@ export class CallDriver {
       result: {
         callSid: spec.callSid,
         angry: spec.angry,
+        startMs: Number.NaN,
         sendTimes: new Float64Array(plan.framesPerCall).fill(Number.NaN),
         framesSent: 0,
         framesFailed: 0,
@@ -174,7 +177,10 @@ export class CallDriver {
   /** Streams every call in real time from `startAtMs` (epoch ms); resolves once every call has sent its `stop`. */
   run(startAtMs: number): Promise<void> {
     const total = this.plan.framesPerCall;
-    for (const c of this.calls) c.startMs = startAtMs + c.spec.startOffsetMs;
+    for (const c of this.calls) {
+      c.startMs = startAtMs + c.spec.startOffsetMs;
+      c.result.startMs = c.startMs;
+    }
     let remaining = this.calls.length;
     return new Promise((resolve) => {
       if (remaining === 0) return resolve();

@@ -177,6 +177,10 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
           const askedAt = nowMs();
           const list = await getApiJson<{ calls: CallSummary[] }>(target, '/v1/calls');
           const asked = (askedAt + nowMs()) / 2;
+          if (list === undefined && nowMs() - askedAt > 1000) {
+            // No answer for over a second (timed out): the server is at least that far behind.
+            for (const c of driveCalls) if (framesDue(startAtMs + c.startOffsetMs, askedAt, framesPerCall) < framesPerCall) clientLagMs.push(nowMs() - askedAt);
+          }
           for (const s of list?.calls ?? []) {
             const c = byId.get(s.callId);
             if (!c) continue;

@@ -37,6 +37,7 @@ export function loadRows(f: LoadFigures, threads = 1): [string, string][] {
       'dropped frames',
       `${f.dropped_frames}${f.failed_calls > 0 ? ` (${f.failed_calls} call(s) refused or closed early)` : ''}${f.unverified_calls > 0 ? `; ${f.unverified_calls} call(s) unverified (the server could not report them)` : ''}`,
     ],
+    ['load generator: frames sent late, p99', `${na(f.generator_send_late_p99_ms, ' ms', 1)} (send − due; large means the generator itself was starved)`],
     [
       'load generator CPU per call-second',
       `${f.generator_cpu_ms_per_call_second.toFixed(3)} ms (${((f.generator_cpu_ms_per_call_second * f.calls) / 1000).toFixed(2)} cores${(f.generator_cpu_ms_per_call_second * f.calls) / 1000 > 0.7 * threads ? ': near its threads\' capacity, try more --threads' : ''})`,

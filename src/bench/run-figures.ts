@@ -57,6 +57,25 @@ export interface LoadFigures {
   /** Calls whose audio taken the server could not report (forgotten, or GET /v1/calls/:callId failed): their frames are not counted as dropped. */
   unverified_calls: number;
   generator_cpu_ms_per_call_second: number;
+  /** How late the generator handed frames to their sockets (send − due), p99, ms: a starved generator shows here, not as server lag. */
+  generator_send_late_p99_ms: number | null;
+}
+
+/** p99 of send − due over every frame sent (a sample of at most ~20 000 frames). */
+function sendLateP99(results: readonly DriveCallResult[]): number | undefined {
+  const total = results.reduce((n, r) => n + r.framesSent, 0);
+  if (total === 0) return undefined;
+  const stride = Math.max(1, Math.floor(total / 20_000));
+  const late: number[] = [];
+  let k = 0;
+  for (const r of results) {
+    for (let f = 0; f < r.sendTimes.length; f++) {
+      const t = r.sendTimes[f]!;
+      if (Number.isNaN(t) || k++ % stride !== 0) continue;
+      late.push(t - (r.startMs + FRAME_MS * f));
+    }
+  }
+  return late.length > 0 ? quantile(late, 0.99) : undefined;
 }
 
 export interface FigureInputs {
@@ -218,5 +237,6 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     failed_calls: failedCalls,
     unverified_calls: unverified,
     generator_cpu_ms_per_call_second: round(perCallS(input.generatorCpuMs)),
+    generator_send_late_p99_ms: orNull(sendLateP99(input.results)),
   };
 }

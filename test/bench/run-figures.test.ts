@@ -14,6 +14,7 @@ function call(opts: { angry: boolean; t0: number; sent?: number; failed?: number
   return {
     callSid: `CA${Math.random()}`,
     angry: opts.angry,
+    startMs: opts.t0,
     sendTimes,
     framesSent: sent,
     framesFailed: opts.failed ?? 0,
@@ -51,6 +52,7 @@ describe('load run figures', () => {
     expect(f.cpu_source).toBe('proc');
     expect(f.rss_kb_per_call).toBe(1024); // 2 MiB over 2 calls
     expect(f.generator_cpu_ms_per_call_second).toBe(2);
+    expect(f.generator_send_late_p99_ms).toBe(0); // every frame sent exactly when due
     expect(f.stage_cpu_ms_per_call_second).toBeNull();
     expect(f.lag_p99_ms).toBeNull();
   });
@@ -118,6 +120,13 @@ describe('load run figures', () => {
     expect(f.failed_calls).toBe(1);
     expect(f.dropped_frames).toBe(FRAMES);
     expect(f.unverified_calls).toBe(0);
+  });
+
+  it('generator lateness: send time − due time of the frames', () => {
+    const late = call({ angry: false, t0: 0 });
+    late.sendTimes.forEach((t, f) => (late.sendTimes[f] = t + (f >= 50 ? 30 : 0)));
+    const f = computeFigures(base({ results: [call({ angry: false, t0: 0 }), late], views: [view(2000), view(2000)] }));
+    expect(f.generator_send_late_p99_ms).toBe(30);
   });
 
   it('a call the server cannot report is unverified, not dropped', () => {
