@@ -26,7 +26,7 @@ export function loadRows(f: LoadFigures, threads = 1): [string, string][] {
       '  by stage, ms per call-second',
       stages === null ? 'n/a (the server exports no undertone_stage_seconds_total)' : Object.entries(stages).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '),
     ],
-    ['processing lag p50 / p99', `${na(f.lag_p50_ms, ' ms', 1)} / ${na(f.lag_p99_ms, ' ms', 1)}${f.lag_source === 'client' ? ' (client-side estimate: audio sent − audio the server took)' : ''}  (real time: p99 < ${MAX_REALTIME_LAG_MS} ms)`],
+    ['processing lag p50 / p99', `${na(f.lag_p50_ms, ' ms', 1)} / ${na(f.lag_p99_ms, ' ms', 1)}${f.lag_source === 'client' ? ' (client-side estimate: audio sent − audio the server took, and frame sent → prompt decided)' : ''}  (real time: p99 < ${MAX_REALTIME_LAG_MS} ms)`],
     ['alert latency p50 / p99', `${na(f.alert_latency_p50_ms, ' ms', 1)} / ${na(f.alert_latency_p99_ms, ' ms', 1)} over ${f.prompts} prompt(s) received (${f.prompts_decided} decided by the server)`],
     ['  frame sent → decided / decided → delivered, p50', `${na(f.alert_decide_p50_ms, ' ms', 1)} / ${na(f.alert_deliver_p50_ms, ' ms', 1)} (p99 ${na(f.alert_decide_p99_ms, ' ms', 1)} / ${na(f.alert_deliver_p99_ms, ' ms', 1)})`],
     ['angry calls prompted before their end', `${f.angry_calls_prompted}/${f.angry_calls}`],

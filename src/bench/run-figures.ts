@@ -164,16 +164,18 @@ export function computeFigures(input: FigureInputs): LoadFigures {
       lagSource = 'metrics';
     }
   }
-  if (lagSource === null && input.clientLagMs.length > 0) {
-    lagP50 = quantile(input.clientLagMs, 0.5);
-    lagP99 = quantile(input.clientLagMs, 0.99);
-    lagSource = 'client';
-  }
-
   const timings = alertTimings(input.results, input.views);
   const latencies = timings.map((t) => t.totalMs);
   const decide = timings.flatMap((t) => (t.decideMs === undefined ? [] : [t.decideMs]));
   const deliver = timings.flatMap((t) => (t.deliverMs === undefined ? [] : [t.deliverMs]));
+  // Without the server's histogram: audio sent but not yet taken (polled), and, for the windows that
+  // triggered prompts, frame sent → decided (a scoring backlog shows there, not in the polls).
+  const clientLag = [...input.clientLagMs, ...decide];
+  if (lagSource === null && clientLag.length > 0) {
+    lagP50 = quantile(clientLag, 0.5);
+    lagP99 = quantile(clientLag, 0.99);
+    lagSource = 'client';
+  }
   let prompts = 0;
   let late = 0;
   let angry = 0;

@@ -85,6 +85,9 @@ describe('load run figures', () => {
     expect(f.alert_latency_p99_ms).toBe(620);
     expect(f.alert_decide_p50_ms).toBe(20);
     expect(f.alert_deliver_p50_ms).toBe(10);
+    // No lag histogram and no polls: the prompt window's frame sent → decided is the lag sample.
+    expect(f.lag_source).toBe('client');
+    expect(f.lag_p99_ms).toBe(20);
     expect(f.late_prompts).toBe(1);
     expect(f.angry_calls).toBe(2);
     expect(f.angry_calls_prompted).toBe(1);
