@@ -251,7 +251,9 @@ async function loadGenerator(v: Values): Promise<number> {
         run: async (n) => {
           // Let the previous step's deliveries drain so steps do not overlap.
           if (step > 0) await new Promise((r) => setTimeout(r, 2000));
-          return (await once(n, stepSeconds)).figures;
+          const { figures } = await once(n, stepSeconds);
+          // RSS is not given back after a step: only the first step starts from a fresh server.
+          return step > 1 ? { ...figures, rss_kb_per_call: null } : figures;
         },
         onStep: (s) => process.stdout.write(`${table(findMaxRows([s], 0).slice(0, 1))}\n`),
       });
