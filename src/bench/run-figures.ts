@@ -30,7 +30,7 @@ export interface LoadFigures {
   stage_cpu_ms_per_call_second: Record<string, number> | null;
   lag_p50_ms: number | null;
   lag_p99_ms: number | null;
-  /** `metrics` (undertone_audio_lag_seconds) or `client` (audio sent vs audio the server reports taken). */
+  /** `metrics` (undertone_audio_lag_seconds) or `client` (audio sent vs audio the server reports taken, and prompt windows' frame sent → decided). */
   lag_source: 'metrics' | 'client' | null;
   alert_latency_p50_ms: number | null;
   alert_latency_p99_ms: number | null;
