@@ -1,132 +1,282 @@
+/**
+ * `undertone bench` (`npm run bench`): the load generator against a real
+ * server (default), or the per-call chain alone (`--in-process`). Figures,
+ * not pass/fail: these machines are shared, so runs are noisy.
+ */
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createDecoder } from '../audio/decoder.js';
 import { readWav } from '../audio/wav.js';
-import { createCallerFeatureStream } from '../features/caller-feature-stream.js';
-import type { FeatureWindow } from '../features/types.js';
-import { loadEmotionModel } from '../model/emotion-model.js';
-import { createAgitationTracker } from '../model/agitation-tracker.js';
-import { createCallerScoreBaseline } from '../model/caller-score-baseline.js';
+import { CONFIG_DEFAULTS } from '../config/config.js';
+import { signToken } from '../http/auth/tokens.js';
+import { findMax } from '../bench/find-max.js';
+import { runInProcess } from '../bench/in-process.js';
+import { runLoad, type BenchFixture, type LoadRunResult } from '../bench/load-run.js';
+import { removeQueue } from '../bench/redis-cleanup.js';
+import { findMaxRows, findMaxSvg, loadRows, table, timelineSvg, writeReport } from '../bench/report.js';
+import { onInterrupt, spawnServer, type SpawnedServer } from '../bench/server-process.js';
+import type { Target } from '../bench/server-probe.js';
 import { createProgress } from './progress.js';
 
-const HELP = `usage: npm run bench [-- --file WAV] [--seconds N] [--calls N] [--inferences N]
+const HELP = `usage: npm run bench [-- options]
 
-Measures, on this machine, what one call costs: feature extraction per second
-of audio, one model inference, memory per call; and prints how many calls one
-core can carry in real time. Figures, not pass/fail: these machines are shared.
+Load generator (default): starts its own server (child process: own port,
+own ROUTING_QUEUE, auth on with a JWT secret made up for the run), opens
+--calls concurrent Twilio Media Streams calls paced in real time (20 ms
+mu-law frames of audio-fixtures/demo: a share turn angry), one agent socket
+per call, and prints server CPU per call-second (and by stage), processing
+lag, alert latency, memory per call and dropped frames.
 
-  --file WAV       call audio to run (default audio-fixtures/demo/calm-then-angry.wav)
-  --seconds N      seconds of audio to push through the extractor (default 300)
-  --calls N        concurrent call states held for the memory figure (default 500)
-  --inferences N   single-window inferences timed (default 5000)
+  --calls N          concurrent calls (default 100)
+  --seconds S        audio per call, s (default 30)
+  --ramp-ms MS       call starts spread over this (default 1000)
+  --warmup-ms MS     settle time before measuring (default 1000)
+  --angry-share F    share of calls that turn angry, 0..1 (default 0.5; calls shorter than 29 s start
+                     the angry fixture later, so its anger, and the prompt, still fall inside the call)
+  --threads K        generator threads (default 1; more if the generator's own CPU is near a core)
+  --url URL          load an already running server instead (no /proc: CPU and RSS from its /metrics);
+                     auth: JWT_SECRET in the environment (tokens minted), or --token / --agent-token, or AUTH off
+  --token JWT        gateway token for --url
+  --agent-token JWT  supervisor/admin token for --url: every agent socket and GET /v1/calls
+  --server MODE      auto | tsx | dist: how the spawned server runs (auto: the build if newer than src/)
+  --find-max         ramp N (doubling, then bisection; steps of --step-seconds) to the largest N that
+                     stays real time: p99 lag < 200 ms, no dropped frames
+  --start-calls N    first --find-max step (default 50)
+  --max-calls N      --find-max never tries more (default 2000)
+  --step-seconds S   audio per --find-max step (default 10)
+  --json             last line printed is one JSON object with every figure
+  --out DIR          where bench-<time>.json and .svg go (default reports)
+
+In-process (--in-process): the chain alone (no sockets, no Redis): --calls
+(default 20) calls of --seconds (default 60) of --file through CallSession,
+split by stage with the StageClock; memory per call state; inference times.
+
+  --file WAV         8 kHz mu-law audio (default audio-fixtures/demo/calm-then-angry.wav)
+  --memory-calls N   live call states held for the memory figure (default 200)
+  --inferences N     single-window inferences timed (default 2000)
 `;
 
-const percentile = (sorted: readonly number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+const FIXTURES = [
+  // Anger starts ~20 s in (10 neutral clips, then 10 angry ones); alone, the prompt comes at ~26 s.
+  { name: 'calm-then-angry', file: 'audio-fixtures/demo/calm-then-angry.wav', angry: true, promptByS: 27 },
+  { name: 'stays-calm', file: 'audio-fixtures/demo/stays-calm.wav', angry: false },
+] as const;
 
-/** `undertone bench`: speed and memory figures for the per-call chain. */
+async function loadMuLaw(file: string): Promise<Uint8Array> {
+  const wav = readWav(await readFile(file));
+  if (!wav.muLaw || wav.sampleRate !== 8000) throw new Error(`UT_ERR_BENCH_FIXTURE: ${file} must be 8 kHz mu-law (the wire format)`);
+  return wav.muLaw;
+}
+
+const positiveInt = (name: string, v: string | undefined): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw Object.assign(new Error(`bench: --${name} takes a positive whole number, got '${v}'`), { usage: true });
+  return n;
+};
+
+const stamp = (): string => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+
+/** `undertone bench`. */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values: v } = parseArgs({
     args: argv,
     options: {
-      file: { type: 'string', default: 'audio-fixtures/demo/calm-then-angry.wav' },
-      seconds: { type: 'string', default: '300' },
-      calls: { type: 'string', default: '500' },
-      inferences: { type: 'string', default: '5000' },
-      model: { type: 'string', default: 'models/emotion.onnx' },
-      card: { type: 'string', default: 'models/emotion.json' },
+      calls: { type: 'string' },
+      seconds: { type: 'string' },
+      'ramp-ms': { type: 'string', default: '1000' },
+      'warmup-ms': { type: 'string', default: '1000' },
+      'angry-share': { type: 'string', default: '0.5' },
+      threads: { type: 'string', default: '1' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      'agent-token': { type: 'string' },
+      server: { type: 'string', default: 'auto' },
+      'find-max': { type: 'boolean' },
+      'start-calls': { type: 'string', default: '50' },
+      'max-calls': { type: 'string', default: '2000' },
+      'step-seconds': { type: 'string', default: '10' },
+      json: { type: 'boolean' },
+      out: { type: 'string', default: 'reports' },
+      'in-process': { type: 'boolean' },
+      file: { type: 'string', default: FIXTURES[0].file },
+      'memory-calls': { type: 'string', default: '200' },
+      inferences: { type: 'string', default: '2000' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
+  if (v.help) {
     process.stdout.write(HELP);
     return 0;
   }
-  const seconds = Number(values.seconds);
-  const calls = Number(values.calls);
-  const inferences = Number(values.inferences);
-  if (![seconds, calls, inferences].every((n) => Number.isInteger(n) && n > 0)) {
-    process.stderr.write(`bench: --seconds, --calls and --inferences take positive whole numbers\n`);
-    return 2;
+  try {
+    return v['in-process'] ? await inProcess(v) : await loadGenerator(v);
+  } catch (err) {
+    if ((err as { usage?: boolean }).usage) {
+      process.stderr.write(`${(err as Error).message}\n`);
+      return 2;
+    }
+    throw err;
   }
-  const wav = readWav(await readFile(values.file));
-  if (!wav.muLaw || wav.sampleRate !== 8000) {
-    process.stderr.write(`bench: ${values.file} must be 8 kHz mu-law (the wire format)\n`);
-    return 2;
-  }
-  const callBytes = wav.muLaw;
-  process.stdout.write(`Undertone bench — ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
+}
 
-  // 1. Decode + features for one call, 20 ms chunks as they arrive off the wire.
-  const chunk = 160;
-  const totalChunks = Math.ceil((seconds * 8000) / chunk);
-  const decode = createDecoder({ encoding: 'pcmu', sampleRate: 8000 });
-  const stream = createCallerFeatureStream();
-  const windows: FeatureWindow[] = [];
-  const progress = createProgress({ label: 'features', total: totalChunks, unit: 'chunks' });
-  const t0 = process.cpuUsage();
-  const w0 = performance.now();
-  for (let i = 0; i < totalChunks; i++) {
-    const offset = (i * chunk) % (callBytes.length - chunk);
-    for (const w of stream.push(decode(callBytes.subarray(offset, offset + chunk)))) windows.push(w);
-    if (i % 500 === 0) progress.update(i);
-  }
+type Values = Record<string, string | boolean | undefined>;
+const str = (v: Values, k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+
+async function inProcess(v: Values): Promise<number> {
+  const calls = positiveInt('calls', str(v, 'calls') ?? '20');
+  const seconds = positiveInt('seconds', str(v, 'seconds') ?? '60');
+  const file = str(v, 'file')!;
+  process.stdout.write(`Undertone bench, in-process — ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}\n`);
+  const progress = createProgress({ label: 'pipeline', total: seconds * 50, unit: 'frames/call' });
+  const f = await runInProcess({
+    mulaw: await loadMuLaw(file),
+    calls,
+    seconds,
+    memoryCalls: positiveInt('memory-calls', str(v, 'memory-calls')),
+    inferences: positiveInt('inferences', str(v, 'inferences')),
+    modelPath: CONFIG_DEFAULTS.modelPath,
+    cardPath: CONFIG_DEFAULTS.modelCardPath,
+    policyFile: CONFIG_DEFAULTS.policyFile,
+    onProgress: (d, t) => progress.update(Math.min(d, t)),
+  });
   progress.done();
-  const cpu = process.cpuUsage(t0);
-  const featureCpuMs = (cpu.user + cpu.system) / 1000;
-  const featureMsPerAudioS = featureCpuMs / seconds;
-
-  // 2. Inference: one window at a time (the live path), and batched.
-  const model = await loadEmotionModel({ modelPath: values.model, cardPath: values.card });
-  const sample = windows.length > 0 ? windows : [{ values: new Float32Array(model.featureNames.length) } as FeatureWindow];
-  for (let i = 0; i < 200; i++) await model.score([sample[i % sample.length]!.values]);
-  // The live path applies the per-call caller score baseline to every window: count it in.
-  const callerScores = createCallerScoreBaseline(model.callerScoreBaseline);
-  const agitation = createAgitationTracker(model.agitationTracker);
-  const latencies: number[] = [];
-  const inferProgress = createProgress({ label: 'inference', total: inferences, unit: 'runs' });
-  for (let i = 0; i < inferences; i++) {
-    const s = performance.now();
-    const [scores] = await model.score([sample[i % sample.length]!.values]);
-    agitation.apply(callerScores.apply(scores!));
-    latencies.push(performance.now() - s);
-    if (i % 250 === 0) inferProgress.update(i);
-  }
-  inferProgress.done();
-  latencies.sort((a, b) => a - b);
-  const batch = sample.slice(0, 64).map((w) => w.values);
-  const batchRuns = 300;
-  const b0 = performance.now();
-  for (let i = 0; i < batchRuns; i++) await model.score(batch);
-  const batchMsPerWindow = (performance.now() - b0) / batchRuns / batch.length;
-  await model.close();
-
-  // 3. Memory per call: hold many call states with some audio in each.
-  const heapBefore = (globalThis.gc?.(), process.memoryUsage());
-  const held = [];
-  for (let c = 0; c < calls; c++) {
-    const s = createCallerFeatureStream();
-    const d = createDecoder({ encoding: 'pcmu', sampleRate: 8000 });
-    s.push(d(callBytes.subarray(0, Math.min(callBytes.length, 8000 * 5))));
-    held.push({ s, d });
-  }
-  const heapAfter = (globalThis.gc?.(), process.memoryUsage());
-  const perCallKiB = (heapAfter.heapUsed + heapAfter.arrayBuffers - heapBefore.heapUsed - heapBefore.arrayBuffers) / calls / 1024;
-
-  const windowsPerAudioS = windows.length / seconds;
-  const perCallCpuMsPerS = featureMsPerAudioS + windowsPerAudioS * percentile(latencies, 0.5);
-  const rows: [string, string][] = [
-    ['audio pushed', `${seconds} s of ${values.file} (${windows.length} windows scored-ready)`],
-    ['features: CPU per second of call audio', `${featureMsPerAudioS.toFixed(2)} ms (wall ${((performance.now() - w0) / 1000).toFixed(1)} s for the run incl. inference below)`],
-    ['inference + caller baseline, one window: median / p99', `${percentile(latencies, 0.5).toFixed(3)} ms / ${percentile(latencies, 0.99).toFixed(3)} ms`],
-    ['inference, batched ×64: per window', `${batchMsPerWindow.toFixed(4)} ms`],
-    ['memory per call state', `${perCallKiB.toFixed(0)} KiB (${calls} calls held${globalThis.gc ? '' : '; run with node --expose-gc for a steadier figure'})`],
-    ['CPU per call-second (features + inference)', `${perCallCpuMsPerS.toFixed(2)} ms`],
-    ['real-time calls one core can carry', `${Math.floor(1000 / perCallCpuMsPerS)} (goal: 1,000)`],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  process.stdout.write(`\n${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
-  void held;
+  process.stdout.write(
+    `\n${table([
+      ['audio pushed', `${calls} calls × ${seconds} s of ${file}, interleaved 20 ms chunks (${f.windows_scored} windows scored)`],
+      ['CPU per call-second (process, all threads)', `${f.cpu_ms_per_call_second.toFixed(3)} ms → ${f.realtime_calls_per_core} real-time calls per core on this chain alone`],
+      ['  by stage, CPU ms per call-second', Object.entries(f.stage_cpu_ms_per_call_second).map(([k, x]) => `${k} ${x.toFixed(3)}`).join(', ')],
+      ['  StageClock as measured (wall)', Object.entries(f.stage_wall_ms_per_call_second).map(([k, x]) => `${k} ${x.toFixed(3)}`).join(', ')],
+      ['throughput, all calls in one process', `${f.call_seconds_per_wall_second.toFixed(0)} call-seconds per wall second`],
+      ['memory per live call state', `${f.kib_per_call_state.toFixed(0)} KiB${globalThis.gc ? '' : ' (run with node --expose-gc for a steadier figure)'}`],
+      ['inference, one window: p50 / p99', `${f.inference_ms_p50.toFixed(3)} ms / ${f.inference_ms_p99.toFixed(3)} ms`],
+      ['inference, batched ×64: per window', `${f.inference_batched_ms_per_window.toFixed(4)} ms`],
+    ])}\n`,
+  );
+  if (v.json) process.stdout.write(`${JSON.stringify(f)}\n`);
   return 0;
+}
+
+async function loadGenerator(v: Values): Promise<number> {
+  const findMaxMode = v['find-max'] === true;
+  const calls = positiveInt('calls', str(v, 'calls') ?? '100');
+  const seconds = positiveInt('seconds', str(v, 'seconds') ?? '30');
+  const stepSeconds = positiveInt('step-seconds', str(v, 'step-seconds'));
+  const maxCalls = positiveInt('max-calls', str(v, 'max-calls'));
+  const threads = positiveInt('threads', str(v, 'threads'));
+  const angryShare = Number(str(v, 'angry-share'));
+  if (!(angryShare >= 0 && angryShare <= 1)) throw Object.assign(new Error('bench: --angry-share takes a number in 0..1'), { usage: true });
+  const rampMs = Number(str(v, 'ramp-ms'));
+  const warmupMs = Number(str(v, 'warmup-ms'));
+  const mode = str(v, 'server');
+  if (mode !== 'auto' && mode !== 'tsx' && mode !== 'dist') throw Object.assign(new Error('bench: --server is auto, tsx or dist'), { usage: true });
+  const fixtures: BenchFixture[] = await Promise.all(FIXTURES.map(async (f) => ({ name: f.name, angry: f.angry, ...('promptByS' in f ? { promptByS: f.promptByS } : {}), mulaw: await loadMuLaw(f.file) })));
+  const runId = `${process.pid}-${Date.now().toString(36)}`;
+  const redisUrl = process.env['REDIS_URL'] ?? CONFIG_DEFAULTS.redisUrl;
+  const queueName = `bench-${runId}`;
+
+  let server: SpawnedServer | undefined;
+  let target: Target;
+  const url = str(v, 'url');
+  if (url !== undefined) {
+    const secret = process.env['JWT_SECRET'];
+    const mint = (role: 'agent' | 'supervisor' | 'gateway', sub: string): string | undefined => (secret ? signToken(secret, { role, sub }) : undefined);
+    const agentToken = str(v, 'agent-token');
+    target = {
+      httpUrl: url.replace(/\/$/, ''),
+      ...((str(v, 'token') ?? mint('gateway', 'bench-gateway')) ? { gatewayToken: (str(v, 'token') ?? mint('gateway', 'bench-gateway'))! } : {}),
+      ...((agentToken ?? mint('supervisor', 'bench-supervisor')) ? { supervisorToken: (agentToken ?? mint('supervisor', 'bench-supervisor'))! } : {}),
+      agentToken: (agentId) => agentToken ?? mint('agent', agentId),
+    };
+  } else {
+    const secret = randomBytes(32).toString('base64url');
+    const ceiling = findMaxMode ? maxCalls : calls;
+    process.stderr.write(`bench: starting a server (queue '${queueName}')…\n`);
+    onInterrupt(() => removeQueue(redisUrl, queueName));
+    server = await spawnServer({
+      root: process.cwd(),
+      mode,
+      env: {
+        AUTH: 'on',
+        JWT_SECRET: secret,
+        ROUTING_QUEUE: queueName,
+        REDIS_URL: redisUrl,
+        LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
+        // The bench's own limits must not be what it measures.
+        MAX_CALLS: String(Math.max(200, ceiling * 2)),
+        CALL_HISTORY: String(Math.max(200, ceiling + 10)),
+        CONNECTIONS_PER_IP_PER_MINUTE: '0',
+        // The generator is no Twilio: it authenticates with the start token only.
+        TWILIO_AUTH_TOKEN: '',
+      },
+    });
+    target = {
+      httpUrl: server.url,
+      pid: server.pid,
+      gatewayToken: signToken(secret, { role: 'gateway', sub: 'bench-gateway' }),
+      supervisorToken: signToken(secret, { role: 'supervisor', sub: 'bench-supervisor' }),
+      agentToken: (agentId) => signToken(secret, { role: 'agent', sub: agentId }),
+    };
+  }
+  process.stdout.write(
+    `Undertone bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; server ${server ? `pid ${server.pid} (${server.mode}) at ${server.url}` : target.httpUrl}; generator threads ${threads}\n`,
+  );
+
+  let step = 0;
+  const once = async (n: number, s: number): Promise<LoadRunResult> => {
+    step++;
+    const progress = createProgress({ label: `${n} calls × ${s} s`, total: s * 1000 + rampMs, unit: 'ms' });
+    const result = await runLoad({
+      target,
+      calls: n,
+      seconds: s,
+      rampMs,
+      warmupMs,
+      angryShare,
+      fixtures,
+      threads,
+      runId: `${runId}-${step}`,
+      onProgress: (done) => progress.update(done),
+    });
+    progress.done();
+    return result;
+  };
+
+  try {
+    const out = str(v, 'out')!;
+    if (findMaxMode) {
+      const res = await findMax({
+        start: positiveInt('start-calls', str(v, 'start-calls')),
+        limit: maxCalls,
+        run: async (n) => {
+          // Let the previous step's deliveries drain so steps do not overlap.
+          if (step > 0) await new Promise((r) => setTimeout(r, 2000));
+          const { figures } = await once(n, stepSeconds);
+          // RSS is not given back after a step: only the first step starts from a fresh server.
+          return step > 1 ? { ...figures, rss_kb_per_call: null } : figures;
+        },
+        onStep: (s) => process.stdout.write(`${table(findMaxRows([s], 0).slice(0, 1))}\n`),
+      });
+      const best = res.steps.filter((s) => s.realtime).sort((a, b) => b.calls - a.calls)[0];
+      process.stdout.write(`\n${table(findMaxRows(res.steps, res.maxRealtimeCalls))}\n`);
+      if (best) process.stdout.write(`\nat ${best.calls} calls:\n${table(loadRows(best.figures, threads))}\n`);
+      const json = { ...(best?.figures ?? res.steps[0]!.figures), max_realtime_calls: res.maxRealtimeCalls, steps: res.steps.map((s) => ({ ...s.figures, realtime: s.realtime })) };
+      const paths = await writeReport(out, stamp(), json, findMaxSvg(res.steps, `Undertone --find-max: max real-time calls ${res.maxRealtimeCalls}`));
+      process.stdout.write(`\nreport: ${paths.json}, picture: ${paths.svg}\n`);
+      if (v.json) process.stdout.write(`${JSON.stringify(json)}\n`);
+    } else {
+      const result = await once(calls, seconds);
+      process.stdout.write(`\n${table(loadRows(result.figures, threads))}\n`);
+      const paths = await writeReport(out, stamp(), result.figures, timelineSvg(result, `Undertone bench: ${calls} calls × ${seconds} s`));
+      process.stdout.write(`\nreport: ${paths.json}, picture: ${paths.svg}\n`);
+      if (v.json) process.stdout.write(`${JSON.stringify(result.figures)}\n`);
+    }
+    return 0;
+  } finally {
+    if (server) {
+      await server.stop();
+      const problem = await removeQueue(redisUrl, queueName);
+      if (problem) process.stderr.write(`bench: could not remove queue '${queueName}' from Redis: ${problem}\n`);
+    }
+  }
 }

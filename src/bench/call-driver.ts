@@ -1,0 +1,228 @@
+/**
+ * The generator side of one share of the load: for each call an agent
+ * socket (`/v1/agents/:agentId/stream`) and a Twilio gateway socket
+ * (`/v1/streams/twilio`), media paced in real time by one tick loop, prompt
+ * arrivals recorded. Runs on the main thread or in a worker thread
+ * (drive-worker.ts); its plan and results are plain data so they cross
+ * threads by structured clone.
+ */
+import WebSocket from 'ws';
+import { framesDue, nowMs, startTicker } from './pacing.js';
+import { connectedMessage, mediaMessage, mediaPrefix, startMessage, stopMessage, type TwilioCallIds } from './twilio-messages.js';
+
+export interface DriveCall extends TwilioCallIds {
+  agentId: string;
+  /** Index into `DrivePlan.frames`. */
+  fixture: number;
+  angry: boolean;
+  /** Media of this call starts at `startAtMs + startOffsetMs`. */
+  startOffsetMs: number;
+  /** Agent JWT for this call's agent socket; absent with AUTH off. */
+  agentToken?: string;
+}
+
+export interface DrivePlan {
+  /** `ws://host:port` of the server. */
+  wsUrl: string;
+  calls: DriveCall[];
+  /** Precomputed base64 payloads per fixture, `framesPerCall` each. */
+  frames: string[][];
+  framesPerCall: number;
+  /** Gateway JWT sent as `customParameters.token`; absent with AUTH off. */
+  gatewayToken?: string;
+  /** Tick period of the pacing loop, ms (default 5). */
+  tickMs?: number;
+  /** Sockets opened at once while preparing (default 64). */
+  connectConcurrency?: number;
+}
+
+export interface PromptArrival {
+  /** Epoch ms (sub-ms) the prompt message arrived. */
+  recvMs: number;
+  seq: number;
+  /** The triggering window's end, when the message carries it. */
+  audioMs?: number;
+  /** Epoch ms the server decided the prompt (the message's `at`). */
+  decidedMs?: number;
+}
+
+export interface DriveCallResult {
+  callSid: string;
+  angry: boolean;
+  /** Epoch ms frame 0 was due (frame f is due at startMs + 20 f). */
+  startMs: number;
+  /** Epoch ms each frame was handed to the socket; NaN for frames never sent. */
+  sendTimes: Float64Array;
+  framesSent: number;
+  /** Frames due that could not be sent (socket not open). */
+  framesFailed: number;
+  /** Epoch ms the `stop` was sent (the call's end as the gateway sees it); NaN if never. */
+  stopMs: number;
+  /** Close code/reason when the server closed the gateway socket before the call ended. */
+  closedByServer?: { code: number; reason: string };
+  prompts: PromptArrival[];
+  /** Set when a socket could not be opened. */
+  error?: string;
+}
+
+interface LiveCall {
+  spec: DriveCall;
+  gateway: WebSocket | undefined;
+  agent: WebSocket | undefined;
+  prefix: string;
+  next: number;
+  result: DriveCallResult;
+  startMs: number;
+}
+
+function open(url: string, token: string | undefined): Promise<WebSocket> {
+  // The generator must stay cheap: no permessage-deflate (Twilio does not compress), and an
+  // all-zero client mask, which ws then skips applying (a mask only guards against caching
+  // proxies, and there is none between the bench and the server).
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false,
+    generateMask: (mask: Buffer) => void mask.fill(0),
+    ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+  });
+  ws.on('error', () => undefined); // surfaced through 'close' / the open failure
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+}
+
+async function inBatches<T>(items: readonly T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  const workers = Array.from({ length: Math.min(size, items.length) }, async () => {
+    while (i < items.length) await fn(items[i++]!);
+  });
+  await Promise.all(workers);
+}
+
+export class CallDriver {
+  private readonly calls: LiveCall[];
+
+  constructor(private readonly plan: DrivePlan) {
+    this.calls = plan.calls.map((spec) => ({
+      spec,
+      gateway: undefined,
+      agent: undefined,
+      prefix: mediaPrefix(spec.streamSid),
+      next: 0,
+      startMs: Number.NaN,
+      result: {
+        callSid: spec.callSid,
+        angry: spec.angry,
+        startMs: Number.NaN,
+        sendTimes: new Float64Array(plan.framesPerCall).fill(Number.NaN),
+        framesSent: 0,
+        framesFailed: 0,
+        stopMs: Number.NaN,
+        prompts: [],
+      },
+    }));
+  }
+
+  /**
+   * Opens every agent socket, then every gateway socket with its `connected`
+   * and `start` sent: the server has set the calls up before media starts, so
+   * set-up stays out of the measurement window.
+   */
+  async prepare(): Promise<void> {
+    const concurrency = this.plan.connectConcurrency ?? 64;
+    await inBatches(this.calls, concurrency, async (c) => {
+      try {
+        c.agent = await open(`${this.plan.wsUrl}/v1/agents/${c.spec.agentId}/stream`, c.spec.agentToken);
+        c.agent.on('message', (data) => this.onAgentMessage(c, String(data)));
+      } catch (err) {
+        c.result.error = `agent socket: ${(err as Error).message}`;
+      }
+    });
+    await inBatches(this.calls, concurrency, async (c) => {
+      try {
+        const ws = await open(`${this.plan.wsUrl}/v1/streams/twilio`, undefined);
+        ws.on('close', (code, reason) => {
+          if (Number.isNaN(c.result.stopMs)) c.result.closedByServer = { code, reason: reason.toString() };
+        });
+        const params: Record<string, string> = { agentId: c.spec.agentId, language: 'en-US' };
+        if (this.plan.gatewayToken) params['token'] = this.plan.gatewayToken;
+        ws.send(connectedMessage());
+        ws.send(startMessage(c.spec, params));
+        c.gateway = ws;
+      } catch (err) {
+        c.result.error ??= `gateway socket: ${(err as Error).message}`;
+      }
+    });
+  }
+
+  private onAgentMessage(c: LiveCall, text: string): void {
+    const recvMs = nowMs();
+    let msg: { type?: string; callId?: string; seq?: number; audioMs?: number; at?: string };
+    try {
+      msg = JSON.parse(text) as typeof msg;
+    } catch {
+      return;
+    }
+    if (msg.type !== 'prompt' || msg.callId !== c.spec.callSid || typeof msg.seq !== 'number') return;
+    const decidedMs = typeof msg.at === 'string' ? Date.parse(msg.at) : Number.NaN;
+    c.result.prompts.push({
+      recvMs,
+      seq: msg.seq,
+      ...(typeof msg.audioMs === 'number' ? { audioMs: msg.audioMs } : {}),
+      ...(Number.isFinite(decidedMs) ? { decidedMs } : {}),
+    });
+  }
+
+  /** Streams every call in real time from `startAtMs` (epoch ms); resolves once every call has sent its `stop`. */
+  run(startAtMs: number): Promise<void> {
+    const total = this.plan.framesPerCall;
+    for (const c of this.calls) {
+      c.startMs = startAtMs + c.spec.startOffsetMs;
+      c.result.startMs = c.startMs;
+    }
+    let remaining = this.calls.length;
+    return new Promise((resolve) => {
+      if (remaining === 0) return resolve();
+      startTicker(this.plan.tickMs ?? 5, (now) => {
+        for (const c of this.calls) {
+          if (c.next >= total) continue;
+          const due = framesDue(c.startMs, now, total);
+          if (due <= c.next) continue;
+          const ws = c.gateway;
+          const frames = this.plan.frames[c.spec.fixture]!;
+          if (ws !== undefined && ws.readyState === WebSocket.OPEN) {
+            for (let f = c.next; f < due; f++) {
+              ws.send(mediaMessage(c.prefix, f, frames[f]!));
+              c.result.sendTimes[f] = now;
+            }
+            c.result.framesSent += due - c.next;
+          } else {
+            c.result.framesFailed += due - c.next;
+          }
+          c.next = due;
+          if (c.next >= total) {
+            c.result.stopMs = now;
+            if (ws !== undefined && ws.readyState === WebSocket.OPEN) {
+              ws.send(stopMessage(c.spec, total));
+              ws.close(1000, 'stream ended');
+            }
+            remaining--;
+          }
+        }
+        if (remaining > 0) return true;
+        resolve();
+        return false;
+      });
+    });
+  }
+
+  /** Closes the agent sockets (after the caller waited for late prompts) and hands back the results. */
+  finish(): DriveCallResult[] {
+    for (const c of this.calls) {
+      c.agent?.close(1000, 'bench done');
+      if (c.gateway && c.gateway.readyState !== WebSocket.CLOSED) c.gateway.terminate();
+    }
+    return this.calls.map((c) => c.result);
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * One load run: N calls × S seconds against a running server (spawned by
+ * the bench or given by --url). Order: server RSS before; open every agent
+ * and gateway socket (calls set up); media from a common start, call starts
+ * spread over `rampMs`; the measurement window opens once every call is
+ * live and `warmupMs` has passed, and closes when the first call ends; then
+ * the server's record of every call (audio taken, prompt audio times).
+ */
+import { randomBytes } from 'node:crypto';
+import type { CallDetail, CallSummary } from '../calls/call-views.js';
+import type { DriveCall, DriveCallResult, DrivePlan } from './call-driver.js';
+import { createDriverPool } from './driver-pool.js';
+import { framesDue, isAngryCall, nowMs, staggerOffsets } from './pacing.js';
+import { alertLatencies, computeFigures, type LoadFigures, type ServerCallView } from './run-figures.js';
+import { getApiJson, sampleServer, type ServerSample, type Target } from './server-probe.js';
+import { FRAME_MS, precomputeFrames } from './twilio-messages.js';
+
+export interface BenchFixture {
+  name: string;
+  mulaw: Uint8Array;
+  angry: boolean;
+  /**
+   * Audio into the fixture by which its prompt is expected, s (angry
+   * fixtures). A call shorter than this starts that much earlier in the
+   * fixture, so short runs (--find-max steps, tests) still hear the anger.
+   */
+  promptByS?: number;
+}
+
+/** Where in the fixture a call of `seconds` starts: 0, or late enough to end after the expected prompt + 2 s. */
+export function fixtureStartS(f: BenchFixture, seconds: number): number {
+  if (f.promptByS === undefined) return 0;
+  return Math.max(0, f.promptByS + 2 - seconds);
+}
+
+export interface LoadRunOptions {
+  target: Target;
+  calls: number;
+  /** Audio per call, s. */
+  seconds: number;
+  /** Call starts spread over this, ms (default 1000). */
+  rampMs?: number;
+  /** Settling time after the last call started before measuring, ms (default 1000; shortened for short calls). */
+  warmupMs?: number;
+  /** Share of calls that play the angry fixture, 0..1 (default 0.5). */
+  angryShare?: number;
+  /** Exactly one angry and one calm fixture (8 kHz mu-law). */
+  fixtures: readonly BenchFixture[];
+  /** Generator threads (default 1). */
+  threads?: number;
+  /** Agent sockets stay open this long after the last call ended, for late prompts, ms (default 3000). */
+  graceMs?: number;
+  /** Unique per run: names agents. */
+  runId: string;
+  /** Called about once a second with elapsed and total ms of streaming. */
+  onProgress?: (elapsedMs: number, totalMs: number) => void;
+}
+
+/** One sample a second of the run, for the timeline picture. */
+export interface TimelinePoint {
+  /** Seconds since media started. */
+  tS: number;
+  /** Server CPU over the last second, ms per call-second (calls live then). */
+  cpuMsPerCallS?: number;
+  /** `undertone_audio_lag_max_seconds` in ms, when the server exports it. */
+  lagMaxMs?: number;
+}
+
+export interface LoadRunResult {
+  figures: LoadFigures;
+  timeline: TimelinePoint[];
+  /** Alert latencies, ms, in arrival order (for the picture). */
+  alertLatenciesMs: number[];
+}
+
+const hex = (): string => randomBytes(16).toString('hex');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+/** The server's record of a call once it has ended (polled up to `deadlineMs`). */
+async function readEndedCall(target: Target, callSid: string, deadlineMs: number): Promise<ServerCallView> {
+  let detail: (Partial<CallDetail> & { summary?: { audioMs?: number } }) | undefined;
+  for (;;) {
+    detail = await getApiJson(target, `/v1/calls/${callSid}`);
+    if (detail?.state === 'ended' || nowMs() > deadlineMs) break;
+    await sleep(250);
+  }
+  const promptAudioMs = new Map<number, number>();
+  for (const e of detail?.events ?? []) if (e.type === 'prompt') promptAudioMs.set(e.seq, e.audioMs);
+  return { audioMs: detail?.audioMs ?? detail?.summary?.audioMs, promptAudioMs };
+}
+
+export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
+  const { target, calls, seconds } = options;
+  const rampMs = options.rampMs ?? 1000;
+  const streamMs = seconds * 1000;
+  // The window needs every call live: from the last start (+ warm-up) to the first end.
+  const warmupMs = Math.max(0, Math.min(options.warmupMs ?? 1000, streamMs - rampMs - 1000));
+  if (streamMs - rampMs - warmupMs < 500) throw new RangeError(`--seconds ${seconds} leaves no measurement window after a ${rampMs} ms ramp`);
+  const framesPerCall = Math.round(streamMs / FRAME_MS);
+  const angryFixture = options.fixtures.findIndex((f) => f.angry);
+  const calmFixture = options.fixtures.findIndex((f) => !f.angry);
+  const frames = options.fixtures.map((f) => precomputeFrames(f.mulaw, seconds, fixtureStartS(f, seconds)));
+  const accountSid = `AC${hex()}`;
+  const offsets = staggerOffsets(calls, rampMs);
+  const driveCalls: DriveCall[] = offsets.map((startOffsetMs, i) => {
+    const angry = isAngryCall(i, options.angryShare ?? 0.5);
+    const id = hex();
+    const agentId = `bench-${options.runId}-${i}`;
+    const agentToken = target.agentToken?.(agentId);
+    return { callSid: `CA${id}`, streamSid: `MZ${id}`, accountSid, agentId, angry, fixture: angry ? angryFixture : calmFixture, startOffsetMs, ...(agentToken ? { agentToken } : {}) };
+  });
+  const byId = new Map(driveCalls.map((c) => [c.callSid, c]));
+  const plan: DrivePlan = { wsUrl: target.httpUrl.replace(/^http/, 'ws'), calls: driveCalls, frames, framesPerCall, ...(target.gatewayToken ? { gatewayToken: target.gatewayToken } : {}) };
+
+  const before = await sampleServer(target, false);
+  const pool = createDriverPool(plan, options.threads ?? 1);
+  let results: DriveCallResult[];
+  let windowStart: ServerSample | undefined;
+  let windowEnd: ServerSample | undefined;
+  let genCpu0: NodeJS.CpuUsage | undefined;
+  let genCpuMs = 0;
+  const clientLagMs: number[] = [];
+  const timeline: TimelinePoint[] = [];
+  try {
+    await pool.prepare();
+    const startAtMs = nowMs() + 200;
+    const windowStartAt = startAtMs + rampMs + warmupMs;
+    const windowEndAt = startAtMs + streamMs;
+    const running = pool.run(startAtMs);
+    let done = false;
+    // The window's two samples on their own timers: a slow scrape elsewhere must not move them.
+    const windowSamples = (async () => {
+      await sleep(windowStartAt - nowMs());
+      windowStart = await sampleServer(target, true);
+      genCpu0 = process.cpuUsage();
+      await sleep(windowEndAt - nowMs());
+      const g = process.cpuUsage(genCpu0);
+      windowEnd = await sampleServer(target, true);
+      genCpuMs = (g.user + g.system) / 1000;
+    })();
+    // A timeline point a second, and the client lag estimate when the server has no lag histogram.
+    const sampler = (async () => {
+      let last = await sampleServer(target, false);
+      while (!done) {
+        await sleep(1000 - ((nowMs() - startAtMs) % 1000));
+        if (done) break;
+        const point = await sampleServer(target, timeline.length % 2 === 0);
+        const liveCalls = driveCalls.filter((c) => point.atMs >= startAtMs + c.startOffsetMs && framesDue(startAtMs + c.startOffsetMs, point.atMs, framesPerCall) < framesPerCall).length;
+        const lagMax = point.metrics?.value('undertone_audio_lag_max_seconds');
+        timeline.push({
+          tS: (point.atMs - startAtMs) / 1000,
+          ...(point.cpuMs !== undefined && last.cpuMs !== undefined && liveCalls > 0
+            ? { cpuMsPerCallS: (point.cpuMs - last.cpuMs) / liveCalls / ((point.atMs - last.atMs) / 1000) }
+            : {}),
+          ...(lagMax !== undefined ? { lagMaxMs: lagMax * 1000 } : {}),
+        });
+        last = point;
+        const inWindow = windowStart !== undefined && windowEnd === undefined;
+        if (inWindow && windowStart?.metrics?.histogram('undertone_audio_lag_seconds') === undefined && timeline.length % 2 === 0) {
+          // No lag histogram on this server: audio sent by now minus audio the server says it took.
+          // The server read its audio counts somewhere between question and answer: compare with
+          // what had been sent half way (a busy server answers late; the midpoint splits the error).
+          const askedAt = nowMs();
+          const list = await getApiJson<{ calls: CallSummary[] }>(target, '/v1/calls');
+          const asked = (askedAt + nowMs()) / 2;
+          if (list === undefined && nowMs() - askedAt > 1000) {
+            // No answer for over a second (timed out): the server is at least that far behind.
+            for (const c of driveCalls) if (framesDue(startAtMs + c.startOffsetMs, askedAt, framesPerCall) < framesPerCall) clientLagMs.push(nowMs() - askedAt);
+          }
+          for (const s of list?.calls ?? []) {
+            const c = byId.get(s.callId);
+            if (!c) continue;
+            const sent = framesDue(startAtMs + c.startOffsetMs, asked, framesPerCall);
+            if (sent < framesPerCall) clientLagMs.push(Math.max(0, sent * FRAME_MS - s.audioMs));
+          }
+        }
+        options.onProgress?.(Math.max(0, Math.min(streamMs + rampMs, nowMs() - startAtMs)), streamMs + rampMs);
+      }
+    })();
+    await running;
+    const lastStop = nowMs();
+    done = true;
+    await Promise.all([sampler, windowSamples]);
+    if (!windowStart || !windowEnd) throw new Error('UT_ERR_BENCH_WINDOW: the run ended before its measurement window closed');
+    // The server's view of every call; meanwhile late prompts may still arrive (counted as late).
+    const deadline = nowMs() + 30_000 + calls * 20;
+    const views = await mapLimit(driveCalls, 16, (c) => readEndedCall(target, c.callSid, deadline));
+    await sleep((options.graceMs ?? 3000) - (nowMs() - lastStop));
+    results = await pool.finish();
+    const figures = computeFigures({
+      calls,
+      seconds,
+      framesPerCall,
+      results,
+      views,
+      windowStart,
+      windowEnd,
+      rssBeforeBytes: before.rssBytes,
+      generatorCpuMs: genCpuMs,
+      clientLagMs,
+      cpuSource: target.pid !== undefined ? 'proc' : 'metrics',
+    });
+    const alertLatenciesMs = alertLatencies(results, views);
+    return { figures, timeline, alertLatenciesMs };
+  } finally {
+    await pool.terminate();
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * Turns what one load run observed (per-call generator results, the server's
+ * view of each call, two server samples around the measurement window) into
+ * the bench figures. Pure: unit-testable without sockets.
+ */
+import type { DriveCallResult } from './call-driver.js';
+import { histogramDelta, histogramQuantile, quantile } from './histogram.js';
+import { frameForAudioMs } from './pacing.js';
+import type { ServerSample } from './server-probe.js';
+import { FRAME_MS } from './twilio-messages.js';
+
+/** The server's record of one call after it ended. */
+export interface ServerCallView {
+  /** Caller audio the server took, ms; undefined when the call could not be read. */
+  audioMs: number | undefined;
+  /** Audio ms of each prompt event, by its seq. */
+  promptAudioMs: ReadonlyMap<number, number>;
+}
+
+export const STAGE_NAMES = ['ingest', 'decode', 'features', 'pitch', 'model', 'policy', 'publish'] as const;
+
+export interface LoadFigures {
+  calls: number;
+  seconds: number;
+  /** Length of the steady-state window the CPU, stage and lag figures cover, s. */
+  measured_s: number;
+  cpu_ms_per_call_second: number | null;
+  /** `proc` (the spawned server's /proc) or `metrics` (undertone_process_cpu_seconds_total). */
+  cpu_source: 'proc' | 'metrics' | null;
+  stage_cpu_ms_per_call_second: Record<string, number> | null;
+  lag_p50_ms: number | null;
+  lag_p99_ms: number | null;
+  /** `metrics` (undertone_audio_lag_seconds) or `client` (audio sent vs audio the server reports taken, and prompt windows' frame sent → decided). */
+  lag_source: 'metrics' | 'client' | null;
+  alert_latency_p50_ms: number | null;
+  alert_latency_p99_ms: number | null;
+  /** Alert latency split at the server's decision time (the prompt's `at`): frame sent → decided. */
+  alert_decide_p50_ms: number | null;
+  alert_decide_p99_ms: number | null;
+  /** … and decided → on the agent socket (routing queue, delivery). */
+  alert_deliver_p50_ms: number | null;
+  alert_deliver_p99_ms: number | null;
+  /** Prompts received on the agent sockets (within the run and its grace period). */
+  prompts: number;
+  /** Prompt events the server decided (its record of each call): more than `prompts` means some were not delivered in time. */
+  prompts_decided: number;
+  angry_calls: number;
+  angry_calls_prompted: number;
+  late_prompts: number;
+  rss_kb_per_call: number | null;
+  frames_expected: number;
+  frames_sent: number;
+  frames_taken: number;
+  dropped_frames: number;
+  /** Calls the server closed early or that could not be opened. */
+  failed_calls: number;
+  /** Calls whose audio taken the server could not report (forgotten, or GET /v1/calls/:callId failed): their frames are not counted as dropped. */
+  unverified_calls: number;
+  generator_cpu_ms_per_call_second: number;
+  /** How late the generator handed frames to their sockets (send − due), p99, ms: a starved generator shows here, not as server lag. */
+  generator_send_late_p99_ms: number | null;
+}
+
+/** p99 of send − due over every frame sent (a sample of at most ~20 000 frames). */
+function sendLateP99(results: readonly DriveCallResult[]): number | undefined {
+  const total = results.reduce((n, r) => n + r.framesSent, 0);
+  if (total === 0) return undefined;
+  const stride = Math.max(1, Math.floor(total / 20_000));
+  const late: number[] = [];
+  let k = 0;
+  for (const r of results) {
+    for (let f = 0; f < r.sendTimes.length; f++) {
+      const t = r.sendTimes[f]!;
+      if (Number.isNaN(t) || k++ % stride !== 0) continue;
+      late.push(t - (r.startMs + FRAME_MS * f));
+    }
+  }
+  return late.length > 0 ? quantile(late, 0.99) : undefined;
+}
+
+export interface FigureInputs {
+  calls: number;
+  seconds: number;
+  framesPerCall: number;
+  results: readonly DriveCallResult[];
+  views: readonly ServerCallView[];
+  /** Server samples at the window's start and end. */
+  windowStart: ServerSample;
+  windowEnd: ServerSample;
+  /** Server RSS before any call was opened, bytes. */
+  rssBeforeBytes: number | undefined;
+  /** Generator process CPU over the window, ms. */
+  generatorCpuMs: number;
+  /** Where the server CPU figures come from. */
+  cpuSource: 'proc' | 'metrics';
+  /** Client-side lag samples (ms), used when the lag histogram is absent. */
+  clientLagMs: readonly number[];
+}
+
+const round = (v: number, digits = 3): number => Number(v.toFixed(digits));
+const orNull = (v: number | undefined): number | null => (v === undefined || !Number.isFinite(v) ? null : round(v));
+
+/**
+ * Alert latency of every prompt whose audio time is known (from the message,
+ * or the server's record of the call): arrival − send time of the frame that
+ * completed the triggering window. In arrival order per call, ms.
+ */
+export function alertLatencies(results: readonly DriveCallResult[], views: readonly (ServerCallView | undefined)[]): number[] {
+  return alertTimings(results, views).map((t) => t.totalMs);
+}
+
+/** Per prompt: total alert latency, and its split at the server's decision time (`at`, ms precision). */
+export interface AlertTiming {
+  totalMs: number;
+  /** Frame sent → prompt decided on the server. */
+  decideMs?: number;
+  /** Decided → arrived on the agent socket (queue, delivery). */
+  deliverMs?: number;
+}
+
+export function alertTimings(results: readonly DriveCallResult[], views: readonly (ServerCallView | undefined)[]): AlertTiming[] {
+  const out: AlertTiming[] = [];
+  results.forEach((r, i) => {
+    for (const p of r.prompts) {
+      const audioMs = p.audioMs ?? views[i]?.promptAudioMs.get(p.seq);
+      if (audioMs === undefined) continue;
+      const sent = r.sendTimes[Math.min(r.sendTimes.length - 1, frameForAudioMs(audioMs))];
+      if (sent === undefined || Number.isNaN(sent)) continue;
+      out.push({
+        totalMs: p.recvMs - sent,
+        ...(p.decidedMs !== undefined ? { decideMs: p.decidedMs - sent, deliverMs: p.recvMs - p.decidedMs } : {}),
+      });
+    }
+  });
+  return out;
+}
+
+export function computeFigures(input: FigureInputs): LoadFigures {
+  const { windowStart: a, windowEnd: b, calls } = input;
+  const measuredS = Math.max(0.001, (b.atMs - a.atMs) / 1000);
+  const callS = calls * measuredS;
+  const perCallS = (ms: number): number => ms / callS;
+
+  const cpuMs = a.cpuMs !== undefined && b.cpuMs !== undefined ? b.cpuMs - a.cpuMs : undefined;
+  let stages: Record<string, number> | null = null;
+  const sa = a.metrics?.byLabel('undertone_stage_seconds_total', 'stage');
+  const sb = b.metrics?.byLabel('undertone_stage_seconds_total', 'stage');
+  if (sb && sb.size > 0) {
+    stages = {};
+    for (const [stage, s] of sb) stages[stage] = round(perCallS((s - (sa?.get(stage) ?? 0)) * 1000));
+  }
+
+  let lagP50: number | undefined;
+  let lagP99: number | undefined;
+  let lagSource: LoadFigures['lag_source'] = null;
+  const hb = b.metrics?.histogram('undertone_audio_lag_seconds');
+  if (hb) {
+    const delta = histogramDelta(a.metrics?.histogram('undertone_audio_lag_seconds'), hb);
+    const p50 = histogramQuantile(delta, 0.5);
+    const p99 = histogramQuantile(delta, 0.99);
+    if (p50 !== undefined && p99 !== undefined) {
+      lagP50 = p50 * 1000;
+      lagP99 = p99 * 1000;
+      lagSource = 'metrics';
+    }
+  }
+  const timings = alertTimings(input.results, input.views);
+  const latencies = timings.map((t) => t.totalMs);
+  const decide = timings.flatMap((t) => (t.decideMs === undefined ? [] : [t.decideMs]));
+  const deliver = timings.flatMap((t) => (t.deliverMs === undefined ? [] : [t.deliverMs]));
+  // Without the server's histogram: audio sent but not yet taken (polled), and, for the windows that
+  // triggered prompts, frame sent → decided (a scoring backlog shows there, not in the polls).
+  const clientLag = [...input.clientLagMs, ...decide];
+  if (lagSource === null && clientLag.length > 0) {
+    lagP50 = quantile(clientLag, 0.5);
+    lagP99 = quantile(clientLag, 0.99);
+    lagSource = 'client';
+  }
+  let prompts = 0;
+  let late = 0;
+  let angry = 0;
+  let angryPrompted = 0;
+  let framesSent = 0;
+  let framesTaken = 0;
+  let dropped = 0;
+  let failedCalls = 0;
+  let unverified = 0;
+  input.results.forEach((r, i) => {
+    const view = input.views[i];
+    framesSent += r.framesSent;
+    const taken = view?.audioMs === undefined ? 0 : Math.round(view.audioMs / FRAME_MS);
+    framesTaken += taken;
+    // Frames the generator could not send count as dropped, as do sent frames the server never took
+    // (unless the server could not say: a call it no longer remembers is "unverified", not dropped).
+    if (view?.audioMs === undefined && r.framesSent > 0) unverified++;
+    else dropped += Math.max(0, r.framesSent - taken);
+    dropped += r.framesFailed;
+    if (r.error !== undefined || (r.closedByServer !== undefined && r.closedByServer.code !== 1000)) failedCalls++;
+    let promptedInTime = false;
+    for (const p of r.prompts) {
+      prompts++;
+      if (!Number.isNaN(r.stopMs) && p.recvMs > r.stopMs) late++;
+      else promptedInTime = true;
+    }
+    if (r.angry) {
+      angry++;
+      if (promptedInTime) angryPrompted++;
+    }
+  });
+
+  const rssKb =
+    input.rssBeforeBytes !== undefined && b.rssBytes !== undefined ? (b.rssBytes - input.rssBeforeBytes) / 1024 / calls : undefined;
+  return {
+    calls,
+    seconds: input.seconds,
+    measured_s: round(measuredS),
+    cpu_ms_per_call_second: orNull(cpuMs === undefined ? undefined : perCallS(cpuMs)),
+    cpu_source: cpuMs === undefined ? null : input.cpuSource,
+    stage_cpu_ms_per_call_second: stages,
+    lag_p50_ms: orNull(lagP50),
+    lag_p99_ms: orNull(lagP99),
+    lag_source: lagSource,
+    alert_latency_p50_ms: orNull(latencies.length > 0 ? quantile(latencies, 0.5) : undefined),
+    alert_latency_p99_ms: orNull(latencies.length > 0 ? quantile(latencies, 0.99) : undefined),
+    alert_decide_p50_ms: orNull(decide.length > 0 ? quantile(decide, 0.5) : undefined),
+    alert_decide_p99_ms: orNull(decide.length > 0 ? quantile(decide, 0.99) : undefined),
+    alert_deliver_p50_ms: orNull(deliver.length > 0 ? quantile(deliver, 0.5) : undefined),
+    alert_deliver_p99_ms: orNull(deliver.length > 0 ? quantile(deliver, 0.99) : undefined),
+    prompts,
+    prompts_decided: input.views.reduce((n, v) => n + v.promptAudioMs.size, 0),
+    angry_calls: angry,
+    angry_calls_prompted: angryPrompted,
+    late_prompts: late,
+    rss_kb_per_call: orNull(rssKb),
+    frames_expected: calls * input.framesPerCall,
+    frames_sent: framesSent,
+    frames_taken: framesTaken,
+    dropped_frames: dropped,
+    failed_calls: failedCalls,
+    unverified_calls: unverified,
+    generator_cpu_ms_per_call_second: round(perCallS(input.generatorCpuMs)),
+    generator_send_late_p99_ms: orNull(sendLateP99(input.results)),
+  };
+}

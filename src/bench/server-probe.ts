@@ -1,0 +1,77 @@
+/**
+ * What the bench reads from the server under test: /proc figures of its
+ * process when the bench spawned it, else the process metrics on /metrics;
+ * the stage and lag metrics; the call API (`GET /v1/calls[/:callId]`).
+ * Every read that fails gives `undefined`: a missing figure prints as n/a.
+ */
+import { MetricsSnapshot } from './prom-text.js';
+import { processCpuMs, processRssBytes } from './proc-stat.js';
+
+export interface Target {
+  /** `http://host:port` of the server. */
+  httpUrl: string;
+  /** The server's pid when the bench spawned it (CPU and RSS from /proc). */
+  pid?: number;
+  /** Sent as `customParameters.token` on each Twilio stream (AUTH on). */
+  gatewayToken?: string;
+  /** Supervisor/admin JWT for `GET /v1/calls…` (AUTH on). */
+  supervisorToken?: string;
+  /** Agent JWT for an agent id (AUTH on); undefined with AUTH off. */
+  agentToken?: (agentId: string) => string | undefined;
+}
+
+export interface ServerSample {
+  /** Epoch ms of the sample. */
+  atMs: number;
+  cpuMs: number | undefined;
+  rssBytes: number | undefined;
+  metrics: MetricsSnapshot | undefined;
+}
+
+async function fetchText(url: string, token?: string, timeoutMs = 10_000): Promise<string | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) });
+    return res.ok ? await res.text() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function scrapeMetrics(target: Target): Promise<MetricsSnapshot | undefined> {
+  const text = await fetchText(`${target.httpUrl}/metrics`);
+  return text === undefined ? undefined : MetricsSnapshot.parse(text);
+}
+
+/** CPU and RSS now (from /proc when the pid is known) and, if `withMetrics`, a /metrics scrape. */
+export async function sampleServer(target: Target, withMetrics: boolean): Promise<ServerSample> {
+  const atMs = performance.timeOrigin + performance.now();
+  let cpuMs: number | undefined;
+  let rssBytes: number | undefined;
+  if (target.pid !== undefined) {
+    try {
+      cpuMs = processCpuMs(target.pid);
+      rssBytes = processRssBytes(target.pid);
+    } catch {
+      // the process is gone: figures stay undefined
+    }
+  }
+  const metrics = withMetrics || target.pid === undefined ? await scrapeMetrics(target) : undefined;
+  if (target.pid === undefined && metrics) {
+    const cpuS = metrics.value('undertone_process_cpu_seconds_total');
+    const rss = metrics.value('undertone_process_resident_memory_bytes');
+    cpuMs = cpuS === undefined ? undefined : cpuS * 1000;
+    rssBytes = rss;
+  }
+  return { atMs, cpuMs, rssBytes, metrics };
+}
+
+/** `GET path` as JSON with the supervisor token; undefined on any failure. */
+export async function getApiJson<T>(target: Target, path: string, timeoutMs = 10_000): Promise<T | undefined> {
+  const text = await fetchText(`${target.httpUrl}${path}`, target.supervisorToken, timeoutMs);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * `npm run bench` end to end: the command spawns its own server (auth on,
+ * own queue), streams 3 calls × 6 s in real time, prints one JSON line last,
+ * writes its report and picture, and leaves neither a server process nor its
+ * queue behind. No timing assertions.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REDIS_URL } from '../integration/helpers.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', 'src/main.ts', 'bench', ...args], { cwd: root, env: { ...process.env, REDIS_URL }, timeout: 150_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('npm run bench (load generator, spawned server)', () => {
+  const out = mkdtempSync(join(tmpdir(), 'ut-bench-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('prints the figures as one JSON line last, with every frame sent and taken', async () => {
+    const res = await bench(['--calls', '3', '--seconds', '6', '--json', '--out', out, '--server', 'tsx']);
+    expect(res.stderr + res.stdout).not.toMatch(/UT_ERR_/);
+    expect(res.code).toBe(0);
+    const lines = res.stdout.trim().split('\n');
+    const json = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
+    for (const key of [
+      'calls',
+      'seconds',
+      'cpu_ms_per_call_second',
+      'lag_p50_ms',
+      'lag_p99_ms',
+      'alert_latency_p50_ms',
+      'alert_latency_p99_ms',
+      'rss_kb_per_call',
+      'dropped_frames',
+      'stage_cpu_ms_per_call_second',
+      'angry_calls_prompted',
+      'angry_calls',
+      'late_prompts',
+      'generator_cpu_ms_per_call_second',
+    ]) {
+      expect(json).toHaveProperty(key);
+    }
+    expect(json['calls']).toBe(3);
+    expect(json['seconds']).toBe(6);
+    expect(json['frames_sent']).toBe(3 * 6 * 50);
+    expect(json['frames_taken']).toBe(3 * 6 * 50);
+    expect(json['dropped_frames']).toBe(0);
+    expect(json['unverified_calls']).toBe(0);
+    expect(json['cpu_source']).toBe('proc');
+    expect(json['cpu_ms_per_call_second']).toBeGreaterThan(0);
+    expect(json['generator_cpu_ms_per_call_second']).toBeGreaterThan(0);
+
+    const files = readdirSync(out);
+    expect(files.some((f) => /^bench-.*\.json$/.test(f))).toBe(true);
+    expect(files.some((f) => /^bench-.*\.svg$/.test(f))).toBe(true);
+
+    // Nothing left behind: the server process and the run's queue.
+    const pid = Number(/server pid (\d+)/.exec(res.stdout)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    expect(alive(pid)).toBe(false);
+    const queue = /queue '([^']+)'/.exec(res.stderr)?.[1];
+    expect(queue).toMatch(/^bench-/);
+    const redis = new Redis(REDIS_URL);
+    try {
+      expect(await redis.keys(`bull:${queue}:*`)).toEqual([]);
+      expect(await redis.keys(`ut:${queue}:*`)).toEqual([]);
+    } finally {
+      await redis.quit();
+    }
+    expect(existsSync(out)).toBe(true);
+  }, 160_000);
+
+  it('refuses bad arguments with exit code 2', async () => {
+    const res = await bench(['--calls', '0']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/--calls/);
+  }, 60_000);
+});

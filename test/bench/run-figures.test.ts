@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import type { DriveCallResult } from '../../src/bench/call-driver.js';
+import { MetricsSnapshot } from '../../src/bench/prom-text.js';
+import { computeFigures, type FigureInputs, type ServerCallView } from '../../src/bench/run-figures.js';
+import type { ServerSample } from '../../src/bench/server-probe.js';
+
+const FRAMES = 100; // 2 s calls
+
+/** A call whose frame f was sent at t0 + 20 f. */
+function call(opts: { angry: boolean; t0: number; sent?: number; failed?: number; prompts?: DriveCallResult['prompts'] }): DriveCallResult {
+  const sent = opts.sent ?? FRAMES;
+  const sendTimes = new Float64Array(FRAMES).fill(Number.NaN);
+  for (let f = 0; f < sent; f++) sendTimes[f] = opts.t0 + 20 * f;
+  return {
+    callSid: `CA${Math.random()}`,
+    angry: opts.angry,
+    startMs: opts.t0,
+    sendTimes,
+    framesSent: sent,
+    framesFailed: opts.failed ?? 0,
+    stopMs: opts.t0 + 20 * FRAMES,
+    prompts: opts.prompts ?? [],
+  };
+}
+
+const view = (audioMs: number | undefined, prompts: [number, number][] = []): ServerCallView => ({ audioMs, promptAudioMs: new Map(prompts) });
+
+function sample(atMs: number, cpuMs: number, rssBytes: number, metrics?: string): ServerSample {
+  return { atMs, cpuMs, rssBytes, metrics: metrics === undefined ? undefined : MetricsSnapshot.parse(metrics) };
+}
+
+const base = (over: Partial<FigureInputs>): FigureInputs => ({
+  calls: 2,
+  seconds: 2,
+  framesPerCall: FRAMES,
+  results: [],
+  views: [],
+  windowStart: sample(0, 1000, 100 * 1024 * 1024),
+  windowEnd: sample(1000, 1050, 101 * 1024 * 1024),
+  rssBeforeBytes: 99 * 1024 * 1024,
+  generatorCpuMs: 4,
+  clientLagMs: [],
+  cpuSource: 'proc',
+  ...over,
+});
+
+describe('load run figures', () => {
+  it('CPU, memory and generator CPU per call over the window', () => {
+    const f = computeFigures(base({ results: [call({ angry: false, t0: 0 }), call({ angry: false, t0: 0 })], views: [view(2000), view(2000)] }));
+    expect(f.measured_s).toBe(1);
+    expect(f.cpu_ms_per_call_second).toBe(25); // 50 ms over 2 calls × 1 s
+    expect(f.cpu_source).toBe('proc');
+    expect(f.rss_kb_per_call).toBe(1024); // 2 MiB over 2 calls
+    expect(f.generator_cpu_ms_per_call_second).toBe(2);
+    expect(f.generator_send_late_p99_ms).toBe(0); // every frame sent exactly when due
+    expect(f.stage_cpu_ms_per_call_second).toBeNull();
+    expect(f.lag_p99_ms).toBeNull();
+  });
+
+  it('dropped frames: sent but not taken by the server, plus frames the generator could not send', () => {
+    const f = computeFigures(
+      base({
+        results: [call({ angry: false, t0: 0 }), call({ angry: false, t0: 0, sent: 90, failed: 10 })],
+        views: [view(1960), view(1800)],
+      }),
+    );
+    expect(f.frames_expected).toBe(200);
+    expect(f.frames_sent).toBe(190);
+    expect(f.frames_taken).toBe(98 + 90);
+    expect(f.dropped_frames).toBe(2 + 10);
+  });
+
+  it('alert latency from the send time of the frame completing the window; late prompts; angry calls prompted', () => {
+    const t0 = 10_000;
+    const results = [
+      // Prompt for the window ending at 1000 ms (frame 49, sent at t0 + 980) arrives 30 ms later.
+      call({ angry: true, t0, prompts: [{ recvMs: t0 + 1010, seq: 2, decidedMs: t0 + 1000 }] }),
+      // The message carries its audioMs (1500 ms → frame 74, sent t0 + 1480); it arrives after the call ended (t0 + 2000).
+      call({ angry: true, t0, prompts: [{ recvMs: t0 + 2100, seq: 5, audioMs: 1500 }] }),
+    ];
+    const f = computeFigures(base({ results, views: [view(2000, [[2, 1000]]), view(2000)] }));
+    expect(f.prompts).toBe(2);
+    expect(f.prompts_decided).toBe(1); // the server's record of the first call; the second's is empty here
+    expect(f.alert_latency_p50_ms).toBe(30);
+    expect(f.alert_latency_p99_ms).toBe(620);
+    expect(f.alert_decide_p50_ms).toBe(20);
+    expect(f.alert_deliver_p50_ms).toBe(10);
+    // No lag histogram and no polls: the prompt window's frame sent → decided is the lag sample.
+    expect(f.lag_source).toBe('client');
+    expect(f.lag_p99_ms).toBe(20);
+    expect(f.late_prompts).toBe(1);
+    expect(f.angry_calls).toBe(2);
+    expect(f.angry_calls_prompted).toBe(1);
+  });
+
+  it('stage split and lag percentiles from /metrics deltas; the client estimate only when the histogram is absent', () => {
+    const m = (decode: number, features: number, b5: number, b50: number, inf: number): string =>
+      [
+        `undertone_stage_seconds_total{stage="decode"} ${decode}`,
+        `undertone_stage_seconds_total{stage="features"} ${features}`,
+        `undertone_audio_lag_seconds_bucket{le="0.005"} ${b5}`,
+        `undertone_audio_lag_seconds_bucket{le="0.05"} ${b50}`,
+        `undertone_audio_lag_seconds_bucket{le="+Inf"} ${inf}`,
+      ].join('\n');
+    const f = computeFigures(
+      base({
+        windowStart: sample(0, 0, 0, m(1, 2, 100, 100, 100)),
+        windowEnd: sample(2000, 10, 0, m(1.004, 2.02, 100, 200, 200)),
+        clientLagMs: [999],
+      }),
+    );
+    expect(f.stage_cpu_ms_per_call_second).toEqual({ decode: 1, features: 5 }); // 4 ms and 20 ms over 4 call-seconds
+    expect(f.lag_source).toBe('metrics');
+    expect(f.lag_p50_ms).toBeCloseTo(27.5, 6); // rank 50 of 100 new, all in (5, 50] ms
+    const client = computeFigures(base({ clientLagMs: [0, 0, 20, 40] }));
+    expect(client.lag_source).toBe('client');
+    expect(client.lag_p99_ms).toBe(40);
+  });
+
+  it('a call the server refused or closed early counts as failed', () => {
+    const refused = { ...call({ angry: false, t0: 0, sent: 0, failed: FRAMES }), closedByServer: { code: 1013, reason: 'overloaded' } };
+    const f = computeFigures(base({ results: [call({ angry: false, t0: 0 }), refused], views: [view(2000), view(undefined)] }));
+    expect(f.failed_calls).toBe(1);
+    expect(f.dropped_frames).toBe(FRAMES);
+    expect(f.unverified_calls).toBe(0);
+  });
+
+  it('generator lateness: send time − due time of the frames', () => {
+    const late = call({ angry: false, t0: 0 });
+    late.sendTimes.forEach((t, f) => (late.sendTimes[f] = t + (f >= 50 ? 30 : 0)));
+    const f = computeFigures(base({ results: [call({ angry: false, t0: 0 }), late], views: [view(2000), view(2000)] }));
+    expect(f.generator_send_late_p99_ms).toBe(30);
+  });
+
+  it('a call the server cannot report is unverified, not dropped', () => {
+    const f = computeFigures(base({ results: [call({ angry: false, t0: 0 }), call({ angry: false, t0: 0 })], views: [view(2000), view(undefined)] }));
+    expect(f.unverified_calls).toBe(1);
+    expect(f.dropped_frames).toBe(0);
+  });
+});
