@@ -8,6 +8,7 @@
  * inference times (the figures of the earlier bench).
  */
 import { randomBytes } from 'node:crypto';
+import { createDecoder } from '../audio/decoder.js';
 import { createCallPipeline } from '../calls/call-pipeline.js';
 import { CallSession } from '../calls/call-session.js';
 import { createCallerFeatureStream } from '../features/caller-feature-stream.js';
@@ -169,7 +170,7 @@ export async function runInProcess(o: InProcessOptions): Promise<InProcessFigure
     await Promise.all(held.map((s) => s.finish('hangup')));
 
     // Real feature windows for the inference figures (the model's input, not zeros).
-    const decode = pipeline.createDecoder({ encoding: 'pcmu', sampleRate: 8000 });
+    const decode = createDecoder({ encoding: 'pcmu', sampleRate: 8000 });
     const stream = createCallerFeatureStream();
     const sampleValues: Float32Array[] = [];
     for (const c of chunks.slice(0, 1500)) for (const w of stream.push(decode(c))) sampleValues.push(w.values.slice());

@@ -21,6 +21,12 @@ export interface AgentPromptMessage {
   score: number;
   text: string;
   language: string;
+  /**
+   * Caller audio time (ms from the call's start) at the end of the window
+   * that triggered the prompt: lets a softphone or the load generator relate
+   * the prompt to the audio that caused it (alert latency).
+   */
+  audioMs: number;
   /** ISO-8601 time the event was decided. */
   at: string;
   /**
@@ -45,6 +51,8 @@ export interface AgentPriorityMessage {
   tier: Tier;
   previousTier: Tier;
   reason: string;
+  /** Caller audio time (ms from the call's start) at which the change was decided. */
+  audioMs: number;
   at: string;
   /** Present (true) when handled after the call had ended: for the record only (routing was not told). */
   stale?: true;

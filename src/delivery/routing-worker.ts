@@ -274,6 +274,7 @@ export function toAgentMessage(data: CallRoutingJobData, jobId: string): AgentMe
       score: data.score,
       text: data.text,
       language: data.language,
+      audioMs: data.audioMs,
       at: data.at,
     };
   }
@@ -287,6 +288,7 @@ export function toAgentMessage(data: CallRoutingJobData, jobId: string): AgentMe
     tier: data.tier,
     previousTier: data.previousTier,
     reason: data.reason,
+    audioMs: data.audioMs,
     at: data.at,
   };
 }

@@ -27,6 +27,7 @@ const prompt = (seq: number, callId = 'call-h'): AgentPromptMessage => ({
   score: 0.7,
   text: `line ${seq}`,
   language: 'en',
+  audioMs: 12_000,
   at: '2025-03-01T10:00:00.000Z',
 });
 

@@ -105,6 +105,7 @@ describe('routing worker', () => {
       tier: 2,
       previousTier: 1,
       reason: 'agitation 0.71 ≥ 0.55 for 1.5 s',
+      audioMs: 12_000,
       at,
     });
     expect(byType.prompt).toEqual<AgentPromptMessage>({
@@ -118,6 +119,7 @@ describe('routing worker', () => {
       score: 0.71,
       text: 'I can hear how frustrating this has been.',
       language: 'en',
+      audioMs: 12_000,
       at,
     });
     expect(routing.changes).toEqual([
