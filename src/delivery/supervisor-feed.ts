@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { deliveryKeys } from './delivery-keys.js';
 import { LOST_CALL_END_REASON, summaryFromHistory } from './feed-summary.js';
+import { FeedWriter } from './feed-writer.js';
 import type { Alert, AlertAckedMessage, LiveCall, SupervisorFeedEvent } from './supervisor-messages.js';
 
 export interface SupervisorFeedOptions {
@@ -30,6 +31,12 @@ export interface SupervisorFeedOptions {
    * @defaultValue 10000
    */
   sweepEveryMs?: number;
+  /**
+   * Writes (events, live calls, alerts) wait at most this long to go to Redis
+   * in one transaction with every other call's (see feed-writer.ts), ms;
+   * 0 = the next event-loop turn. @defaultValue 50
+   */
+  flushEveryMs?: number;
   /** Wall clock. @defaultValue `Date.now` */
   now?: () => number;
 }
@@ -75,6 +82,8 @@ export type AckResult =
  * - alerts: one key per alert plus a by-time index; the first ack wins (Lua);
  * - events: one pub/sub channel; each instance relays them to its sockets.
  *   One publisher connection per instance keeps a call's events in order.
+ *   Writes are batched (feed-writer.ts): one MULTI per `flushEveryMs` for
+ *   every call, its PUBLISH carrying a JSON array of envelopes.
  */
 export interface SupervisorFeed {
   /** Fans the event out to every instance and appends it to its call's history. */
@@ -139,15 +148,7 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
 
   const fail = (what: string) => (err: unknown) => log.warn({ err }, `supervisor feed: ${what} failed`);
 
-  const onMessage = (channel: string, text: string): void => {
-    if (channel !== keys.supervisorChannel) return;
-    let env: Envelope;
-    try {
-      env = JSON.parse(text) as Envelope;
-    } catch (err) {
-      log.warn({ err }, 'unreadable supervisor feed message ignored');
-      return;
-    }
+  const deliver = (env: Envelope): void => {
     for (const l of listeners) {
       try {
         l(env.msg, env.scope);
@@ -155,6 +156,19 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
         log.warn({ err }, 'supervisor feed listener failed');
       }
     }
+  };
+  const onMessage = (channel: string, text: string): void => {
+    if (channel !== keys.supervisorChannel) return;
+    let parsed: Envelope | Envelope[];
+    try {
+      parsed = JSON.parse(text) as Envelope | Envelope[];
+    } catch (err) {
+      log.warn({ err }, 'unreadable supervisor feed message ignored');
+      return;
+    }
+    // A batch (an array, in order) or a single envelope.
+    if (Array.isArray(parsed)) for (const env of parsed) deliver(env);
+    else deliver(parsed);
   };
   subscriber.on('message', onMessage);
   const subscribed = subscriber.subscribe(keys.supervisorChannel).then(
@@ -164,19 +178,24 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
 
   const callOf = (msg: SupervisorFeedEvent): string => (msg.type === 'call.started' ? msg.call.callId : msg.type === 'alert' ? msg.alert.callId : msg.callId);
 
+  const writer = new FeedWriter({
+    redis,
+    keys,
+    maxHistory,
+    historyTtlMs,
+    liveTtlMs,
+    alertTtlMs,
+    flushEveryMs: options.flushEveryMs,
+    now,
+    onError: (what, err) => fail(what)(err),
+  });
+
   function publish(msg: SupervisorFeedEvent, scope: FeedScope): void {
-    const env: Envelope = { scope, msg };
-    const history = keys.callHistory(callOf(msg));
-    // One MULTI on one connection: a call's events keep their order on the channel and in the history.
-    redis
-      .multi()
-      .publish(keys.supervisorChannel, JSON.stringify(env))
-      .rpush(history, JSON.stringify(msg))
-      .ltrim(history, -maxHistory, -1)
-      .pexpire(history, historyTtlMs)
-      .exec()
-      .catch(fail('publish'));
+    // One writer on one connection: a call's events keep their order on the channel and in the history.
+    writer.publish(msg, scope, callOf(msg));
   }
+  /** Reads see this instance's own writes: what is pending goes first (same connection, so in order). */
+  const readOwnWrites = (): void => void writer.flush();
 
   function ackedMessage(stored: StoredAlert, at: string): AlertAckedMessage {
     return { type: 'alert.acked', at, alertId: stored.alert.alertId, callId: stored.alert.callId, by: stored.alert.ackedBy ?? '', ackedAt: stored.alert.ackedAt ?? at };
@@ -186,6 +205,7 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
     const retired: string[] = [];
     for (const callId of ids) {
       // Only the instance whose SREM removes the id announces the end.
+      readOwnWrites();
       if ((await redis.srem(keys.liveCalls, callId)) !== 1) continue;
       const history = (await redis.lrange(keys.callHistory(callId), 0, -1)).map((r) => JSON.parse(r) as SupervisorFeedEvent);
       const scopeRaw = await redis.get(keys.callScope(callId));
@@ -198,6 +218,7 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
   }
 
   async function sweepLostCalls(): Promise<string[]> {
+    readOwnWrites();
     const ids = await redis.smembers(keys.liveCalls);
     if (ids.length === 0) return [];
     const raws = await redis.mget(ids.map((id) => keys.liveCall(id)));
@@ -213,6 +234,7 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
     sweepLostCalls,
 
     async publishForCall(callId, msg) {
+      readOwnWrites();
       const raw = await redis.get(keys.callScope(callId));
       if (raw === null) return false;
       publish(msg, JSON.parse(raw) as FeedScope);
@@ -220,44 +242,35 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
     },
 
     putScope(callId, scope) {
-      redis.set(keys.callScope(callId), JSON.stringify(scope), 'PX', historyTtlMs).catch(fail('scope store'));
+      writer.putScope(callId, scope);
     },
 
     async history(callId) {
+      readOwnWrites();
       const raws = await redis.lrange(keys.callHistory(callId), 0, -1);
       return raws.map((r) => JSON.parse(r) as SupervisorFeedEvent);
     },
 
     async liveCall(callId) {
+      readOwnWrites();
       const raw = await redis.get(keys.liveCall(callId));
       return raw === null ? null : (JSON.parse(raw) as { call: LiveCall }).call;
     },
 
     putLiveCall(call, scope) {
-      redis
-        .multi()
-        .set(keys.liveCall(call.callId), JSON.stringify({ call, scope }), 'PX', liveTtlMs)
-        .sadd(keys.liveCalls, call.callId)
-        .exec()
-        .catch(fail('live call update'));
+      writer.putLiveCall(call, scope);
     },
 
     removeLiveCall(callId) {
-      redis.multi().del(keys.liveCall(callId)).srem(keys.liveCalls, callId).exec().catch(fail('live call removal'));
+      writer.removeLiveCall(callId);
     },
 
     putAlert(alert, scope) {
-      const stored: StoredAlert = { alert, scope };
-      redis
-        .multi()
-        .set(keys.alert(alert.alertId), JSON.stringify(stored), 'PX', alertTtlMs)
-        .zadd(keys.alertIndex, now(), alert.alertId)
-        .zremrangebyscore(keys.alertIndex, '-inf', now() - alertTtlMs)
-        .exec()
-        .catch(fail('alert store'));
+      writer.putAlert(alert, scope);
     },
 
     async ack(alertId, by) {
+      readOwnWrites();
       const ackedAt = new Date(now()).toISOString();
       const [raw, first] = (await redis.eval(ACK_SCRIPT, 1, keys.alert(alertId), by, ackedAt)) as [string, number];
       if (raw === '') return { outcome: 'unknown' };
@@ -271,6 +284,7 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
     },
 
     async snapshot(filter) {
+      readOwnWrites();
       const ids = await redis.smembers(keys.liveCalls);
       const calls: LiveCall[] = [];
       if (ids.length > 0) {
@@ -314,6 +328,7 @@ export function createSupervisorFeed(options: SupervisorFeedOptions): Supervisor
 
     async close() {
       if (sweeper) clearInterval(sweeper);
+      await writer.close();
       subscriber.off('message', onMessage);
       listeners.clear();
       await subscriber.unsubscribe(keys.supervisorChannel).catch(() => undefined);
