@@ -213,13 +213,14 @@ export function attachSocketLimits(wss: WebSocketServer, options: SocketLimitOpt
     gatewayAdapter(socket, inner) {
       const state = gateways.get(socket);
       if (!state) return inner;
-      const audioMessages = metrics.audioMessages.labels(inner.source);
+      // A plain tally, added to undertone_audio_messages_total at scrape time.
+      const audioMessages = metrics.audioMessageTally(inner.source);
       // Per message: one plain loop over the (usually one) event; no closures, no find.
       const watch = (result: IngestResult): IngestResult => {
         const events = result.events;
         for (let i = 0; i < events.length; i++) {
           const e = events[i]!;
-          if (e.kind === 'audio') audioMessages.inc();
+          if (e.kind === 'audio') audioMessages.n += 1;
           else if (e.kind === 'start') {
             state.started = true;
             state.callId = e.callId;
