@@ -22,7 +22,7 @@ export interface FeedWriterOptions {
   alertTtlMs: number;
   /**
    * Writes wait at most this long to share one Redis transaction with the
-   * other calls' writes, ms; 0 = the next event-loop turn. @defaultValue 50
+   * other calls' writes, ms; 0 = the next event-loop turn. @defaultValue 100
    */
   flushEveryMs?: number;
   /** A batch with this many writes pending is sent at once. @defaultValue 1000 */
@@ -76,7 +76,7 @@ export class FeedWriter {
   private inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: FeedWriterOptions) {
-    this.flushEveryMs = options.flushEveryMs ?? 50;
+    this.flushEveryMs = options.flushEveryMs ?? 100;
     this.maxPending = options.maxPending ?? 1000;
     this.expireRefreshMs = options.expireRefreshMs ?? 60_000;
   }
