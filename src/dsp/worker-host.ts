@@ -167,7 +167,11 @@ export class WorkerHost implements CallHost {
   private schedule(): void {
     if (this.scheduled || this.dead) return;
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    // One batch in flight at a time: while the worker computes one, the next
+    // gathers every call's audio and goes when the reply arrives (receive).
+    // Under load that is a few posts per worker batch instead of one per
+    // event-loop turn (postMessage was the main thread's largest cost).
+    if (this.sent.length === 0) setImmediate(() => this.flush());
   }
 
   /** Posts this turn's batch: one message, one transferred buffer. */
@@ -199,6 +203,8 @@ export class WorkerHost implements CallHost {
       return;
     }
     if (this.sent.length === 0) this.worker.unref();
+    // What gathered while this batch was in flight (see schedule).
+    if (this.scheduled && this.sent.length === 0) this.flush();
     this.events.onClock(message.clock);
     if (message.windowCalls.length > 0) this.events.onInference(message.inferenceMs, message.windowCalls.length);
     for (const failure of message.failures) {
