@@ -21,8 +21,11 @@ export interface FeedWriterOptions {
   /** Alerts kept for the snapshot, ms. */
   alertTtlMs: number;
   /**
-   * Writes wait at most this long to share one Redis transaction with the
-   * other calls' writes, ms; 0 = the next event-loop turn. @defaultValue 100
+   * `call.scores` events and live-state refreshes wait at most this long to
+   * share one Redis transaction with the other calls' writes, ms; 0 = the
+   * next event-loop turn. Any other event (call start and end, tier changes,
+   * alerts, prompts, acks: rare, and other instances may look for them at
+   * once) goes on the next turn, with whatever is pending. @defaultValue 100
    */
   flushEveryMs?: number;
   /** A batch with this many writes pending is sent at once. @defaultValue 1000 */
@@ -41,7 +44,8 @@ export interface FeedWriterOptions {
 
 /**
  * The supervisor feed's Redis writes, batched: every call's events, live-call
- * updates, scopes and alerts of one flush interval go to Redis as ONE
+ * updates, scopes and alerts of one flush (at most `flushEveryMs` for the
+ * once-a-second `call.scores`, the next turn for rarer events) go to Redis as ONE
  * MULTI…EXEC (one round trip, one ioredis pipeline object, one PUBLISH
  * carrying every event as a JSON array), instead of a MULTI of 4-6 commands
  * per event (issue 13: about ten Redis commands and 1-2 ms of main-thread
@@ -101,7 +105,7 @@ export class FeedWriter {
     else list.push(msgJson);
     // The call's last event: its history must outlive it by the full TTL.
     if (msg.type === 'call.ended') this.expiresPushed.delete(key);
-    this.added();
+    this.added(msg.type !== 'call.scores');
   }
 
   putLiveCall(call: LiveCall, scope: WriterScope): void {
@@ -124,15 +128,21 @@ export class FeedWriter {
     this.added();
   }
 
-  private added(): void {
+  /** @param soon send on the next event-loop turn rather than after `flushEveryMs`. */
+  private added(soon = false): void {
     this.pending += 1;
     if (this.pending >= this.maxPending) {
       void this.flush();
       return;
     }
-    if (this.timer !== undefined || this.immediate !== undefined) return;
-    if (this.flushEveryMs > 0) this.timer = setTimeout(() => void this.flush(), this.flushEveryMs);
-    else this.immediate = setImmediate(() => void this.flush());
+    if (this.immediate !== undefined) return;
+    if (soon || this.flushEveryMs === 0) {
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.immediate = setImmediate(() => void this.flush());
+      return;
+    }
+    if (this.timer === undefined) this.timer = setTimeout(() => void this.flush(), this.flushEveryMs);
   }
 
   /** Writes in Redis; resolves when they are done (or failed, logged). */

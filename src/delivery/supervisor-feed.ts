@@ -32,9 +32,10 @@ export interface SupervisorFeedOptions {
    */
   sweepEveryMs?: number;
   /**
-   * Writes (events, live calls, alerts) wait at most this long to go to Redis
-   * in one transaction with every other call's (see feed-writer.ts), ms;
-   * 0 = the next event-loop turn. @defaultValue 100
+   * `call.scores` events and live-call refreshes wait at most this long to go
+   * to Redis in one transaction with every other call's (see feed-writer.ts),
+   * ms; other events go on the next event-loop turn. 0 = every write on the
+   * next turn. @defaultValue 100
    */
   flushEveryMs?: number;
   /** Wall clock. @defaultValue `Date.now` */
@@ -82,7 +83,7 @@ export type AckResult =
  * - alerts: one key per alert plus a by-time index; the first ack wins (Lua);
  * - events: one pub/sub channel; each instance relays them to its sockets.
  *   One publisher connection per instance keeps a call's events in order.
- *   Writes are batched (feed-writer.ts): one MULTI per `flushEveryMs` (100 ms) for
+ *   Writes are batched (feed-writer.ts): one MULTI per `flushEveryMs` (100 ms; rarer events: next turn) for
  *   every call, its PUBLISH carrying a JSON array of envelopes.
  */
 export interface SupervisorFeed {

@@ -138,6 +138,29 @@ describe('supervisor feed: batched Redis writes', () => {
     expect(await redis.llen(deliveryKeys(namespace).callHistory('CA-pending'))).toBe(2);
   });
 
+  it('sends a call start without waiting for the flush interval (other instances may look for it at once); scores wait for it', async () => {
+    const writer = await newFeed({ flushEveryMs: 60_000 });
+    const reader = await newFeed();
+    const got = collect(reader);
+    const observer = createCallFeedObserver({ feed: writer, instanceId: 'one' });
+    observers.push(observer);
+    const c = call('CA-soon');
+    observer.callStarted(c, { team: 'red' });
+    await waitFor(() => (got.length === 1 ? true : undefined), 'call.started');
+    expect(got[0]?.msg.type).toBe('call.started');
+    // Read through the other instance's feed: nothing of the writer's is flushed for it.
+    expect(await reader.liveCall(c.callId)).toMatchObject({ callId: c.callId, instanceId: 'one' });
+    expect((await reader.snapshot({ team: 'red', queue: null })).calls.map((x) => x.callId)).toEqual([c.callId]);
+    const multi = vi.spyOn(redis, 'multi');
+    observer.windowScored(c, window(1000, 0.5), 1, 0.5);
+    // A scores update queues; the next rare event carries it along, in order.
+    observer.agentChanged?.(c, 'ag-other');
+    await waitFor(() => (got.length === 3 ? true : undefined), 'the scores and the agent change');
+    expect(got.map((e) => e.msg.type)).toEqual(['call.started', 'call.scores', 'call.agent']);
+    expect(multi).toHaveBeenCalledTimes(1);
+    multi.mockRestore();
+  });
+
   it('still delivers a single (unbatched) envelope on the channel', async () => {
     const reader = await newFeed();
     const got = collect(reader);
