@@ -74,6 +74,7 @@ import { registerConnectionRateLimit } from './http/limits/connection-rate.js';
 import { attachSocketLimits } from './http/limits/socket-limits.js';
 import { Metrics } from './observability/metrics.js';
 import { registerMetricsRoute } from './observability/metrics-route.js';
+import { readThreadMemory, registerThreadMemoryGauge } from './observability/thread-memory.js';
 import { timedModel } from './observability/timed-model.js';
 import { StageClock } from './observability/stage-clock.js';
 import { OverloadGuard, type OverloadGuardOptions } from './calls/overload-guard.js';
@@ -280,6 +281,8 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   registerAuth(app, { enabled: config.auth, jwtSecret: config.jwtSecret, twilioAuthToken: config.twilioAuthToken, publicUrl: config.publicUrl, metrics });
   const verifyToken = createTokenVerifier(config.jwtSecret);
   registerMetricsRoute(app, metrics);
+  // Heap + external per thread (main and DSP workers): memory per call without allocator slack.
+  registerThreadMemoryGauge(metrics.registry, () => [readThreadMemory('main'), ...(pipeline.dsp.threadMemory?.() ?? [])]);
 
   registerErrorHandlers(app);
   registerHealthRoutes(app, { redis: deps.redis, model: deps.model, isShuttingDown: () => shuttingDown, publisher: () => publisher.health() });

@@ -126,7 +126,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const byId = new Map(driveCalls.map((c) => [c.callSid, c]));
   const plan: DrivePlan = { wsUrl: target.httpUrl.replace(/^http/, 'ws'), calls: driveCalls, frames, framesPerCall, ...(target.gatewayToken ? { gatewayToken: target.gatewayToken } : {}) };
 
-  const before = await sampleServer(target, false);
+  const before = await sampleServer(target, true);
   const pool = createDriverPool(plan, options.threads ?? 1);
   let results: DriveCallResult[];
   let windowStart: ServerSample | undefined;
@@ -210,6 +210,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       windowStart,
       windowEnd,
       rssBeforeBytes: before.rssBytes,
+      metricsBefore: before.metrics,
       generatorCpuMs: genCpuMs,
       clientLagMs,
       cpuSource: target.pid !== undefined ? 'proc' : 'metrics',

@@ -6,6 +6,7 @@
 import type { DriveCallResult } from './call-driver.js';
 import { histogramDelta, histogramQuantile, quantile } from './histogram.js';
 import { frameForAudioMs } from './pacing.js';
+import type { MetricsSnapshot } from './prom-text.js';
 import type { ServerSample } from './server-probe.js';
 import { FRAME_MS } from './twilio-messages.js';
 
@@ -48,6 +49,14 @@ export interface LoadFigures {
   angry_calls_prompted: number;
   late_prompts: number;
   rss_kb_per_call: number | null;
+  /**
+   * Δ(V8 heap used + external memory, summed over the server's threads: main and DSP workers) ÷ calls,
+   * from `undertone_thread_memory_bytes` before the calls and at the window's end. Unlike RSS it leaves out
+   * allocator slack, code and young-generation space V8 grew and keeps (it still counts garbage not yet collected).
+   */
+  heap_kb_per_call: number | null;
+  /** The same per thread (`main`, `dsp-0`, …), KiB per call. */
+  heap_kb_per_call_by_thread: Record<string, number> | null;
   frames_expected: number;
   frames_sent: number;
   frames_taken: number;
@@ -89,6 +98,8 @@ export interface FigureInputs {
   windowEnd: ServerSample;
   /** Server RSS before any call was opened, bytes. */
   rssBeforeBytes: number | undefined;
+  /** The server's /metrics before any call was opened (for `undertone_thread_memory_bytes`). */
+  metricsBefore?: MetricsSnapshot | undefined;
   /** Generator process CPU over the window, ms. */
   generatorCpuMs: number;
   /** Where the server CPU figures come from. */
@@ -210,6 +221,7 @@ export function computeFigures(input: FigureInputs): LoadFigures {
 
   const rssKb =
     input.rssBeforeBytes !== undefined && b.rssBytes !== undefined ? (b.rssBytes - input.rssBeforeBytes) / 1024 / calls : undefined;
+  const heap = threadMemoryPerCall(input.metricsBefore, b.metrics, calls);
   return {
     calls,
     seconds: input.seconds,
@@ -232,6 +244,8 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     angry_calls_prompted: angryPrompted,
     late_prompts: late,
     rss_kb_per_call: orNull(rssKb),
+    heap_kb_per_call: heap === undefined ? null : round(heap.total),
+    heap_kb_per_call_by_thread: heap === undefined ? null : heap.byThread,
     frames_expected: calls * input.framesPerCall,
     frames_sent: framesSent,
     frames_taken: framesTaken,
@@ -241,4 +255,40 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     generator_cpu_ms_per_call_second: round(perCallS(input.generatorCpuMs)),
     generator_send_late_p99_ms: orNull(sendLateP99(input.results)),
   };
+}
+
+/** Heap used + external of each thread in `undertone_thread_memory_bytes`, bytes. */
+export function threadMemoryBytes(m: MetricsSnapshot | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const kind of ['heap_used', 'external']) {
+    for (const s of m?.samples ?? []) {
+      if (s.name !== 'undertone_thread_memory_bytes' || s.labels.kind !== kind) continue;
+      const thread = s.labels.thread ?? '';
+      out.set(thread, (out.get(thread) ?? 0) + s.value);
+    }
+  }
+  return out;
+}
+
+/**
+ * Δ(heap used + external) between two scrapes, KiB per call, in total and per
+ * thread (a thread missing before counts from 0). Undefined when the server
+ * exports no thread memory.
+ */
+export function threadMemoryPerCall(
+  before: MetricsSnapshot | undefined,
+  after: MetricsSnapshot | undefined,
+  calls: number,
+): { total: number; byThread: Record<string, number> } | undefined {
+  const a = threadMemoryBytes(before);
+  const b = threadMemoryBytes(after);
+  if (a.size === 0 || b.size === 0 || calls <= 0) return undefined;
+  const byThread: Record<string, number> = {};
+  let total = 0;
+  for (const [thread, bytes] of b) {
+    const kib = (bytes - (a.get(thread) ?? 0)) / 1024 / calls;
+    byThread[thread] = round(kib);
+    total += kib;
+  }
+  return { total, byThread };
 }

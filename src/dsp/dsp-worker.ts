@@ -20,6 +20,7 @@ import type { FeatureWindow } from '../features/types.js';
 import { openEmotionModel } from '../model/emotion-model.js';
 import type { EmotionModel } from '../model/types.js';
 import { Stage, StageClock } from '../observability/stage-clock.js';
+import { packMemory } from '../observability/thread-memory.js';
 import { scoreMeasured } from './score-timing.js';
 import {
   describeError,
@@ -43,6 +44,8 @@ const data = workerData as DspWorkerData;
 const clock = new StageClock();
 const calls = new Map<number, CallState>();
 const featureCount = data.card.featureNames.length;
+/** When this thread's memory was last reported (performance.now() ms). */
+let memoryAt = Number.NEGATIVE_INFINITY;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
@@ -107,7 +110,11 @@ function processBatch(model: EmotionModel, batch: BatchMessage): Promise<ScoredM
     for (const call of batch.closes) calls.delete(call);
     const deltas = clock.ms.slice();
     clock.ms.fill(0);
-    return { type: 'scored', seq: batch.seq, clock: deltas, samples, failures, ...scored };
+    // Memory for `undertone_thread_memory_bytes`: reading it costs a syscall, so at most once a second.
+    const now = performance.now();
+    const memory = now - memoryAt >= 1000 ? packMemory() : undefined;
+    if (memory) memoryAt = now;
+    return { type: 'scored', seq: batch.seq, clock: deltas, samples, failures, ...scored, ...(memory ? { memory } : {}) };
   });
 }
 
@@ -155,7 +162,7 @@ async function scoreAll(
 // Batches may arrive while the model loads: they queue on this chain, in order.
 let chain: Promise<EmotionModel | undefined> = openEmotionModel({ modelPath: data.modelPath, card: data.card }).then(
   (model) => {
-    post({ type: 'ready' });
+    post({ type: 'ready', memory: packMemory() });
     return model;
   },
   (error: unknown) => {

@@ -74,10 +74,14 @@ export interface ScoredMessage {
   /** Per window: SCORE_FIELDS.length numbers (NaN = field absent). */
   scores: Float64Array;
   failures: CallFailure[];
+  /** The worker thread's memory (observability/thread-memory.ts packMemory), at most once a second. */
+  memory?: Float64Array;
 }
 
 export interface ReadyMessage {
   type: 'ready';
+  /** The worker thread's memory once its model is open. */
+  memory?: Float64Array;
 }
 
 export interface InitErrorMessage {
