@@ -7,7 +7,7 @@ import type { DriveCallResult } from './call-driver.js';
 import { histogramDelta, histogramQuantile, quantile } from './histogram.js';
 import { frameForAudioMs } from './pacing.js';
 import type { MetricsSnapshot } from './prom-text.js';
-import type { ServerSample } from './server-probe.js';
+import type { ServerMemory, ServerSample } from './server-probe.js';
 import { FRAME_MS } from './twilio-messages.js';
 
 /** The server's record of one call after it ended. */
@@ -57,6 +57,12 @@ export interface LoadFigures {
   heap_kb_per_call: number | null;
   /** The same per thread (`main`, `dsp-0`, …), KiB per call. */
   heap_kb_per_call_by_thread: Record<string, number> | null;
+  /**
+   * `probe-gc`: from `GET /admin/memory?gc=1` after a full GC in every thread (live objects only; taken
+   * 1 s before the window closes, every call live); `probe`: the same without GC; `metrics`: the
+   * `undertone_thread_memory_bytes` gauges (garbage included); null: none.
+   */
+  heap_source: 'probe-gc' | 'probe' | 'metrics' | null;
   frames_expected: number;
   frames_sent: number;
   frames_taken: number;
@@ -100,6 +106,9 @@ export interface FigureInputs {
   rssBeforeBytes: number | undefined;
   /** The server's /metrics before any call was opened (for `undertone_thread_memory_bytes`). */
   metricsBefore?: MetricsSnapshot | undefined;
+  /** The memory probe before any call was opened, and with every call live. */
+  memoryBefore?: ServerMemory | undefined;
+  memoryLive?: ServerMemory | undefined;
   /** Generator process CPU over the window, ms. */
   generatorCpuMs: number;
   /** Where the server CPU figures come from. */
@@ -221,7 +230,12 @@ export function computeFigures(input: FigureInputs): LoadFigures {
 
   const rssKb =
     input.rssBeforeBytes !== undefined && b.rssBytes !== undefined ? (b.rssBytes - input.rssBeforeBytes) / 1024 / calls : undefined;
-  const heap = threadMemoryPerCall(input.metricsBefore, b.metrics, calls);
+  const probed = input.memoryBefore !== undefined && input.memoryLive !== undefined;
+  const heap = probed
+    ? threadMemoryPerCall(input.memoryBefore!.threads, input.memoryLive!.threads, calls)
+    : threadMemoryPerCall(threadMemoryBytes(input.metricsBefore), threadMemoryBytes(b.metrics), calls);
+  const heapSource: LoadFigures['heap_source'] =
+    heap === undefined ? null : probed ? (input.memoryBefore!.gc && input.memoryLive!.gc ? 'probe-gc' : 'probe') : 'metrics';
   return {
     calls,
     seconds: input.seconds,
@@ -246,6 +260,7 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     rss_kb_per_call: orNull(rssKb),
     heap_kb_per_call: heap === undefined ? null : round(heap.total),
     heap_kb_per_call_by_thread: heap === undefined ? null : heap.byThread,
+    heap_source: heapSource,
     frames_expected: calls * input.framesPerCall,
     frames_sent: framesSent,
     frames_taken: framesTaken,
@@ -271,17 +286,15 @@ export function threadMemoryBytes(m: MetricsSnapshot | undefined): Map<string, n
 }
 
 /**
- * Δ(heap used + external) between two scrapes, KiB per call, in total and per
- * thread (a thread missing before counts from 0). Undefined when the server
- * exports no thread memory.
+ * Δ(heap used + external) between two readings (bytes per thread), KiB per
+ * call, in total and per thread (a thread missing before counts from 0).
+ * Undefined when either reading is empty.
  */
 export function threadMemoryPerCall(
-  before: MetricsSnapshot | undefined,
-  after: MetricsSnapshot | undefined,
+  a: ReadonlyMap<string, number>,
+  b: ReadonlyMap<string, number>,
   calls: number,
 ): { total: number; byThread: Record<string, number> } | undefined {
-  const a = threadMemoryBytes(before);
-  const b = threadMemoryBytes(after);
   if (a.size === 0 || b.size === 0 || calls <= 0) return undefined;
   const byThread: Record<string, number> = {};
   let total = 0;

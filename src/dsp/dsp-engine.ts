@@ -101,6 +101,8 @@ export interface DspEngine {
   open(spec: DspCallSpec, sink: DspCallSink): DspCall;
   /** Memory of the engine's worker threads, as they last reported it (absent or empty when inline). */
   threadMemory?(): ThreadMemory[];
+  /** Memory of the engine's worker threads asked now, after a full GC in each when `gc` (and the process runs with --expose-gc). */
+  measureThreadMemory?(gc: boolean): Promise<ThreadMemory[]>;
   /** Stops the engine (terminates its workers); open calls should have finished first. */
   close(): Promise<void>;
 }

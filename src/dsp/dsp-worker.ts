@@ -20,7 +20,7 @@ import type { FeatureWindow } from '../features/types.js';
 import { openEmotionModel } from '../model/emotion-model.js';
 import type { EmotionModel } from '../model/types.js';
 import { Stage, StageClock } from '../observability/stage-clock.js';
-import { packMemory } from '../observability/thread-memory.js';
+import { collectGarbage, packMemory } from '../observability/thread-memory.js';
 import { scoreMeasured } from './score-timing.js';
 import {
   describeError,
@@ -31,6 +31,7 @@ import {
   type DspWorkerData,
   type FromWorker,
   type ScoredMessage,
+  type ToWorker,
 } from './worker-protocol.js';
 
 interface CallState {
@@ -171,7 +172,14 @@ let chain: Promise<EmotionModel | undefined> = openEmotionModel({ modelPath: dat
   },
 );
 
-port.on('message', (batch: BatchMessage) => {
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'memory') {
+    // Answered now, between batches (not on the batch chain): the bench's memory probe.
+    if (message.gc) collectGarbage();
+    post({ type: 'memory', memory: packMemory() });
+    return;
+  }
+  const batch = message;
   if (batch.crash) {
     // Test hook: an uncaught error, as a bug in the DSP code would raise.
     setImmediate(() => {

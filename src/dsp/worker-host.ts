@@ -18,7 +18,7 @@ import type { DspWindow } from './dsp-engine.js';
 import { DspRemoteError, DspWorkerError } from './dsp-errors.js';
 import type { CallHost, WorkerCall } from './worker-call.js';
 import { unpackMemory, type ThreadMemory } from '../observability/thread-memory.js';
-import { SCORE_FIELDS, unpackScores, type DspWorkerData, type FromWorker, type OpenOp, type ScoredMessage } from './worker-protocol.js';
+import { SCORE_FIELDS, unpackScores, type DspWorkerData, type FromWorker, type MemoryRequest, type OpenOp, type ScoredMessage } from './worker-protocol.js';
 
 /** What the host tells its pool. */
 export interface HostEvents {
@@ -73,6 +73,8 @@ export class WorkerHost implements CallHost {
   private readonly sent: SentBatch[] = [];
   /** The worker's memory as it last reported it. */
   private lastMemory: ThreadMemory | undefined;
+  /** `measureMemory` callers waiting for the worker's answer. */
+  private readonly memoryWaiters: ((memory: ThreadMemory | undefined) => void)[] = [];
 
   constructor(
     readonly index: number,
@@ -85,7 +87,9 @@ export class WorkerHost implements CallHost {
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (message: FromWorker) => {
         if (message.type !== 'init-error' && message.memory) this.lastMemory = unpackMemory(`dsp-${index}`, message.memory);
-        if (message.type === 'scored') this.receive(message);
+        if (message.type === 'memory') {
+          for (const resolve of this.memoryWaiters.splice(0)) resolve(this.lastMemory);
+        } else if (message.type === 'scored') this.receive(message);
         else if (message.type === 'ready') {
           this.started = true;
           resolve();
@@ -117,6 +121,27 @@ export class WorkerHost implements CallHost {
   /** The worker thread's memory as last reported (undefined before it is ready or once it is gone). */
   get memory(): ThreadMemory | undefined {
     return this.dead ? undefined : this.lastMemory;
+  }
+
+  /**
+   * Asks the worker for its memory now (after a full GC when `gc` and the
+   * process runs with --expose-gc). Undefined if the worker is gone or does not answer within 5 s.
+   */
+  measureMemory(gc: boolean): Promise<ThreadMemory | undefined> {
+    if (this.dead || !this.started) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const i = this.memoryWaiters.indexOf(done);
+        if (i >= 0) this.memoryWaiters.splice(i, 1);
+        resolve(undefined);
+      }, 5000);
+      const done = (memory: ThreadMemory | undefined): void => {
+        clearTimeout(timer);
+        resolve(memory);
+      };
+      this.memoryWaiters.push(done);
+      this.worker.postMessage({ type: 'memory', gc } satisfies MemoryRequest);
+    });
   }
 
   get alive(): boolean {

@@ -94,6 +94,12 @@ export class WorkerPoolEngine implements DspEngine {
     return this.hosts.flatMap((h) => (h.memory ? [h.memory] : []));
   }
 
+  /** Each worker's memory, asked now (after a full GC in each when `gc` and the process runs with --expose-gc). */
+  async measureThreadMemory(gc: boolean): Promise<ThreadMemory[]> {
+    const all = await Promise.all(this.hosts.map((h) => h.measureMemory(gc)));
+    return all.filter((m): m is ThreadMemory => m !== undefined);
+  }
+
   /** Open calls per worker, in worker order (for tests and logs). */
   loads(): number[] {
     return this.hosts.map((h) => h.load);

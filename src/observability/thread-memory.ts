@@ -23,6 +23,19 @@ export interface ThreadMemory {
   arrayBuffers: number;
 }
 
+/**
+ * Runs a full garbage collection on this thread when the process was started
+ * with `--expose-gc` (the bench's server is), so memory read right after counts
+ * live objects only. Returns whether it ran. Blocks the thread for the
+ * collection: for measurement, never on a serving path.
+ */
+export function collectGarbage(): boolean {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc !== 'function') return false;
+  gc();
+  return true;
+}
+
 /** Packed form a worker posts: heapUsed, heapTotal, external, arrayBuffers. */
 export function packMemory(): Float64Array {
   const m = process.memoryUsage();
