@@ -1,7 +1,7 @@
 /**
- * Per-thread working buffers shared by every call (yin-difference.ts
- * `Scratch`): calls whose frames are analysed interleaved on one thread get
- * exactly what each gets alone.
+ * Per-thread working buffers and tables shared by every call (YIN difference
+ * scratch, the spectrum's FFT and arrays, MFCC tables): calls whose frames are
+ * analysed interleaved on one thread get exactly what each gets alone.
  */
 import { describe, expect, it } from 'vitest';
 import { harmonicComplex, mix, whiteNoise } from '../../src/audio/synth.js';
