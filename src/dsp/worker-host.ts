@@ -277,6 +277,7 @@ export class WorkerHost implements CallHost {
     this.dead = true;
     const calls = [...this.calls.values()];
     this.calls.clear();
+    for (const resolve of this.memoryWaiters.splice(0)) resolve(undefined);
     this.sent.length = 0;
     const reason = new DspWorkerError(`DSP worker ${this.index} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     for (const call of calls) call.failed(reason, 'DSP worker failed');
