@@ -12,6 +12,7 @@
  * - `GET /v1/calls`, `GET /v1/calls/:callId`       src/http/call-routes.ts
  * - `GET /dashboard` (+ `/dashboard/assets/*`)     src/http/dashboard-routes.ts
  * - `GET /metrics`                                 src/observability/metrics-route.ts
+ * - `GET /admin/memory[?gc=1]` (admin)             src/http/memory-route.ts
  * - WS `GET /v1/supervisor/stream`                 supervisor feed (when `deps.feed` is given)
  * - `GET /v1/supervisor/calls/:callId`             a call's feed history, from any instance
  * - `/admin/queues`                                bull-board (when `deps.adminQueues` is given)
@@ -74,6 +75,8 @@ import { registerConnectionRateLimit } from './http/limits/connection-rate.js';
 import { attachSocketLimits } from './http/limits/socket-limits.js';
 import { Metrics } from './observability/metrics.js';
 import { registerMetricsRoute } from './observability/metrics-route.js';
+import { readThreadMemory, registerThreadMemoryGauge } from './observability/thread-memory.js';
+import { registerMemoryRoute } from './http/memory-route.js';
 import { timedModel } from './observability/timed-model.js';
 import { StageClock } from './observability/stage-clock.js';
 import { OverloadGuard, type OverloadGuardOptions } from './calls/overload-guard.js';
@@ -280,6 +283,9 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   registerAuth(app, { enabled: config.auth, jwtSecret: config.jwtSecret, twilioAuthToken: config.twilioAuthToken, publicUrl: config.publicUrl, metrics });
   const verifyToken = createTokenVerifier(config.jwtSecret);
   registerMetricsRoute(app, metrics);
+  // Heap + external per thread (main and DSP workers): memory per call without allocator slack.
+  registerThreadMemoryGauge(metrics.registry, () => [readThreadMemory('main'), ...(pipeline.dsp.threadMemory?.() ?? [])]);
+  registerMemoryRoute(app, pipeline.dsp);
 
   registerErrorHandlers(app);
   registerHealthRoutes(app, { redis: deps.redis, model: deps.model, isShuttingDown: () => shuttingDown, publisher: () => publisher.health() });

@@ -12,7 +12,7 @@ import type { DriveCall, DriveCallResult, DrivePlan } from './call-driver.js';
 import { createDriverPool } from './driver-pool.js';
 import { framesDue, isAngryCall, nowMs, staggerOffsets } from './pacing.js';
 import { alertLatencies, computeFigures, type LoadFigures, type ServerCallView } from './run-figures.js';
-import { getApiJson, sampleServer, type ServerSample, type Target } from './server-probe.js';
+import { getApiJson, measureServerMemory, sampleServer, type ServerMemory, type ServerSample, type Target } from './server-probe.js';
 import { FRAME_MS, precomputeFrames } from './twilio-messages.js';
 
 export interface BenchFixture {
@@ -126,7 +126,9 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const byId = new Map(driveCalls.map((c) => [c.callSid, c]));
   const plan: DrivePlan = { wsUrl: target.httpUrl.replace(/^http/, 'ws'), calls: driveCalls, frames, framesPerCall, ...(target.gatewayToken ? { gatewayToken: target.gatewayToken } : {}) };
 
-  const before = await sampleServer(target, false);
+  const before = await sampleServer(target, true);
+  const memoryBefore = await measureServerMemory(target);
+  let memoryLive: ServerMemory | undefined;
   const pool = createDriverPool(plan, options.threads ?? 1);
   let results: DriveCallResult[];
   let windowStart: ServerSample | undefined;
@@ -147,6 +149,9 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       await sleep(windowStartAt - nowMs());
       windowStart = await sampleServer(target, true);
       genCpu0 = process.cpuUsage();
+      // Memory with every call live (after a GC in each server thread): 1 s before the window closes.
+      await sleep(windowEndAt - 1000 - nowMs());
+      memoryLive = await measureServerMemory(target);
       await sleep(windowEndAt - nowMs());
       const g = process.cpuUsage(genCpu0);
       windowEnd = await sampleServer(target, true);
@@ -210,6 +215,9 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       windowStart,
       windowEnd,
       rssBeforeBytes: before.rssBytes,
+      metricsBefore: before.metrics,
+      memoryBefore,
+      memoryLive,
       generatorCpuMs: genCpuMs,
       clientLagMs,
       cpuSource: target.pid !== undefined ? 'proc' : 'metrics',

@@ -32,6 +32,10 @@ export function loadRows(f: LoadFigures, threads = 1): [string, string][] {
     ['angry calls prompted before their end', `${f.angry_calls_prompted}/${f.angry_calls}`],
     ['prompts that arrived after their call ended', String(f.late_prompts)],
     ['server memory per live call', na(f.rss_kb_per_call, ' KiB', 0) + '  (RSS with the calls live − RSS before)'],
+    [
+      '  heap + external per live call',
+      `${na(f.heap_kb_per_call, ' KiB', 0)}${f.heap_kb_per_call_by_thread ? ` (${Object.entries(f.heap_kb_per_call_by_thread).map(([t, v]) => `${t} ${v.toFixed(0)}`).join(', ')})` : ''}  (all threads; ${f.heap_source === 'probe-gc' ? 'live objects, after a GC' : f.heap_source === 'probe' ? 'no GC: garbage included' : f.heap_source === 'metrics' ? '/metrics gauges: garbage included' : 'n/a'})`,
+    ],
     ['frames expected / sent / taken by the server', `${f.frames_expected} / ${f.frames_sent} / ${f.frames_taken}`],
     [
       'dropped frames',

@@ -6,7 +6,8 @@
 import type { DriveCallResult } from './call-driver.js';
 import { histogramDelta, histogramQuantile, quantile } from './histogram.js';
 import { frameForAudioMs } from './pacing.js';
-import type { ServerSample } from './server-probe.js';
+import type { MetricsSnapshot } from './prom-text.js';
+import type { ServerMemory, ServerSample } from './server-probe.js';
 import { FRAME_MS } from './twilio-messages.js';
 
 /** The server's record of one call after it ended. */
@@ -48,6 +49,20 @@ export interface LoadFigures {
   angry_calls_prompted: number;
   late_prompts: number;
   rss_kb_per_call: number | null;
+  /**
+   * Δ(V8 heap used + external memory, summed over the server's threads: main and DSP workers) ÷ calls,
+   * from `undertone_thread_memory_bytes` before the calls and at the window's end. Unlike RSS it leaves out
+   * allocator slack, code and young-generation space V8 grew and keeps (it still counts garbage not yet collected).
+   */
+  heap_kb_per_call: number | null;
+  /** The same per thread (`main`, `dsp-0`, …), KiB per call. */
+  heap_kb_per_call_by_thread: Record<string, number> | null;
+  /**
+   * `probe-gc`: from `GET /admin/memory?gc=1` after a full GC in every thread (live objects only; taken
+   * 1 s before the window closes, every call live); `probe`: the same without GC; `metrics`: the
+   * `undertone_thread_memory_bytes` gauges (garbage included); null: none.
+   */
+  heap_source: 'probe-gc' | 'probe' | 'metrics' | null;
   frames_expected: number;
   frames_sent: number;
   frames_taken: number;
@@ -89,6 +104,11 @@ export interface FigureInputs {
   windowEnd: ServerSample;
   /** Server RSS before any call was opened, bytes. */
   rssBeforeBytes: number | undefined;
+  /** The server's /metrics before any call was opened (for `undertone_thread_memory_bytes`). */
+  metricsBefore?: MetricsSnapshot | undefined;
+  /** The memory probe before any call was opened, and with every call live. */
+  memoryBefore?: ServerMemory | undefined;
+  memoryLive?: ServerMemory | undefined;
   /** Generator process CPU over the window, ms. */
   generatorCpuMs: number;
   /** Where the server CPU figures come from. */
@@ -210,6 +230,12 @@ export function computeFigures(input: FigureInputs): LoadFigures {
 
   const rssKb =
     input.rssBeforeBytes !== undefined && b.rssBytes !== undefined ? (b.rssBytes - input.rssBeforeBytes) / 1024 / calls : undefined;
+  const probed = input.memoryBefore !== undefined && input.memoryLive !== undefined;
+  const heap = probed
+    ? threadMemoryPerCall(input.memoryBefore!.threads, input.memoryLive!.threads, calls)
+    : threadMemoryPerCall(threadMemoryBytes(input.metricsBefore), threadMemoryBytes(b.metrics), calls);
+  const heapSource: LoadFigures['heap_source'] =
+    heap === undefined ? null : probed ? (input.memoryBefore!.gc && input.memoryLive!.gc ? 'probe-gc' : 'probe') : 'metrics';
   return {
     calls,
     seconds: input.seconds,
@@ -232,6 +258,9 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     angry_calls_prompted: angryPrompted,
     late_prompts: late,
     rss_kb_per_call: orNull(rssKb),
+    heap_kb_per_call: heap === undefined ? null : round(heap.total),
+    heap_kb_per_call_by_thread: heap === undefined ? null : heap.byThread,
+    heap_source: heapSource,
     frames_expected: calls * input.framesPerCall,
     frames_sent: framesSent,
     frames_taken: framesTaken,
@@ -241,4 +270,38 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     generator_cpu_ms_per_call_second: round(perCallS(input.generatorCpuMs)),
     generator_send_late_p99_ms: orNull(sendLateP99(input.results)),
   };
+}
+
+/** Heap used + external of each thread in `undertone_thread_memory_bytes`, bytes. */
+export function threadMemoryBytes(m: MetricsSnapshot | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const kind of ['heap_used', 'external']) {
+    for (const s of m?.samples ?? []) {
+      if (s.name !== 'undertone_thread_memory_bytes' || s.labels.kind !== kind) continue;
+      const thread = s.labels.thread ?? '';
+      out.set(thread, (out.get(thread) ?? 0) + s.value);
+    }
+  }
+  return out;
+}
+
+/**
+ * Δ(heap used + external) between two readings (bytes per thread), KiB per
+ * call, in total and per thread (a thread missing before counts from 0).
+ * Undefined when either reading is empty.
+ */
+export function threadMemoryPerCall(
+  a: ReadonlyMap<string, number>,
+  b: ReadonlyMap<string, number>,
+  calls: number,
+): { total: number; byThread: Record<string, number> } | undefined {
+  if (a.size === 0 || b.size === 0 || calls <= 0) return undefined;
+  const byThread: Record<string, number> = {};
+  let total = 0;
+  for (const [thread, bytes] of b) {
+    const kib = (bytes - (a.get(thread) ?? 0)) / 1024 / calls;
+    byThread[thread] = round(kib);
+    total += kib;
+  }
+  return { total, byThread };
 }

@@ -16,6 +16,8 @@ export interface Target {
   gatewayToken?: string;
   /** Supervisor/admin JWT for `GET /v1/calls…` (AUTH on). */
   supervisorToken?: string;
+  /** Admin JWT for the memory probe (`GET /admin/memory`); without it (AUTH on) memory comes from /metrics. */
+  adminToken?: string;
   /** Agent JWT for an agent id (AUTH on); undefined with AUTH off. */
   agentToken?: (agentId: string) => string | undefined;
 }
@@ -71,6 +73,27 @@ export async function getApiJson<T>(target: Target, path: string, timeoutMs = 10
   if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The server's answer to `GET /admin/memory?gc=1` (src/http/memory-route.ts). */
+export interface ServerMemory {
+  /** Whether every thread collected garbage first (the server runs with --expose-gc). */
+  gc: boolean;
+  /** Heap used + external per thread (`main`, `dsp-0`, …), bytes. */
+  threads: Map<string, number>;
+}
+
+/** Every server thread's live memory (after a full GC when the server allows it); undefined when the probe is not reachable. */
+export async function measureServerMemory(target: Target): Promise<ServerMemory | undefined> {
+  const text = await fetchText(`${target.httpUrl}/admin/memory?gc=1`, target.adminToken ?? target.supervisorToken, 30_000);
+  if (text === undefined) return undefined;
+  try {
+    const report = JSON.parse(text) as { gc?: unknown; threads?: { thread: string; heapUsed: number; external: number }[] };
+    if (!Array.isArray(report.threads)) return undefined;
+    return { gc: report.gc === true, threads: new Map(report.threads.map((t) => [t.thread, t.heapUsed + t.external])) };
   } catch {
     return undefined;
   }

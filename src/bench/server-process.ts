@@ -94,7 +94,8 @@ export function onInterrupt(fn: () => Promise<unknown>): () => void {
 export async function spawnServer(options: SpawnServerOptions): Promise<SpawnedServer> {
   const mode = chooseMode(options.root, options.mode);
   const port = await freePort();
-  const args = mode === 'dist' ? ['dist/src/main.js', 'serve'] : ['--import', 'tsx', 'src/main.ts', 'serve'];
+  // --expose-gc: the memory probe (GET /admin/memory?gc=1) collects garbage first, so memory per call counts live objects.
+  const args = ['--expose-gc', ...(mode === 'dist' ? ['dist/src/main.js', 'serve'] : ['--import', 'tsx', 'src/main.ts', 'serve'])];
   installExitHooks();
   const child = spawn(process.execPath, args, {
     cwd: options.root,

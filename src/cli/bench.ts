@@ -180,13 +180,15 @@ async function loadGenerator(v: Values): Promise<number> {
   const url = str(v, 'url');
   if (url !== undefined) {
     const secret = process.env['JWT_SECRET'];
-    const mint = (role: 'agent' | 'supervisor' | 'gateway', sub: string): string | undefined => (secret ? signToken(secret, { role, sub }) : undefined);
+    const mint = (role: 'agent' | 'supervisor' | 'gateway' | 'admin', sub: string): string | undefined => (secret ? signToken(secret, { role, sub }) : undefined);
+    const adminToken = mint('admin', 'bench-admin');
     const agentToken = str(v, 'agent-token');
     target = {
       httpUrl: url.replace(/\/$/, ''),
       ...((str(v, 'token') ?? mint('gateway', 'bench-gateway')) ? { gatewayToken: (str(v, 'token') ?? mint('gateway', 'bench-gateway'))! } : {}),
       ...((agentToken ?? mint('supervisor', 'bench-supervisor')) ? { supervisorToken: (agentToken ?? mint('supervisor', 'bench-supervisor'))! } : {}),
       agentToken: (agentId) => agentToken ?? mint('agent', agentId),
+      ...(adminToken ? { adminToken } : {}),
     };
   } else {
     const secret = randomBytes(32).toString('base64url');
@@ -216,6 +218,7 @@ async function loadGenerator(v: Values): Promise<number> {
       gatewayToken: signToken(secret, { role: 'gateway', sub: 'bench-gateway' }),
       supervisorToken: signToken(secret, { role: 'supervisor', sub: 'bench-supervisor' }),
       agentToken: (agentId) => signToken(secret, { role: 'agent', sub: agentId }),
+      adminToken: signToken(secret, { role: 'admin', sub: 'bench-admin' }),
     };
   }
   process.stdout.write(

@@ -17,6 +17,7 @@ import { FEATURE_CONFIG } from '../features/feature-names.js';
 import type { AudioFormat } from '../ingest/call-event.js';
 import type { EmotionScores } from '../model/types.js';
 import type { StageClock } from '../observability/stage-clock.js';
+import type { ThreadMemory } from '../observability/thread-memory.js';
 
 /** One scored window of a call, on the call's audio clock (8 kHz pipeline samples). */
 export interface DspWindow {
@@ -98,6 +99,10 @@ export interface DspEngine {
    * synchronously, before any audio, as the decoder always did.
    */
   open(spec: DspCallSpec, sink: DspCallSink): DspCall;
+  /** Memory of the engine's worker threads, as they last reported it (absent or empty when inline). */
+  threadMemory?(): ThreadMemory[];
+  /** Memory of the engine's worker threads asked now, after a full GC in each when `gc` (and the process runs with --expose-gc). */
+  measureThreadMemory?(gc: boolean): Promise<ThreadMemory[]>;
   /** Stops the engine (terminates its workers); open calls should have finished first. */
   close(): Promise<void>;
 }

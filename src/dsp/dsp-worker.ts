@@ -20,6 +20,7 @@ import type { FeatureWindow } from '../features/types.js';
 import { openEmotionModel } from '../model/emotion-model.js';
 import type { EmotionModel } from '../model/types.js';
 import { Stage, StageClock } from '../observability/stage-clock.js';
+import { collectGarbage, packMemory } from '../observability/thread-memory.js';
 import { scoreMeasured } from './score-timing.js';
 import {
   describeError,
@@ -30,6 +31,7 @@ import {
   type DspWorkerData,
   type FromWorker,
   type ScoredMessage,
+  type ToWorker,
 } from './worker-protocol.js';
 
 interface CallState {
@@ -43,6 +45,8 @@ const data = workerData as DspWorkerData;
 const clock = new StageClock();
 const calls = new Map<number, CallState>();
 const featureCount = data.card.featureNames.length;
+/** When this thread's memory was last reported (performance.now() ms). */
+let memoryAt = Number.NEGATIVE_INFINITY;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
@@ -107,7 +111,11 @@ function processBatch(model: EmotionModel, batch: BatchMessage): Promise<ScoredM
     for (const call of batch.closes) calls.delete(call);
     const deltas = clock.ms.slice();
     clock.ms.fill(0);
-    return { type: 'scored', seq: batch.seq, clock: deltas, samples, failures, ...scored };
+    // Memory for `undertone_thread_memory_bytes`: reading it costs a syscall, so at most once a second.
+    const now = performance.now();
+    const memory = now - memoryAt >= 1000 ? packMemory() : undefined;
+    if (memory) memoryAt = now;
+    return { type: 'scored', seq: batch.seq, clock: deltas, samples, failures, ...scored, ...(memory ? { memory } : {}) };
   });
 }
 
@@ -155,7 +163,7 @@ async function scoreAll(
 // Batches may arrive while the model loads: they queue on this chain, in order.
 let chain: Promise<EmotionModel | undefined> = openEmotionModel({ modelPath: data.modelPath, card: data.card }).then(
   (model) => {
-    post({ type: 'ready' });
+    post({ type: 'ready', memory: packMemory() });
     return model;
   },
   (error: unknown) => {
@@ -164,7 +172,14 @@ let chain: Promise<EmotionModel | undefined> = openEmotionModel({ modelPath: dat
   },
 );
 
-port.on('message', (batch: BatchMessage) => {
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'memory') {
+    // Answered now, between batches (not on the batch chain): the bench's memory probe.
+    if (message.gc) collectGarbage();
+    post({ type: 'memory', memory: packMemory() });
+    return;
+  }
+  const batch = message;
   if (batch.crash) {
     // Test hook: an uncaught error, as a bug in the DSP code would raise.
     setImmediate(() => {

@@ -4,7 +4,8 @@
  *
  * Batching: payloads are copied into one staging buffer as they arrive; the
  * first push of a turn schedules a `setImmediate` that posts the whole turn
- * as one message, transferring the buffer (no copy across threads). The
+ * as one message, transferring a right-sized copy of the staged bytes (one
+ * memcpy; no further copy across threads; the staging buffer is reused). The
  * worker answers each batch with one message, in order, so results are
  * matched to batches by order alone.
  */
@@ -16,7 +17,8 @@ import { ModelError } from '../shared/errors.js';
 import type { DspWindow } from './dsp-engine.js';
 import { DspRemoteError, DspWorkerError } from './dsp-errors.js';
 import type { CallHost, WorkerCall } from './worker-call.js';
-import { SCORE_FIELDS, unpackScores, type DspWorkerData, type FromWorker, type OpenOp, type ScoredMessage } from './worker-protocol.js';
+import { unpackMemory, type ThreadMemory } from '../observability/thread-memory.js';
+import { SCORE_FIELDS, unpackScores, type DspWorkerData, type FromWorker, type MemoryRequest, type OpenOp, type ScoredMessage } from './worker-protocol.js';
 
 /** What the host tells its pool. */
 export interface HostEvents {
@@ -69,6 +71,10 @@ export class WorkerHost implements CallHost {
   private crashRequested = false;
   private seq = 0;
   private readonly sent: SentBatch[] = [];
+  /** The worker's memory as it last reported it. */
+  private lastMemory: ThreadMemory | undefined;
+  /** `measureMemory` callers waiting for the worker's answer. */
+  private readonly memoryWaiters: ((memory: ThreadMemory | undefined) => void)[] = [];
 
   constructor(
     readonly index: number,
@@ -80,7 +86,10 @@ export class WorkerHost implements CallHost {
     this.worker.unref();
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (message: FromWorker) => {
-        if (message.type === 'scored') this.receive(message);
+        if (message.type !== 'init-error' && message.memory) this.lastMemory = unpackMemory(`dsp-${index}`, message.memory);
+        if (message.type === 'memory') {
+          for (const resolve of this.memoryWaiters.splice(0)) resolve(this.lastMemory);
+        } else if (message.type === 'scored') this.receive(message);
         else if (message.type === 'ready') {
           this.started = true;
           resolve();
@@ -107,6 +116,32 @@ export class WorkerHost implements CallHost {
   /** Calls open on this worker: the pool pins new calls to the least loaded. */
   get load(): number {
     return this.calls.size;
+  }
+
+  /** The worker thread's memory as last reported (undefined before it is ready or once it is gone). */
+  get memory(): ThreadMemory | undefined {
+    return this.dead ? undefined : this.lastMemory;
+  }
+
+  /**
+   * Asks the worker for its memory now (after a full GC when `gc` and the
+   * process runs with --expose-gc). Undefined if the worker is gone or does not answer within 5 s.
+   */
+  measureMemory(gc: boolean): Promise<ThreadMemory | undefined> {
+    if (this.dead || !this.started) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const i = this.memoryWaiters.indexOf(done);
+        if (i >= 0) this.memoryWaiters.splice(i, 1);
+        resolve(undefined);
+      }, 5000);
+      const done = (memory: ThreadMemory | undefined): void => {
+        clearTimeout(timer);
+        resolve(memory);
+      };
+      this.memoryWaiters.push(done);
+      this.worker.postMessage({ type: 'memory', gc } satisfies MemoryRequest);
+    });
   }
 
   get alive(): boolean {
@@ -180,14 +215,18 @@ export class WorkerHost implements CallHost {
     if (this.dead) return;
     const seq = ++this.seq;
     const audio = Int32Array.from(this.audio);
-    const bytes = this.staging.buffer;
+    // A right-sized copy is sent (transferred) and the staging buffer kept: a batch
+    // holds only its own bytes, however large the staging buffer once grew. Sending
+    // the staging buffer itself and allocating a fresh one of the same size each
+    // turn made every batch as large as the largest turn: while a busy worker falls
+    // behind, those queued batches were most of the server's memory.
+    const bytes = this.staging.slice(0, this.staged).buffer;
     if (this.sent.length === 0) this.worker.ref();
     this.sent.push({ seq, calls: this.turnCalls });
     this.worker.postMessage(
       { type: 'batch', seq, opens: this.opens, audio, bytes, closes: this.closes, ...(this.crashRequested ? { crash: true } : {}) },
       [audio.buffer, bytes],
     );
-    this.staging = new Uint8Array(this.staging.length);
     this.staged = 0;
     this.audio = [];
     this.opens = [];
@@ -244,6 +283,7 @@ export class WorkerHost implements CallHost {
     this.dead = true;
     const calls = [...this.calls.values()];
     this.calls.clear();
+    for (const resolve of this.memoryWaiters.splice(0)) resolve(undefined);
     this.sent.length = 0;
     const reason = new DspWorkerError(`DSP worker ${this.index} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     for (const call of calls) call.failed(reason, 'DSP worker failed');

@@ -16,6 +16,7 @@
 import { createDecoder } from '../audio/decoder.js';
 import type { ModelCard } from '../model/model-card.js';
 import type { StageClock } from '../observability/stage-clock.js';
+import type { ThreadMemory } from '../observability/thread-memory.js';
 import type { Logger } from '../shared/logger.js';
 import type { DspCall, DspCallSink, DspCallSpec, DspEngine } from './dsp-engine.js';
 import { DspWorkerError } from './dsp-errors.js';
@@ -86,6 +87,17 @@ export class WorkerPoolEngine implements DspEngine {
   crashWorkerOf(call: DspCall): void {
     const host = this.hosts.find((h) => h.alive && h.has(call));
     host?.crash();
+  }
+
+  /** Each live worker thread's memory, as it last reported it (`undertone_thread_memory_bytes`). */
+  threadMemory(): ThreadMemory[] {
+    return this.hosts.flatMap((h) => (h.memory ? [h.memory] : []));
+  }
+
+  /** Each worker's memory, asked now (after a full GC in each when `gc` and the process runs with --expose-gc). */
+  async measureThreadMemory(gc: boolean): Promise<ThreadMemory[]> {
+    const all = await Promise.all(this.hosts.map((h) => h.measureMemory(gc)));
+    return all.filter((m): m is ThreadMemory => m !== undefined);
   }
 
   /** Open calls per worker, in worker order (for tests and logs). */

@@ -74,10 +74,14 @@ export interface ScoredMessage {
   /** Per window: SCORE_FIELDS.length numbers (NaN = field absent). */
   scores: Float64Array;
   failures: CallFailure[];
+  /** The worker thread's memory (observability/thread-memory.ts packMemory), at most once a second. */
+  memory?: Float64Array;
 }
 
 export interface ReadyMessage {
   type: 'ready';
+  /** The worker thread's memory once its model is open. */
+  memory?: Float64Array;
 }
 
 export interface InitErrorMessage {
@@ -87,7 +91,20 @@ export interface InitErrorMessage {
   code?: string;
 }
 
-export type FromWorker = ScoredMessage | ReadyMessage | InitErrorMessage;
+/** Main → worker: report this thread's memory now, after a full garbage collection when `gc` (and the process runs with --expose-gc). */
+export interface MemoryRequest {
+  type: 'memory';
+  gc: boolean;
+}
+
+/** Worker → main: the answer to a MemoryRequest. */
+export interface MemoryMessage {
+  type: 'memory';
+  memory: Float64Array;
+}
+
+export type ToWorker = BatchMessage | MemoryRequest;
+export type FromWorker = ScoredMessage | ReadyMessage | InitErrorMessage | MemoryMessage;
 
 /** Writes one window's scores at `offset` (exact: numbers go through as float64). */
 export function packScores(s: EmotionScores, out: Float64Array, offset: number): void {

@@ -100,12 +100,15 @@ const FRAME_S = HOP / RATE;
  * from (start & RING_MASK): frames and pitch buffers are analysed in
  * place, without copying or wrapping.
  */
-const RING = 1024;
+const RING = 512;
 const RING_MASK = RING - 1;
 /** Offset of the pitch buffer's first sample from the frame's first sample (−59). */
 const PITCH_OFFSET = FRAME / 2 - Math.floor(PITCH_BUFFER / 2);
 /** Samples after a frame's start that must have arrived before it is analysed (316). */
 const FRAME_LOOKAHEAD = Math.max(FRAME, PITCH_OFFSET + PITCH_BUFFER);
+// The longest span read, the pitch buffer (375 samples, from −59 to the
+// newest sample +1), must fit the ring: 512 (not 1024: 12 KB less per call).
+if (FRAME_LOOKAHEAD - Math.min(0, PITCH_OFFSET) > RING) throw new Error('CallerFeatureStream: sample ring shorter than a pitch buffer');
 const MIN_SPEECH_FRAMES_ABS = Math.ceil(FEATURE_CONFIG.minSpeechS / FRAME_S - 1e-9);
 /** Voiced speech frames a window needs for its pitch features to count. */
 const MIN_VOICED_FRAMES = 5;

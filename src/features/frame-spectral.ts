@@ -111,13 +111,23 @@ function packedDoubles(n: number): number[] {
   return a;
 }
 
+/**
+ * The FFT (its tables) and `spectrum()`'s input and output arrays, shared by
+ * every analyzer on this thread: `spectrum()` fills `windowed` in full and the
+ * transform writes what is then read, synchronously, keeping nothing between
+ * frames, so calls need no copies of their own (≈10 KB less per live call).
+ */
+const SHARED_FFT = new FFT(N);
+const SHARED_WINDOWED = packedDoubles(N);
+const SHARED_SPEC = packedDoubles(2 * N);
+
 /** Per-call spectral analyzer; all buffers preallocated. */
 export class FrameSpectralAnalyzer {
   readonly out: SpectralFrame;
   /** fft.js real transform (≈1 µs at 256 points, a quarter of the radix-2 complex one), on packed-double arrays, which it runs fastest on. */
-  private readonly fft = new FFT(N);
-  private readonly windowed: number[] = packedDoubles(N);
-  private readonly spec: number[] = packedDoubles(2 * N);
+  private readonly fft = SHARED_FFT;
+  private readonly windowed: number[] = SHARED_WINDOWED;
+  private readonly spec: number[] = SHARED_SPEC;
   /** Meyda-scaled amplitude spectrum (|FFT| of the Hann-windowed frame). */
   private readonly amp = new Float32Array(BINS);
   private readonly ampBand: Float32Array;

@@ -63,6 +63,9 @@ function dctMatrix(count: number, size: number): Float64Array {
   return m;
 }
 
+/** Mel banks and DCT matrices by layout (`bins/binHz/count`); never written after they are built. */
+const TABLES = new Map<string, { bank: MelBank; dct: Float64Array }>();
+
 /** MFCC computer for one spectrum layout; holds only scratch space. */
 export class MfccComputer {
   private readonly bank: MelBank;
@@ -71,9 +74,17 @@ export class MfccComputer {
   readonly count: number;
 
   constructor(bins: number, binHz: number, count: number) {
-    this.bank = melBank(bins, binHz);
+    // The filter bank and DCT are constants of the layout: built once per thread and shared (one computer per live call).
+    const key = `${bins}/${binHz}/${count}`;
+    let tables = TABLES.get(key);
+    if (tables === undefined) {
+      const bank = melBank(bins, binHz);
+      tables = { bank, dct: dctMatrix(count, bank.filters) };
+      TABLES.set(key, tables);
+    }
+    this.bank = tables.bank;
     this.count = count;
-    this.dct = dctMatrix(count, this.bank.filters);
+    this.dct = tables.dct;
     this.logMel = new Float64Array(this.bank.filters);
   }
 

@@ -27,6 +27,55 @@ function doubles(n: number): number[] {
   return a;
 }
 
+/**
+ * Working buffers and FFT tables of one (W, τmax), shared by every tracker
+ * with those settings on this thread. Why: they are ~55 KB per tracker, and a
+ * server has one tracker per live call; `compute` is synchronous and keeps
+ * nothing in them between calls (it writes every element it reads, and the
+ * zero padding, the same for equal settings, is never written), so calls on
+ * one thread can use the same ones. Worker threads each have their own.
+ */
+interface Scratch {
+  fft: FFT;
+  halfFft: FFT;
+  x: number[];
+  cum: number[];
+  z: number[];
+  spec: number[];
+  half: number[];
+  corr: number[];
+  pRe: number[];
+  pIm: number[];
+  twiddle: number[];
+}
+const SCRATCH = new Map<string, Scratch>();
+
+function sharedScratch(W: number, tauMax: number, span: number, size: number): Scratch {
+  const key = `${W}/${tauMax}`;
+  let s = SCRATCH.get(key);
+  if (s === undefined) {
+    s = {
+      fft: new FFT(size),
+      halfFft: new FFT(size / 2),
+      x: doubles(size),
+      cum: doubles(span + 1),
+      z: doubles(2 * size),
+      spec: doubles(2 * size),
+      half: doubles(size),
+      corr: doubles(size),
+      pRe: doubles(size / 2 + 1),
+      pIm: doubles(size / 2 + 1),
+      twiddle: doubles(size),
+    };
+    for (let k = 0; k < size / 2; k++) {
+      s.twiddle[2 * k] = Math.cos((2 * Math.PI * k) / size);
+      s.twiddle[2 * k + 1] = Math.sin((2 * Math.PI * k) / size);
+    }
+    SCRATCH.set(key, s);
+  }
+  return s;
+}
+
 export class YinDifference {
   private readonly W: number;
   private readonly tauMax: number;
@@ -67,21 +116,19 @@ export class YinDifference {
     let size = 4;
     while (size < Math.max(this.span, this.R + this.W + tauMax + 1)) size <<= 1;
     this.size = size;
-    this.fft = new FFT(size);
-    this.x = doubles(size);
-    this.cum = doubles(this.span + 1);
-    this.z = doubles(2 * size);
-    this.spec = doubles(2 * size);
-    this.halfFft = new FFT(size / 2);
-    this.half = doubles(size);
-    this.corr = doubles(size);
-    this.pRe = doubles(size / 2 + 1);
-    this.pIm = doubles(size / 2 + 1);
-    this.twiddle = doubles(size);
-    for (let k = 0; k < size / 2; k++) {
-      this.twiddle[2 * k] = Math.cos((2 * Math.PI * k) / size);
-      this.twiddle[2 * k + 1] = Math.sin((2 * Math.PI * k) / size);
-    }
+    // Shared with every tracker of the same settings on this thread (see Scratch).
+    const s = sharedScratch(this.W, tauMax, this.span, size);
+    this.fft = s.fft;
+    this.x = s.x;
+    this.cum = s.cum;
+    this.z = s.z;
+    this.spec = s.spec;
+    this.halfFft = s.halfFft;
+    this.half = s.half;
+    this.corr = s.corr;
+    this.pRe = s.pRe;
+    this.pIm = s.pIm;
+    this.twiddle = s.twiddle;
   }
 
   /** Writes d(τ) for τ = 1..τmax+1 into `diff` (diff[0] = 0), from `span` samples of `input` at `offset`. */

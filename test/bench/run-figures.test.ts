@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DriveCallResult } from '../../src/bench/call-driver.js';
 import { MetricsSnapshot } from '../../src/bench/prom-text.js';
-import { computeFigures, type FigureInputs, type ServerCallView } from '../../src/bench/run-figures.js';
+import { computeFigures, threadMemoryPerCall, type FigureInputs, type ServerCallView } from '../../src/bench/run-figures.js';
 import type { ServerSample } from '../../src/bench/server-probe.js';
 
 const FRAMES = 100; // 2 s calls
@@ -136,5 +136,38 @@ describe('load run figures', () => {
     const f = computeFigures(base({ results: [call({ angry: false, t0: 0 }), call({ angry: false, t0: 0 })], views: [view(2000), view(undefined)] }));
     expect(f.unverified_calls).toBe(1);
     expect(f.dropped_frames).toBe(0);
+  });
+
+  it('memory per call: Δ(heap + external) per thread from the memory probe, else from the /metrics gauges', () => {
+    const MiB = 1024 * 1024;
+    const probe = computeFigures(
+      base({
+        calls: 4,
+        memoryBefore: { gc: true, threads: new Map([['main', 40 * MiB], ['dsp-0', 30 * MiB]]) },
+        memoryLive: { gc: true, threads: new Map([['main', 41 * MiB], ['dsp-0', 32 * MiB], ['dsp-1', 1 * MiB]]) },
+      }),
+    );
+    // main 1 MiB, dsp-0 2 MiB, dsp-1 (new) 1 MiB over 4 calls.
+    expect(probe.heap_kb_per_call_by_thread).toEqual({ main: 256, 'dsp-0': 512, 'dsp-1': 256 });
+    expect(probe.heap_kb_per_call).toBe(1024);
+    expect(probe.heap_source).toBe('probe-gc');
+    expect(computeFigures(base({ memoryBefore: { gc: false, threads: new Map([['main', 0]]) }, memoryLive: { gc: true, threads: new Map([['main', MiB]]) } })).heap_source).toBe('probe');
+
+    const gauge = (main: number, dsp: number): string =>
+      [
+        `undertone_thread_memory_bytes{thread="main",kind="heap_used"} ${main}`,
+        `undertone_thread_memory_bytes{thread="main",kind="external"} ${main}`,
+        `undertone_thread_memory_bytes{thread="main",kind="array_buffers"} ${main}`,
+        `undertone_thread_memory_bytes{thread="dsp-0",kind="heap_used"} ${dsp}`,
+        `undertone_thread_memory_bytes{thread="dsp-0",kind="heap_total"} ${10 * dsp}`,
+      ].join('\n');
+    const metrics = computeFigures(
+      base({ metricsBefore: MetricsSnapshot.parse(gauge(MiB, MiB)), windowEnd: sample(1000, 1050, 101 * MiB, gauge(2 * MiB, 3 * MiB)) }),
+    );
+    // heap_used + external (array_buffers is part of external; heap_total is not live memory): main 2 MiB, dsp-0 2 MiB over 2 calls.
+    expect(metrics.heap_kb_per_call_by_thread).toEqual({ main: 1024, 'dsp-0': 1024 });
+    expect(metrics.heap_source).toBe('metrics');
+    expect(computeFigures(base({})).heap_kb_per_call).toBeNull();
+    expect(threadMemoryPerCall(new Map(), new Map([['main', 1]]), 1)).toBeUndefined();
   });
 });

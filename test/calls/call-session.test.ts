@@ -9,7 +9,7 @@ import { CallSession, type CallSessionOptions } from '../../src/calls/call-sessi
 import type { CallStartEvent, Track } from '../../src/ingest/call-event.js';
 import { createAgitationTracker } from '../../src/model/agitation-tracker.js';
 import { createCallerScoreBaseline } from '../../src/model/caller-score-baseline.js';
-import type { EmotionModel, EmotionScores } from '../../src/model/types.js';
+import type { EmotionModel, EmotionScores, ScoredWindow } from '../../src/model/types.js';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
 import type { PolicyEvent } from '../../src/policy/types.js';
 import type { EventPublisher, PublishContext } from '../../src/queue/publisher.js';
@@ -65,6 +65,25 @@ describe('CallSession (real decoder, features, model, policy)', () => {
   function feed(session: CallSession, bytes: Uint8Array, size = 160, track: Track = 'caller'): void {
     for (const payload of chunks(bytes, size)) session.acceptAudio({ kind: 'audio', callId: session.callId, track, payload });
   }
+
+  it('keeps the newest maxTimeline windows for the API, exactly as the observer saw them, and counts the rest', async () => {
+    const seen: ScoredWindow[] = [];
+    const { logger } = captureLogger();
+    const pipeline: CallPipeline = createCallPipeline({
+      model,
+      policyFactory: createEscalationPolicy(),
+      publisher: new RecordingPublisher(),
+      observer: { callStarted() {}, windowScored: (_c, w) => void seen.push(structuredClone(w)), policyEvent() {}, callEnded() {} },
+    });
+    const session = new CallSession(startEvent('CA-timeline'), pipeline, callLogger(logger, { callId: 'CA-timeline' }), { maxTimeline: 7 });
+    feed(session, angry);
+    await session.finish('hangup');
+    const d = session.detail();
+    expect(seen.length).toBeGreaterThan(20);
+    expect(d.timeline).toEqual(seen.slice(-7));
+    expect(d.timelineDropped).toBe(seen.length - 7);
+    expect(d.latestScores).toEqual(seen.at(-1)!.scores);
+  });
 
   it('scores an angry call on its audio clock and publishes prompt and priority events in order', async () => {
     const { session, publisher } = makeSession('CA-angry');

@@ -1,0 +1,74 @@
+/**
+ * Memory of each JavaScript thread of the process (the main thread and every
+ * DSP worker): V8 heap in use and external memory (Buffers, typed arrays).
+ * The process RSS (`undertone_process_resident_memory_bytes`) also counts
+ * allocator slack, code, and young-generation space V8 sized up and keeps; these
+ * figures count what the threads' objects hold, so memory per call is
+ * Δ(heap used + external, summed over threads) ÷ Δcalls.
+ *
+ * Exported as `undertone_thread_memory_bytes{thread="main|dsp-<i>",kind="heap_used|heap_total|external|array_buffers"}`.
+ * A worker's figures are the ones it last reported (at most a second old
+ * while it has work).
+ */
+import { Gauge, type Registry } from 'prom-client';
+
+/** One thread's memory, bytes (`process.memoryUsage()` as read on that thread). */
+export interface ThreadMemory {
+  /** `main` or `dsp-<index>`. */
+  thread: string;
+  heapUsed: number;
+  heapTotal: number;
+  /** Memory held outside the V8 heap by this thread's objects; includes `arrayBuffers`. */
+  external: number;
+  arrayBuffers: number;
+}
+
+/**
+ * Runs a full garbage collection on this thread when the process was started
+ * with `--expose-gc` (the bench's server is), so memory read right after counts
+ * live objects only. Returns whether it ran. Blocks the thread for the
+ * collection: for measurement, never on a serving path.
+ */
+export function collectGarbage(): boolean {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc !== 'function') return false;
+  gc();
+  return true;
+}
+
+/** Packed form a worker posts: heapUsed, heapTotal, external, arrayBuffers. */
+export function packMemory(): Float64Array {
+  const m = process.memoryUsage();
+  return Float64Array.of(m.heapUsed, m.heapTotal, m.external, m.arrayBuffers);
+}
+
+export function unpackMemory(thread: string, packed: Float64Array): ThreadMemory {
+  return { thread, heapUsed: packed[0] ?? 0, heapTotal: packed[1] ?? 0, external: packed[2] ?? 0, arrayBuffers: packed[3] ?? 0 };
+}
+
+/** This thread's memory now. */
+export function readThreadMemory(thread: string): ThreadMemory {
+  return unpackMemory(thread, packMemory());
+}
+
+/** Registers `undertone_thread_memory_bytes`, read from `threads()` at each scrape. */
+export function registerThreadMemoryGauge(registry: Registry, threads: () => readonly ThreadMemory[]): void {
+  const name = 'undertone_thread_memory_bytes';
+  // A registry shared by several apps (tests): the latest app's threads are the ones reported.
+  if (registry.getSingleMetric(name)) registry.removeSingleMetric(name);
+  new Gauge({
+    name,
+    help: 'Memory of each JavaScript thread (main, dsp-<i>): V8 heap used and total, external (incl. array buffers), array buffers',
+    labelNames: ['thread', 'kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of threads()) {
+        this.set({ thread: t.thread, kind: 'heap_used' }, t.heapUsed);
+        this.set({ thread: t.thread, kind: 'heap_total' }, t.heapTotal);
+        this.set({ thread: t.thread, kind: 'external' }, t.external);
+        this.set({ thread: t.thread, kind: 'array_buffers' }, t.arrayBuffers);
+      }
+    },
+  });
+}
