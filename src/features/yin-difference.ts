@@ -142,9 +142,40 @@ export class YinDifference {
     // corr[R+τ] = Σ_{j<W} x_{R+j}·x_{R+j+τ}: the fixed segment's cross term.
     this.halfFft.inverseTransform(corr, half);
     diff[0] = 0;
-    for (let tau = 1; tau <= tauMax + 1; tau++) {
-      const a = (tauMax + 1 - tau) >> 1;
+    const last = tauMax + 1;
+    for (let tau = 1; tau <= last; tau++) {
+      const a = (last - tau) >> 1;
       let c = corr[R + tau]!;
+      // Lags τ and τ+1 share a segment start (a halves with τ): their end
+      // corrections run in one loop, reading x[i] and x[i+W] once, each lag
+      // still summed in its own accumulator in ascending i (bit-identical
+      // to separate loops; the two addition chains overlap).
+      if (tau < last && (last - tau - 1) >> 1 === a) {
+        const t1 = tau + 1;
+        let c1 = corr[R + t1]!;
+        if (a < R) {
+          for (let i = a; i < R; i++) {
+            const u = x[i]!;
+            const w = x[i + W]!;
+            c += u * x[i + tau]! - w * x[i + W + tau]!;
+            c1 += u * x[i + t1]! - w * x[i + W + t1]!;
+          }
+        } else {
+          for (let i = R; i < a; i++) {
+            const u = x[i]!;
+            const w = x[i + W]!;
+            c += w * x[i + W + tau]! - u * x[i + tau]!;
+            c1 += w * x[i + W + t1]! - u * x[i + t1]!;
+          }
+        }
+        const e = cum[a + W]! - cum[a]!;
+        const d0 = e + (cum[a + tau + W]! - cum[a + tau]!) - 2 * c;
+        diff[tau] = d0 > 0 ? d0 : 0;
+        const d1 = e + (cum[a + t1 + W]! - cum[a + t1]!) - 2 * c1;
+        diff[t1] = d1 > 0 ? d1 : 0;
+        tau = t1;
+        continue;
+      }
       if (a < R) {
         // The moving segment starts earlier: add [a, R), drop [a+W, R+W).
         for (let i = a; i < R; i++) c += x[i]! * x[i + tau]! - x[i + W]! * x[i + W + tau]!;
