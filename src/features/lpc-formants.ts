@@ -101,6 +101,25 @@ export class LpcFormants {
       r[k + 2] = r2 * LAG_WINDOW[k + 2]!;
       r[k + 3] = r3 * LAG_WINDOW[k + 3]!;
     }
+    // The last three lags (order 10: 8, 9, 10) likewise, three accumulators.
+    if (LPC_ORDER - k === 2) {
+      let r0 = 0;
+      let r1 = 0;
+      let r2 = 0;
+      r0 += x[k]! * x[0]!;
+      r0 += x[k + 1]! * x[1]!;
+      r1 += x[k + 1]! * x[0]!;
+      for (let i = k + 2; i < N; i++) {
+        const xi = x[i]!;
+        r0 += xi * x[i - k]!;
+        r1 += xi * x[i - k - 1]!;
+        r2 += xi * x[i - k - 2]!;
+      }
+      r[k] = r0 * LAG_WINDOW[k]!;
+      r[k + 1] = r1 * LAG_WINDOW[k + 1]!;
+      r[k + 2] = r2 * LAG_WINDOW[k + 2]!;
+      k += 3;
+    }
     for (; k <= LPC_ORDER; k++) {
       let acc = 0;
       for (let i = k; i < N; i++) acc += x[i]! * x[i - k]!;

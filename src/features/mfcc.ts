@@ -99,10 +99,36 @@ export class MfccComputer {
       for (let j = 0; j < len; j++) e += weights[o + j]! * power[s + j]!;
       this.logMel[m] = Math.log(e + 1e-12);
     }
-    for (let n = 0; n < this.count; n++) {
+    // DCT four rows per pass: each coefficient still sums over m in
+    // ascending order (bit-identical), in four independent addition chains.
+    const dct = this.dct;
+    const logMel = this.logMel;
+    let n = 0;
+    for (; n + 4 <= this.count; n += 4) {
+      let c0 = 0;
+      let c1 = 0;
+      let c2 = 0;
+      let c3 = 0;
+      const r0 = n * filters;
+      const r1 = r0 + filters;
+      const r2 = r1 + filters;
+      const r3 = r2 + filters;
+      for (let m = 0; m < filters; m++) {
+        const v = logMel[m]!;
+        c0 += dct[r0 + m]! * v;
+        c1 += dct[r1 + m]! * v;
+        c2 += dct[r2 + m]! * v;
+        c3 += dct[r3 + m]! * v;
+      }
+      out[n] = c0;
+      out[n + 1] = c1;
+      out[n + 2] = c2;
+      out[n + 3] = c3;
+    }
+    for (; n < this.count; n++) {
       let c = 0;
       const row = n * filters;
-      for (let m = 0; m < filters; m++) c += this.dct[row + m]! * this.logMel[m]!;
+      for (let m = 0; m < filters; m++) c += dct[row + m]! * logMel[m]!;
       out[n] = c;
     }
   }

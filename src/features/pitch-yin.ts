@@ -140,12 +140,22 @@ export class YinPitchTracker {
     // FFT cross-correlation (yin-difference.ts): ~4× cheaper than the
     // ~32k multiply-adds of the direct sum, same values up to rounding.
     this.difference.compute(x, offset, diff);
-    // Cumulative mean normalisation.
+    // Cumulative mean normalisation, and the deepest dip in the search range
+    // (same comparisons in the same lag order as a separate pass).
+    const tauMin = this.tauMin;
     cmnd[0] = 1;
     let running = 0;
+    let globalMin = Number.POSITIVE_INFINITY;
+    let globalAt = tauMin;
     for (let tau = 1; tau <= tauMax + 1; tau++) {
-      running += diff[tau]!;
-      cmnd[tau] = running > 0 ? (diff[tau]! * tau) / running : 1;
+      const d = diff[tau]!;
+      running += d;
+      const v = running > 0 ? (d * tau) / running : 1;
+      cmnd[tau] = v;
+      if (tau >= tauMin && tau <= tauMax && v < globalMin) {
+        globalMin = v;
+        globalAt = tau;
+      }
     }
     // The first local minimum that is nearly as deep as the global one.
     // Plain YIN takes the first dip under a fixed threshold, which picks half
@@ -153,18 +163,10 @@ export class YinPitchTracker {
     // band has removed the fundamental); comparing with the deepest dip
     // keeps the true period, and still prefers the shortest lag over its
     // multiples (sub-octaves) when they are about as deep.
-    let globalMin = Number.POSITIVE_INFINITY;
-    let globalAt = this.tauMin;
-    for (let tau = this.tauMin; tau <= tauMax; tau++) {
-      if (cmnd[tau]! < globalMin) {
-        globalMin = cmnd[tau]!;
-        globalAt = tau;
-      }
-    }
-    const accept = Math.min(this.threshold, globalMin * this.relativeTolerance + this.absoluteTolerance);
+    const accept = Math.max(Math.min(this.threshold, globalMin * this.relativeTolerance + this.absoluteTolerance), globalMin);
     let best = globalAt;
-    for (let tau = this.tauMin; tau <= tauMax; tau++) {
-      if (cmnd[tau]! <= Math.max(accept, globalMin)) {
+    for (let tau = tauMin; tau <= tauMax; tau++) {
+      if (cmnd[tau]! <= accept) {
         while (tau + 1 <= tauMax && cmnd[tau + 1]! < cmnd[tau]!) tau++;
         best = tau;
         break;
@@ -290,6 +292,9 @@ export class YinPitchTracker {
    * the check never lengthens a correct lag.)
    */
   private checkMultiples(envelope: Float32Array | Float64Array, offset: number, best: number): number {
+    // No multiple within the range (male voices, lag ≥ 68 at 8 kHz): nothing to
+    // compare the lag with, so its own score is not needed.
+    if (2 * best > this.tauMax - 1) return best;
     const base = this.envelopeDifference(envelope, offset, best);
     let chosen = best;
     let chosenScore = base;

@@ -26,19 +26,26 @@ interface Summary {
 
 const I = (name: string): number => featureIndex(name);
 const MFCC_MEAN = Array.from({ length: FEATURE_CONFIG.mfccCount }, (_, i) => I(`mfcc${i}_mean`));
-/** Writes the seven contour statistics that F0 and level both get, under `<prefix>_…`. */
+/** Indices of the seven contour statistics under `<prefix>_…`, looked up once (not by building names per window). */
+function contourIndex(prefix: string): Int32Array {
+  return Int32Array.from(['mean', 'std', 'slope', 'p10', 'p50', 'p90', 'range'], (stat) => I(`${prefix}_${stat}`));
+}
+const F0_CONTOUR = contourIndex('f0_st');
+const RMS_CONTOUR = contourIndex('rms_db');
+
+/** Writes the seven contour statistics that F0 and level both get, at the indices from `contourIndex`. */
 function writeContour(
   out: Float32Array,
-  prefix: string,
+  at: Int32Array,
   s: { mean: number; std: number; slope: number; p10: number; p50: number; p90: number },
 ): void {
-  out[I(`${prefix}_mean`)] = s.mean;
-  out[I(`${prefix}_std`)] = s.std;
-  out[I(`${prefix}_slope`)] = s.slope;
-  out[I(`${prefix}_p10`)] = s.p10;
-  out[I(`${prefix}_p50`)] = s.p50;
-  out[I(`${prefix}_p90`)] = s.p90;
-  out[I(`${prefix}_range`)] = s.p90 - s.p10;
+  out[at[0]!] = s.mean;
+  out[at[1]!] = s.std;
+  out[at[2]!] = s.slope;
+  out[at[3]!] = s.p10;
+  out[at[4]!] = s.p50;
+  out[at[5]!] = s.p90;
+  out[at[6]!] = s.p90 - s.p10;
 }
 
 /** Voiced-frame features reported as 0 with the pitch ones when a window has too few voiced frames. */
@@ -47,7 +54,32 @@ const VOICED_EXTRA = [
   ...FEATURE_NAMES.slice(I('f1_hz_mean'), I('mfcc4_v_mean') + 1),
   'f0_rise_st_s',
   'f0_fall_st_s',
-]
+];
+/** Everything zeroed when a window has too few voiced frames, as indices. */
+const UNVOICED_ZERO = Int32Array.from(
+  [
+    'f0_st_mean',
+    'f0_st_std',
+    'f0_st_slope',
+    'f0_st_p10',
+    'f0_st_p50',
+    'f0_st_p90',
+    'f0_st_range',
+    'f0_st_vel',
+    'voicing_conf_mean',
+    'jitter_mean',
+    'shimmer_db_mean',
+    'hnr_db_mean',
+    'hnr_db_std',
+    'hnr_db_p90',
+    ...VOICED_EXTRA,
+  ],
+  I,
+);
+/** Mean and std indices of the spectral fields summarised over all speech frames (order of `compute`'s field list). */
+const PAIR_NAMES = ['spread_hz', 'flatness_db', 'slope', 'rolloff_hz', 'zcr', 'flux', 'alpha_ratio_db'];
+const PAIR_MEAN = Int32Array.from(PAIR_NAMES, (name) => I(`${name}_mean`));
+const PAIR_STD = Int32Array.from(PAIR_NAMES, (name) => I(`${name}_std`));
 const MFCC_V_MEAN = [1, 2, 3, 4].map((c) => I(`mfcc${c}_v_mean`));
 const MFCC_STD = Array.from({ length: FEATURE_CONFIG.mfccCount }, (_, i) => I(`mfcc${i}_std`));
 
@@ -241,7 +273,7 @@ export class WindowStatistics {
 
     if (voicedSpeech >= MIN_VOICED_FRAMES) {
       let s = this.summarise(h, h.f0St, first, count, true, true);
-      writeContour(out, 'f0_st', s);
+      writeContour(out, F0_CONTOUR, s);
       out[I('f0_st_vel')] = this.velocity(h, h.f0St, first, count, true);
       out[I('voicing_conf_mean')] = this.summarise(h, h.confidence, first, count, true, false).mean;
       out[I('jitter_mean')] = this.summarise(h, h.jitter, first, count, true, false).mean;
@@ -298,29 +330,11 @@ export class WindowStatistics {
       out[I('f0_rise_st_s')] = nRise > 0 ? rise / nRise / FRAME_S : 0;
       out[I('f0_fall_st_s')] = nFall > 0 ? fall / nFall / FRAME_S : 0;
     } else {
-      for (const name of [
-        'f0_st_mean',
-        'f0_st_std',
-        'f0_st_slope',
-        'f0_st_p10',
-        'f0_st_p50',
-        'f0_st_p90',
-        'f0_st_range',
-        'f0_st_vel',
-        'voicing_conf_mean',
-        'jitter_mean',
-        'shimmer_db_mean',
-        'hnr_db_mean',
-        'hnr_db_std',
-        'hnr_db_p90',
-        ...VOICED_EXTRA,
-      ]) {
-        out[I(name)] = 0;
-      }
+      for (let i = 0; i < UNVOICED_ZERO.length; i++) out[UNVOICED_ZERO[i]!] = 0;
     }
 
     let s = this.summarise(h, h.energyDb, first, count, false, true);
-    writeContour(out, 'rms_db', s);
+    writeContour(out, RMS_CONTOUR, s);
     out[I('rms_db_mean_re_p90')] = s.mean - s.p90;
     out[I('rms_db_max_re_p50')] = s.max - s.p50;
     out[I('rms_db_vel')] = this.velocity(h, h.energyDb, first, count, false);
@@ -336,19 +350,11 @@ export class WindowStatistics {
     out[I('centroid_hz_p10')] = s.p10;
     out[I('centroid_hz_p90')] = s.p90;
 
-    const pairs: [Float64Array, string][] = [
-      [h.spreadHz, 'spread_hz'],
-      [h.flatnessDb, 'flatness_db'],
-      [h.slope, 'slope'],
-      [h.rolloffHz, 'rolloff_hz'],
-      [h.zcr, 'zcr'],
-      [h.flux, 'flux'],
-      [h.alphaRatioDb, 'alpha_ratio_db'],
-    ];
-    for (const [field, name] of pairs) {
-      s = this.summarise(h, field, first, count, false, false);
-      out[I(`${name}_mean`)] = s.mean;
-      out[I(`${name}_std`)] = s.std;
+    const pairs = [h.spreadHz, h.flatnessDb, h.slope, h.rolloffHz, h.zcr, h.flux, h.alphaRatioDb];
+    for (let p = 0; p < pairs.length; p++) {
+      s = this.summarise(h, pairs[p]!, first, count, false, false);
+      out[PAIR_MEAN[p]!] = s.mean;
+      out[PAIR_STD[p]!] = s.std;
     }
     out[I('hammarberg_db_mean')] = this.summarise(h, h.hammarbergDb, first, count, false, false).mean;
 

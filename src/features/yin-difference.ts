@@ -189,9 +189,94 @@ export class YinDifference {
     // corr[R+τ] = Σ_{j<W} x_{R+j}·x_{R+j+τ}: the fixed segment's cross term.
     this.halfFft.inverseTransform(corr, half);
     diff[0] = 0;
-    for (let tau = 1; tau <= tauMax + 1; tau++) {
-      const a = (tauMax + 1 - tau) >> 1;
+    const last = tauMax + 1;
+    for (let tau = 1; tau <= last; tau++) {
+      const a = (last - tau) >> 1;
       let c = corr[R + tau]!;
+      // Four lags, two pairs whose segment starts are a and a − 1 (both
+      // before R, or both after it): one loop for the range they share,
+      // plus the one product by which the ranges differ, summed at its place
+      // in each lag's ascending order. Four independent addition chains.
+      if (tau + 3 <= last && (last - tau - 1) >> 1 === a && (last - tau - 2) >> 1 === a - 1 && (last - tau - 3) >> 1 === a - 1 && (a < R || a - 1 > R)) {
+        const t1 = tau + 1;
+        const t2 = tau + 2;
+        const t3 = tau + 3;
+        let c1 = corr[R + t1]!;
+        let c2 = corr[R + t2]!;
+        let c3 = corr[R + t3]!;
+        if (a < R) {
+          // Lags t2, t3 start one sample earlier: their first product.
+          const u0 = x[a - 1]!;
+          const w0 = x[a - 1 + W]!;
+          c2 += u0 * x[a - 1 + t2]! - w0 * x[a - 1 + W + t2]!;
+          c3 += u0 * x[a - 1 + t3]! - w0 * x[a - 1 + W + t3]!;
+          for (let i = a; i < R; i++) {
+            const u = x[i]!;
+            const w = x[i + W]!;
+            c += u * x[i + tau]! - w * x[i + W + tau]!;
+            c1 += u * x[i + t1]! - w * x[i + W + t1]!;
+            c2 += u * x[i + t2]! - w * x[i + W + t2]!;
+            c3 += u * x[i + t3]! - w * x[i + W + t3]!;
+          }
+        } else {
+          for (let i = R; i < a - 1; i++) {
+            const u = x[i]!;
+            const w = x[i + W]!;
+            c += w * x[i + W + tau]! - u * x[i + tau]!;
+            c1 += w * x[i + W + t1]! - u * x[i + t1]!;
+            c2 += w * x[i + W + t2]! - u * x[i + t2]!;
+            c3 += w * x[i + W + t3]! - u * x[i + t3]!;
+          }
+          // Lags tau, t1 end one sample later: their last product.
+          const u0 = x[a - 1]!;
+          const w0 = x[a - 1 + W]!;
+          c += w0 * x[a - 1 + W + tau]! - u0 * x[a - 1 + tau]!;
+          c1 += w0 * x[a - 1 + W + t1]! - u0 * x[a - 1 + t1]!;
+        }
+        const e = cum[a + W]! - cum[a]!;
+        const d0 = e + (cum[a + tau + W]! - cum[a + tau]!) - 2 * c;
+        diff[tau] = d0 > 0 ? d0 : 0;
+        const d1 = e + (cum[a + t1 + W]! - cum[a + t1]!) - 2 * c1;
+        diff[t1] = d1 > 0 ? d1 : 0;
+        const b = a - 1;
+        const f = cum[b + W]! - cum[b]!;
+        const d2 = f + (cum[b + t2 + W]! - cum[b + t2]!) - 2 * c2;
+        diff[t2] = d2 > 0 ? d2 : 0;
+        const d3 = f + (cum[b + t3 + W]! - cum[b + t3]!) - 2 * c3;
+        diff[t3] = d3 > 0 ? d3 : 0;
+        tau = t3;
+        continue;
+      }
+      // Lags τ and τ+1 share a segment start (a halves with τ): their end
+      // corrections run in one loop, reading x[i] and x[i+W] once, each lag
+      // still summed in its own accumulator in ascending i (bit-identical
+      // to separate loops; the two addition chains overlap).
+      if (tau < last && (last - tau - 1) >> 1 === a) {
+        const t1 = tau + 1;
+        let c1 = corr[R + t1]!;
+        if (a < R) {
+          for (let i = a; i < R; i++) {
+            const u = x[i]!;
+            const w = x[i + W]!;
+            c += u * x[i + tau]! - w * x[i + W + tau]!;
+            c1 += u * x[i + t1]! - w * x[i + W + t1]!;
+          }
+        } else {
+          for (let i = R; i < a; i++) {
+            const u = x[i]!;
+            const w = x[i + W]!;
+            c += w * x[i + W + tau]! - u * x[i + tau]!;
+            c1 += w * x[i + W + t1]! - u * x[i + t1]!;
+          }
+        }
+        const e = cum[a + W]! - cum[a]!;
+        const d0 = e + (cum[a + tau + W]! - cum[a + tau]!) - 2 * c;
+        diff[tau] = d0 > 0 ? d0 : 0;
+        const d1 = e + (cum[a + t1 + W]! - cum[a + t1]!) - 2 * c1;
+        diff[t1] = d1 > 0 ? d1 : 0;
+        tau = t1;
+        continue;
+      }
       if (a < R) {
         // The moving segment starts earlier: add [a, R), drop [a+W, R+W).
         for (let i = a; i < R; i++) c += x[i]! * x[i + tau]! - x[i + W]! * x[i + W + tau]!;
