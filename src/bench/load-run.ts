@@ -11,7 +11,7 @@ import type { CallDetail, CallSummary } from '../calls/call-views.js';
 import type { DriveCall, DriveCallResult, DrivePlan } from './call-driver.js';
 import { createDriverPool } from './driver-pool.js';
 import { framesDue, isAngryCall, nowMs, staggerOffsets } from './pacing.js';
-import { alertLatencies, computeFigures, type LoadFigures, type ServerCallView } from './run-figures.js';
+import { alertLatencies, alertTimings, computeFigures, type LoadFigures, type ServerCallView } from './run-figures.js';
 import { getApiJson, measureServerMemory, sampleServer, type ServerMemory, type ServerSample, type Target } from './server-probe.js';
 import { FRAME_MS, precomputeFrames } from './twilio-messages.js';
 
@@ -71,6 +71,8 @@ export interface LoadRunResult {
   timeline: TimelinePoint[];
   /** Alert latencies, ms, in arrival order (for the picture). */
   alertLatenciesMs: number[];
+  /** Each prompt's alert latency against its arrival, seconds since media started: [s, ms]. */
+  alertPoints: [number, number][];
 }
 
 const hex = (): string => randomBytes(16).toString('hex');
@@ -168,7 +170,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
         const lagMax = point.metrics?.value('undertone_audio_lag_max_seconds');
         timeline.push({
           tS: (point.atMs - startAtMs) / 1000,
-          ...(point.cpuMs !== undefined && last.cpuMs !== undefined && liveCalls > 0
+          // /proc counts CPU in 10 ms ticks: a point less than half a second after the last reads 0 or double.
+          ...(point.cpuMs !== undefined && last.cpuMs !== undefined && liveCalls > 0 && point.atMs - last.atMs >= 500
             ? { cpuMsPerCallS: (point.cpuMs - last.cpuMs) / liveCalls / ((point.atMs - last.atMs) / 1000) }
             : {}),
           ...(lagMax !== undefined ? { lagMaxMs: lagMax * 1000 } : {}),
@@ -223,7 +226,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       cpuSource: target.pid !== undefined ? 'proc' : 'metrics',
     });
     const alertLatenciesMs = alertLatencies(results, views);
-    return { figures, timeline, alertLatenciesMs };
+    const alertPoints = alertTimings(results, views).map((t): [number, number] => [(t.recvMs - startAtMs) / 1000, t.totalMs]);
+    return { figures, timeline, alertLatenciesMs, alertPoints };
   } finally {
     await pool.terminate();
   }

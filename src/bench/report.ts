@@ -75,8 +75,8 @@ export function timelineSvg(run: LoadRunResult, title: string): string {
         threshold: { value: MAX_REALTIME_LAG_MS, label: `${MAX_REALTIME_LAG_MS} ms` },
       },
       {
-        title: 'alert latency, ms (each prompt, in arrival order)',
-        series: [{ name: 'prompt', colour: '#d62728', dots: true, points: run.alertLatenciesMs.map((v, i) => [i, v]) }],
+        title: 'alert latency, ms (each prompt, at its arrival on the agent socket)',
+        series: [{ name: 'prompt', colour: '#d62728', dots: true, points: run.alertPoints }],
       },
     ],
   });

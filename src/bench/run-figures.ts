@@ -132,6 +132,8 @@ export function alertLatencies(results: readonly DriveCallResult[], views: reado
 /** Per prompt: total alert latency, and its split at the server's decision time (`at`, ms precision). */
 export interface AlertTiming {
   totalMs: number;
+  /** When the prompt arrived on the agent socket (epoch ms, the generator's clock). */
+  recvMs: number;
   /** Frame sent → prompt decided on the server. */
   decideMs?: number;
   /** Decided → arrived on the agent socket (queue, delivery). */
@@ -148,6 +150,7 @@ export function alertTimings(results: readonly DriveCallResult[], views: readonl
       if (sent === undefined || Number.isNaN(sent)) continue;
       out.push({
         totalMs: p.recvMs - sent,
+        recvMs: p.recvMs,
         ...(p.decidedMs !== undefined ? { decideMs: p.decidedMs - sent, deliverMs: p.recvMs - p.decidedMs } : {}),
       });
     }
