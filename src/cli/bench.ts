@@ -16,7 +16,7 @@ import { runLoad, type BenchFixture, type LoadRunResult } from '../bench/load-ru
 import { removeQueue } from '../bench/redis-cleanup.js';
 import { findMaxRows, findMaxSvg, loadRows, table, timelineSvg, writeReport } from '../bench/report.js';
 import { onInterrupt, spawnServer, type SpawnedServer } from '../bench/server-process.js';
-import type { Target } from '../bench/server-probe.js';
+import { scrapeMetrics, type Target } from '../bench/server-probe.js';
 import { createProgress } from './progress.js';
 
 const HELP = `usage: npm run bench [-- options]
@@ -252,8 +252,13 @@ async function loadGenerator(v: Values): Promise<number> {
         start: positiveInt('start-calls', str(v, 'start-calls')),
         limit: maxCalls,
         run: async (n) => {
-          // Let the previous step's deliveries drain so steps do not overlap.
-          if (step > 0) await new Promise((r) => setTimeout(r, 2000));
+          // Let the previous step's deliveries drain so steps do not overlap, and
+          // an overloaded server recover: its overload guard refuses new calls (1013)
+          // until its lag has stayed low for 5 s, which would fail the next step.
+          if (step > 0) {
+            await new Promise((r) => setTimeout(r, 2000));
+            await waitUntilNotOverloaded(target, 60_000, (ms) => process.stdout.write(`bench: server still overloaded, waited ${Math.round(ms / 1000)} s…\n`));
+          }
           const { figures } = await once(n, stepSeconds);
           // RSS is not given back after a step: only the first step starts from a fresh server.
           return step > 1 ? { ...figures, rss_kb_per_call: null } : figures;
@@ -281,5 +286,24 @@ async function loadGenerator(v: Values): Promise<number> {
       const problem = await removeQueue(redisUrl, queueName);
       if (problem) process.stderr.write(`bench: could not remove queue '${queueName}' from Redis: ${problem}\n`);
     }
+  }
+}
+
+/**
+ * Polls `undertone_overloaded` until the server admits calls again (0, or
+ * absent on a server without the guard), at most `maxMs`.
+ */
+async function waitUntilNotOverloaded(target: Target, maxMs: number, onWait: (waitedMs: number) => void): Promise<void> {
+  const t0 = performance.now();
+  let told = 0;
+  while (performance.now() - t0 < maxMs) {
+    const metrics = await scrapeMetrics(target);
+    if ((metrics?.value('undertone_overloaded') ?? 0) === 0) return;
+    const waited = performance.now() - t0;
+    if (waited - told >= 10_000) {
+      told = waited;
+      onWait(waited);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }
