@@ -7,20 +7,14 @@
  * logged with the callId and counted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exposedSamples } from '../observability/exposition-samples.js';
 import type { AgentMessage } from '../../src/delivery/agent-messages.js';
 import { createBullmqPublisher } from '../../src/queue/bullmq-publisher.js';
 import { promptEvent, silentLogger } from '../queue/helpers.js';
 import { collectJson, LEVEL, loadFixtureMuLaw, openSocket, REDIS_URL, startTestService, TwilioGateway, twilioCallSid, waitFor, waitForCallEnded, type TestService } from './helpers.js';
 
 async function scrape(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
+  return exposedSamples(await (await fetch(`${url}/metrics`)).text());
 }
 
 describe('per-call metrics and late prompts through the service', () => {

@@ -3,17 +3,11 @@ import { AudioLag, AUDIO_LAG_BUCKETS_S } from '../../src/observability/audio-lag
 import { Metrics } from '../../src/observability/metrics.js';
 import { RecentMax } from '../../src/observability/recent-max.js';
 import { Stage, StageClock } from '../../src/observability/stage-clock.js';
+import { exposedSamples } from './exposition-samples.js';
 
 /** `name{labels} value` lines of the exposition text, as a map. */
 async function samples(metrics: Metrics): Promise<Map<string, number>> {
-  const text = await metrics.registry.metrics();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
+  return exposedSamples(await metrics.registry.metrics());
 }
 
 describe('RecentMax', () => {
