@@ -35,8 +35,10 @@ export interface Config {
   readonly maxMessageBytes: number;
   /**
    * Live calls accepted at once, counting gateway sockets that have not sent
-   * their start yet (`MAX_CALLS`, default 200: one instance scores well under
-   * 300 real-time calls); the next stream is closed with 1013.
+   * their start yet (`MAX_CALLS`, default 300: `npm run bench -- --find-max`
+   * held 350 real-time calls on a 2-core machine with the load generator
+   * beside it); the next stream is closed with 1013. Set it from your own
+   * machine's find-max figure.
    */
   readonly maxCalls: number;
   /** Finished calls kept in memory for `GET /v1/calls/:callId` (`CALL_HISTORY`, default 200). */
@@ -162,7 +164,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   modelCardPath: 'models/emotion.json',
   routingQueue: 'call-routing',
   maxMessageBytes: 64 * 1024,
-  maxCalls: 200,
+  maxCalls: 300,
   callHistory: 200,
   routingWebhookUrl: null,
   routingWebhookSecret: null,
