@@ -54,6 +54,17 @@ interface PaceState {
 /** A stream is "ahead of real time" once its audio exceeds the elapsed wall time by this factor plus this slack (jitter, a gateway's small burst). */
 const AHEAD_FACTOR = 1.25;
 const AHEAD_SLACK_MS = 3000;
+/**
+ * A window later than this has its stream's pace judged at once, not only at
+ * the next `refreshPace`: a replay sent in one burst otherwise reports tens of
+ * seconds of lag for up to a second, and a few such calls in a row tripped the
+ * overload guard. Below it the hot path reads no clock.
+ */
+const PACE_CHECK_LAG_MS = 100;
+
+function isAhead(p: PaceState, nowMs: number): boolean {
+  return p.session !== undefined && p.session.audioMs > (nowMs - p.startedMs) * AHEAD_FACTOR + AHEAD_SLACK_MS;
+}
 
 /** Per-connection hooks the socket handler gives each session. */
 export type SessionHooks = Pick<CallSessionOptions, 'onBacklog' | 'onFatal'>;
@@ -149,7 +160,7 @@ export class CallRegistry {
    */
   refreshPace(nowMs: number): void {
     for (const p of this.pace.values()) {
-      if (p.session) p.ahead = p.session.audioMs > (nowMs - p.startedMs) * AHEAD_FACTOR + AHEAD_SLACK_MS;
+      if (p.session) p.ahead = isAhead(p, nowMs);
     }
   }
 
@@ -165,6 +176,7 @@ export class CallRegistry {
       // Per scored window: a few compares, no allocation.
       onWindowLag: (lagMs) => {
         shared?.(lagMs);
+        if (!pace.ahead && lagMs > PACE_CHECK_LAG_MS) pace.ahead = isAhead(pace, performance.now());
         if (pace.ahead) return;
         onCallLag?.(lagMs);
         if (warned || warnMs <= 0 || lagMs <= warnMs) return;

@@ -80,7 +80,8 @@ describe('CallRegistry', () => {
   it('passes every window lag on to the shared pipeline and warns once per call over callLagWarnMs, with its callId', async () => {
     const lags: number[] = [];
     const callLags: number[] = [];
-    // Every window is "late": the anchor is the first message, the audio arrives all at once and scoring waits.
+    // Every window is "late": scoring waits 30 ms a batch. 3 s of audio at once is still within a
+    // real-time stream's slack (not judged ahead of real time), so its lag counts.
     const slow: CallPipeline = {
       ...pipeline,
       model: { ...pipeline.model, score: async (b) => (await new Promise((res) => setTimeout(res, 30)), pipeline.model.score(b)) },
@@ -90,7 +91,7 @@ describe('CallRegistry', () => {
     const r = new CallRegistry(slow, logger, { callLagWarnMs: 10, onCallLag: (lag) => void callLags.push(lag) });
     for (const id of ['CA1', 'CA2']) {
       const s = r.open(start(id));
-      for (const payload of chunks(audio)) s.acceptAudio({ kind: 'audio', callId: id, track: 'caller', payload });
+      for (const payload of chunks(audio.subarray(0, 8000 * 3))) s.acceptAudio({ kind: 'audio', callId: id, track: 'caller', payload });
     }
     await Promise.all(['CA1', 'CA2'].map((id) => r.finish(id, 'hangup')));
     const windows = ['CA1', 'CA2'].reduce((n, id) => n + r.detail(id)!.timeline.length, 0);
@@ -122,6 +123,22 @@ describe('CallRegistry', () => {
     await r.finish('CA-live', 'hangup');
     expect(callLags.length).toBe(r.detail('CA-live')!.timeline.length);
     expect(callLags.length).toBeGreaterThan(0);
+  });
+
+  it('judges a burst ahead of real time as soon as its lag shows, before any refreshPace (a replay must not trip the overload guard)', async () => {
+    const callLags: number[] = [];
+    const slow: CallPipeline = {
+      ...pipeline,
+      model: { ...pipeline.model, score: async (b) => (await new Promise((res) => setTimeout(res, 30)), pipeline.model.score(b)) },
+    };
+    const r = new CallRegistry(slow, captureLogger().logger, { onCallLag: (lag) => void callLags.push(lag) });
+    const bulk = r.open(start('CA-burst'));
+    // 8 s of audio in one go, scored late; no refreshPace is ever called.
+    for (const payload of chunks(audio)) bulk.acceptAudio({ kind: 'audio', callId: 'CA-burst', track: 'caller', payload });
+    await r.finish('CA-burst', 'hangup');
+    expect(r.detail('CA-burst')!.timeline.length).toBeGreaterThan(0);
+    // Windows scored within 100 ms of their audio may still be heard; none of the late ones is.
+    expect(callLags.filter((lag) => lag > 100)).toEqual([]);
   });
 
   it('moves a finished call to the history, keeps the newest callHistory, and lets an ended callId start again', async () => {
