@@ -8,7 +8,7 @@
  */
 import WebSocket from 'ws';
 import { framesDue, nowMs, startTicker } from './pacing.js';
-import { connectedMessage, mediaMessage, mediaPrefix, startMessage, stopMessage, type TwilioCallIds } from './twilio-messages.js';
+import { connectedMessage, mediaMessage, mediaPrefix, startMessage, stopMessage, type TwilioCallIds } from '../gateway-sim/twilio-messages.js';
 
 export interface DriveCall extends TwilioCallIds {
   agentId: string;

@@ -19,7 +19,7 @@ import { loadPolicyFile, policyFactoryFrom } from '../policy/policy-file.js';
 import type { EventPublisher } from '../queue/publisher.js';
 import { createLogger } from '../shared/logger.js';
 import { quantile } from './histogram.js';
-import { FRAME_BYTES } from './twilio-messages.js';
+import { FRAME_BYTES } from '../gateway-sim/twilio-messages.js';
 
 export interface InProcessOptions {
   mulaw: Uint8Array;

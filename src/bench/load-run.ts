@@ -13,7 +13,7 @@ import { createDriverPool } from './driver-pool.js';
 import { framesDue, isAngryCall, nowMs, staggerOffsets } from './pacing.js';
 import { alertLatencies, alertTimings, computeFigures, type LoadFigures, type ServerCallView } from './run-figures.js';
 import { getApiJson, measureServerMemory, sampleServer, type ServerMemory, type ServerSample, type Target } from './server-probe.js';
-import { FRAME_MS, precomputeFrames } from './twilio-messages.js';
+import { FRAME_MS, precomputeFrames } from '../gateway-sim/twilio-messages.js';
 
 export interface BenchFixture {
   name: string;

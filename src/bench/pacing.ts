@@ -5,7 +5,7 @@
  * accumulates and a late tick catches up (sends the frames it missed at once,
  * as a gateway flushing its buffer would).
  */
-import { FRAME_MS } from './twilio-messages.js';
+import { FRAME_MS } from '../gateway-sim/twilio-messages.js';
 
 /** Wall clock in ms with sub-ms resolution, comparable across worker threads (epoch based). */
 export const nowMs = (): number => performance.timeOrigin + performance.now();

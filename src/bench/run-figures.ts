@@ -8,7 +8,7 @@ import { histogramDelta, histogramQuantile, quantile } from './histogram.js';
 import { frameForAudioMs } from './pacing.js';
 import type { MetricsSnapshot } from './prom-text.js';
 import type { ServerMemory, ServerSample } from './server-probe.js';
-import { FRAME_MS } from './twilio-messages.js';
+import { FRAME_MS } from '../gateway-sim/twilio-messages.js';
 
 /** The server's record of one call after it ended. */
 export interface ServerCallView {

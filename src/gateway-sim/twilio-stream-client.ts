@@ -1,3 +1,4 @@
+import { connectedMessage, mediaMessage, mediaPrefix, startMessage, stopMessage } from './twilio-messages.js';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
@@ -68,38 +69,25 @@ export async function streamTwilioCall(options: TwilioStreamOptions): Promise<Tw
   });
   ws.on('error', () => undefined); // surfaced through 'close'
 
-  let seq = 0;
-  const send = (msg: Record<string, unknown>): void => {
-    if (!closed) ws.send(JSON.stringify({ ...msg, sequenceNumber: String(++seq) }));
+  const send = (text: string): void => {
+    if (!closed) ws.send(text);
   };
-  ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+  const ids = { callSid, streamSid, accountSid };
+  ws.send(connectedMessage());
   const customParameters: Record<string, string> = {};
   if (options.agentId !== undefined) customParameters.agentId = options.agentId;
   if (options.language !== undefined) customParameters.language = options.language;
   if (options.token !== undefined) customParameters.token = options.token;
-  send({
-    event: 'start',
-    streamSid,
-    start: {
-      streamSid,
-      accountSid,
-      callSid,
-      tracks: ['inbound'],
-      customParameters,
-      mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-    },
-  });
+  send(startMessage(ids, customParameters));
+  const prefix = mediaPrefix(streamSid);
 
   const chunkMs = (chunkBytes / 8000) * 1000;
   const t0 = performance.now();
   let chunk = 0;
   for (let offset = 0; offset < options.mulaw.length && !closed; offset += chunkBytes) {
     const payload = Buffer.from(options.mulaw.subarray(offset, offset + chunkBytes)).toString('base64');
-    send({
-      event: 'media',
-      streamSid,
-      media: { track: 'inbound', chunk: String(++chunk), timestamp: String(Math.round((chunk - 1) * chunkMs)), payload },
-    });
+    send(mediaMessage(prefix, chunk, payload, Math.round(chunk * chunkMs)));
+    chunk++;
     options.onProgress?.(chunk * chunkMs);
     if (Number.isFinite(speed)) {
       const dueMs = t0 + (chunk * chunkMs) / speed - performance.now();
@@ -108,7 +96,7 @@ export async function streamTwilioCall(options: TwilioStreamOptions): Promise<Tw
       await sleep(1); // let the socket drain rather than buffer a whole call in memory
     }
   }
-  send({ event: 'stop', streamSid, stop: { accountSid, callSid } });
+  send(stopMessage(ids, chunk));
   // Give the server the chance to close first; close ourselves otherwise.
   if (!closed) {
     weClosed = true;

@@ -9,7 +9,7 @@ import {
   precomputeFrames,
   startMessage,
   stopMessage,
-} from '../../src/bench/twilio-messages.js';
+} from '../../src/gateway-sim/twilio-messages.js';
 import { loadFixtureMuLaw } from '../integration/helpers.js';
 
 const ids = { callSid: `CA${'1'.repeat(32)}`, streamSid: `MZ${'2'.repeat(32)}`, accountSid: `AC${'3'.repeat(32)}` };

@@ -1,7 +1,9 @@
 /**
- * Twilio Media Streams messages for the load generator, built by string
+ * Twilio Media Streams messages, as the simulated gateways send them
+ * (`replay`, the demo, tests: twilio-stream-client.ts; the load generator:
+ * src/bench/call-driver.ts). Media messages are built by string
  * concatenation from precomputed parts: at 1,000 calls × 50 messages/s the
- * generator must not spend its CPU in `JSON.stringify` or base64. Shapes as
+ * load generator must not spend its CPU in `JSON.stringify` or base64. Shapes as
  * Twilio sends them (numeric fields as strings); see
  * src/ingest/twilio-adapter.ts for what the server checks.
  */
@@ -65,11 +67,12 @@ export function startMessage(ids: TwilioCallIds, customParameters: Readonly<Reco
 
 /**
  * The `media` message of frame `frame` (0-based): sequenceNumber frame + 2
- * (after `start`), chunk frame + 1, timestamp frame × 20 ms. `prefix` is
+ * (after `start`), chunk frame + 1, timestamp `timestampMs` (default frame ×
+ * 20 ms; other chunk sizes pass their own). `prefix` is
  * `mediaPrefix(streamSid)`, computed once per call.
  */
-export function mediaMessage(prefix: string, frame: number, payloadB64: string): string {
-  return `${prefix}${frame + 2}","media":{"track":"inbound","chunk":"${frame + 1}","timestamp":"${frame * FRAME_MS}","payload":"${payloadB64}"}}`;
+export function mediaMessage(prefix: string, frame: number, payloadB64: string, timestampMs = frame * FRAME_MS): string {
+  return `${prefix}${frame + 2}","media":{"track":"inbound","chunk":"${frame + 1}","timestamp":"${timestampMs}","payload":"${payloadB64}"}}`;
 }
 
 /** The constant head of a call's media messages. */
