@@ -9,7 +9,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FEATURE_CONFIG, FEATURE_NAMES } from '../features/feature-names.js';
 import { planCalls } from '../eval/call-assembly.js';
-import { runCalls, type CallJob } from '../eval/call-runner.js';
+import { planEpisodeCalls } from '../eval/episode-calls.js';
+import { runCalls, type CallJob, type CallWindows } from '../eval/call-runner.js';
 import { collectUnreadable, formatUnreadable } from '../eval/unreadable.js';
 import { writeFeaturesFile } from '../eval/features-file.js';
 import { readManifest } from '../eval/manifest.js';
@@ -25,7 +26,11 @@ const USAGE = `usage: undertone train-features --manifest FILE [options]
   --seed N           clip-order and augmentation seed (default 1)
   --pause S          pause between clips in a call, seconds (default 0.6)
   --augment N        add N augmented passes of every call: gain, line noise, 20 ms packet loss (default 0)
-  --min-share X      keep a window only if one clip holds ≥ X of its clip audio (default 0.75)
+  --min-share X      keep a window only if one clip (episodes: one label) holds ≥ X of its clip audio (default 0.75)
+  --assembly A       how clips become calls: 'episodes' (per speaker, one call per emotion from the
+                     first second, and calm→emotion calls; src/eval/episode-calls.ts), 'speaker' (each
+                     speaker's clips shuffled into one call, the assembly before issue 8) or 'both'
+                     (default: the two sets of calls, so the caller-relative features are seen in both)
   --jobs N           worker threads (default: CPU count)
 `;
 
@@ -40,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
       out: { type: 'string', default: 'models/training/.work/features.bin' },
       augment: { type: 'string', default: '0' },
       'min-share': { type: 'string', default: '0.75' },
+      assembly: { type: 'string', default: 'both' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -59,11 +65,21 @@ export async function run(argv: string[]): Promise<number> {
     if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a non-negative number`);
   }
 
+  const assembly = values.assembly;
+  if (assembly !== 'episodes' && assembly !== 'speaker' && assembly !== 'both') {
+    throw new Error(`--assembly must be 'episodes', 'speaker' or 'both', got '${assembly}'`);
+  }
   const clips = await readManifest(args.manifest, args.root !== undefined ? { root: args.root } : {});
-  const plans = planCalls(clips, { seed });
+  const speakerPlans = assembly === 'episodes' ? [] : planCalls(clips, { seed });
+  const episodePlans = assembly === 'speaker' ? [] : planEpisodeCalls(clips, { seed });
+  const plans = [...speakerPlans, ...episodePlans];
+  // An episode call holds one label per stretch, so a window across two clips
+  // of that label is clean; a speaker call mixes labels clip by clip.
+  const shareOf = (r: CallWindows, jobIndex: number): Float32Array =>
+    jobIndex % plans.length >= speakerPlans.length ? r.labelShare : r.share;
   const callJobs: CallJob[] = [];
   for (let pass = 0; pass <= augment; pass++) for (const plan of plans) callJobs.push({ plan, pass });
-  const totalS = clips.reduce((s, c) => s + c.durationS, 0) * (augment + 1);
+  const totalS = plans.reduce((s, p) => s + p.clips.reduce((t, c) => t + c.durationS, 0), 0) * (augment + 1);
   process.stderr.write(
     `train-features: ${clips.length} clips, ${plans.length} calls, ${(totalS / 3600).toFixed(2)} h of audio` +
       `${augment ? ` (incl. ${augment} augmented pass(es))` : ''}, ${FEATURE_NAMES.length} features\n`,
@@ -85,15 +101,15 @@ export async function run(argv: string[]): Promise<number> {
   const nf = FEATURE_NAMES.length;
   let rows = 0;
   let dropped = 0;
-  for (const r of results) {
+  results.forEach((r, jobIndex) => {
     if (r.featureCount !== 0 && r.featureCount !== nf) {
       throw new Error(`extractor produced ${r.featureCount} features, FEATURE_NAMES has ${nf}`);
     }
     for (let i = 0; i < r.clipIndex.length; i++) {
-      if (r.clipIndex[i]! >= 0 && r.share[i]! >= minShare) rows++;
+      if (r.clipIndex[i]! >= 0 && shareOf(r, jobIndex)[i]! >= minShare) rows++;
       else dropped++;
     }
-  }
+  });
   const x = new Float32Array(rows * nf);
   const meta = new Float32Array(rows * META_NAMES.length);
   const windowed = new Set<number>();
@@ -102,11 +118,11 @@ export async function run(argv: string[]): Promise<number> {
     const job = callJobs[jobIndex]!;
     for (let i = 0; i < r.clipIndex.length; i++) {
       const clip = r.clipIndex[i]!;
-      if (clip < 0 || r.share[i]! < minShare) continue;
+      if (clip < 0 || shareOf(r, jobIndex)[i]! < minShare) continue;
       if (job.pass === 0) windowed.add(clip);
       x.set(r.values.subarray(i * nf, (i + 1) * nf), row * nf);
       meta.set(
-        [clip, job.pass, r.share[i]!, r.endSample[i]! / PIPELINE_SAMPLE_RATE, r.speechRatio[i]!, jobIndex % plans.length],
+        [clip, job.pass, shareOf(r, jobIndex)[i]!, r.endSample[i]! / PIPELINE_SAMPLE_RATE, r.speechRatio[i]!, jobIndex % plans.length],
         row * META_NAMES.length,
       );
       row++;
@@ -134,6 +150,7 @@ export async function run(argv: string[]): Promise<number> {
         pauseS,
         augment,
         minShare,
+        assembly,
         sampleRate: PIPELINE_SAMPLE_RATE,
         windowS: FEATURE_CONFIG.windowSamples / FEATURE_CONFIG.sampleRate,
         hopS: FEATURE_CONFIG.windowHopSamples / FEATURE_CONFIG.sampleRate,
@@ -149,7 +166,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   const secs = (Date.now() - t0) / 1000;
   process.stderr.write(
-    `train-features: ${rows} windows (${dropped} dropped: straddling clips), ` +
+    `train-features: ${rows} windows (${dropped} dropped: straddling clips or labels), ` +
       `${without.length} clip(s) without a window, ${secs.toFixed(0)} s → ${values.out}\n`,
   );
   return 0;

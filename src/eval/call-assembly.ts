@@ -100,6 +100,12 @@ export interface LabelledWindow {
   clip: ManifestClip | undefined;
   /** That clip's share of the window's clip audio, 0..1 (1 = no other clip in the window). */
   share: number;
+  /**
+   * The share of the window's clip audio whose clips carry that clip's label
+   * (and arousal), 0..1: a window across two anger clips is all anger
+   * (training on episode calls keeps it; `share` would call it a mixture).
+   */
+  labelShare: number;
 }
 
 /** A clip that could not be read (missing file, not a WAV, unsupported format). */
@@ -133,8 +139,9 @@ export function labelWindow(window: FeatureWindow, spans: readonly ClipSpan[], f
   let best: ClipSpan | undefined;
   let bestOverlap = 0;
   let total = 0;
-  for (let i = from; i < spans.length; i++) {
-    const s = spans[i]!;
+  let end = from;
+  for (; end < spans.length; end++) {
+    const s = spans[end]!;
     if (s.startSample >= window.endSample) break;
     const overlap = Math.min(s.endSample, window.endSample) - Math.max(s.startSample, window.startSample);
     if (overlap <= 0) continue;
@@ -144,7 +151,21 @@ export function labelWindow(window: FeatureWindow, spans: readonly ClipSpan[], f
       best = s;
     }
   }
-  return { window, clip: best?.clip, share: total > 0 ? bestOverlap / total : 0 };
+  let sameLabel = 0;
+  if (best) {
+    for (let i = from; i < end; i++) {
+      const s = spans[i]!;
+      if (s.clip.label !== best.clip.label || s.clip.arousal !== best.clip.arousal) continue;
+      const overlap = Math.min(s.endSample, window.endSample) - Math.max(s.startSample, window.startSample);
+      if (overlap > 0) sameLabel += overlap;
+    }
+  }
+  return {
+    window,
+    clip: best?.clip,
+    share: total > 0 ? bestOverlap / total : 0,
+    labelShare: total > 0 ? sameLabel / total : 0,
+  };
 }
 
 /**

@@ -24,6 +24,8 @@ export interface CallWindows {
   /** Manifest index of each window's clip (−1: none). */
   clipIndex: Int32Array;
   share: Float32Array;
+  /** Share of the window's clip audio with its clip's label (see LabelledWindow.labelShare). */
+  labelShare: Float32Array;
   startSample: Float64Array;
   endSample: Float64Array;
   speechRatio: Float32Array;
@@ -50,6 +52,7 @@ export async function runCallJob(job: CallJob, index: number, options: RunOption
     values: new Float32Array(n * f),
     clipIndex: new Int32Array(n),
     share: new Float32Array(n),
+    labelShare: new Float32Array(n),
     startSample: new Float64Array(n),
     endSample: new Float64Array(n),
     speechRatio: new Float32Array(n),
@@ -60,6 +63,7 @@ export async function runCallJob(job: CallJob, index: number, options: RunOption
     out.values.set(lw.window.values, i * f);
     out.clipIndex[i] = lw.clip ? lw.clip.index : -1;
     out.share[i] = lw.share;
+    out.labelShare[i] = lw.labelShare;
     out.startSample[i] = lw.window.startSample;
     out.endSample[i] = lw.window.endSample;
     out.speechRatio[i] = lw.window.speechRatio;

@@ -16,6 +16,7 @@ port.on('message', (msg: { type: 'job'; index: number; job: CallJob; options: Ru
         result.values.buffer,
         result.clipIndex.buffer,
         result.share.buffer,
+        result.labelShare.buffer,
         result.startSample.buffer,
         result.endSample.buffer,
         result.speechRatio.buffer,

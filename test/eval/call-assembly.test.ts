@@ -60,6 +60,25 @@ describe('labelWindow', () => {
     const none = labelWindow(win(10_000, 15_000), spans);
     expect(none.clip).toBeUndefined();
     expect(none.share).toBe(0);
+    expect(none.labelShare).toBe(0);
+  });
+
+  it('counts the label share over every clip of the best clip\'s label', () => {
+    const angry = (i: number): ManifestClip => ({ ...clip(i, 's'), label: 'anger', arousal: 'high' });
+    const mixed: ClipSpan[] = [
+      { clip: angry(0), startSample: 0, endSample: 6_000 },
+      { clip: angry(1), startSample: 8_000, endSample: 14_000 },
+      { clip: clip(2, 's'), startSample: 15_000, endSample: 30_000 },
+    ];
+    // 6000 + 6000 of anger, 1000 of neutral: clip 0 or 1 holds 6/13, anger 12/13.
+    const w = labelWindow(win(0, 16_000), mixed);
+    expect(w.clip?.label).toBe('anger');
+    expect(w.share).toBeCloseTo(6_000 / 13_000, 6);
+    expect(w.labelShare).toBeCloseTo(12_000 / 13_000, 6);
+    // The best clip (neutral, 14000 samples) against 2000 of anger.
+    const n = labelWindow(win(12_000, 29_000), mixed, 1);
+    expect(n.clip?.index).toBe(2);
+    expect(n.labelShare).toBeCloseTo(14_000 / 16_000, 6);
   });
 });
 
