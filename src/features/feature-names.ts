@@ -156,6 +156,23 @@ const ABSOLUTE: readonly string[] = [
   // Voiced segment length spread and unvoiced gap length between voiced segments (s).
   'voiced_seg_std_s',
   'unvoiced_seg_mean_s',
+  // ut-features-4 (issue 8: cues said to separate anger from joy), over
+  // voiced speech frames: cepstral peak prominence (dB) mean and p90; slope
+  // of the harmonic amplitudes 1–3.4 kHz (dB/kHz) (voice-quality.ts).
+  'cpp_db_mean',
+  'cpp_db_p90',
+  'cpp_f0_db_mean',
+  'harm_tilt_db_khz_mean',
+  // F0 contour shape over voiced runs inside the window: mean position of
+  // the F0 peak (0 = run start, 1 = end) and the final movement (mean F0 of
+  // the run's last 3 frames minus the run's mean, st).
+  'f0_peak_pos',
+  'f0_final_st',
+  // Level attack (dB per 10 ms): p90 and max of the frame-to-frame level
+  // rise within speech, and the steepest rise at speech onsets.
+  'level_rise_p90',
+  'level_rise_max',
+  'onset_rise_max',
 ];
 
 /** An absolute window feature the caller baseline tracks. */
