@@ -1,65 +1,126 @@
 /**
- * Pitch ceiling check (issue 8): does the 500 Hz YIN ceiling clip shouted or
- * elated F0? For female (and gender-unknown) anger / happiness / surprise
- * clips, runs the extractor with the shipped ceiling and with a raised one,
- * and reports the share of voiced speech frames above 400 / 450 Hz and how
- * many frames change voicing or F0 by more than 20 % between the two.
+ * Pitch ceiling check (issue 8): does the YIN ceiling clip shouted or elated
+ * F0? For each cell (corpus/gender/label), N clips evenly spaced through the
+ * manifest go through the extractor at each candidate ceiling; Praat's
+ * autocorrelation pitch (60–900 Hz, on the original file) is the reference.
+ * Printed per cell and ceiling: the share of voiced frames (voiced by both)
+ * more than 20 % off Praat, and how many of those lie above 450 Hz in Praat.
  *
- *   npx tsx scripts/pitch-ceiling-check.ts [clipsPerCell=40] [ceilingHz=800]
+ *   npx tsx scripts/pitch-ceiling-check.ts [N=12] [ceilings=500,650,800] [cells]
+ *   cells: comma-separated corpus/gender/label, gender '' for corpora without it
+ *   (default: ravdess f anger/happiness/surprise/neutral, nemo f happiness,
+ *   nemo m anger/happiness, ravdess m anger/happiness)
+ *
+ * Needs /usr/bin/praat (Debian: apt-get install praat), as scripts/pitch-check.ts.
+ * Result that set the 650 Hz ceiling of ut-features-4: see models/training/README.md.
  */
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { readWav } from '../src/audio/wav.js';
 import { resampleAll } from '../src/audio/resample.js';
 import { createCallerFeatureStream } from '../src/features/caller-feature-stream.js';
 
+const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const corpora = path.resolve(repoRoot, '../shared/corpora');
-const perCell = Number(process.argv[2] ?? 40);
-const ceiling = Number(process.argv[3] ?? 800);
+const RATE = 8000;
+/** Reference F0 above this (Hz) counts as "high". */
+const HIGH_HZ = 450;
+const PRAAT_SCRIPT = `form Pitch
+  sentence inFile
+  sentence outFile
+endform
+s = Read from file: inFile$
+p = To Pitch (ac): 0.02, 60, 15, "no", 0.03, 0.45, 0.01, 0.35, 0.14, 900
+n = Get number of frames
+deleteFile: outFile$
+for i to n
+  t = Get time from frame number: i
+  f = Get value in frame: i, "Hertz"
+  appendFileLine: outFile$, fixed$(t, 5), " ", f
+endfor
+`;
 
-/** Voiced speech F0 (Hz, 0 when not voiced speech) per frame. */
-function track(samples: Float32Array, f0MaxHz: number): number[] {
-  const f0: number[] = [];
-  const s = createCallerFeatureStream({ pitch: { f0MaxHz }, onFrame: (f) => f0.push(f.voiced && f.speech ? f.f0Hz : 0) });
-  s.push(samples);
+const perCell = Number(process.argv[2] ?? 12);
+const ceilings = (process.argv[3] ?? '500,650,800').split(',').map(Number);
+const cells = (
+  process.argv[4] ??
+  'ravdess/f/anger,ravdess/f/happiness,ravdess/f/surprise,ravdess/f/neutral,nemo/f/happiness,nemo/m/anger,nemo/m/happiness,ravdess/m/anger,ravdess/m/happiness'
+).split(',');
+
+/** Voiced speech F0 (Hz, 0 otherwise) at each frame centre (s). */
+function track(x: Float32Array, f0MaxHz: number): { t: number; f0: number }[] {
+  const frames: { t: number; f0: number }[] = [];
+  const s = createCallerFeatureStream({
+    pitch: { f0MaxHz },
+    onFrame: (f) => frames.push({ t: f.centreSample / RATE, f0: f.voiced && f.speech ? f.f0Hz : 0 }),
+  });
+  s.push(x);
   s.flush();
-  return f0;
+  return frames;
 }
 
-const rows = (await readFile(path.join(corpora, 'manifest.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
-const cells = new Map<string, string[][]>();
-for (const r of rows) {
-  const [, corpus, , gender, , label] = r;
-  if (gender === 'm' || !['anger', 'happiness', 'surprise', 'neutral'].includes(label!)) continue;
-  const key = `${corpus}/${gender || '?'}/${label}`;
-  (cells.get(key) ?? cells.set(key, []).get(key)!).push(r);
-}
-for (const [key, list] of [...cells].sort()) {
-  const step = Math.max(1, Math.floor(list.length / perCell));
-  let voiced = 0, v400 = 0, v450 = 0, hi400 = 0, hiVoiced = 0, changed = 0, gained = 0;
-  for (let i = 0; i < list.length && i < step * perCell; i += step) {
-    const wav = readWav(await readFile(path.join(corpora, list[i]![0]!)));
-    const x = wav.sampleRate === 8000 ? wav.samples : resampleAll(wav.samples, wav.sampleRate, 8000);
-    const a = track(x, 500);
-    const b = track(x, ceiling);
-    for (let k = 0; k < a.length; k++) {
-      if (a[k]! > 0) {
-        voiced++;
-        if (a[k]! > 400) v400++;
-        if (a[k]! > 450) v450++;
-      }
-      if (b[k]! > 0) {
-        hiVoiced++;
-        if (b[k]! > 400) hi400++;
-      }
-      if (a[k]! > 0 && b[k]! > 0 && Math.abs(b[k]! / a[k]! - 1) > 0.2) changed++;
-      if (a[k] === 0 && b[k]! > 0) gained++;
+// The manifest's fields used here hold no commas or quotes.
+const rows = (await readFile(path.join(corpora, 'manifest.csv'), 'utf8'))
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((l) => l.split(','));
+const dir = await mkdtemp(path.join(tmpdir(), 'pitch-ceiling-'));
+await writeFile(path.join(dir, 'pitch.praat'), PRAAT_SCRIPT);
+const pct = (a: number, b: number): string => `${((100 * a) / Math.max(1, b)).toFixed(1)}%`;
+try {
+  for (const cell of cells) {
+    const [corpus, gender, label] = cell.split('/');
+    const list = rows.filter((r) => r[1] === corpus && r[3] === gender && r[5] === label);
+    if (list.length === 0) continue;
+    const n = Math.min(perCell, list.length);
+    const stat = ceilings.map(() => ({ both: 0, gross: 0, highGross: 0 }));
+    let praatVoiced = 0;
+    let praatHigh = 0;
+    for (let j = 0; j < n; j++) {
+      const file = path.join(corpora, list[Math.floor(((j + 0.5) * list.length) / n)]![0]!);
+      const out = path.join(dir, 'f0.txt');
+      await run('/usr/bin/praat', ['--run', path.join(dir, 'pitch.praat'), file, out]);
+      const ref = (await readFile(out, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ').map(Number) as [number, number]);
+      // Praat's frames are 20 ms apart like ours: the nearest one within 11 ms, or unvoiced.
+      const refAt = (t: number): number => {
+        let best = ref[0]!;
+        for (const p of ref) if (Math.abs(p[0] - t) < Math.abs(best[0] - t)) best = p;
+        return Math.abs(best[0] - t) < 0.011 && Number.isFinite(best[1]) ? best[1] : 0;
+      };
+      const wav = readWav(await readFile(file));
+      const x = wav.sampleRate === RATE ? wav.samples : resampleAll(wav.samples, wav.sampleRate, RATE);
+      ceilings.forEach((ceiling, c) => {
+        for (const f of track(x, ceiling)) {
+          const p = refAt(f.t);
+          if (c === 0 && p > 0) {
+            praatVoiced++;
+            if (p > HIGH_HZ) praatHigh++;
+          }
+          if (p > 0 && f.f0 > 0) {
+            stat[c]!.both++;
+            if (Math.abs(f.f0 / p - 1) > 0.2) {
+              stat[c]!.gross++;
+              if (p > HIGH_HZ) stat[c]!.highGross++;
+            }
+          }
+        }
+      });
     }
+    process.stdout.write(
+      `${cell.padEnd(22)} ${n} clips, Praat voiced ${praatVoiced}, >${HIGH_HZ} Hz ${pct(praatHigh, praatVoiced)}` +
+        ceilings.map((c, i) => ` | ${c} Hz: gross ${pct(stat[i]!.gross, stat[i]!.both)} (${stat[i]!.highGross} above ${HIGH_HZ})`).join('') +
+        '\n',
+    );
   }
-  const pct = (n: number, d: number): string => `${((100 * n) / Math.max(1, d)).toFixed(1)}%`;
-  console.log(
-    `${key.padEnd(26)} 500Hz: voiced ${voiced}, >400 ${pct(v400, voiced)}, >450 ${pct(v450, voiced)} | ${ceiling}Hz: voiced ${hiVoiced}, >400 ${pct(hi400, hiVoiced)}, F0 moved >20% ${pct(changed, voiced)}, newly voiced ${gained}`,
-  );
+} finally {
+  await rm(dir, { recursive: true, force: true });
 }

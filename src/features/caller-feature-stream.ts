@@ -27,7 +27,6 @@ import { FEATURE_CONFIG, FEATURE_NAMES } from './feature-names.js';
 import { FrameHistory } from './frame-history.js';
 import { FrameSpectralAnalyzer } from './frame-spectral.js';
 import { LpcFormants } from './lpc-formants.js';
-import { VoiceQuality } from './voice-quality.js';
 import { FeatureFrontEnd } from './front-end.js';
 import { YinPitchTracker, hzToSemitones, type YinOptions } from './pitch-yin.js';
 import { Stage, type StageClock } from '../observability/stage-clock.js';
@@ -134,7 +133,6 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
   private readonly envRing = new Float32Array(2 * RING);
   private readonly spectral = new FrameSpectralAnalyzer();
   private readonly formants = new LpcFormants();
-  private readonly voiceQuality = new VoiceQuality();
   private readonly yin: YinPitchTracker;
   private readonly vad: VoiceActivityDetector;
   private readonly history = new FrameHistory();
@@ -299,13 +297,7 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
       h.f2BwHz[slot] = fm.bwHz[1]!;
       h.f3BwHz[slot] = fm.bwHz[2]!;
       h.a1a3Db[slot] = fm.a1a3Db;
-      // From the spectrum this frame already has (speech frames are always analysed spectrally).
-      const vq = this.voiceQuality.analyze(this.spectral.powerSpectrum, this.yin.result.f0Hz);
-      h.cppDb[slot] = vq.cppDb;
-      h.harmTiltDbKhz[slot] = vq.harmTiltDbKhz;
-      h.cppF0Db[slot] = vq.cppF0Db;
     } else {
-      h.cppDb[slot] = h.harmTiltDbKhz[slot] = h.cppF0Db[slot] = Number.NaN;
       h.f1Hz[slot] = h.f2Hz[slot] = h.f3Hz[slot] = Number.NaN;
       h.f1BwHz[slot] = h.f2BwHz[slot] = h.f3BwHz[slot] = Number.NaN;
       h.a1a3Db[slot] = Number.NaN;

@@ -8,7 +8,7 @@ import { PIPELINE_SAMPLE_RATE } from './types.js';
 /** Fixed analysis parameters (samples at 8 kHz unless the name says otherwise). */
 export const FEATURE_CONFIG = Object.freeze({
   /** Version of the extractor's output; the model card records the one it was trained on. */
-  version: 'ut-features-3',
+  version: 'ut-features-4',
   sampleRate: PIPELINE_SAMPLE_RATE,
   /** Analysis frame: 256 samples = 32 ms (spectrum, energy, MFCC). */
   frameSamples: 256,
@@ -24,7 +24,14 @@ export const FEATURE_CONFIG = Object.freeze({
   framesPerWindowHop: 25,
   /** Pitch search range (Hz). */
   f0MinHz: 60,
-  f0MaxHz: 500,
+  /**
+   * 650 Hz since ut-features-4: at 500 Hz, shouted and elated female F0
+   * was clipped (ravdess female anger: 26 % of Praat's voiced frames lie
+   * above 450 Hz; our gross error vs Praat 17.5 % at a 500 Hz ceiling,
+   * 7.3 % at 650, 6.3 % at 800; male voices lose 0.2–1.1 points at 650 and
+   * 0.4–2.1 at 800, from octave-up errors: scripts/pitch-ceiling-check.ts).
+   */
+  f0MaxHz: 650,
   /**
    * YIN analysis buffer centred on the frame centre: 240-sample integration
    * window plus the longest lag (134 samples, 60 Hz) plus one for the
@@ -156,23 +163,13 @@ const ABSOLUTE: readonly string[] = [
   // Voiced segment length spread and unvoiced gap length between voiced segments (s).
   'voiced_seg_std_s',
   'unvoiced_seg_mean_s',
-  // ut-features-4 (issue 8: cues said to separate anger from joy), over
-  // voiced speech frames: cepstral peak prominence (dB) mean and p90; slope
-  // of the harmonic amplitudes 1–3.4 kHz (dB/kHz) (voice-quality.ts).
-  'cpp_db_mean',
-  'cpp_db_p90',
-  'cpp_f0_db_mean',
-  'harm_tilt_db_khz_mean',
-  // F0 contour shape over voiced runs inside the window: mean position of
-  // the F0 peak (0 = run start, 1 = end) and the final movement (mean F0 of
-  // the run's last 3 frames minus the run's mean, st).
+  // ut-features-4 (issue 8: cues that separate anger from joy). F0 contour
+  // shape over the window's voiced runs: mean position of the F0 peak
+  // (0 = run start, 1 = end) and final movement (mean F0 of the run's last
+  // 3 frames minus the run's mean, st). Anger peaks early and falls at the
+  // end; joy and surprise peak later and end higher.
   'f0_peak_pos',
   'f0_final_st',
-  // Level attack (dB per 10 ms): p90 and max of the frame-to-frame level
-  // rise within speech, and the steepest rise at speech onsets.
-  'level_rise_p90',
-  'level_rise_max',
-  'onset_rise_max',
 ];
 
 /** An absolute window feature the caller baseline tracks. */

@@ -48,10 +48,6 @@ export class FrameHistory {
   readonly f2BwHz = new Float64Array(HISTORY_FRAMES);
   readonly f3BwHz = new Float64Array(HISTORY_FRAMES);
   readonly a1a3Db = new Float64Array(HISTORY_FRAMES);
-  /** Cepstral peak prominence (dB) and harmonic tilt 1–3.4 kHz (dB/kHz); NaN unless voiced speech (voice-quality.ts). */
-  readonly cppDb = new Float64Array(HISTORY_FRAMES);
-  readonly harmTiltDbKhz = new Float64Array(HISTORY_FRAMES);
-  readonly cppF0Db = new Float64Array(HISTORY_FRAMES);
   /** MFCCs, `mfccCount` per frame slot. */
   readonly mfcc = new Float64Array(HISTORY_FRAMES * FEATURE_CONFIG.mfccCount);
 }

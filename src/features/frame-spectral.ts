@@ -195,15 +195,6 @@ export class FrameSpectralAnalyzer {
     this.prevValid = false;
   }
 
-  /**
-   * Power spectrum of the last `spectrum()` call, bins 0..N/2 (linear,
-   * white noise of variance σ² reads σ² per bin). Read-only: overwritten by
-   * the next frame.
-   */
-  get powerSpectrum(): Float64Array {
-    return this.power;
-  }
-
   /** Both stages; results in `out`. */
   analyze(source: Float32Array, offset = 0): SpectralFrame {
     this.level(source, offset);

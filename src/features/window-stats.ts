@@ -54,10 +54,6 @@ const VOICED_EXTRA = [
   ...FEATURE_NAMES.slice(I('f1_hz_mean'), I('mfcc4_v_mean') + 1),
   'f0_rise_st_s',
   'f0_fall_st_s',
-  'cpp_db_mean',
-  'cpp_db_p90',
-  'cpp_f0_db_mean',
-  'harm_tilt_db_khz_mean',
   'f0_final_st',
 ];
 /** Everything zeroed when a window has too few voiced frames, as indices. */
@@ -88,8 +84,6 @@ const PAIR_STD = Int32Array.from(PAIR_NAMES, (name) => I(`${name}_std`));
 const MFCC_V_MEAN = [1, 2, 3, 4].map((c) => I(`mfcc${c}_v_mean`));
 const MFCC_STD = Array.from({ length: FEATURE_CONFIG.mfccCount }, (_, i) => I(`mfcc${i}_std`));
 
-/** Speech-run frames (from the run's first) over which an onset's rise is looked for. */
-const ONSET_FRAMES = 3;
 /** Voiced runs shorter than this (frames, 20 ms each) have no contour shape. */
 const MIN_RUN_FRAMES = 5;
 /** F0 steps over this (st) between neighbouring frames are tracking jumps: the run is split there. */
@@ -325,37 +319,6 @@ export class WindowStatistics {
   }
 
   /**
-   * Level attack (dB per 10 ms, frames are 20 ms apart): p90 and max of the
-   * level change between consecutive speech frames, and the steepest rise
-   * over the first three frames of each speech run (measured from the frame
-   * before it, silence or not; 0 when the window holds no run start).
-   */
-  private levelRise(h: FrameHistory, first: number, count: number): { p90: number; max: number; onsetMax: number } {
-    const v = this.values;
-    const m = h.mask;
-    let n = 0;
-    let max = 0;
-    let onsetMax = 0;
-    let sinceOnset = ONSET_FRAMES;
-    for (let i = 1; i < count; i++) {
-      const a = (first + i - 1) & m;
-      const b = (first + i) & m;
-      if (h.speech[b] !== 1) continue;
-      const d = ((h.energyDb[b]! - h.energyDb[a]!) * 0.01) / FRAME_S;
-      if (h.speech[a] !== 1) sinceOnset = 0;
-      else {
-        v[n++] = d;
-        if (d > max) max = d;
-        sinceOnset++;
-      }
-      if (sinceOnset < ONSET_FRAMES && d > onsetMax) onsetMax = d;
-    }
-    if (n === 0) return { p90: 0, max: 0, onsetMax };
-    v.subarray(0, n).sort();
-    return { p90: percentile(v, n, 0.9), max, onsetMax };
-  }
-
-  /**
    * Writes the absolute features of frames [first, first + count) into
    * `out` (indexed as FEATURE_NAMES). Returns the tempo result (speech ratio, …).
    */
@@ -430,11 +393,6 @@ export class WindowStatistics {
       out[I('f0_rise_st_s')] = nRise > 0 ? rise / nRise / FRAME_S : 0;
       out[I('f0_fall_st_s')] = nFall > 0 ? fall / nFall / FRAME_S : 0;
 
-      s = this.summarise(h, h.cppDb, first, count, true, true);
-      out[I('cpp_db_mean')] = s.mean;
-      out[I('cpp_db_p90')] = s.p90;
-      out[I('cpp_f0_db_mean')] = this.summarise(h, h.cppF0Db, first, count, true, false).mean;
-      out[I('harm_tilt_db_khz_mean')] = this.summarise(h, h.harmTiltDbKhz, first, count, true, false).mean;
       const shape = f0RunShape(h, first, count);
       out[I('f0_peak_pos')] = shape.peakPos;
       out[I('f0_final_st')] = shape.finalSt;
@@ -442,11 +400,6 @@ export class WindowStatistics {
       for (let i = 0; i < UNVOICED_ZERO.length; i++) out[UNVOICED_ZERO[i]!] = 0;
       out[I('f0_peak_pos')] = NO_RUN_PEAK_POS;
     }
-
-    const rise = this.levelRise(h, first, count);
-    out[I('level_rise_p90')] = rise.p90;
-    out[I('level_rise_max')] = rise.max;
-    out[I('onset_rise_max')] = rise.onsetMax;
 
     let s = this.summarise(h, h.energyDb, first, count, false, true);
     writeContour(out, RMS_CONTOUR, s);
