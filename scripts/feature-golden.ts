@@ -1,10 +1,14 @@
 /**
  * Writes test/fixtures/feature-golden.json.gz: the windows and per-frame
  * pitch decisions of the feature extractor on fixed audio (see
- * test/features/golden-run.ts). It was generated once from the extractor
+ * test/features/golden-run.ts). It was generated from the extractor
  * before the per-frame cost work of issue 13 (commit 94c37a2), so that the
- * optimised extractor can be held to the same output. Regenerate only when
- * the features are meant to change (and the model is retrained on them).
+ * optimised extractor could be held to the same output, and regenerated for
+ * ut-features-4 (issue 8: two F0 contour-shape features, pitch ceiling
+ * 500 → 650 Hz, which changes voicing and F0 on high-pitched frames and the
+ * aperiodicity of frames whose deepest dip now lies at a lag of 12–15).
+ * Regenerate only when the features are meant to change (and the model is
+ * retrained on them).
  *
  *   npx tsx scripts/feature-golden.ts           (write the fixture)
  *   npx tsx scripts/feature-golden.ts --check   (print today's largest differences from it)

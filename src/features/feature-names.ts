@@ -8,7 +8,7 @@ import { PIPELINE_SAMPLE_RATE } from './types.js';
 /** Fixed analysis parameters (samples at 8 kHz unless the name says otherwise). */
 export const FEATURE_CONFIG = Object.freeze({
   /** Version of the extractor's output; the model card records the one it was trained on. */
-  version: 'ut-features-3',
+  version: 'ut-features-4',
   sampleRate: PIPELINE_SAMPLE_RATE,
   /** Analysis frame: 256 samples = 32 ms (spectrum, energy, MFCC). */
   frameSamples: 256,
@@ -24,7 +24,14 @@ export const FEATURE_CONFIG = Object.freeze({
   framesPerWindowHop: 25,
   /** Pitch search range (Hz). */
   f0MinHz: 60,
-  f0MaxHz: 500,
+  /**
+   * 650 Hz since ut-features-4: at 500 Hz, shouted and elated female F0
+   * was clipped (ravdess female anger: 26 % of Praat's voiced frames lie
+   * above 450 Hz; our gross error vs Praat 17.5 % at a 500 Hz ceiling,
+   * 7.3 % at 650, 6.3 % at 800; male voices lose 0.2–1.1 points at 650 and
+   * 0.4–2.1 at 800, from octave-up errors: scripts/pitch-ceiling-check.ts).
+   */
+  f0MaxHz: 650,
   /**
    * YIN analysis buffer centred on the frame centre: 240-sample integration
    * window plus the longest lag (134 samples, 60 Hz) plus one for the
@@ -156,6 +163,13 @@ const ABSOLUTE: readonly string[] = [
   // Voiced segment length spread and unvoiced gap length between voiced segments (s).
   'voiced_seg_std_s',
   'unvoiced_seg_mean_s',
+  // ut-features-4 (issue 8: cues that separate anger from joy). F0 contour
+  // shape over the window's voiced runs: mean position of the F0 peak
+  // (0 = run start, 1 = end) and final movement (mean F0 of the run's last
+  // 3 frames minus the run's mean, st). Anger peaks early and falls at the
+  // end; joy and surprise peak later and end higher.
+  'f0_peak_pos',
+  'f0_final_st',
 ];
 
 /** An absolute window feature the caller baseline tracks. */

@@ -54,6 +54,7 @@ const VOICED_EXTRA = [
   ...FEATURE_NAMES.slice(I('f1_hz_mean'), I('mfcc4_v_mean') + 1),
   'f0_rise_st_s',
   'f0_fall_st_s',
+  'f0_final_st',
 ];
 /** Everything zeroed when a window has too few voiced frames, as indices. */
 const UNVOICED_ZERO = Int32Array.from(
@@ -82,6 +83,68 @@ const PAIR_MEAN = Int32Array.from(PAIR_NAMES, (name) => I(`${name}_mean`));
 const PAIR_STD = Int32Array.from(PAIR_NAMES, (name) => I(`${name}_std`));
 const MFCC_V_MEAN = [1, 2, 3, 4].map((c) => I(`mfcc${c}_v_mean`));
 const MFCC_STD = Array.from({ length: FEATURE_CONFIG.mfccCount }, (_, i) => I(`mfcc${i}_std`));
+
+/** Voiced runs shorter than this (frames, 20 ms each) have no contour shape. */
+const MIN_RUN_FRAMES = 5;
+/** F0 steps over this (st) between neighbouring frames are tracking jumps: the run is split there. */
+const MAX_RUN_STEP_ST = 3;
+/** Frames averaged for the run's final F0. */
+const FINAL_FRAMES = 3;
+/** Peak position reported when a window has no complete voiced run: the middle. */
+const NO_RUN_PEAK_POS = 0.5;
+
+/**
+ * F0 contour shape over the window's voiced speech runs (split at jumps of
+ * more than 3 st; only runs of ≥ 5 frames lying wholly inside the window,
+ * so a run cut by the window edge does not fake a peak or a final rise):
+ * mean position of the F0 maximum (0 = start, 1 = end), and mean final
+ * movement (mean F0 of the last 3 frames − the run's mean F0, st).
+ */
+function f0RunShape(h: FrameHistory, first: number, count: number): { peakPos: number; finalSt: number } {
+  const m = h.mask;
+  let runs = 0;
+  let peakSum = 0;
+  let finalSum = 0;
+  let start = -1;
+  for (let i = 0; i <= count; i++) {
+    const slot = (first + i) & m;
+    const inRun =
+      i < count &&
+      h.speech[slot] === 1 &&
+      h.voiced[slot] === 1 &&
+      (start < 0 || Math.abs(h.f0St[slot]! - h.f0St[(first + i - 1) & m]!) <= MAX_RUN_STEP_ST);
+    if (inRun) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0) {
+      const end = i - 1;
+      const len = end - start + 1;
+      if (len >= MIN_RUN_FRAMES && start > 0 && i < count) {
+        let sum = 0;
+        let peak = Number.NEGATIVE_INFINITY;
+        let peakAt = start;
+        for (let j = start; j <= end; j++) {
+          const f = h.f0St[(first + j) & m]!;
+          sum += f;
+          if (f > peak) {
+            peak = f;
+            peakAt = j;
+          }
+        }
+        let tail = 0;
+        for (let j = end - FINAL_FRAMES + 1; j <= end; j++) tail += h.f0St[(first + j) & m]!;
+        peakSum += (peakAt - start) / (len - 1);
+        finalSum += tail / FINAL_FRAMES - sum / len;
+        runs++;
+      }
+      // A frame that broke the run by a jump starts the next one.
+      const slot2 = (first + i) & m;
+      start = i < count && h.speech[slot2] === 1 && h.voiced[slot2] === 1 ? i : -1;
+    }
+  }
+  return runs > 0 ? { peakPos: peakSum / runs, finalSt: finalSum / runs } : { peakPos: NO_RUN_PEAK_POS, finalSt: 0 };
+}
 
 /** Linear-interpolated percentile of sorted `v[0..n)`. */
 function percentile(v: Float64Array, n: number, q: number): number {
@@ -329,8 +392,13 @@ export class WindowStatistics {
       }
       out[I('f0_rise_st_s')] = nRise > 0 ? rise / nRise / FRAME_S : 0;
       out[I('f0_fall_st_s')] = nFall > 0 ? fall / nFall / FRAME_S : 0;
+
+      const shape = f0RunShape(h, first, count);
+      out[I('f0_peak_pos')] = shape.peakPos;
+      out[I('f0_final_st')] = shape.finalSt;
     } else {
       for (let i = 0; i < UNVOICED_ZERO.length; i++) out[UNVOICED_ZERO[i]!] = 0;
+      out[I('f0_peak_pos')] = NO_RUN_PEAK_POS;
     }
 
     let s = this.summarise(h, h.energyDb, first, count, false, true);

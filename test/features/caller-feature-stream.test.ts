@@ -142,6 +142,54 @@ describe('CallerFeatureStream', () => {
     }
   });
 
+  it('measures the F0 contour shape of voiced runs (ut-features-4): peak position and final movement', () => {
+    // 2.5 syllables/s: 0.3 s voiced (20 ms raised-cosine ramps), 0.1 s silent.
+    // Within each syllable F0 moves 4 st: "falling" peaks at 20 % of the
+    // syllable and ends 4 st below its peak; "rising" climbs to its end.
+    const syllables = (shape: 'falling' | 'rising'): Float32Array => {
+      const pos = (t: number): number => (t % 0.4) / 0.3;
+      const contour = (p: number): number => (shape === 'rising' ? 4 * p : p < 0.2 ? 2 + 5 * p : 3 - 5 * (p - 0.2));
+      const voice = harmonicComplex({
+        durationS: 5,
+        f0Hz: (t) => 160 * Math.pow(2, contour(Math.min(pos(t), 1)) / 12),
+        amplitude: 0.2,
+        envelope: (t) => {
+          const u = t % 0.4;
+          if (u >= 0.3) return 0;
+          const edge = Math.min(u, 0.3 - u);
+          return edge >= 0.02 ? 1 : 0.5 - 0.5 * Math.cos((Math.PI * edge) / 0.02);
+        },
+      });
+      return mix(voice, whiteNoise(5, 0.0005, 3));
+    };
+    const falling = run(syllables('falling')).slice(1);
+    const rising = run(syllables('rising')).slice(1);
+    expect(falling.length).toBeGreaterThan(3);
+    expect(rising.length).toBeGreaterThan(3);
+    for (const w of falling) {
+      // Peak at ~20 % of the run; the last 3 frames lie ~2 st below the run's mean.
+      expect(v(w, 'f0_peak_pos')).toBeGreaterThan(0.05);
+      expect(v(w, 'f0_peak_pos')).toBeLessThan(0.4);
+      expect(v(w, 'f0_final_st')).toBeLessThan(-1);
+    }
+    for (const w of rising) {
+      expect(v(w, 'f0_peak_pos')).toBeGreaterThan(0.8);
+      expect(v(w, 'f0_final_st')).toBeGreaterThan(1);
+    }
+  });
+
+  it('tracks shouted female F0 above 500 Hz (ceiling 650 Hz since ut-features-4)', () => {
+    expect(FEATURE_CONFIG.f0MaxHz).toBe(650);
+    // 540 Hz ± 2 st (481–606 Hz) = 29.2 st re 100 Hz; the 500 Hz ceiling
+    // read such voices at half their F0 (17 st) or unvoiced.
+    const ws = run(voiceLike({ durationS: 5, f0Hz: 540 }));
+    for (const w of ws) {
+      expect(v(w, 'voiced_ratio')).toBeGreaterThan(0.6);
+      expect(v(w, 'f0_st_p50')).toBeGreaterThan(27);
+      expect(v(w, 'f0_st_p50')).toBeLessThan(31);
+    }
+  });
+
   it('finds F0 in semitones re 100 Hz', () => {
     const ws = run(voiceLike({ durationS: 5, f0Hz: 200 }));
     // 200 Hz = 12 st; intonation ±2 st around it.

@@ -6,8 +6,8 @@ import { compareGolden } from './golden-compare.js';
 import { decodeGolden, goldenInputs, GOLDEN_PATH, runGolden, type DecodedRecord, type GoldenInput } from './golden-run.js';
 
 // The extractor must compute what the model was trained on: its windows and
-// per-frame pitch decisions are held to the output recorded before the
-// issue-13 optimisations (scripts/feature-golden.ts).
+// per-frame pitch decisions are held to the recorded output (recorded before
+// the issue-13 optimisations, re-recorded for ut-features-4: scripts/feature-golden.ts).
 describe('feature extractor golden equivalence', () => {
   let golden: DecodedRecord[];
   let inputs: GoldenInput[];
