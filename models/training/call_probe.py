@@ -39,8 +39,8 @@ SILENT = ("neutral", "excited", "low")
 
 
 def candidates():
-    ab = dict(tasks=["agitation"], exclude=CALLER_RELATIVE)
-    rel = dict(tasks=["agitation"])
+    ab = dict(tasks=["agitation"], exclude=CALLER_RELATIVE, calls="all")
+    rel = dict(tasks=["agitation"], calls="all")
     return {
         "log-abs-hard3": [dict(LOGISTIC, **ab, hard=3.0)],
         "log-abs": [dict(LOGISTIC, **ab)],
@@ -186,7 +186,8 @@ def main():
                     ok = fa <= budget * n_silent
                     if not ok.any():
                         continue
-                    j = np.argmax(np.where(ok, det * 1000 - fa, -1))
+                    # -inf outside the budget: an over-budget point must never win.
+                    j = int(np.argmax(np.where(ok, det * 1000.0 - fa, -np.inf)))
                     cur = best.get(budget)
                     if cur is None or det[j] > cur["det"] or (det[j] == cur["det"] and fa[j] < cur["fa"]):
                         best[budget] = dict(det=int(det[j]), fa=int(fa[j]), tau=tau, dwell=dwell, thr=float(thresholds[j]),

@@ -51,6 +51,11 @@ class Data:
         # caller score baseline runs over, as on a live call.
         self.call_key = meta[:, mi["call"]].astype(np.int64) * 1000 + self.aug
         self.call_time = meta[:, mi["callTimeS"]].astype(np.float64)
+        # 1 = an episode call (train-features --assembly episodes|both), 0 = a
+        # speaker's shuffled call. Validation judges clips on the speaker calls
+        # when there are any, as `npm run eval` assembles them.
+        self.episode = meta[:, mi["episode"]].astype(np.int64) if "episode" in mi else np.zeros(len(x), np.int64)
+        self.eval_rows = self.episode == 0 if (self.episode == 0).any() else np.ones(len(x), bool)
         clips = header["clips"]
         self.clips = clips
         corpora = sorted({c["corpus"] for c in clips})

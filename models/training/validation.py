@@ -27,8 +27,9 @@ def confusion(y, p, k):
 
 
 def clip_scores(d, rows, probs):
-    """Mean window probabilities per clip, over rows (un-augmented windows only)."""
-    rows = rows & (d.aug == 0)
+    """Mean window probabilities per clip, over rows (un-augmented windows of
+    the calls `npm run eval` would assemble: d.eval_rows)."""
+    rows = rows & (d.aug == 0) & d.eval_rows
     idx = np.where(rows)[0]
     clips = d.clip[idx]
     uniq, inv = np.unique(clips, return_inverse=True)

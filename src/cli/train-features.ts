@@ -35,7 +35,7 @@ const USAGE = `usage: undertone train-features --manifest FILE [options]
 `;
 
 /** Per-window metadata columns written beside the features. */
-export const META_NAMES = ['clip', 'aug', 'share', 'callTimeS', 'speechRatio', 'call'] as const;
+export const META_NAMES = ['clip', 'aug', 'share', 'callTimeS', 'speechRatio', 'call', 'episode'] as const;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -122,7 +122,15 @@ export async function run(argv: string[]): Promise<number> {
       if (job.pass === 0) windowed.add(clip);
       x.set(r.values.subarray(i * nf, (i + 1) * nf), row * nf);
       meta.set(
-        [clip, job.pass, shareOf(r, jobIndex)[i]!, r.endSample[i]! / PIPELINE_SAMPLE_RATE, r.speechRatio[i]!, jobIndex % plans.length],
+        [
+          clip,
+          job.pass,
+          shareOf(r, jobIndex)[i]!,
+          r.endSample[i]! / PIPELINE_SAMPLE_RATE,
+          r.speechRatio[i]!,
+          jobIndex % plans.length,
+          jobIndex % plans.length >= speakerPlans.length ? 1 : 0,
+        ],
         row * META_NAMES.length,
       );
       row++;

@@ -251,6 +251,20 @@ export function detectedCalls(c: ValidationCounts): number {
 }
 
 /**
+ * The false-alarm calls the issue's targets allow on these calls: 5 % of
+ * neutral calls, 10 % of excited and of low calls, 5 % of calm→angry calls
+ * prompted before the anger (the budget of `--objective targets`).
+ */
+export function targetFalseAlarmBudget(c: ValidationCounts): number {
+  return (
+    TARGETS.neutral_prompted.max * c.neutral +
+    TARGETS.excited_prompted.max * c.excited +
+    TARGETS.low_prompted.max * c.low +
+    TARGETS.calm_to_angry_before_onset.max * c.calmToAngry
+  );
+}
+
+/**
  * The "no worse than before" choice: the most calls detected in time among
  * the settings with at most `budget` false-alarm calls (the reference's on the
  * same calls); ties go to fewer false alarms, then more angry callers held at
