@@ -146,6 +146,9 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
   /** Last frame whose speech the baseline has counted. */
   private baselineFrame = -1;
   private ended = false;
+  /** Last frame the pitch tracker ran on, and its raw voicing (experiment: YIN on every 2nd frame). */
+  private lastYinFrame = -10;
+  private lastYinVoiced = false;
   /** Frames since the last tonal frame. */
   private sinceTonal = Number.POSITIVE_INFINITY;
   private readonly onFrame: ((frame: FrameInfo) => void) | undefined;
@@ -237,7 +240,16 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
     const analysed = f.energyDb > this.vad.activityThresholdDb;
     // Tones (DTMF, ringback, busy) are periodic and loud but not a voice.
     const tonal = analysed && this.spectral.spectrum().toneRatio > MAX_TONE_RATIO;
-    if (analysed && !tonal) {
+    const hold = analysed && !tonal && (k & 1) === 1 && this.lastYinFrame === k - 1;
+    if (hold) {
+      const prev = (k - 1) & h.mask;
+      voiced = this.lastYinVoiced;
+      h.periodSamples[slot] = h.periodSamples[prev]!;
+      h.f0St[slot] = h.f0St[prev]!;
+      h.confidence[slot] = h.confidence[prev]!;
+      h.hnrDb[slot] = h.hnrDb[prev]!;
+    } else if (analysed && !tonal) {
+      this.lastYinFrame = k;
       // Before the call's first sample (frame 0 reaches back 59 samples) the
       // rings still hold their initial zeros: the same zero padding as before.
       const pAt = (start + PITCH_OFFSET) & RING_MASK;
@@ -245,6 +257,7 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
       const p = this.yin.analyze(this.pitchRing, pAt, this.envRing);
       if (this.clock !== undefined) this.clock.add(Stage.pitch, performance.now() - t0);
       voiced = p.voiced;
+      this.lastYinVoiced = voiced;
       h.periodSamples[slot] = p.periodSamples;
       h.f0St[slot] = voiced ? hzToSemitones(p.f0Hz) : 0;
       h.confidence[slot] = p.confidence;
@@ -308,9 +321,9 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
     // so that smooth intonation and loudness movement do not count).
     h.jitter[slot] = Number.NaN;
     h.shimmerDb[slot] = Number.NaN;
-    if (k >= 2) {
-      const a = (k - 2) & h.mask;
-      const b = (k - 1) & h.mask;
+    if (k >= 4 && (k & 1) === 0) {
+      const a = (k - 4) & h.mask;
+      const b = (k - 2) & h.mask;
       if (voiced && speech && h.voiced[a] === 1 && h.voiced[b] === 1 && h.speech[a] === 1 && h.speech[b] === 1) {
         const ta = h.periodSamples[a]!;
         const tb = h.periodSamples[b]!;
