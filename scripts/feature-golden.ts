@@ -6,7 +6,10 @@
  * optimised extractor could be held to the same output, and regenerated for
  * ut-features-4 (issue 8: two F0 contour-shape features, pitch ceiling
  * 500 → 650 Hz, which changes voicing and F0 on high-pitched frames and the
- * aperiodicity of frames whose deepest dip now lies at a lag of 12–15).
+ * aperiodicity of frames whose deepest dip now lies at a lag of 12–15),
+ * and for ut-features-5 (issue 13: YIN on every 2nd frame, F0 held on the
+ * frame between, jitter over every 2nd frame: pitch and voicing change on
+ * odd frames, and with them the windows).
  * Regenerate only when the features are meant to change (and the model is
  * retrained on them).
  *

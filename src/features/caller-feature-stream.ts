@@ -146,6 +146,9 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
   /** Last frame whose speech the baseline has counted. */
   private baselineFrame = -1;
   private ended = false;
+  /** Last frame the pitch tracker ran on, and its voicing before the tone guard (held by the next frame). */
+  private lastYinFrame = -10;
+  private lastYinVoiced = false;
   /** Frames since the last tonal frame. */
   private sinceTonal = Number.POSITIVE_INFINITY;
   private readonly onFrame: ((frame: FrameInfo) => void) | undefined;
@@ -165,7 +168,8 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
   constructor(options: CallerFeatureStreamOptions) {
     this.onFrame = options.onFrame;
     this.clock = options.clock;
-    this.yin = new YinPitchTracker(options.pitch);
+    // The range prior learns from every 2nd frame.
+    this.yin = new YinPitchTracker({ frameS: 2 * FRAME_S, ...options.pitch });
     if (this.yin.bufferSamples > PITCH_BUFFER) {
       throw new RangeError(`pitch range needs a ${this.yin.bufferSamples}-sample buffer; the stream holds ${PITCH_BUFFER}`);
     }
@@ -237,7 +241,20 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
     const analysed = f.energyDb > this.vad.activityThresholdDb;
     // Tones (DTMF, ringback, busy) are periodic and loud but not a voice.
     const tonal = analysed && this.spectral.spectrum().toneRatio > MAX_TONE_RATIO;
-    if (analysed && !tonal) {
+    // The pitch tracker runs on even frames, and on an odd one only when the
+    // frame before it did not run it (a speech onset): an odd frame after a
+    // tracked one holds that frame's pitch (F0 moves little in 20 ms, and
+    // YIN's difference function was a quarter of the stream's CPU).
+    const hold = analysed && !tonal && (k & 1) === 1 && this.lastYinFrame === k - 1;
+    if (hold) {
+      const prev = (k - 1) & h.mask;
+      voiced = this.lastYinVoiced;
+      h.periodSamples[slot] = h.periodSamples[prev]!;
+      h.f0St[slot] = h.f0St[prev]!;
+      h.confidence[slot] = h.confidence[prev]!;
+      h.hnrDb[slot] = h.hnrDb[prev]!;
+    } else if (analysed && !tonal) {
+      this.lastYinFrame = k;
       // Before the call's first sample (frame 0 reaches back 59 samples) the
       // rings still hold their initial zeros: the same zero padding as before.
       const pAt = (start + PITCH_OFFSET) & RING_MASK;
@@ -245,6 +262,7 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
       const p = this.yin.analyze(this.pitchRing, pAt, this.envRing);
       if (this.clock !== undefined) this.clock.add(Stage.pitch, performance.now() - t0);
       voiced = p.voiced;
+      this.lastYinVoiced = voiced;
       h.periodSamples[slot] = p.periodSamples;
       h.f0St[slot] = voiced ? hzToSemitones(p.f0Hz) : 0;
       h.confidence[slot] = p.confidence;
@@ -305,12 +323,13 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
 
     // Perturbation of the middle of three voiced speech frames against the
     // line through its neighbours (a PPQ3/APQ3-like measure at frame rate,
-    // so that smooth intonation and loudness movement do not count).
+    // so that smooth intonation and loudness movement do not count), over
+    // the even frames k − 4, k − 2, k: held odd frames carry no period of their own.
     h.jitter[slot] = Number.NaN;
     h.shimmerDb[slot] = Number.NaN;
-    if (k >= 2) {
-      const a = (k - 2) & h.mask;
-      const b = (k - 1) & h.mask;
+    if (k >= 4 && (k & 1) === 0) {
+      const a = (k - 4) & h.mask;
+      const b = (k - 2) & h.mask;
       if (voiced && speech && h.voiced[a] === 1 && h.voiced[b] === 1 && h.speech[a] === 1 && h.speech[b] === 1) {
         const ta = h.periodSamples[a]!;
         const tb = h.periodSamples[b]!;

@@ -7,8 +7,11 @@ import { PIPELINE_SAMPLE_RATE } from './types.js';
 
 /** Fixed analysis parameters (samples at 8 kHz unless the name says otherwise). */
 export const FEATURE_CONFIG = Object.freeze({
-  /** Version of the extractor's output; the model card records the one it was trained on. */
-  version: 'ut-features-4',
+  /**
+   * Version of the extractor's output; the model card records the one it
+   * was trained on. ut-features-5 (issue 13): YIN on every 2nd 20 ms frame.
+   */
+  version: 'ut-features-5',
   sampleRate: PIPELINE_SAMPLE_RATE,
   /** Analysis frame: 256 samples = 32 ms (spectrum, energy, MFCC). */
   frameSamples: 256,

@@ -29,6 +29,8 @@ import { YinDifference } from './yin-difference.js';
 
 /** Options of the YIN tracker. */
 export interface YinOptions {
+  /** Seconds between analysed frames, for the range prior's learning rate. Default: the extractor's hop. */
+  frameS?: number;
   /** Input rate (Hz). Default 8000. */
   sampleRate?: number;
   /** Lowest F0 searched (Hz). Default 60. */
@@ -78,7 +80,8 @@ export interface YinResult {
 const REF_WARMUP = 9;
 /** Only frames this periodic teach the range. */
 const REF_CONFIDENT = 0.15;
-const REF_RATE = 0.05;
+/** Share of the way the range reference moves towards each confident 20 ms frame (time constant 0.4 s). */
+const REF_RATE_PER_20MS = 0.05;
 const REF_MAX_STEP = 0.5;
 
 export class YinPitchTracker {
@@ -97,6 +100,8 @@ export class YinPitchTracker {
   private readonly refWarm = new Float64Array(REF_WARMUP);
   private refCount = 0;
   private refLog2 = 0;
+  /** REF_RATE_PER_20MS at the frame hop, so the prior follows a voice at the same speed in seconds. */
+  private readonly refRate: number;
   /** A multiple of the lag wins the envelope check if its score is below this share of the current one … */
   private readonly octaveRatio = 0.5;
   /** … and below this absolute score. */
@@ -114,6 +119,8 @@ export class YinPitchTracker {
     this.tauMin = Math.max(2, Math.floor(this.sampleRate / f0Max));
     this.tauMax = Math.ceil(this.sampleRate / f0Min);
     this.integrationSamples = options.integrationSamples ?? FEATURE_CONFIG.pitchIntegrationSamples;
+    const frameS = options.frameS ?? FEATURE_CONFIG.hopSamples / FEATURE_CONFIG.sampleRate;
+    this.refRate = 1 - Math.pow(1 - REF_RATE_PER_20MS, frameS / 0.02);
     if (this.integrationSamples % 4 !== 0) throw new RangeError('integrationSamples must be a multiple of 4');
     this.bufferSamples = this.integrationSamples + this.tauMax + 1;
     this.threshold = options.threshold ?? 0.15;
@@ -251,7 +258,7 @@ export class YinPitchTracker {
     }
     // Bounded step: a run of octave errors moves the reference only slowly.
     const step = Math.max(-REF_MAX_STEP, Math.min(REF_MAX_STEP, l - this.refLog2));
-    this.refLog2 += REF_RATE * step;
+    this.refLog2 += this.refRate * step;
   }
 
   /**

@@ -190,6 +190,25 @@ describe('CallerFeatureStream', () => {
     }
   });
 
+  it('runs the pitch tracker on every 2nd frame and holds its F0 on the frame between', () => {
+    const f0 = new Map<number, number>();
+    const s = createCallerFeatureStream({ onFrame: (f) => void (f.pitchAnalysed && f.voiced && f0.set(f.index, f.f0Hz)) });
+    s.push(voiceLike({ durationS: 3, f0Hz: 200 }));
+    let held = 0;
+    let moved = 0;
+    for (const [k, hz] of f0) {
+      const prev = f0.get(k - 1);
+      if (prev === undefined) continue;
+      if (k % 2 === 1) {
+        expect(hz).toBe(prev);
+        held++;
+      } else if (hz !== prev) moved++;
+    }
+    // ±2 st of intonation: tracked (even) frames differ from the frame before.
+    expect(held).toBeGreaterThan(40);
+    expect(moved).toBeGreaterThan(held / 2);
+  });
+
   it('finds F0 in semitones re 100 Hz', () => {
     const ws = run(voiceLike({ durationS: 5, f0Hz: 200 }));
     // 200 Hz = 12 st; intonation ±2 st around it.

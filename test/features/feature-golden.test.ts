@@ -7,7 +7,8 @@ import { decodeGolden, goldenInputs, GOLDEN_PATH, runGolden, type DecodedRecord,
 
 // The extractor must compute what the model was trained on: its windows and
 // per-frame pitch decisions are held to the recorded output (recorded before
-// the issue-13 optimisations, re-recorded for ut-features-4: scripts/feature-golden.ts).
+// the issue-13 optimisations, re-recorded for ut-features-4 and for ut-features-5's YIN on every 2nd
+// frame: scripts/feature-golden.ts).
 describe('feature extractor golden equivalence', () => {
   let golden: DecodedRecord[];
   let inputs: GoldenInput[];
