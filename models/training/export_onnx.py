@@ -96,7 +96,7 @@ def export_onnx(models, path, agitation_weights=(1.0, 0.0), doc="undertone emoti
         nodes.append(helper.make_node("Mean", outs[name], [out]))
     nodes.append(helper.make_node("MatMul", ["arousal_probs", const("arousal_values", [[0.0], [0.5], [1.0]])], ["arousal"]))
     if outs["agit"]:
-        # agitation = the absolute agitation head (its own nets, no caller-relative inputs).
+        # agitation = the agitation head (its own nets, the mean of their probabilities).
         nodes.append(helper.make_node("Identity", ["agitation_head"], ["agitation"]))
     else:
         nodes.append(helper.make_node("Concat", ["anger_prob", "arousal"], ["agit_in"], axis=1))

@@ -265,8 +265,8 @@ def part_candidates(quick):
             dict(PART, tasks=["emotion4", "arousal"], hidden=[128], dropout=0.5, head_w={"arousal": 0.5}),
         ],
     }
-    # The absolute agitation head (the policy's input, through the per-call
-    # AgitationTracker): no caller-relative inputs, anger vs the rest with the
+    # The agitation head (the policy's input, through the per-call
+    # AgitationTracker); `ab` parts see no caller-relative inputs; anger vs the rest with the
     # hard negatives (happiness, surprise, fear) weighted `hard` times.
     ab = dict(tasks=["agitation"], exclude=CALLER_RELATIVE, calls="all")
     agitation = {

@@ -31,7 +31,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nets  # noqa: E402
-from corpus_data import AROUSAL, AROUSAL_VALUE, DEFAULT_EXCLUDE, EMO4, HARD_NEGATIVES, LICENCES, PEER, PEER_ORDER, Data, feature_mask, filter_corpora  # noqa: E402
+from corpus_data import AROUSAL, AROUSAL_VALUE, CALLER_RELATIVE, DEFAULT_EXCLUDE, EMO4, HARD_NEGATIVES, LICENCES, PEER, PEER_ORDER, Data, feature_mask, filter_corpora  # noqa: E402
 from export_onnx import export_onnx  # noqa: E402
 from features_bin import read_features  # noqa: E402
 from nets import ensemble_forward, part_candidates, train_model  # noqa: E402
@@ -309,16 +309,18 @@ def main():
             "anger_prob": {"shape": ["N", 1], "meaning": "binary anger head: P(anger vs any other emotion), trained on every labelled clip incl. fear/surprise"},
             "arousal_probs": {"shape": ["N", 3], "meaning": "softmax over labels.arousal (low, mid, high)"},
             "arousal": {"shape": ["N", 1], "meaning": "expected arousal 0..1 = 0*p_low + 0.5*p_mid + 1*p_high"},
-            "agitation": {"shape": ["N", 1], "meaning": "the absolute agitation head (see agitation); the service's AgitationTracker turns it into the policy's input"},
+            "agitation": {"shape": ["N", 1], "meaning": "the agitation head (see agitation); the service's AgitationTracker turns it into the policy's input"},
         },
         "callerScoreBaseline": caller_baseline,
         "agitation": ({
             "formula": "agitation = mean of the agitation nets' sigmoid outputs (anger vs every other labelled clip, "
-                       "hard negatives " + "/".join(HARD_NEGATIVES) + " weighted up; no caller-relative rel_* inputs)",
+                       "hard negatives " + "/".join(HARD_NEGATIVES) + " weighted up where a net says so); nets: "
+                       + "; ".join(("absolute (no rel_* inputs)" if p.get("exclude") == CALLER_RELATIVE else "caller-relative (rel_* inputs)")
+                                   + f", hard x{p.get('hard', 1.0):g}" for p in cfg["parts"] if "agitation" in p["tasks"]),
             "angerWeight": 1.0,
             "arousalWeight": 0.0,
-            "note": "absolute per window; per call the service's AgitationTracker (src/model/agitation-tracker.ts) "
-                    "turns it into max(absolute, CUSUM evidence against the caller's calm norm), the policy's input",
+            "note": "per window; per call the service's AgitationTracker (src/model/agitation-tracker.ts) "
+                    "turns it into the policy's input (see agitationTracker)",
         } if "agitation" in groups else {
             "formula": f"agitation = {1.0 - w_ar:g} * anger_prob + {w_ar:g} * arousal",
             "angerWeight": 1.0 - w_ar,

@@ -22,7 +22,7 @@ export interface EmotionScores {
    */
   angerVsRest?: number;
   /**
-   * The model's own per-window agitation (the absolute anger head), kept
+   * The model's own per-window agitation (the agitation head), kept
    * when the per-call AgitationTracker has replaced `agitation` with the
    * tracked signal. Absent when no tracker ran.
    */

@@ -151,12 +151,17 @@ export interface PolicyOptions {
 }
 
 /**
- * The defaults, documented on {@link PolicyOptions}. Issue 8: smoothing
- * 2 s, tier 2 at 0.85 (0.98 / 0.99 above), dwell 1 s, exits 0.15 below, chosen by
- * `npx tsx scripts/calibrate-policy.ts --loco-dir models/training/.work/loco --before-dir …`
- * (objective: the most calls detected in time with no more false-alarm
- * calls than before issue 8) together with the AgitationTracker's defaults
- * (docs/policy-calibration.md);
+ * The defaults, documented on {@link PolicyOptions}. Issue 8 (second
+ * round): smoothing 2 s, tier 2 at 0.80 (0.93 / 0.99 above), dwell 0.5 s,
+ * exits 0.15 below, chosen by
+ * `npx tsx scripts/calibrate-policy.ts --loco-dir models/training/.work/loco`
+ * (objective `targets`: the most calls detected in time within the
+ * false-alarm calls the issue's targets allow) together with the
+ * AgitationTracker's defaults (docs/policy-calibration.md). Why so
+ * conservative: a contact centre switches off a monitor that prompts calm
+ * callers; at these settings unseen speakers' calm calls are prompted about
+ * as rarely as the targets ask, and the price (most anger flagged later than
+ * 6 s) is stated there;
  * the older calibration below is kept for its reasoning. Calibrated with
  * `npx tsx scripts/calibrate-policy.ts --loco-dir models/training/.work/loco`
  * on leave-one-corpus-out output of the shipped model version (29 unseen
@@ -170,9 +175,9 @@ export interface PolicyOptions {
 export const DEFAULT_POLICY_OPTIONS: PolicyOptions = Object.freeze({
   smoothingTimeConstantMs: 2000,
   maxStepMs: 1000,
-  enterThresholds: Object.freeze({ 2: 0.85, 3: 0.98, 4: 0.99 }),
-  exitThresholds: Object.freeze({ 2: 0.7, 3: 0.83, 4: 0.84 }),
-  enterDwellMs: 1000,
+  enterThresholds: Object.freeze({ 2: 0.8, 3: 0.93, 4: 0.99 }),
+  exitThresholds: Object.freeze({ 2: 0.65, 3: 0.78, 4: 0.84 }),
+  enterDwellMs: 500,
   minTierHoldMs: 5000,
   exitDwellMs: 8000,
   promptCooldownMs: 20000,

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createCallPipeline, type CallPipeline } from '../../src/calls/call-pipeline.js';
 import { CallSession, type CallSessionOptions } from '../../src/calls/call-session.js';
 import type { CallStartEvent, Track } from '../../src/ingest/call-event.js';
-import { createAgitationTracker } from '../../src/model/agitation-tracker.js';
+import { createAgitationTracker, DEFAULT_AGITATION_TRACKER } from '../../src/model/agitation-tracker.js';
 import { createCallerScoreBaseline } from '../../src/model/caller-score-baseline.js';
 import type { EmotionModel, EmotionScores, ScoredWindow } from '../../src/model/types.js';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
@@ -231,7 +231,10 @@ describe('CallSession (real decoder, features, model, policy)', () => {
       const want = tracker.apply(baseline.apply(raw[i]!));
       expect(w.scores.absoluteAgitation).toBe(raw[i]!.agitation);
       expect(w.scores.agitation).toBeCloseTo(want.agitation, 12);
-      expect(w.scores.agitation).toBeGreaterThanOrEqual(raw[i]!.agitation - 1e-12); // max(absolute, relative)
+      // max(absolute path, relative): never below the head shifted by the absolute offset.
+      const p = raw[i]!.agitation;
+      const shifted = 1 / (1 + Math.exp(-(Math.log(p / (1 - p)) - DEFAULT_AGITATION_TRACKER.absoluteOffset)));
+      expect(w.scores.agitation).toBeGreaterThanOrEqual(shifted - 1e-9);
     });
   });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/cli/simulate.js';
+import { DEFAULT_POLICY_OPTIONS } from '../../src/policy/options.js';
 import { MODEL_CARD_PATH, MODEL_PATH } from '../integration/helpers.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../audio-fixtures/demo/${name}.wav`, import.meta.url));
@@ -45,7 +46,8 @@ describe('simulate', () => {
     const angry = result.calls[0]!;
     expect(angry.audioMs).toBeGreaterThan(30_000);
     const first = angry.events.find((e) => e.type === 'priority');
-    expect(first?.reason).toMatch(/^tier 1 → 2: agitation 0\.\d\d above 0\.50 for 1\.0 s/);
+    const dwellS = (DEFAULT_POLICY_OPTIONS.enterDwellMs / 1000).toFixed(1);
+    expect(first?.reason).toMatch(new RegExp(`^tier 1 → 2: agitation 0\\.\\d\\d above 0\\.50 for ${dwellS.replace('.', '\\.')} s`));
     expect(angry.events.find((e) => e.type === 'prompt')?.text).toMatch(/\bSam\b/);
     // Time at tier covers the whole call from its start.
     const t = angry.msAtTier;

@@ -8,6 +8,7 @@ import {
   replayCalls,
   selectionScore,
   sumCounts,
+  targetFalseAlarmBudget,
   targetsMet,
   type ValidationCall,
 } from '../../src/eval/call-validation.js';
@@ -96,6 +97,13 @@ describe('the "no worse than before" objective', () => {
     expect(budgetScore(better, 6)).toBeGreaterThan(budgetScore(sameDetectMoreFa, 6));
     expect(budgetScore(overBudget, 6)).toBe(Number.NEGATIVE_INFINITY);
     expect(budgetScore(overBudget, 9)).toBeGreaterThan(budgetScore(better, 9));
+  });
+
+  it("allows the targets' false alarms on the calls at hand: 5 % neutral, 10 % excited and low, 5 % early", () => {
+    const c = counts({ neutral: 53, excited: 53, low: 53, calmToAngry: 53, angry: 54, neutralPrompted: 40 });
+    expect(targetFalseAlarmBudget(c)).toBeCloseTo(0.05 * 53 + 0.1 * 53 + 0.1 * 53 + 0.05 * 53, 9);
+    // Prompts do not change the allowance; only the number of calls does.
+    expect(targetFalseAlarmBudget(counts({ neutral: 10 }))).toBeCloseTo(0.5, 9);
   });
 });
 

@@ -53,6 +53,16 @@ describe('Redis faults during a call', () => {
     return { gw, received };
   }
 
+  /** Every prompt the call decided reaches the agent, and none twice (the buffer must neither lose nor repeat). */
+  async function expectEveryPromptOnce(detail: CallDetail, received: AgentMessage[], callId: string): Promise<void> {
+    const decided = detail.events.filter((e) => e.type === 'prompt').length;
+    const mine = (): AgentMessage[] => received.filter((m) => m.type === 'prompt' && m.callId === callId);
+    await waitFor(() => (mine().length >= decided ? true : undefined), `all ${decided} prompt(s) delivered`, 30_000);
+    // A moment more: a duplicate would arrive right behind the originals.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(mine()).toHaveLength(decided);
+  }
+
   it('Redis stopped mid-call and restarted: the call goes on and the prompt is still delivered, once', async () => {
     const svc = await startTestService({ REDIS_URL: redis.url });
     try {
@@ -72,7 +82,7 @@ describe('Redis faults during a call', () => {
       const prompt = await waitFor(() => received.find((m) => m.type === 'prompt' && m.callId === gw.ids.callSid), 'prompt after Redis returned', 60_000);
       expect(prompt.type === 'prompt' && prompt.text.length > 0).toBe(true);
       await waitFor(async () => ((await getJson(`${svc.url}/readyz`)).status === 200 ? true : undefined), 'ready again', 30_000);
-      expect(received.filter((m) => m.type === 'prompt' && m.callId === gw.ids.callSid)).toHaveLength(1);
+      await expectEveryPromptOnce(detail, received, gw.ids.callSid);
       await gw.close();
     } finally {
       await svc.close();
@@ -100,7 +110,7 @@ describe('Redis faults during a call', () => {
       await waitFor(async () => ((await getJson(`${svc.url}/readyz`)).status === 200 ? true : undefined), 'ready again', 30_000);
       // Flushed: the journal owes nothing any more.
       expect(await readFile(journal, 'utf8')).toBe('');
-      expect(received.filter((m) => m.type === 'prompt' && m.callId === gw.ids.callSid)).toHaveLength(1);
+      await expectEveryPromptOnce(detail, received, gw.ids.callSid);
       await gw.close();
     } finally {
       await svc.close();

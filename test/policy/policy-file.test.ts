@@ -64,7 +64,8 @@ describe('policy file validation', () => {
         'version: 2',
         'colour: blue',
         'escalation:',
-        '  enterThresholds: { 2: 0.9, 3: 0.8, 5: 0.1 }',
+        // Tier 3 below the default tier-3 exit: the clash must be named with both values.
+        '  enterThresholds: { 2: 0.9, 3: 0.5, 5: 0.1 }',
         '  exitDwellMs: -1',
         '  smoothingTimeConstant: 1000',
         'prompts: { maxPerMinute: 0, burst: 3 }',
@@ -84,7 +85,7 @@ describe('policy file validation', () => {
       'escalation.enterThresholds.5: unknown tier (use 2, 3, 4)',
       expect.stringMatching(/^escalation\.smoothingTimeConstant: unknown key \(known: smoothingTimeConstantMs, /),
       'escalation.exitDwellMs must be a number ≥ 0 (got -1)',
-      'escalation.exitThresholds[3] (0.83) must be below enterThresholds[3] (0.8)',
+      `escalation.exitThresholds[3] (${DEFAULT_POLICY_OPTIONS.exitThresholds[3]}) must be below enterThresholds[3] (0.5)`,
       'escalation.enterThresholds must rise with the tier (2 < 3 < 4)',
       'customerTiers.gold: must be a mapping with priorityBoost and/or thresholdOffset',
       'prompts.maxPerMinute: must be a whole number ≥ 1 (got 0)',
