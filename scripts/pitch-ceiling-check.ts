@@ -14,36 +14,20 @@
  * Needs /usr/bin/praat (Debian: apt-get install praat), as scripts/pitch-check.ts.
  * Result that set the 650 Hz ceiling of ut-features-4: see models/training/README.md.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { readWav } from '../src/audio/wav.js';
 import { resampleAll } from '../src/audio/resample.js';
 import { createCallerFeatureStream } from '../src/features/caller-feature-stream.js';
 
-const run = promisify(execFile);
+import { praatPitch, writePraatScript } from './praat-pitch.js';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const corpora = path.resolve(repoRoot, '../shared/corpora');
 const RATE = 8000;
 /** Reference F0 above this (Hz) counts as "high". */
 const HIGH_HZ = 450;
-const PRAAT_SCRIPT = `form Pitch
-  sentence inFile
-  sentence outFile
-endform
-s = Read from file: inFile$
-p = To Pitch (ac): 0.02, 60, 15, "no", 0.03, 0.45, 0.01, 0.35, 0.14, 900
-n = Get number of frames
-deleteFile: outFile$
-for i to n
-  t = Get time from frame number: i
-  f = Get value in frame: i, "Hertz"
-  appendFileLine: outFile$, fixed$(t, 5), " ", f
-endfor
-`;
 
 const perCell = Number(process.argv[2] ?? 12);
 const ceilings = (process.argv[3] ?? '500,650,800').split(',').map(Number);
@@ -71,7 +55,7 @@ const rows = (await readFile(path.join(corpora, 'manifest.csv'), 'utf8'))
   .slice(1)
   .map((l) => l.split(','));
 const dir = await mkdtemp(path.join(tmpdir(), 'pitch-ceiling-'));
-await writeFile(path.join(dir, 'pitch.praat'), PRAAT_SCRIPT);
+const script = await writePraatScript(dir, 900);
 const pct = (a: number, b: number): string => `${((100 * a) / Math.max(1, b)).toFixed(1)}%`;
 try {
   for (const cell of cells) {
@@ -85,11 +69,7 @@ try {
     for (let j = 0; j < n; j++) {
       const file = path.join(corpora, list[Math.floor(((j + 0.5) * list.length) / n)]![0]!);
       const out = path.join(dir, 'f0.txt');
-      await run('/usr/bin/praat', ['--run', path.join(dir, 'pitch.praat'), file, out]);
-      const ref = (await readFile(out, 'utf8'))
-        .trim()
-        .split('\n')
-        .map((l) => l.split(' ').map(Number) as [number, number]);
+      const ref = (await praatPitch(script, file, out)).map((p) => [p.t, p.f0] as [number, number]);
       // Praat's frames are 20 ms apart like ours: the nearest one within 11 ms, or unvoiced.
       const refAt = (t: number): number => {
         let best = ref[0]!;

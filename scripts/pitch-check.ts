@@ -12,13 +12,11 @@
  * Reported: median |error| in semitones and gross error rate (> 20 % off)
  * over frames both call voiced, and voicing agreement.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { concat, harmonicComplex, mix, sine, whiteNoise } from '../src/audio/synth.js';
 import { readWav } from '../src/audio/wav.js';
 import { resampleAll } from '../src/audio/resample.js';
@@ -28,26 +26,11 @@ import { FEATURE_CONFIG } from '../src/features/feature-names.js';
 import { PitchInput } from '../src/features/pitch-input.js';
 import { YinPitchTracker } from '../src/features/pitch-yin.js';
 
-const run = promisify(execFile);
+import { PRAAT, praatPitch, writePraatScript } from './praat-pitch.js';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const corpora = path.resolve(repoRoot, '../shared/corpora');
-const PRAAT = '/usr/bin/praat';
 const RATE = 8000;
 
-const PRAAT_SCRIPT = `form Pitch
-  sentence inFile
-  sentence outFile
-endform
-s = Read from file: inFile$
-p = To Pitch (ac): 0.02, 60, 15, "no", 0.03, 0.45, 0.01, 0.35, 0.14, 500
-n = Get number of frames
-deleteFile: outFile$
-for i to n
-  t = Get time from frame number: i
-  f = Get value in frame: i, "Hertz"
-  appendFileLine: outFile$, fixed$(t, 5), " ", f
-endfor
-`;
 
 interface Row {
   path: string;
@@ -151,18 +134,6 @@ function ourPitch(samples: Float32Array): OurFrame[] {
   return frames.filter((f) => f.t <= samples.length / RATE);
 }
 
-async function praatPitch(file: string, out: string): Promise<{ t: number; f0: number }[]> {
-  await run(PRAAT, ['--run', path.join(path.dirname(out), 'pitch.praat'), file, out]);
-  const text = await readFile(out, 'utf8');
-  return text
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const [t, f] = line.trim().split(/\s+/);
-      const f0 = Number(f);
-      return { t: Number(t), f0: Number.isFinite(f0) ? f0 : 0 };
-    });
-}
 
 /** Praat F0 at time t: interpolated in semitones between voiced neighbours, else the nearest frame's voicing. */
 function praatAt(p: { t: number; f0: number }[], t: number): number {
@@ -287,7 +258,7 @@ async function main(): Promise<void> {
   if (!existsSync(PRAAT)) throw new Error(`${PRAAT} not found`);
   const clips = await selectClips(n);
   const dir = await mkdtemp(path.join(tmpdir(), 'pitch-check-'));
-  await writeFile(path.join(dir, 'pitch.praat'), PRAAT_SCRIPT);
+  const script = await writePraatScript(dir, 500);
   const total = new Tally();
   const perCorpus = new Map<string, Tally>();
   const perGender = new Map<string, Tally>();
@@ -300,7 +271,7 @@ async function main(): Promise<void> {
       const wav = readWav(await readFile(file));
       const samples = wav.sampleRate === RATE ? wav.samples : resampleAll(wav.samples, wav.sampleRate, RATE);
       const ours = ourPitch(samples);
-      const ref = await praatPitch(file, path.join(dir, `out-${i}.txt`));
+      const ref = await praatPitch(script, file, path.join(dir, `out-${i}.txt`));
       const c = perCorpus.get(clip.corpus) ?? new Tally();
       perCorpus.set(clip.corpus, c);
       const g = perGender.get(clip.gender || '?') ?? new Tally();

@@ -127,6 +127,41 @@ def auc(pos, neg):
     return float((r[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
+def policy_table(calls, wbc, thresholds):
+    """The most detections at false-alarm budgets of 5 / 10 / 20 % of the calls
+    that must stay silent, over a smoothing (1 / 2 / 4 s) x dwell (0.5 / 1 / 2 s)
+    x threshold grid; ties go to fewer false alarms. wbc = {call: (ms, probs)}."""
+    n_silent = sum(1 for c in calls if c["kind"] in SILENT or c["kind"] == "calm-then-angry")
+    best = {}
+    for tau in (1000, 2000, 4000):
+        for dwell in (500, 1000, 2000):
+            fa, det, kinds = call_outcomes(calls, wbc, thresholds, tau, dwell)
+            for budget in (0.05, 0.10, 0.20):
+                ok = fa <= budget * n_silent
+                if not ok.any():
+                    continue
+                # -inf outside the budget: an over-budget point must never win.
+                j = int(np.argmax(np.where(ok, det * 1000.0 - fa, -np.inf)))
+                cur = best.get(budget)
+                if cur is None or det[j] > cur["det"] or (det[j] == cur["det"] and fa[j] < cur["fa"]):
+                    best[budget] = dict(det=int(det[j]), fa=int(fa[j]), tau=tau, dwell=dwell, thr=float(thresholds[j]),
+                                        **{k: int(v[j]) for k, v in kinds.items()})
+    return best
+
+
+def load_probe_data(features, val):
+    """The training windows (Data) and the validation calls' windows: header, x, meta,
+    meta index, call of each window, its audio ms, and the calls (header.options.calls)."""
+    header, x, meta = read_features(features)
+    d = Data(header, np.nan_to_num(x), meta)
+    vh, vx, vm = read_features(val)
+    if vh["featureNames"] != d.feature_names:
+        raise SystemExit("validation features and training features differ: re-run scripts/validation-features.ts")
+    vmi = {n: i for i, n in enumerate(vh["metaNames"])}
+    return d, {"header": vh, "x": np.nan_to_num(vx), "meta": vm, "mi": vmi, "call": vm[:, vmi["call"]].astype(int),
+               "ms": vm[:, vmi["audioMs"]].astype(np.float64), "calls": vh["options"]["calls"]}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--features", default="models/training/.work/features.bin")
@@ -138,16 +173,8 @@ def main():
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    header, x, meta = read_features(args.features)
-    d = Data(header, np.nan_to_num(x), meta)
-    vh, vx, vm = read_features(args.val)
-    vx = np.nan_to_num(vx)
-    vmi = {n: i for i, n in enumerate(vh["metaNames"])}
-    vcall = vm[:, vmi["call"]].astype(int)
-    vms = vm[:, vmi["audioMs"]].astype(np.float64)
-    calls = vh["options"]["calls"]
-    if vh["featureNames"] != d.feature_names:
-        raise SystemExit("validation features and training features differ: re-run scripts/validation-features.ts")
+    d, v = load_probe_data(args.features, args.val)
+    vh, vx, vm, vmi, vcall, vms, calls = v["header"], v["x"], v["meta"], v["mi"], v["call"], v["ms"], v["calls"]
     cands = candidates()
     names = args.cand or list(cands)
     thresholds = np.linspace(0.05, 0.995, 96)
@@ -176,22 +203,8 @@ def main():
         for ci in range(len(calls)):
             k = vcall == ci
             wbc[ci] = (vms[k], probs[k])
-        n_silent = sum(1 for c in calls if c["kind"] in SILENT or c["kind"] == "calm-then-angry")
         n_det = sum(1 for c in calls if c["kind"] in ("calm-then-angry", "angry"))
-        best = {}
-        for tau in (1000, 2000, 4000):
-            for dwell in (500, 1000, 2000):
-                fa, det, kinds = call_outcomes(calls, wbc, thresholds, tau, dwell)
-                for budget in (0.05, 0.10, 0.20):
-                    ok = fa <= budget * n_silent
-                    if not ok.any():
-                        continue
-                    # -inf outside the budget: an over-budget point must never win.
-                    j = int(np.argmax(np.where(ok, det * 1000.0 - fa, -np.inf)))
-                    cur = best.get(budget)
-                    if cur is None or det[j] > cur["det"] or (det[j] == cur["det"] and fa[j] < cur["fa"]):
-                        best[budget] = dict(det=int(det[j]), fa=int(fa[j]), tau=tau, dwell=dwell, thr=float(thresholds[j]),
-                                            **{k: int(v[j]) for k, v in kinds.items()})
+        best = policy_table(calls, wbc, thresholds)
         results[name] = best
         line = "  ".join(
             f"FA≤{int(b * 100)}%: det {v['det']}/{n_det} (c2a {v['c2a_det']}, angry {v['angry_det']}; fa {v['fa']} = "

@@ -38,9 +38,8 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from call_probe import LABELLED, SILENT, auc, call_outcomes  # noqa: E402
+from call_probe import LABELLED, SILENT, auc, call_outcomes, load_probe_data, policy_table  # noqa: E402
 from corpus_data import CALLER_RELATIVE, DEFAULT_EXCLUDE, Data, feature_mask  # noqa: E402
-from features_bin import read_features  # noqa: E402
 import nets  # noqa: E402
 
 HOP_S = 0.5
@@ -231,29 +230,6 @@ def score_calls(model, cfg, vx, v_call, v_ms, sel):
 THRESHOLDS = np.concatenate([np.linspace(0.05, 0.995, 96), [0.997, 0.999, 0.9995, 0.9999]])
 
 
-def policy_table(calls, wbc, thresholds=THRESHOLDS):
-    """The most detections at FA budgets 5/10/20 % (same tau/dwell grid and tie
-    rule as call_probe.main, except that a budget whose best point detects
-    nothing reports that point: call_probe's `det * 1000 - fa` vs a -1
-    sentinel picks an over-budget point when every in-budget point has det 0
-    and fa >= 2)."""
-    n_silent = sum(1 for c in calls if c["kind"] in SILENT or c["kind"] == "calm-then-angry")
-    best = {}
-    for tau in (1000, 2000, 4000):
-        for dwell in (500, 1000, 2000):
-            fa, det, kinds = call_outcomes(calls, wbc, thresholds, tau, dwell)
-            for budget in (0.05, 0.10, 0.20):
-                ok = fa <= budget * n_silent
-                if not ok.any():
-                    continue
-                j = np.argmax(np.where(ok, det * 1000 - fa, -(10**9)))
-                cur = best.get(budget)
-                if cur is None or det[j] > cur["det"] or (det[j] == cur["det"] and fa[j] < cur["fa"]):
-                    best[budget] = dict(det=int(det[j]), fa=int(fa[j]), tau=tau, dwell=dwell, thr=float(thresholds[j]),
-                                        **{k: int(v[j]) for k, v in kinds.items()})
-    return best
-
-
 def window_aucs(probs, lab, vcorp):
     out = {}
     for c in LABELLED:
@@ -291,8 +267,9 @@ def export_gru_onnx(model, cfg, path):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--features", default="/tmp/seq/data/features-ep4.bin")
-    ap.add_argument("--val", default="/tmp/seq/data/validation-features.bin")
+    ap.add_argument("--features", default="models/training/.work/features-ep.bin",
+                    help="a features.bin of episode calls: train-features --assembly episodes")
+    ap.add_argument("--val", default="models/training/.work/validation-features.bin")
     ap.add_argument("--cand", nargs="*", default=None)
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--seed0", type=int, default=0, help="first seed (seed variance: run again with another)")
@@ -301,16 +278,8 @@ def main():
     ap.add_argument("--onnx", default=None, help="export the first candidate's last fold (GRU only) here and time it")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    header, x, meta = read_features(args.features)
-    d = Data(header, np.nan_to_num(x), meta)
-    vh, vx, vm = read_features(args.val)
-    vx = np.nan_to_num(vx)
-    vmi = {n: i for i, n in enumerate(vh["metaNames"])}
-    vcall = vm[:, vmi["call"]].astype(int)
-    vms = vm[:, vmi["audioMs"]].astype(np.float64)
-    calls = vh["options"]["calls"]
-    if vh["featureNames"] != d.feature_names:
-        raise SystemExit("validation features and training features differ")
+    d, v = load_probe_data(args.features, args.val)
+    vh, vx, vm, vmi, vcall, vms, calls = v["header"], v["x"], v["meta"], v["mi"], v["call"], v["ms"], v["calls"]
     vclip = vm[:, vmi["clip"]].astype(int)
     lab = np.array([vh["clips"][k]["label"] if k >= 0 else "" for k in vclip])
     vcorp = np.array([calls[i]["corpus"] for i in vcall])
@@ -334,7 +303,7 @@ def main():
         print(f"{name:16s} window AUC anger vs calm/low, vs excited: " +
               " ".join(f"{c} {a:.2f}/{b:.2f}" for c, (a, b) in aucs.items()), flush=True)
         wbc = {ci: (vms[vcall == ci], probs[vcall == ci]) for ci in range(len(calls))}
-        best = policy_table(calls, wbc)
+        best = policy_table(calls, wbc, THRESHOLDS)
         results[name] = dict(cfg=cfg, aucs=aucs, best={str(k): v for k, v in best.items()}, seconds=time.time() - t0)
         line = "  ".join(
             f"FA≤{int(b * 100)}%: det {v['det']}/{n_det} (c2a {v['c2a_det']}, angry {v['angry_det']}; fa {v['fa']} = "

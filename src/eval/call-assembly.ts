@@ -38,14 +38,8 @@ function shuffle<T>(items: T[], rng: () => number): T[] {
   return items;
 }
 
-/**
- * Groups clips by speaker into calls (sorted by speaker id; clips without a
- * speaker come last, one call each) and shuffles each call's clips with a
- * seed derived from the seed and the speaker, so adding a speaker does not
- * reorder the others.
- */
-export function planCalls(clips: readonly ManifestClip[], options: PlanCallsOptions = {}): CallPlan[] {
-  const seed = options.seed ?? 1;
+/** Clips by speaker id, and a call of its own for each clip without a speaker. */
+export function groupBySpeaker(clips: readonly ManifestClip[]): { bySpeaker: Map<string, ManifestClip[]>; alone: CallPlan[] } {
   const bySpeaker = new Map<string, ManifestClip[]>();
   const alone: CallPlan[] = [];
   for (const c of clips) {
@@ -57,6 +51,18 @@ export function planCalls(clips: readonly ManifestClip[], options: PlanCallsOpti
     if (!list) bySpeaker.set(c.speaker, (list = []));
     list.push(c);
   }
+  return { bySpeaker, alone };
+}
+
+/**
+ * Groups clips by speaker into calls (sorted by speaker id; clips without a
+ * speaker come last, one call each) and shuffles each call's clips with a
+ * seed derived from the seed and the speaker, so adding a speaker does not
+ * reorder the others.
+ */
+export function planCalls(clips: readonly ManifestClip[], options: PlanCallsOptions = {}): CallPlan[] {
+  const seed = options.seed ?? 1;
+  const { bySpeaker, alone } = groupBySpeaker(clips);
   const calls: CallPlan[] = [];
   for (const speaker of [...bySpeaker.keys()].sort()) {
     const list = [...bySpeaker.get(speaker)!].sort((a, b) => a.index - b.index);

@@ -25,7 +25,7 @@
  * Speakers without neutral clips get one-emotion calls only.
  */
 import { createRng, hashString } from './augment.js';
-import type { CallPlan } from './call-assembly.js';
+import { groupBySpeaker, type CallPlan } from './call-assembly.js';
 import type { ManifestClip } from './manifest.js';
 
 export interface EpisodeOptions {
@@ -110,17 +110,7 @@ export function planSpeakerEpisodes(speaker: string, clips: readonly ManifestCli
  * without a speaker are calls of their own, as in `planCalls`).
  */
 export function planEpisodeCalls(clips: readonly ManifestClip[], options: EpisodeOptions = {}): CallPlan[] {
-  const bySpeaker = new Map<string, ManifestClip[]>();
-  const alone: CallPlan[] = [];
-  for (const c of clips) {
-    if (!c.speaker) {
-      alone.push({ id: `clip-${c.index}`, speaker: '', clips: [c] });
-      continue;
-    }
-    let l = bySpeaker.get(c.speaker);
-    if (!l) bySpeaker.set(c.speaker, (l = []));
-    l.push(c);
-  }
+  const { bySpeaker, alone } = groupBySpeaker(clips);
   const calls: CallPlan[] = [];
   for (const s of [...bySpeaker.keys()].sort()) calls.push(...planSpeakerEpisodes(s, bySpeaker.get(s)!, options));
   return [...calls, ...alone];
