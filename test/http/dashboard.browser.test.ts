@@ -134,7 +134,9 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     calmGw.start({ agentId: 'agent-lee', language: 'en-US', extra: { team: 'support' } }).audio(calm.subarray(0, 8000 * 30));
     const tier2Gw = await TwilioGateway.open(service.url.replace(/^http/, 'ws'), twilioCallSid());
     gateways.push(tier2Gw);
-    tier2Gw.start({ agentId: 'agent-ray', language: 'en-US', extra: { team: 'billing' } }).audio(angry);
+    // The demo's angry call up to 32 s: the calibrated policy enters tier 2 at
+    // 27.5 s and would escalate to tier 3 at 37 s (README, simulate).
+    tier2Gw.start({ agentId: 'agent-ray', language: 'en-US', extra: { team: 'billing' } }).audio(angry.subarray(0, 8000 * 32));
 
     // The call under test, on the alerting policy: its calm first part, then
     // (once the page shows it) the rest.
