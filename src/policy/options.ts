@@ -40,14 +40,14 @@ export interface PolicyOptions {
    * leave-one-corpus-out model output (docs/policy-calibration.md): at 0.55
    * (with 1-s smoothing) half the calm calls got a prompt; 0.65 keeps them
    * to ~10 %. Tiers 3 and 4 keep the 0.15 spacing.
-   * @defaultValue `{ 2: 0.85, 3: 0.98, 4: 0.99 }` (the policy's input is the tracker's output: the head raised 1 log-odds)
+   * @defaultValue `{ 2: 0.80, 3: 0.93, 4: 0.99 }` (the policy's input is the tracker's output: the head lowered 0.5 log-odds)
    */
   readonly enterThresholds: Readonly<TierThresholds>;
   /**
    * Smoothed agitation below which a tier is left (after
    * {@link exitDwellMs}). Each must be below the same tier's enter
    * threshold: the gap is the hysteresis band that stops flapping.
-   * @defaultValue `{ 2: 0.70, 3: 0.83, 4: 0.84 }`
+   * @defaultValue `{ 2: 0.65, 3: 0.78, 4: 0.84 }`
    */
   readonly exitThresholds: Readonly<TierThresholds>;
   /**
@@ -55,7 +55,7 @@ export interface PolicyOptions {
    * enter threshold before the tier is entered, ms. Together with the 2-s
    * smoothing this takes a few seconds of consistently high windows, so
    * single high windows of calm speech do not get through.
-   * @defaultValue 1000
+   * @defaultValue 500
    */
   readonly enterDwellMs: number;
   /**
