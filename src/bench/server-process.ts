@@ -95,7 +95,9 @@ export async function spawnServer(options: SpawnServerOptions): Promise<SpawnedS
   const mode = chooseMode(options.root, options.mode);
   const port = await freePort();
   // --expose-gc: the memory probe (GET /admin/memory?gc=1) collects garbage first, so memory per call counts live objects.
-  const args = ['--expose-gc', ...(mode === 'dist' ? ['dist/src/main.js', 'serve'] : ['--import', 'tsx', 'src/main.ts', 'serve'])];
+  // BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`): Node refuses --cpu-prof in NODE_OPTIONS, so a profile of the server needs its own way in.
+  const extra = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
+  const args = ['--expose-gc', ...extra, ...(mode === 'dist' ? ['dist/src/main.js', 'serve'] : ['--import', 'tsx', 'src/main.ts', 'serve'])];
   installExitHooks();
   const child = spawn(process.execPath, args, {
     cwd: options.root,

@@ -31,7 +31,12 @@ export const Stage: { readonly [K in StageName]: number } = Object.freeze({
   model: 4,
   /** Caller score baseline, agitation tracker, escalation policy. */
   policy: 5,
-  /** Publishing policy events (BullMQ add, supervisor feed). */
+  /**
+   * Publishing policy events: the synchronous part of `EventPublisher.publish`
+   * (job data, schema check, the start of the BullMQ add). Not the wait for
+   * Redis's reply, nor BullMQ's continuation after its first await (those
+   * are in the process total); the supervisor feed runs outside the stage.
+   */
   publish: 6,
 });
 

@@ -13,6 +13,7 @@ import type { EmotionModel, EmotionScores, ScoredWindow } from '../../src/model/
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
 import type { PolicyEvent } from '../../src/policy/types.js';
 import type { EventPublisher, PublishContext } from '../../src/queue/publisher.js';
+import { Stage, StageClock } from '../../src/observability/stage-clock.js';
 import { callLogger } from '../../src/shared/logger.js';
 import { captureLogger, chunks, LEVEL, loadFixtureMuLaw, loadTestModel } from '../integration/helpers.js';
 
@@ -116,6 +117,31 @@ describe('CallSession (real decoder, features, model, policy)', () => {
     expect(detail.events).toEqual(rec.published.map((p) => p.event));
     expect(detail.tier).toBe(rec.published.at(-1)!.event.tier);
     expect(detail.tier).toBeGreaterThan(1);
+  });
+
+  it('counts only the synchronous part of a publish in the publish stage, not the wait for Redis', async () => {
+    // A publisher whose add takes 40 ms to be acknowledged (a Redis round trip behind a busy event loop).
+    const waitMs = 40;
+    const published: number[] = [];
+    const slow: EventPublisher = {
+      publish: (event) => new Promise<void>((resolve) => setTimeout(() => {
+        published.push(event.seq);
+        resolve();
+      }, waitMs)),
+      close: async () => {},
+    };
+    const clock = new StageClock();
+    const { logger } = captureLogger();
+    const pipeline: CallPipeline = createCallPipeline({ model, policyFactory: createEscalationPolicy(), publisher: slow, clock });
+    const session = new CallSession(startEvent('CA-slow-publish'), pipeline, callLogger(logger, { callId: 'CA-slow-publish' }));
+    feed(session, angry);
+    await session.finish('hangup');
+    // Still awaited one by one: every event delivered, in order, before the call ends.
+    expect(published.length).toBeGreaterThanOrEqual(2);
+    expect(published).toEqual(published.map((_, i) => i + 1));
+    expect(session.detail().events.map((e) => e.seq)).toEqual(published);
+    // Timing across the await would count at least waitMs per event.
+    expect(clock.ms[Stage.publish]!).toBeLessThan((published.length * waitMs) / 4);
   });
 
   it('gives the same windows and events however the audio is chunked (audio time, not wall-clock)', async () => {
