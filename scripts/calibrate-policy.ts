@@ -4,7 +4,7 @@
  *
  *   npx tsx scripts/calibrate-policy.ts --loco-dir DIR [--before-dir DIR2] [--corpora nemo,turev,kor,ravdess]
  *        [--json] [--rescore] [--manifest FILE] [--root DIR] [--no-grid] [--no-demo]
- *        [--demo-model F --demo-card F] [--top N] [--objective targets|budget|score] [--fa-budget R] [--require-demo]
+ *        [--demo-model F --demo-card F] [--top N] [--objective targets|budget|score] [--fa-budget R] [--write-card models/emotion.json] [--require-demo]
  *
  * The choice (--objective): `targets` (the default) takes the setting that
  * detects the most calls in time (calm→angry within 6 s + angry-from-the-start
@@ -288,6 +288,7 @@ async function main(): Promise<number> {
       objective: { type: 'string' },
       'fa-budget': { type: 'string' },
       json: { type: 'boolean', default: false },
+      'write-card': { type: 'string' },
     },
   });
   const locoDir = values['loco-dir'];
@@ -463,8 +464,31 @@ async function main(): Promise<number> {
     out[requireDemo ? 'best_without_demo' : 'best_with_demo'] = { label: alt.label, settings: alt.settings, demo: demoCheck(alt.settings), ...report(alt.byCorpus) };
     out.nested = { choice_without: nestedChoice, ...report(nestedByCorpus) };
   }
+  if (values['write-card']) await writeCardValidation(values['write-card'], out);
   if (values.json) process.stdout.write(`${JSON.stringify(out)}\n`);
   return 0;
+}
+
+/**
+ * Records the call-level validation in a model card (`validation.simulatedCalls`):
+ * the current defaults' figures, and with the grid the chosen and nested rows,
+ * so the card carries the figures its shipped defaults were judged by.
+ */
+async function writeCardValidation(cardPath: string, out: Record<string, unknown>): Promise<void> {
+  const card = JSON.parse(await readFile(cardPath, 'utf8')) as { validation?: Record<string, unknown> };
+  const keep = ['calls', 'calls_by_kind', 'before', 'current', 'objective', 'chosen', 'nested'];
+  card.validation = {
+    ...card.validation,
+    simulatedCalls: {
+      command: `npx tsx scripts/calibrate-policy.ts ${process.argv.slice(2).join(' ')}`,
+      what:
+        'per unseen speaker neutral / excited / low / calm->angry / angry-from-the-first-second (>= 62 s) calls, scored by ' +
+        'the LOCO model that never saw the speaker\'s corpus, through the AgitationTracker and the escalation policy; rates as {rate, n, of}',
+      ...Object.fromEntries(keep.filter((k) => out[k] !== undefined).map((k) => [k, out[k]])),
+    },
+  };
+  await writeFile(cardPath, `${JSON.stringify(card, null, 2)}\n`);
+  process.stdout.write(`call-level validation written to ${cardPath} (validation.simulatedCalls)\n`);
 }
 
 main().then(
