@@ -73,10 +73,10 @@ export async function run(argv: string[]): Promise<number> {
   const speakerPlans = assembly === 'episodes' ? [] : planCalls(clips, { seed });
   const episodePlans = assembly === 'speaker' ? [] : planEpisodeCalls(clips, { seed });
   const plans = [...speakerPlans, ...episodePlans];
+  const isEpisode = (jobIndex: number): boolean => jobIndex % plans.length >= speakerPlans.length;
   // An episode call holds one label per stretch, so a window across two clips
   // of that label is clean; a speaker call mixes labels clip by clip.
-  const shareOf = (r: CallWindows, jobIndex: number): Float32Array =>
-    jobIndex % plans.length >= speakerPlans.length ? r.labelShare : r.share;
+  const shareOf = (r: CallWindows, jobIndex: number): Float32Array => (isEpisode(jobIndex) ? r.labelShare : r.share);
   const callJobs: CallJob[] = [];
   for (let pass = 0; pass <= augment; pass++) for (const plan of plans) callJobs.push({ plan, pass });
   const totalS = plans.reduce((s, p) => s + p.clips.reduce((t, c) => t + c.durationS, 0), 0) * (augment + 1);
@@ -129,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
           r.endSample[i]! / PIPELINE_SAMPLE_RATE,
           r.speechRatio[i]!,
           jobIndex % plans.length,
-          jobIndex % plans.length >= speakerPlans.length ? 1 : 0,
+          isEpisode(jobIndex) ? 1 : 0,
         ],
         row * META_NAMES.length,
       );

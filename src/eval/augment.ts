@@ -4,7 +4,7 @@
  * would leave them). Deterministic from a seed.
  */
 
-export { createRng, hashString } from '../shared/random.js';
+export { createRng, hashString, shuffle } from '../shared/random.js';
 
 /** Standard normal deviate (Box–Muller). */
 export function gaussian(rng: () => number): number {

@@ -14,7 +14,7 @@ import { MU_LAW_TO_FLOAT, floatToMuLaw } from '../audio/g711.js';
 import { loadCallAudioAsMuLaw } from '../audio/load-call-audio.js';
 import { createCallerFeatureStream } from '../features/caller-feature-stream.js';
 import { PIPELINE_SAMPLE_RATE, type FeatureWindow } from '../features/types.js';
-import { addLineNoise, applyLineCondition, createRng, drawLineCondition, hashString } from './augment.js';
+import { addLineNoise, applyLineCondition, createRng, drawLineCondition, hashString, shuffle } from './augment.js';
 import type { ManifestClip } from './manifest.js';
 
 /** One call to assemble: a speaker's clips in playing order. */
@@ -27,15 +27,6 @@ export interface CallPlan {
 export interface PlanCallsOptions {
   /** Seed of the clip order; same seed, same calls. Default 1. */
   seed?: number;
-}
-
-/** Fisher–Yates shuffle with a seeded PRNG, in place. */
-function shuffle<T>(items: T[], rng: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
 }
 
 /** Clips by speaker id, and a call of its own for each clip without a speaker. */

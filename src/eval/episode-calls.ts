@@ -24,7 +24,8 @@
  * straddles two anger clips is all anger, not a 50 % mixture to be dropped.
  * Speakers without neutral clips get one-emotion calls only.
  */
-import { createRng, hashString } from './augment.js';
+import { createRng, hashString, shuffle } from './augment.js';
+import { ClipDrawer } from './clip-drawer.js';
 import { groupBySpeaker, type CallPlan } from './call-assembly.js';
 import type { ManifestClip } from './manifest.js';
 
@@ -35,38 +36,6 @@ export interface EpisodeOptions {
   stretchS?: number;
   /** Range of the neutral lead-in, seconds of clip audio. Default [8, 25]. */
   leadInS?: readonly [number, number];
-}
-
-function shuffled<T>(items: readonly T[], rng: () => number): T[] {
-  const o = [...items];
-  for (let i = o.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [o[i], o[j]] = [o[j]!, o[i]!];
-  }
-  return o;
-}
-
-/** Draws clips from a pool in reshuffled rounds; never the same clip twice in a row. */
-function drawer(pool: readonly ManifestClip[], rng: () => number): (seconds: number) => ManifestClip[] {
-  let order: ManifestClip[] = [];
-  let at = 0;
-  let last: ManifestClip | undefined;
-  return (seconds) => {
-    const out: ManifestClip[] = [];
-    let total = 0;
-    while (total < seconds) {
-      if (at >= order.length) {
-        order = shuffled(pool, rng);
-        if (order.length > 1 && order[0] === last) [order[0], order[1]] = [order[1]!, order[0]!];
-        at = 0;
-      }
-      const c = order[at++]!;
-      out.push(c);
-      last = c;
-      total += Math.max(c.durationS, 0.1);
-    }
-    return out;
-  };
 }
 
 /** The episode calls of one speaker's clips (labelled clips only), deterministic for the same clips. */
@@ -83,10 +52,11 @@ export function planSpeakerEpisodes(speaker: string, clips: readonly ManifestCli
     l.push(c);
   }
   const neutral = byLabel.get('neutral');
-  const lead = neutral && neutral.length > 0 ? drawer(neutral, rng) : undefined;
+  // One PRNG for every draw of the speaker, lead-ins included.
+  const lead = neutral && neutral.length > 0 ? new ClipDrawer(neutral, () => rng) : undefined;
   const calls: CallPlan[] = [];
   for (const label of [...byLabel.keys()].sort()) {
-    const pool = shuffled(byLabel.get(label)!, rng);
+    const pool = shuffle([...byLabel.get(label)!], rng);
     calls.push({ id: `${speaker}/${label}`, speaker, clips: pool });
     if (!lead || label === 'neutral' || label.startsWith('arousal-')) continue;
     let part = 0;
@@ -99,7 +69,7 @@ export function planSpeakerEpisodes(speaker: string, clips: readonly ManifestCli
         at++;
       }
       const leadS = leadMin + rng() * (leadMax - leadMin);
-      calls.push({ id: `${speaker}/neutral→${label}/${part}`, speaker, clips: [...lead(leadS), ...stretch] });
+      calls.push({ id: `${speaker}/neutral→${label}/${part}`, speaker, clips: [...lead.take(leadS), ...stretch] });
     }
   }
   return calls;

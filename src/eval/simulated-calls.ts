@@ -11,7 +11,7 @@ import { createCallerFeatureStream } from '../features/caller-feature-stream.js'
 import { PIPELINE_SAMPLE_RATE, type FeatureWindow } from '../features/types.js';
 import type { EmotionModel, EmotionScores } from '../model/types.js';
 import { scoreCallWindows } from '../model/caller-score-baseline.js';
-import { createRng, hashString } from './augment.js';
+import { createRng, hashString, shuffle } from './augment.js';
 import { streamCall, type CallPlan, type StreamedCall } from './call-assembly.js';
 import type { ManifestClip } from './manifest.js';
 
@@ -34,11 +34,7 @@ export interface ScoredCall {
  */
 export function pickClips(clips: readonly ManifestClip[], seconds: number, seed: string): ManifestClip[] {
   const rng = createRng(hashString(seed));
-  const pool = [...clips].sort((a, b) => a.index - b.index);
-  for (let i = pool.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-  }
+  const pool = shuffle([...clips].sort((a, b) => a.index - b.index), rng);
   const out: ManifestClip[] = [];
   let total = 0;
   for (const c of pool) {

@@ -17,6 +17,7 @@
  * repeats some; the two draws never put the same clip back to back).
  */
 import { createRng, hashString } from './augment.js';
+import { ClipDrawer } from './clip-drawer.js';
 import type { ManifestClip } from './manifest.js';
 
 export const VALIDATION_KINDS = ['neutral', 'excited', 'low', 'calm-then-angry', 'angry'] as const;
@@ -65,46 +66,6 @@ export interface ValidationCallPlan {
   onsetClip: number;
 }
 
-/** Draws clips of one label, cycling through seeded reshuffles. */
-class ClipDrawer {
-  private order: ManifestClip[] = [];
-  private at = 0;
-  private round = 0;
-  private last: ManifestClip | undefined;
-
-  constructor(
-    private readonly pool: readonly ManifestClip[],
-    private readonly seed: string,
-  ) {}
-
-  private reshuffle(): void {
-    const rng = createRng(hashString(`${this.seed}:${this.round++}`));
-    const o = [...this.pool].sort((a, b) => a.index - b.index);
-    for (let i = o.length - 1; i > 0; i--) {
-      const j = Math.floor(rng() * (i + 1));
-      [o[i], o[j]] = [o[j]!, o[i]!];
-    }
-    // Never the same clip twice in a row across a reshuffle.
-    if (o.length > 1 && o[0] === this.last) [o[0], o[1]] = [o[1]!, o[0]!];
-    this.order = o;
-    this.at = 0;
-  }
-
-  /** Clips until their total reaches `seconds` (may run over by one clip). */
-  take(seconds: number): ManifestClip[] {
-    const out: ManifestClip[] = [];
-    let total = 0;
-    while (total < seconds) {
-      if (this.at >= this.order.length) this.reshuffle();
-      const c = this.order[this.at++]!;
-      out.push(c);
-      total += Math.max(c.durationS, 0.1);
-      this.last = c;
-    }
-    return out;
-  }
-}
-
 /**
  * Every validation call the speaker's clips allow (all five kinds for a
  * speaker with neutral and anger clips and at least one of the stretch
@@ -128,7 +89,10 @@ export function planSpeakerCalls(corpus: string, speaker: string, clips: readonl
     let onsetClip = -1;
     for (const s of stretches) {
       let d = drawers.get(s.label);
-      if (!d) drawers.set(s.label, (d = new ClipDrawer(byLabel.get(s.label)!, `${speaker}:${kind}:${s.label}`)));
+      if (!d) {
+        const seed = `${speaker}:${kind}:${s.label}`;
+        drawers.set(s.label, (d = new ClipDrawer(byLabel.get(s.label)!, (round) => createRng(hashString(`${seed}:${round}`)))));
+      }
       if (s.label === 'anger' && onsetClip < 0) onsetClip = list.length;
       list.push(...d.take(s.seconds));
     }

@@ -24,3 +24,12 @@ export function hashString(s: string): number {
   }
   return h >>> 0;
 }
+
+/** Fisher–Yates shuffle with a seeded PRNG, in place; returns `items`. */
+export function shuffle<T>(items: T[], rng: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
