@@ -7,14 +7,20 @@
  * computed here (flux — Meyda's `spectralFlux` reads out of bounds and
  * returns NaN; rolloff at 85 %, where Meyda's fixed 99 % sits at the band
  * edge of telephone audio; alpha ratio and Hammarberg index; MFCCs, see
- * mfcc.ts). Spectral shape is measured over the telephone band only
+ * mfcc.ts). Meyda's extractors are not called but restated here with the
+ * same arithmetic in the same order (bit-identical, checked against Meyda in
+ * test/features/frame-spectral.test.ts): they allocated per frame (loudness
+ * two arrays, slope one), recomputed per frame what depends only on the
+ * layout (Bark band limits, frequency sums), made five passes over the band
+ * spectrum and called Math.pow per bin; folded into the band pass they cost
+ * a fraction. Spectral shape is measured over the telephone band only
  * (bins 10..108, 312–3375 Hz), so what lies outside it — present in
  * corpus clips, absent from many calls — does not move the features.
  */
 import { TELEPHONE_BAND_HZ } from '../audio/telephone-band.js';
 import FFT from 'fft.js';
 import { FEATURE_CONFIG } from './feature-names.js';
-import { barkScale, meydaExtractors, type MeydaExtractorArgs } from './meyda-extractors.js';
+import { barkScale } from './meyda-extractors.js';
 import { MfccComputer } from './mfcc.js';
 
 const N = FEATURE_CONFIG.frameSamples;
@@ -42,7 +48,7 @@ const BAND_HI_FIRST_BIN = HAMMARBERG_SPLIT_BIN;
  * amplitude; × bins × 1000 makes it the change per kHz relative to the mean
  * bin amplitude (negative for speech: −0.3 steep, −0.1 flat).
  */
-const SLOPE_SCALE = (() => {
+export const SLOPE_SCALE = (() => {
   let sumF = 0;
   let sumF2 = 0;
   for (let i = 0; i < BAND_BINS; i++) {
@@ -58,6 +64,59 @@ const HANN = Float64Array.from({ length: N }, (_, i) => 0.5 - 0.5 * Math.cos((2 
 const HANN_POWER = HANN.reduce((s, w) => s + w * w, 0);
 /** Meyda computes Bark positions over bufferSize entries and reads the first bufferSize/2. */
 const BARK = barkScale(N, FEATURE_CONFIG.sampleRate, N);
+/** Bins of Meyda's amplitude spectrum (bufferSize/2: no Nyquist bin), the loudness input. */
+const MEYDA_BINS = N / 2;
+const BARK_BANDS = 24;
+/**
+ * Meyda's loudness band limits: band b sums bins [limits[b], limits[b+1]).
+ * Meyda recomputes them (and allocates them) on every call; they depend
+ * only on the Bark scale, so here they are computed once, by its algorithm.
+ */
+const BARK_LIMITS = (() => {
+  const limits = new Int32Array(BARK_BANDS + 1);
+  let bandEnd = BARK[MEYDA_BINS - 1]! / BARK_BANDS;
+  let band = 1;
+  for (let i = 0; i < MEYDA_BINS; i++) {
+    while (BARK[i]! > bandEnd) {
+      limits[band++] = i;
+      bandEnd = (band * BARK[MEYDA_BINS - 1]!) / BARK_BANDS;
+    }
+  }
+  limits[BARK_BANDS] = MEYDA_BINS - 1;
+  return limits;
+})();
+/**
+ * Meyda's spectralSlope over the band (bufferSize N, so bin j of the band
+ * spectrum sits at j·rate/N Hz): the frequency sums it accumulates per call
+ * are constants, summed here once in its order, and its denominator's
+ * (Σf² − (Σf)²) with them.
+ */
+const MEYDA_SLOPE_DEN = (() => {
+  let freqSum = 0;
+  let powFreqSum = 0;
+  for (let j = 0; j < BAND_BINS; j++) {
+    const f = (j * FEATURE_CONFIG.sampleRate) / N;
+    powFreqSum += f * f;
+    freqSum += f;
+  }
+  return { freqSum, spread: powFreqSum - Math.pow(freqSum, 2) };
+})();
+/** logSlope's abscissae (kHz) and their sums per bin range, constants of the layout (summed in its order). */
+function slopeAxis(k0: number, k1: number): { sx: number; sxx: number } {
+  let sx = 0;
+  let sxx = 0;
+  for (let k = k0; k <= k1; k++) {
+    const x = (k * BIN_HZ) / 1000;
+    sx += x;
+    sxx += x * x;
+  }
+  return { sx, sxx };
+}
+const SLOPE_LO_AXIS = slopeAxis(SLOPE_LO[0], SLOPE_LO[1]);
+const SLOPE_MID_AXIS = slopeAxis(SLOPE_MID[0], SLOPE_MID[1]);
+/** The bins logSlope reads (both ranges: they share one bin). */
+const LOG_FIRST_BIN = Math.min(SLOPE_LO[0], SLOPE_MID[0]);
+const LOG_LAST_BIN = Math.max(SLOPE_LO[1], SLOPE_MID[1]);
 
 /** One frame's features; overwritten by every `analyze` call. */
 export interface SpectralFrame {
@@ -131,7 +190,8 @@ export class FrameSpectralAnalyzer {
   /** Meyda-scaled amplitude spectrum (|FFT| of the Hann-windowed frame). */
   private readonly amp = new Float32Array(BINS);
   private readonly ampBand: Float32Array;
-  private readonly ampMeyda: Float32Array;
+  /** The spectrum as Meyda's extractors see it: bins 0..N/2 − 1 (read by tests, to check them against Meyda). */
+  readonly ampMeyda: Float32Array;
   /** Power spectrum normalised so white noise of variance σ² reads σ² per bin. */
   private readonly power = new Float64Array(BINS);
   private unitBand = new Float64Array(BAND_BINS);
@@ -139,17 +199,15 @@ export class FrameSpectralAnalyzer {
   /** Whether `prevUnitBand` holds the previous frame's spectrum. */
   private prevValid = false;
   private readonly mfccComputer = new MfccComputer(BINS, BIN_HZ, FEATURE_CONFIG.mfccCount);
-  private readonly frameArgs: MeydaExtractorArgs;
-  private readonly bandArgs: MeydaExtractorArgs;
-  private readonly loudnessArgs: MeydaExtractorArgs;
+  /** The frame last passed to `level` (unwindowed). */
+  private readonly signal = new Float32Array(N);
+  /** 10·log10(power + TINY) of the bins logSlope reads, each computed once (index k − LOG_FIRST_BIN). */
+  private readonly logPower = new Float64Array(LOG_LAST_BIN - LOG_FIRST_BIN + 1);
 
   constructor() {
     this.ampBand = this.amp.subarray(BAND_FIRST_BIN, BAND_LAST_BIN + 1);
     // Meyda's own amplitude spectrum has bufferSize/2 bins (no Nyquist bin).
-    this.ampMeyda = this.amp.subarray(0, N / 2);
-    this.frameArgs = { signal: new Float32Array(N) };
-    this.bandArgs = { ampSpectrum: this.ampBand, sampleRate: FEATURE_CONFIG.sampleRate, bufferSize: N };
-    this.loudnessArgs = { ampSpectrum: this.ampMeyda, barkScale: BARK, numberOfBarkBands: 24 };
+    this.ampMeyda = this.amp.subarray(0, MEYDA_BINS);
     this.out = {
       rms: 0,
       energyDb: -100,
@@ -180,10 +238,23 @@ export class FrameSpectralAnalyzer {
   level(source: Float32Array, offset = 0): SpectralFrame {
     const o = this.out;
     // One memcpy through a view: ≈3× faster than an element loop (≈60 vs ≈170 ns).
-    this.frameArgs.signal!.set(source.subarray(offset, offset + N));
-    o.rms = meydaExtractors.rms(this.frameArgs);
+    const x = this.signal;
+    x.set(source.subarray(offset, offset + N));
+    // Meyda's rms and zcr in one pass. Its Math.pow(s, 2) is s·s exactly (a
+    // float32 squared fits a double's mantissa), so the sum is the same.
+    let sq = 0;
+    let crossings = 0;
+    let prev = x[0]!;
+    sq += prev * prev;
+    for (let i = 1; i < N; i++) {
+      const s = x[i]!;
+      sq += s * s;
+      if ((prev >= 0 && s < 0) || (prev < 0 && s >= 0)) crossings++;
+      prev = s;
+    }
+    o.rms = Math.sqrt(sq / N);
     o.energyDb = Math.max(-100, 10 * Math.log10(o.rms * o.rms + 1e-10));
-    o.zcr = meydaExtractors.zcr(this.frameArgs) / (N - 1);
+    o.zcr = crossings / (N - 1);
     return o;
   }
 
@@ -205,34 +276,38 @@ export class FrameSpectralAnalyzer {
   private toneRatio(total: number, first: number): number {
     const p = this.power;
     if (total <= TINY) return 0;
+    // The strongest bin more than 4 bins from the first peak (ascending, first of equals).
     let second = -1;
-    for (let k = BAND_FIRST_BIN; k <= BAND_LAST_BIN; k++) {
-      if (Math.abs(k - first) <= 4) continue;
-      if (second < 0 || p[k]! > p[second]!) second = k;
-    }
+    for (let k = BAND_FIRST_BIN; k < first - 4; k++) if (second < 0 || p[k]! > p[second]!) second = k;
+    for (let k = Math.max(BAND_FIRST_BIN, first + 5); k <= BAND_LAST_BIN; k++) if (second < 0 || p[k]! > p[second]!) second = k;
+    // Power within ±2 bins of either peak, clipped to the band, summed in
+    // ascending bin order. The zones cannot overlap (the peaks are > 4 bins
+    // apart), so the lower zone then the upper one is that order.
     let peaks = 0;
-    // Peak zones clipped to the band; overlapping zones counted once.
-    for (let k = BAND_FIRST_BIN; k <= BAND_LAST_BIN; k++) {
-      if (Math.abs(k - first) <= 2 || (second >= 0 && Math.abs(k - second) <= 2)) peaks += p[k]!;
-    }
+    const lower = second >= 0 && second < first ? second : first;
+    const upper = lower === first ? second : first;
+    for (let k = Math.max(BAND_FIRST_BIN, lower - 2); k <= Math.min(BAND_LAST_BIN, lower + 2); k++) peaks += p[k]!;
+    if (upper >= 0) for (let k = Math.max(BAND_FIRST_BIN, upper - 2); k <= Math.min(BAND_LAST_BIN, upper + 2); k++) peaks += p[k]!;
     return Math.min(1, peaks / total);
   }
 
-  /** Least-squares slope of 10·log10(power) against frequency over bins [k0, k1], dB per kHz. */
-  private logSlope(k0: number, k1: number): number {
-    let sx = 0;
+  /**
+   * Least-squares slope of 10·log10(power) against frequency over bins
+   * [k0, k1], dB per kHz; the abscissa sums come from `axis`, the levels
+   * from `logPower` (filled by `spectrum`).
+   */
+  private logSlope(k0: number, k1: number, axis: { sx: number; sxx: number }): number {
     let sy = 0;
-    let sxx = 0;
     let sxy = 0;
     const n = k1 - k0 + 1;
+    const y = this.logPower;
     for (let k = k0; k <= k1; k++) {
       const x = (k * BIN_HZ) / 1000;
-      const y = 10 * Math.log10(this.power[k]! + TINY);
-      sx += x;
-      sy += y;
-      sxx += x * x;
-      sxy += x * y;
+      const v = y[k - LOG_FIRST_BIN]!;
+      sy += v;
+      sxy += x * v;
     }
+    const { sx, sxx } = axis;
     const den = n * sxx - sx * sx;
     return den > 0 ? (n * sxy - sx * sy) / den : 0;
   }
@@ -240,7 +315,7 @@ export class FrameSpectralAnalyzer {
   /** Spectral stage of the frame last passed to `level`; results in `out`. */
   spectrum(): SpectralFrame {
     const o = this.out;
-    const signal = this.frameArgs.signal!;
+    const signal = this.signal;
     const windowed = this.windowed;
     const spec = this.spec;
     for (let i = 0; i < N; i++) windowed[i] = signal[i]! * HANN[i]!;
@@ -248,12 +323,12 @@ export class FrameSpectralAnalyzer {
     this.fft.realTransform(spec, windowed);
     const amp = this.amp;
     const power = this.power;
+    // Below and above the band only the loudness reads the spectrum (its
+    // amplitude, up to bin N/2 − 1); nothing reads the power there.
     for (let k = 0; k < BAND_FIRST_BIN; k++) {
       const re = spec[2 * k]!;
       const im = spec[2 * k + 1]!;
-      const p = re * re + im * im;
-      amp[k] = Math.sqrt(p);
-      power[k] = p / HANN_POWER;
+      amp[k] = Math.sqrt(re * re + im * im);
     }
     // One pass over the band for every running sum and peak below; each
     // accumulates in ascending bin order, as the separate loops it replaced did.
@@ -267,6 +342,12 @@ export class FrameSpectralAnalyzer {
     let hi = 0;
     let bandPower = 0;
     let strongest = BAND_FIRST_BIN;
+    // Meyda's centroid/spread moments (Σ j·a, Σ j²·a: its Math.pow(j, 1|2)
+    // of an integer is exact), flatness (Σ ln a) and slope (Σ f·a), over band bin j.
+    let moment1 = 0;
+    let moment2 = 0;
+    let logAmp = 0;
+    let freqAmp = 0;
     for (let k = BAND_FIRST_BIN; k <= BAND_LAST_BIN; k++) {
       const re = spec[2 * k]!;
       const im = spec[2 * k + 1]!;
@@ -286,22 +367,40 @@ export class FrameSpectralAnalyzer {
       if (k >= BAND_HI_FIRST_BIN) hi += p;
       bandPower += p;
       if (p > power[strongest]!) strongest = k;
+      const j = k - BAND_FIRST_BIN;
+      moment1 += j * a;
+      moment2 += j * j * a;
+      logAmp += Math.log(a);
+      freqAmp += ((j * FEATURE_CONFIG.sampleRate) / N) * a;
+      if (k >= LOG_FIRST_BIN && k <= LOG_LAST_BIN) this.logPower[k - LOG_FIRST_BIN] = 10 * Math.log10(p + TINY);
     }
-    for (let k = BAND_LAST_BIN + 1; k < BINS; k++) {
+    for (let k = BAND_LAST_BIN + 1; k < MEYDA_BINS; k++) {
       const re = spec[2 * k]!;
       const im = spec[2 * k + 1]!;
-      const p = re * re + im * im;
-      amp[k] = Math.sqrt(p);
-      power[k] = p / HANN_POWER;
+      amp[k] = Math.sqrt(re * re + im * im);
     }
 
-    o.loudness = meydaExtractors.loudness(this.loudnessArgs).total;
+    // Meyda's loudness: Σ over Bark bands of (Σ band amplitude)^0.23, each
+    // band's value rounded to float32 as Meyda stores it.
+    const ampMeyda = this.ampMeyda;
+    let loudness = 0;
+    for (let b = 0; b < BARK_BANDS; b++) {
+      let sum = 0;
+      const end = BARK_LIMITS[b + 1]!;
+      for (let i = BARK_LIMITS[b]!; i < end; i++) sum += ampMeyda[i]!;
+      loudness += Math.fround(Math.pow(sum, 0.23));
+    }
+    o.loudness = loudness;
 
     if (bandAmp > TINY) {
-      o.centroidHz = (meydaExtractors.spectralCentroid(this.bandArgs) + BAND_FIRST_BIN) * BIN_HZ;
-      o.spreadHz = meydaExtractors.spectralSpread(this.bandArgs) * BIN_HZ;
-      o.flatnessDb = 10 * Math.log10(Math.max(meydaExtractors.spectralFlatness(this.bandArgs), 1e-10));
-      o.slope = meydaExtractors.spectralSlope(this.bandArgs) * SLOPE_SCALE;
+      // bandAmp is Meyda's Σ a (same values, same order).
+      const mu1 = moment1 / bandAmp;
+      o.centroidHz = (mu1 + BAND_FIRST_BIN) * BIN_HZ;
+      o.spreadHz = Math.sqrt(moment2 / bandAmp - Math.pow(mu1, 2)) * BIN_HZ;
+      const flatness = (Math.exp(logAmp / BAND_BINS) * BAND_BINS) / bandAmp;
+      o.flatnessDb = 10 * Math.log10(Math.max(flatness, 1e-10));
+      const meydaSlope = (BAND_BINS * freqAmp - MEYDA_SLOPE_DEN.freqSum * bandAmp) / (bandAmp * MEYDA_SLOPE_DEN.spread);
+      o.slope = meydaSlope * SLOPE_SCALE;
       let acc = 0;
       const target = 0.85 * bandAmp;
       let k = 0;
@@ -342,8 +441,8 @@ export class FrameSpectralAnalyzer {
     const total = low + high;
     o.bandLoDb = 10 * Math.log10((lo + TINY) / (total + TINY));
     o.bandHiDb = 10 * Math.log10((hi + TINY) / (total + TINY));
-    o.slopeLoDbKhz = this.logSlope(SLOPE_LO[0], SLOPE_LO[1]);
-    o.slopeMidDbKhz = this.logSlope(SLOPE_MID[0], SLOPE_MID[1]);
+    o.slopeLoDbKhz = this.logSlope(SLOPE_LO[0], SLOPE_LO[1], SLOPE_LO_AXIS);
+    o.slopeMidDbKhz = this.logSlope(SLOPE_MID[0], SLOPE_MID[1], SLOPE_MID_AXIS);
 
     o.toneRatio = this.toneRatio(bandPower, strongest);
     this.mfccComputer.compute(this.power, o.mfcc);
