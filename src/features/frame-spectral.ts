@@ -163,6 +163,31 @@ export interface SpectralFrame {
   toneRatio: number;
 }
 
+/** Loudness exponent of Meyda's loudness (band amplitude^0.23). */
+const LOUDNESS_EXPONENT = 0.23;
+/** Relative margin around exp(0.23·ln x) within which float32 rounding must not change (see `loudnessPow`). */
+const POW_GUARD = 1e-12;
+
+/**
+ * Math.fround(Math.pow(x, 0.23)), bit-identical, at about half the cost:
+ * V8's Math.pow takes ≈90 ns, Math.exp(0.23·Math.log(x)) ≈50 ns, and the
+ * loudness needs 24 per frame. The two differ only in the last bits of the
+ * double (|error| of the exp/log form < 1e-13 relative for any finite x > 0:
+ * log's one ulp times |0.23·ln x| ≤ 171, plus exp's ulp; pow's own < 1 ulp),
+ * while the result is rounded to float32 (Meyda stores it so). When every
+ * value within ±1e-12 of the estimate rounds to the same float32 (float
+ * rounding is monotonic, so checking both ends is enough), so does pow's
+ * result; otherwise (≈1 call in 10⁵, near a float32 rounding midpoint) pow
+ * itself decides.
+ */
+export function loudnessPow(x: number): number {
+  if (!(x > 0) || x === Number.POSITIVE_INFINITY) return Math.fround(Math.pow(x, LOUDNESS_EXPONENT));
+  const y = Math.exp(LOUDNESS_EXPONENT * Math.log(x));
+  const r = Math.fround(y);
+  if (Math.fround(y * (1 + POW_GUARD)) === r && Math.fround(y * (1 - POW_GUARD)) === r) return r;
+  return Math.fround(Math.pow(x, LOUDNESS_EXPONENT));
+}
+
 /** A packed-double JS array of zeros. */
 function packedDoubles(n: number): number[] {
   const a = Array.from({ length: n }, () => 0.5);
@@ -388,7 +413,7 @@ export class FrameSpectralAnalyzer {
       let sum = 0;
       const end = BARK_LIMITS[b + 1]!;
       for (let i = BARK_LIMITS[b]!; i < end; i++) sum += ampMeyda[i]!;
-      loudness += Math.fround(Math.pow(sum, 0.23));
+      loudness += loudnessPow(sum);
     }
     o.loudness = loudness;
 

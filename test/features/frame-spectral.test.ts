@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { harmonicComplex, sine, whiteNoise } from '../../src/audio/synth.js';
-import { BAND_FIRST_BIN, BAND_LAST_BIN, FrameSpectralAnalyzer, SLOPE_SCALE } from '../../src/features/frame-spectral.js';
+import { BAND_FIRST_BIN, BAND_LAST_BIN, FrameSpectralAnalyzer, loudnessPow, SLOPE_SCALE } from '../../src/features/frame-spectral.js';
 import { barkScale, meyda, meydaExtractors } from '../../src/features/meyda-extractors.js';
 
 describe('frame spectral features', () => {
@@ -47,6 +47,18 @@ describe('frame spectral features', () => {
       expect(f.flatnessDb).toBe(10 * Math.log10(Math.max(meydaExtractors.spectralFlatness(band), 1e-10)));
       expect(f.slope).toBe(meydaExtractors.spectralSlope(band) * SLOPE_SCALE);
     }
+  });
+
+  it('computes the loudness power exactly as Math.fround(Math.pow(x, 0.23))', () => {
+    let seed = 12345;
+    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const xs = [0, -0, 1, 2, 1e-300, 5e-324, 1e300, Number.MAX_VALUE, Number.POSITIVE_INFINITY];
+    for (let i = 0; i < 200_000; i++) xs.push(Math.exp(rand() * 60 - 40));
+    // Amplitude sums as the spectrum gives them (sums of float32 values).
+    for (let i = 0; i < 50_000; i++) xs.push(Math.fround(rand() * 3) + Math.fround(rand() * 40));
+    let mismatches = 0;
+    for (const x of xs) if (!Object.is(loudnessPow(x), Math.fround(Math.pow(x, 0.23)))) mismatches++;
+    expect(mismatches).toBe(0);
   });
 
   it('puts the centroid and rolloff of a tone at the tone', () => {
