@@ -194,7 +194,9 @@ export class WindowStatistics {
   /**
    * Gathers `field` over the window's speech frames (voiced ones when
    * `voicedOnly`), skipping NaN, and summarises it. `withOrder` adds
-   * percentiles and max (sorting the gathered values).
+   * percentiles and max (sorting the gathered values); `withSlope` the slope
+   * against time (only the F0 and level contours report it: the other ~40
+   * summaries per window skip the regression, and its result is 0 for them).
    */
   private summarise(
     h: FrameHistory,
@@ -205,6 +207,7 @@ export class WindowStatistics {
     withOrder: boolean,
     stride = 1,
     lane = 0,
+    withSlope = false,
   ): Summary {
     const v = this.values;
     const t = this.times;
@@ -229,26 +232,32 @@ export class WindowStatistics {
       return s;
     }
     let sum = 0;
-    let sumT = 0;
-    for (let i = 0; i < n; i++) {
-      sum += v[i]!;
-      sumT += t[i]!;
-    }
+    for (let i = 0; i < n; i++) sum += v[i]!;
     const mean = sum / n;
-    const meanT = sumT / n;
     let sxx = 0;
-    let stt = 0;
-    let sxt = 0;
-    for (let i = 0; i < n; i++) {
-      const dx = v[i]! - mean;
-      const dt = t[i]! - meanT;
-      sxx += dx * dx;
-      stt += dt * dt;
-      sxt += dx * dt;
+    if (withSlope) {
+      let sumT = 0;
+      for (let i = 0; i < n; i++) sumT += t[i]!;
+      const meanT = sumT / n;
+      let stt = 0;
+      let sxt = 0;
+      for (let i = 0; i < n; i++) {
+        const dx = v[i]! - mean;
+        const dt = t[i]! - meanT;
+        sxx += dx * dx;
+        stt += dt * dt;
+        sxt += dx * dt;
+      }
+      s.slope = stt > 0 ? sxt / stt : 0;
+    } else {
+      for (let i = 0; i < n; i++) {
+        const dx = v[i]! - mean;
+        sxx += dx * dx;
+      }
+      s.slope = 0;
     }
     s.mean = mean;
     s.std = Math.sqrt(sxx / n);
-    s.slope = stt > 0 ? sxt / stt : 0;
     if (withOrder) {
       // Native numeric sort (NaN never gathered): the same order as the insertion sort it replaced.
       v.subarray(0, n).sort();
@@ -335,7 +344,7 @@ export class WindowStatistics {
     out[I('voiced_ratio')] = tempo.speechFrames > 0 ? voicedSpeech / tempo.speechFrames : 0;
 
     if (voicedSpeech >= MIN_VOICED_FRAMES) {
-      let s = this.summarise(h, h.f0St, first, count, true, true);
+      let s = this.summarise(h, h.f0St, first, count, true, true, 1, 0, true);
       writeContour(out, F0_CONTOUR, s);
       out[I('f0_st_vel')] = this.velocity(h, h.f0St, first, count, true);
       out[I('voicing_conf_mean')] = this.summarise(h, h.confidence, first, count, true, false).mean;
@@ -401,7 +410,7 @@ export class WindowStatistics {
       out[I('f0_peak_pos')] = NO_RUN_PEAK_POS;
     }
 
-    let s = this.summarise(h, h.energyDb, first, count, false, true);
+    let s = this.summarise(h, h.energyDb, first, count, false, true, 1, 0, true);
     writeContour(out, RMS_CONTOUR, s);
     out[I('rms_db_mean_re_p90')] = s.mean - s.p90;
     out[I('rms_db_max_re_p50')] = s.max - s.p50;
