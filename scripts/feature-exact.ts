@@ -5,7 +5,9 @@
  * window's values (Float32, what the model sees) and every frame's per-frame
  * values as the history holds them (Float64, before any window statistic:
  * stricter than the windows, whose Float32 rounding can hide a last-bit
- * change). Run it on two builds and compare the lines; `--dump FILE` writes
+ * change). The spectral fields are hashed for speech frames only: nothing
+ * reads them elsewhere (window statistics summarise speech frames), and the
+ * extractor computes them only there. Run it on two builds and compare the lines; `--dump FILE` writes
  * the raw bytes too, for finding where two builds differ.
  *
  *   npx tsx scripts/feature-exact.ts
@@ -26,6 +28,23 @@ const dumpAt = process.argv.indexOf('--dump');
 const dump: Buffer[] = [];
 const probe = new FrameHistory();
 const fields = (Object.keys(probe) as (keyof FrameHistory)[]).filter((k) => ArrayBuffer.isView(probe[k])).sort();
+/** Per-frame spectral values: written, and read, for speech frames only. */
+const SPEECH_ONLY = new Set<keyof FrameHistory>([
+  'loudness',
+  'centroidHz',
+  'spreadHz',
+  'flatnessDb',
+  'slope',
+  'rolloffHz',
+  'flux',
+  'alphaRatioDb',
+  'hammarbergDb',
+  'slopeLoDbKhz',
+  'slopeMidDbKhz',
+  'bandLoDb',
+  'bandHiDb',
+  'mfcc',
+]);
 
 for (const input of await goldenInputs()) {
   const stream = createCallerFeatureStream();
@@ -47,6 +66,7 @@ for (const input of await goldenInputs()) {
     for (; frames < stream.framesSeen; frames++) {
       const slot = frames & h.mask;
       for (const f of fields) {
+        if (h.speech[slot] !== 1 && SPEECH_ONLY.has(f)) continue;
         const a = h[f] as Float64Array | Uint8Array;
         const per = a.length / h.capacity;
         const v = a.subarray(slot * per, (slot + 1) * per);

@@ -226,6 +226,8 @@ export class FrameSpectralAnalyzer {
   private readonly mfccComputer = new MfccComputer(BINS, BIN_HZ, FEATURE_CONFIG.mfccCount);
   /** The frame last passed to `level` (unwindowed). */
   private readonly signal = new Float32Array(N);
+  /** Band sums of the current frame, from `spectrumCore` for `spectrumDetail`. */
+  private readonly sums = { bandAmp: 0, low: 0, high: 0, peakLow: 0, peakHigh: 0, lo: 0, hi: 0 };
   /** 10·log10(power + TINY) of the bins logSlope reads, each computed once (index k − LOG_FIRST_BIN). */
   private readonly logPower = new Float64Array(LOG_LAST_BIN - LOG_FIRST_BIN + 1);
 
@@ -339,6 +341,19 @@ export class FrameSpectralAnalyzer {
 
   /** Spectral stage of the frame last passed to `level`; results in `out`. */
   spectrum(): SpectralFrame {
+    this.spectrumCore();
+    return this.spectrumDetail();
+  }
+
+  /**
+   * First part of the spectral stage, what every analysed frame needs: the
+   * FFT, the tone ratio (the tone gate) and the flux (whose previous
+   * spectrum the next frame measures against). Sets `toneRatio` and `flux`
+   * in `out`; `spectrumDetail` completes the frame. Why split: the rest —
+   * ≈160 logarithms and 24 powers per frame — is read only for speech
+   * frames, and the speech decision needs the tone ratio first.
+   */
+  spectrumCore(): SpectralFrame {
     const o = this.out;
     const signal = this.signal;
     const windowed = this.windowed;
@@ -349,8 +364,14 @@ export class FrameSpectralAnalyzer {
     const amp = this.amp;
     const power = this.power;
     // Below and above the band only the loudness reads the spectrum (its
-    // amplitude, up to bin N/2 − 1); nothing reads the power there.
+    // amplitude, up to bin N/2 − 1); nothing reads the power there. Kept
+    // here (not in spectrumDetail) because `spec` is shared by the thread.
     for (let k = 0; k < BAND_FIRST_BIN; k++) {
+      const re = spec[2 * k]!;
+      const im = spec[2 * k + 1]!;
+      amp[k] = Math.sqrt(re * re + im * im);
+    }
+    for (let k = BAND_LAST_BIN + 1; k < MEYDA_BINS; k++) {
       const re = spec[2 * k]!;
       const im = spec[2 * k + 1]!;
       amp[k] = Math.sqrt(re * re + im * im);
@@ -367,12 +388,6 @@ export class FrameSpectralAnalyzer {
     let hi = 0;
     let bandPower = 0;
     let strongest = BAND_FIRST_BIN;
-    // Meyda's centroid/spread moments (Σ j·a, Σ j²·a: its Math.pow(j, 1|2)
-    // of an integer is exact), flatness (Σ ln a) and slope (Σ f·a), over band bin j.
-    let moment1 = 0;
-    let moment2 = 0;
-    let logAmp = 0;
-    let freqAmp = 0;
     for (let k = BAND_FIRST_BIN; k <= BAND_LAST_BIN; k++) {
       const re = spec[2 * k]!;
       const im = spec[2 * k + 1]!;
@@ -392,17 +407,65 @@ export class FrameSpectralAnalyzer {
       if (k >= BAND_HI_FIRST_BIN) hi += p;
       bandPower += p;
       if (p > power[strongest]!) strongest = k;
+    }
+    const sums = this.sums;
+    sums.bandAmp = bandAmp;
+    sums.low = low;
+    sums.high = high;
+    sums.peakLow = peakLow;
+    sums.peakHigh = peakHigh;
+    sums.lo = lo;
+    sums.hi = hi;
+
+    // Flux between unit-norm band spectra: level-free spectral change.
+    norm = Math.sqrt(norm);
+    let flux = 0;
+    const unit = this.unitBand;
+    const prev = this.prevUnitBand;
+    if (!this.prevValid) prev.fill(0);
+    const ampBand = this.ampBand;
+    for (let k = 0; k < BAND_BINS; k++) {
+      const u = norm > TINY ? ampBand[k]! / norm : 0;
+      const d = u - prev[k]!;
+      flux += d * d;
+      unit[k] = u;
+    }
+    o.flux = Math.sqrt(flux);
+    // This frame's unit spectrum becomes the previous one: swap, not copy.
+    this.unitBand = prev;
+    this.prevUnitBand = unit;
+    this.prevValid = true;
+
+    o.toneRatio = this.toneRatio(bandPower, strongest);
+    return o;
+  }
+
+  /**
+   * The rest of the spectral stage, from the spectrum `spectrumCore` left
+   * in this analyzer (call it right after that, for the same frame):
+   * loudness, centroid, spread, flatness, slope, rolloff, alpha ratio,
+   * Hammarberg index, band shares, log-spectrum slopes and MFCCs.
+   */
+  spectrumDetail(): SpectralFrame {
+    const o = this.out;
+    const amp = this.amp;
+    const power = this.power;
+    const { bandAmp, low, high, peakLow, peakHigh, lo, hi } = this.sums;
+    // Meyda's centroid/spread moments (Σ j·a, Σ j²·a: its Math.pow(j, 1|2)
+    // of an integer is exact), flatness (Σ ln a) and slope (Σ f·a), over
+    // band bin j, each in ascending order; and the levels logSlope reads.
+    let moment1 = 0;
+    let moment2 = 0;
+    let logAmp = 0;
+    let freqAmp = 0;
+    for (let k = BAND_FIRST_BIN; k <= BAND_LAST_BIN; k++) {
+      const a = amp[k]!;
       const j = k - BAND_FIRST_BIN;
       moment1 += j * a;
       moment2 += j * j * a;
       logAmp += Math.log(a);
       freqAmp += ((j * FEATURE_CONFIG.sampleRate) / N) * a;
-      if (k >= LOG_FIRST_BIN && k <= LOG_LAST_BIN) this.logPower[k - LOG_FIRST_BIN] = 10 * Math.log10(p + TINY);
-    }
-    for (let k = BAND_LAST_BIN + 1; k < MEYDA_BINS; k++) {
-      const re = spec[2 * k]!;
-      const im = spec[2 * k + 1]!;
-      amp[k] = Math.sqrt(re * re + im * im);
+      if (k >= LOG_FIRST_BIN && k <= LOG_LAST_BIN) this.logPower[k - LOG_FIRST_BIN] = 10 * Math.log10(power[k]! + TINY);
     }
 
     // Meyda's loudness: Σ over Bark bands of (Σ band amplitude)^0.23, each
@@ -442,25 +505,6 @@ export class FrameSpectralAnalyzer {
       o.rolloffHz = 0;
     }
 
-    // Flux between unit-norm band spectra: level-free spectral change.
-    norm = Math.sqrt(norm);
-    let flux = 0;
-    const unit = this.unitBand;
-    const prev = this.prevUnitBand;
-    if (!this.prevValid) prev.fill(0);
-    const ampBand = this.ampBand;
-    for (let k = 0; k < BAND_BINS; k++) {
-      const u = norm > TINY ? ampBand[k]! / norm : 0;
-      const d = u - prev[k]!;
-      flux += d * d;
-      unit[k] = u;
-    }
-    o.flux = Math.sqrt(flux);
-    // This frame's unit spectrum becomes the previous one: swap, not copy.
-    this.unitBand = prev;
-    this.prevUnitBand = unit;
-    this.prevValid = true;
-
     o.alphaRatioDb = 10 * Math.log10((high + TINY) / (low + TINY));
     o.hammarbergDb = 10 * Math.log10((peakLow + TINY) / (peakHigh + TINY));
     const total = low + high;
@@ -468,8 +512,6 @@ export class FrameSpectralAnalyzer {
     o.bandHiDb = 10 * Math.log10((hi + TINY) / (total + TINY));
     o.slopeLoDbKhz = this.logSlope(SLOPE_LO[0], SLOPE_LO[1], SLOPE_LO_AXIS);
     o.slopeMidDbKhz = this.logSlope(SLOPE_MID[0], SLOPE_MID[1], SLOPE_MID_AXIS);
-
-    o.toneRatio = this.toneRatio(bandPower, strongest);
     this.mfccComputer.compute(this.power, o.mfcc);
     return o;
   }
