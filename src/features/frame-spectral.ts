@@ -7,20 +7,21 @@
  * computed here (flux — Meyda's `spectralFlux` reads out of bounds and
  * returns NaN; rolloff at 85 %, where Meyda's fixed 99 % sits at the band
  * edge of telephone audio; alpha ratio and Hammarberg index; MFCCs, see
- * mfcc.ts). Meyda's extractors are not called but restated here with the
- * same arithmetic in the same order (bit-identical, checked against Meyda in
- * test/features/frame-spectral.test.ts): they allocated per frame (loudness
- * two arrays, slope one), recomputed per frame what depends only on the
- * layout (Bark band limits, frequency sums), made five passes over the band
- * spectrum and called Math.pow per bin; folded into the band pass they cost
- * a fraction. Spectral shape is measured over the telephone band only
+ * mfcc.ts). Meyda's extractors give rms, zcr, centroid, spread, flatness
+ * and slope; they run on speech frames only for the spectral ones
+ * (`spectrumDetail`), the only frames window statistics read. Meyda's
+ * loudness is restated here with its arithmetic in its order (bit-identical,
+ * checked against Meyda in test/features/frame-spectral.test.ts): Meyda's
+ * allocates two arrays and recomputes the Bark band limits on every call,
+ * and its 24 Math.pow calls per frame cost more than the guarded exp/log
+ * below. Spectral shape is measured over the telephone band only
  * (bins 10..108, 312–3375 Hz), so what lies outside it — present in
  * corpus clips, absent from many calls — does not move the features.
  */
 import { TELEPHONE_BAND_HZ } from '../audio/telephone-band.js';
 import FFT from 'fft.js';
 import { FEATURE_CONFIG } from './feature-names.js';
-import { barkScale } from './meyda-extractors.js';
+import { barkScale, meydaExtractors, type MeydaExtractorArgs } from './meyda-extractors.js';
 import { MfccComputer } from './mfcc.js';
 
 const N = FEATURE_CONFIG.frameSamples;
@@ -84,22 +85,6 @@ const BARK_LIMITS = (() => {
   }
   limits[BARK_BANDS] = MEYDA_BINS - 1;
   return limits;
-})();
-/**
- * Meyda's spectralSlope over the band (bufferSize N, so bin j of the band
- * spectrum sits at j·rate/N Hz): the frequency sums it accumulates per call
- * are constants, summed here once in its order, and its denominator's
- * (Σf² − (Σf)²) with them.
- */
-const MEYDA_SLOPE_DEN = (() => {
-  let freqSum = 0;
-  let powFreqSum = 0;
-  for (let j = 0; j < BAND_BINS; j++) {
-    const f = (j * FEATURE_CONFIG.sampleRate) / N;
-    powFreqSum += f * f;
-    freqSum += f;
-  }
-  return { freqSum, spread: powFreqSum - Math.pow(freqSum, 2) };
 })();
 /** logSlope's abscissae (kHz) and their sums per bin range, constants of the layout (summed in its order). */
 function slopeAxis(k0: number, k1: number): { sx: number; sxx: number } {
@@ -226,6 +211,8 @@ export class FrameSpectralAnalyzer {
   private readonly mfccComputer = new MfccComputer(BINS, BIN_HZ, FEATURE_CONFIG.mfccCount);
   /** The frame last passed to `level` (unwindowed). */
   private readonly signal = new Float32Array(N);
+  private readonly frameArgs: MeydaExtractorArgs = { signal: this.signal };
+  private readonly bandArgs: MeydaExtractorArgs;
   /** Band sums of the current frame, from `spectrumCore` for `spectrumDetail`. */
   private readonly sums = { bandAmp: 0, low: 0, high: 0, peakLow: 0, peakHigh: 0, lo: 0, hi: 0 };
   /** 10·log10(power + TINY) of the bins logSlope reads, each computed once (index k − LOG_FIRST_BIN). */
@@ -235,6 +222,7 @@ export class FrameSpectralAnalyzer {
     this.ampBand = this.amp.subarray(BAND_FIRST_BIN, BAND_LAST_BIN + 1);
     // Meyda's own amplitude spectrum has bufferSize/2 bins (no Nyquist bin).
     this.ampMeyda = this.amp.subarray(0, MEYDA_BINS);
+    this.bandArgs = { ampSpectrum: this.ampBand, sampleRate: FEATURE_CONFIG.sampleRate, bufferSize: N };
     this.out = {
       rms: 0,
       energyDb: -100,
@@ -267,21 +255,9 @@ export class FrameSpectralAnalyzer {
     // One memcpy through a view: ≈3× faster than an element loop (≈60 vs ≈170 ns).
     const x = this.signal;
     x.set(source.subarray(offset, offset + N));
-    // Meyda's rms and zcr in one pass. Its Math.pow(s, 2) is s·s exactly (a
-    // float32 squared fits a double's mantissa), so the sum is the same.
-    let sq = 0;
-    let crossings = 0;
-    let prev = x[0]!;
-    sq += prev * prev;
-    for (let i = 1; i < N; i++) {
-      const s = x[i]!;
-      sq += s * s;
-      if ((prev >= 0 && s < 0) || (prev < 0 && s >= 0)) crossings++;
-      prev = s;
-    }
-    o.rms = Math.sqrt(sq / N);
+    o.rms = meydaExtractors.rms(this.frameArgs);
     o.energyDb = Math.max(-100, 10 * Math.log10(o.rms * o.rms + 1e-10));
-    o.zcr = crossings / (N - 1);
+    o.zcr = meydaExtractors.zcr(this.frameArgs) / (N - 1);
     return o;
   }
 
@@ -448,25 +424,10 @@ export class FrameSpectralAnalyzer {
    */
   spectrumDetail(): SpectralFrame {
     const o = this.out;
-    const amp = this.amp;
     const power = this.power;
     const { bandAmp, low, high, peakLow, peakHigh, lo, hi } = this.sums;
-    // Meyda's centroid/spread moments (Σ j·a, Σ j²·a: its Math.pow(j, 1|2)
-    // of an integer is exact), flatness (Σ ln a) and slope (Σ f·a), over
-    // band bin j, each in ascending order; and the levels logSlope reads.
-    let moment1 = 0;
-    let moment2 = 0;
-    let logAmp = 0;
-    let freqAmp = 0;
-    for (let k = BAND_FIRST_BIN; k <= BAND_LAST_BIN; k++) {
-      const a = amp[k]!;
-      const j = k - BAND_FIRST_BIN;
-      moment1 += j * a;
-      moment2 += j * j * a;
-      logAmp += Math.log(a);
-      freqAmp += ((j * FEATURE_CONFIG.sampleRate) / N) * a;
-      if (k >= LOG_FIRST_BIN && k <= LOG_LAST_BIN) this.logPower[k - LOG_FIRST_BIN] = 10 * Math.log10(power[k]! + TINY);
-    }
+    // The levels logSlope reads, each computed once (the two ranges share a bin).
+    for (let k = LOG_FIRST_BIN; k <= LOG_LAST_BIN; k++) this.logPower[k - LOG_FIRST_BIN] = 10 * Math.log10(power[k]! + TINY);
 
     // Meyda's loudness: Σ over Bark bands of (Σ band amplitude)^0.23, each
     // band's value rounded to float32 as Meyda stores it.
@@ -481,14 +442,10 @@ export class FrameSpectralAnalyzer {
     o.loudness = loudness;
 
     if (bandAmp > TINY) {
-      // bandAmp is Meyda's Σ a (same values, same order).
-      const mu1 = moment1 / bandAmp;
-      o.centroidHz = (mu1 + BAND_FIRST_BIN) * BIN_HZ;
-      o.spreadHz = Math.sqrt(moment2 / bandAmp - Math.pow(mu1, 2)) * BIN_HZ;
-      const flatness = (Math.exp(logAmp / BAND_BINS) * BAND_BINS) / bandAmp;
-      o.flatnessDb = 10 * Math.log10(Math.max(flatness, 1e-10));
-      const meydaSlope = (BAND_BINS * freqAmp - MEYDA_SLOPE_DEN.freqSum * bandAmp) / (bandAmp * MEYDA_SLOPE_DEN.spread);
-      o.slope = meydaSlope * SLOPE_SCALE;
+      o.centroidHz = (meydaExtractors.spectralCentroid(this.bandArgs) + BAND_FIRST_BIN) * BIN_HZ;
+      o.spreadHz = meydaExtractors.spectralSpread(this.bandArgs) * BIN_HZ;
+      o.flatnessDb = 10 * Math.log10(Math.max(meydaExtractors.spectralFlatness(this.bandArgs), 1e-10));
+      o.slope = meydaExtractors.spectralSlope(this.bandArgs) * SLOPE_SCALE;
       let acc = 0;
       const target = 0.85 * bandAmp;
       let k = 0;
