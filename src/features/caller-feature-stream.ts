@@ -2,12 +2,14 @@
  * The per-call streaming feature extractor (`CallerFeatureStream`).
  *
  * Samples → telephone band-pass (300–3400 Hz) → 256-sample frames every
- * 160 samples → level; for frames above the activity gate, spectrum (Meyda
- * extractors, MFCC, tone detector) and YIN pitch (on the band low-passed at
- * 1 kHz, with its envelope for the octave check) → voice activity →
- * per-frame history → every 0.5 s, statistics of the last 2 s of speech,
- * tempo, and features relative to the caller's baseline. Silent frames cost
- * only their level; tones (DTMF, ringback, busy) are never speech.
+ * 160 samples → level; for frames above the activity gate, FFT and tone
+ * detector and YIN pitch (on the band low-passed at 1 kHz, with its envelope
+ * for the octave check) → voice activity → for speech frames, the rest of
+ * the spectral features (Meyda-style shape, MFCC, …) and for voiced speech
+ * frames the formants → per-frame history → every 0.5 s, statistics of the
+ * last 2 s of speech, tempo, and features relative to the caller's
+ * baseline. Silent frames cost only their level; tones (DTMF, ringback,
+ * busy) are never speech.
  *
  * Everything is driven by sample position: samples are filtered in blocks
  * that end at each sample-position event (hop boundary, frame ready, window
@@ -240,7 +242,8 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
     let voiced = false;
     const analysed = f.energyDb > this.vad.activityThresholdDb;
     // Tones (DTMF, ringback, busy) are periodic and loud but not a voice.
-    const tonal = analysed && this.spectral.spectrum().toneRatio > MAX_TONE_RATIO;
+    // (Only the spectrum's first part here; the rest waits for the speech decision.)
+    const tonal = analysed && this.spectral.spectrumCore().toneRatio > MAX_TONE_RATIO;
     // The pitch tracker runs on even frames, and on an odd one only when the
     // frame before it did not run it (a speech onset): an odd frame after a
     // tracked one holds that frame's pitch (F0 moves little in 20 ms, and
@@ -284,8 +287,14 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
     h.energyDb[slot] = f.energyDb;
     h.rms[slot] = f.rms;
     h.zcr[slot] = f.zcr;
-    if (analysed || speech) {
-      if (!analysed) this.spectral.spectrum();
+    if (speech) {
+      // Speech frames only: nothing reads the spectral history of other
+      // frames (window statistics summarise speech), and analysed frames
+      // that are not speech (noise above the gate, tones) need only what
+      // spectrumCore gave (tone ratio, flux's reference): ≈160 logarithms
+      // and 24 powers fewer per such frame.
+      if (!analysed) this.spectral.spectrumCore();
+      this.spectral.spectrumDetail();
       h.loudness[slot] = f.loudness;
       h.centroidHz[slot] = f.centroidHz;
       h.spreadHz[slot] = f.spreadHz;
@@ -300,8 +309,8 @@ class StreamImpl implements CallerFeatureStreamWithFlush {
       h.bandLoDb[slot] = f.bandLoDb;
       h.bandHiDb[slot] = f.bandHiDb;
       h.mfcc.set(f.mfcc, slot * FEATURE_CONFIG.mfccCount);
-    } else {
-      // Not speech: never enters window statistics.
+    } else if (!analysed) {
+      // Not analysed: the next analysed frame's flux is measured against nothing.
       this.spectral.skipSpectrum();
     }
 

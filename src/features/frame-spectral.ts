@@ -7,7 +7,14 @@
  * computed here (flux — Meyda's `spectralFlux` reads out of bounds and
  * returns NaN; rolloff at 85 %, where Meyda's fixed 99 % sits at the band
  * edge of telephone audio; alpha ratio and Hammarberg index; MFCCs, see
- * mfcc.ts). Spectral shape is measured over the telephone band only
+ * mfcc.ts). Meyda's extractors give rms, zcr, centroid, spread, flatness
+ * and slope; they run on speech frames only for the spectral ones
+ * (`spectrumDetail`), the only frames window statistics read. Meyda's
+ * loudness is restated here with its arithmetic in its order (bit-identical,
+ * checked against Meyda in test/features/frame-spectral.test.ts): Meyda's
+ * allocates two arrays and recomputes the Bark band limits on every call,
+ * and its 24 Math.pow calls per frame cost more than the guarded exp/log
+ * below. Spectral shape is measured over the telephone band only
  * (bins 10..108, 312–3375 Hz), so what lies outside it — present in
  * corpus clips, absent from many calls — does not move the features.
  */
@@ -42,7 +49,7 @@ const BAND_HI_FIRST_BIN = HAMMARBERG_SPLIT_BIN;
  * amplitude; × bins × 1000 makes it the change per kHz relative to the mean
  * bin amplitude (negative for speech: −0.3 steep, −0.1 flat).
  */
-const SLOPE_SCALE = (() => {
+export const SLOPE_SCALE = (() => {
   let sumF = 0;
   let sumF2 = 0;
   for (let i = 0; i < BAND_BINS; i++) {
@@ -58,6 +65,43 @@ const HANN = Float64Array.from({ length: N }, (_, i) => 0.5 - 0.5 * Math.cos((2 
 const HANN_POWER = HANN.reduce((s, w) => s + w * w, 0);
 /** Meyda computes Bark positions over bufferSize entries and reads the first bufferSize/2. */
 const BARK = barkScale(N, FEATURE_CONFIG.sampleRate, N);
+/** Bins of Meyda's amplitude spectrum (bufferSize/2: no Nyquist bin), the loudness input. */
+const MEYDA_BINS = N / 2;
+const BARK_BANDS = 24;
+/**
+ * Meyda's loudness band limits: band b sums bins [limits[b], limits[b+1]).
+ * Meyda recomputes them (and allocates them) on every call; they depend
+ * only on the Bark scale, so here they are computed once, by its algorithm.
+ */
+const BARK_LIMITS = (() => {
+  const limits = new Int32Array(BARK_BANDS + 1);
+  let bandEnd = BARK[MEYDA_BINS - 1]! / BARK_BANDS;
+  let band = 1;
+  for (let i = 0; i < MEYDA_BINS; i++) {
+    while (BARK[i]! > bandEnd) {
+      limits[band++] = i;
+      bandEnd = (band * BARK[MEYDA_BINS - 1]!) / BARK_BANDS;
+    }
+  }
+  limits[BARK_BANDS] = MEYDA_BINS - 1;
+  return limits;
+})();
+/** logSlope's abscissae (kHz) and their sums per bin range, constants of the layout (summed in its order). */
+function slopeAxis(k0: number, k1: number): { sx: number; sxx: number } {
+  let sx = 0;
+  let sxx = 0;
+  for (let k = k0; k <= k1; k++) {
+    const x = (k * BIN_HZ) / 1000;
+    sx += x;
+    sxx += x * x;
+  }
+  return { sx, sxx };
+}
+const SLOPE_LO_AXIS = slopeAxis(SLOPE_LO[0], SLOPE_LO[1]);
+const SLOPE_MID_AXIS = slopeAxis(SLOPE_MID[0], SLOPE_MID[1]);
+/** The bins logSlope reads (both ranges: they share one bin). */
+const LOG_FIRST_BIN = Math.min(SLOPE_LO[0], SLOPE_MID[0]);
+const LOG_LAST_BIN = Math.max(SLOPE_LO[1], SLOPE_MID[1]);
 
 /** One frame's features; overwritten by every `analyze` call. */
 export interface SpectralFrame {
@@ -104,6 +148,31 @@ export interface SpectralFrame {
   toneRatio: number;
 }
 
+/** Loudness exponent of Meyda's loudness (band amplitude^0.23). */
+const LOUDNESS_EXPONENT = 0.23;
+/** Relative margin around exp(0.23·ln x) within which float32 rounding must not change (see `loudnessPow`). */
+const POW_GUARD = 1e-12;
+
+/**
+ * Math.fround(Math.pow(x, 0.23)), bit-identical, at about half the cost:
+ * V8's Math.pow takes ≈90 ns, Math.exp(0.23·Math.log(x)) ≈50 ns, and the
+ * loudness needs 24 per frame. The two differ only in the last bits of the
+ * double (|error| of the exp/log form < 1e-13 relative for any finite x > 0:
+ * log's one ulp times |0.23·ln x| ≤ 171, plus exp's ulp; pow's own < 1 ulp),
+ * while the result is rounded to float32 (Meyda stores it so). When every
+ * value within ±1e-12 of the estimate rounds to the same float32 (float
+ * rounding is monotonic, so checking both ends is enough), so does pow's
+ * result; otherwise (≈1 call in 10⁵, near a float32 rounding midpoint) pow
+ * itself decides.
+ */
+export function loudnessPow(x: number): number {
+  if (!(x > 0) || x === Number.POSITIVE_INFINITY) return Math.fround(Math.pow(x, LOUDNESS_EXPONENT));
+  const y = Math.exp(LOUDNESS_EXPONENT * Math.log(x));
+  const r = Math.fround(y);
+  if (Math.fround(y * (1 + POW_GUARD)) === r && Math.fround(y * (1 - POW_GUARD)) === r) return r;
+  return Math.fround(Math.pow(x, LOUDNESS_EXPONENT));
+}
+
 /** A packed-double JS array of zeros. */
 function packedDoubles(n: number): number[] {
   const a = Array.from({ length: n }, () => 0.5);
@@ -131,7 +200,8 @@ export class FrameSpectralAnalyzer {
   /** Meyda-scaled amplitude spectrum (|FFT| of the Hann-windowed frame). */
   private readonly amp = new Float32Array(BINS);
   private readonly ampBand: Float32Array;
-  private readonly ampMeyda: Float32Array;
+  /** The spectrum as Meyda's extractors see it: bins 0..N/2 − 1 (read by tests, to check them against Meyda). */
+  readonly ampMeyda: Float32Array;
   /** Power spectrum normalised so white noise of variance σ² reads σ² per bin. */
   private readonly power = new Float64Array(BINS);
   private unitBand = new Float64Array(BAND_BINS);
@@ -139,17 +209,20 @@ export class FrameSpectralAnalyzer {
   /** Whether `prevUnitBand` holds the previous frame's spectrum. */
   private prevValid = false;
   private readonly mfccComputer = new MfccComputer(BINS, BIN_HZ, FEATURE_CONFIG.mfccCount);
-  private readonly frameArgs: MeydaExtractorArgs;
+  /** The frame last passed to `level` (unwindowed). */
+  private readonly signal = new Float32Array(N);
+  private readonly frameArgs: MeydaExtractorArgs = { signal: this.signal };
   private readonly bandArgs: MeydaExtractorArgs;
-  private readonly loudnessArgs: MeydaExtractorArgs;
+  /** Band sums of the current frame, from `spectrumCore` for `spectrumDetail`. */
+  private readonly sums = { bandAmp: 0, low: 0, high: 0, peakLow: 0, peakHigh: 0, lo: 0, hi: 0 };
+  /** 10·log10(power + TINY) of the bins logSlope reads, each computed once (index k − LOG_FIRST_BIN). */
+  private readonly logPower = new Float64Array(LOG_LAST_BIN - LOG_FIRST_BIN + 1);
 
   constructor() {
     this.ampBand = this.amp.subarray(BAND_FIRST_BIN, BAND_LAST_BIN + 1);
     // Meyda's own amplitude spectrum has bufferSize/2 bins (no Nyquist bin).
-    this.ampMeyda = this.amp.subarray(0, N / 2);
-    this.frameArgs = { signal: new Float32Array(N) };
+    this.ampMeyda = this.amp.subarray(0, MEYDA_BINS);
     this.bandArgs = { ampSpectrum: this.ampBand, sampleRate: FEATURE_CONFIG.sampleRate, bufferSize: N };
-    this.loudnessArgs = { ampSpectrum: this.ampMeyda, barkScale: BARK, numberOfBarkBands: 24 };
     this.out = {
       rms: 0,
       energyDb: -100,
@@ -180,7 +253,8 @@ export class FrameSpectralAnalyzer {
   level(source: Float32Array, offset = 0): SpectralFrame {
     const o = this.out;
     // One memcpy through a view: ≈3× faster than an element loop (≈60 vs ≈170 ns).
-    this.frameArgs.signal!.set(source.subarray(offset, offset + N));
+    const x = this.signal;
+    x.set(source.subarray(offset, offset + N));
     o.rms = meydaExtractors.rms(this.frameArgs);
     o.energyDb = Math.max(-100, 10 * Math.log10(o.rms * o.rms + 1e-10));
     o.zcr = meydaExtractors.zcr(this.frameArgs) / (N - 1);
@@ -205,42 +279,59 @@ export class FrameSpectralAnalyzer {
   private toneRatio(total: number, first: number): number {
     const p = this.power;
     if (total <= TINY) return 0;
+    // The strongest bin more than 4 bins from the first peak (ascending, first of equals).
     let second = -1;
-    for (let k = BAND_FIRST_BIN; k <= BAND_LAST_BIN; k++) {
-      if (Math.abs(k - first) <= 4) continue;
-      if (second < 0 || p[k]! > p[second]!) second = k;
-    }
+    for (let k = BAND_FIRST_BIN; k < first - 4; k++) if (second < 0 || p[k]! > p[second]!) second = k;
+    for (let k = Math.max(BAND_FIRST_BIN, first + 5); k <= BAND_LAST_BIN; k++) if (second < 0 || p[k]! > p[second]!) second = k;
+    // Power within ±2 bins of either peak, clipped to the band, summed in
+    // ascending bin order. The zones cannot overlap (the peaks are > 4 bins
+    // apart), so the lower zone then the upper one is that order.
     let peaks = 0;
-    // Peak zones clipped to the band; overlapping zones counted once.
-    for (let k = BAND_FIRST_BIN; k <= BAND_LAST_BIN; k++) {
-      if (Math.abs(k - first) <= 2 || (second >= 0 && Math.abs(k - second) <= 2)) peaks += p[k]!;
-    }
+    const lower = second >= 0 && second < first ? second : first;
+    const upper = lower === first ? second : first;
+    for (let k = Math.max(BAND_FIRST_BIN, lower - 2); k <= Math.min(BAND_LAST_BIN, lower + 2); k++) peaks += p[k]!;
+    if (upper >= 0) for (let k = Math.max(BAND_FIRST_BIN, upper - 2); k <= Math.min(BAND_LAST_BIN, upper + 2); k++) peaks += p[k]!;
     return Math.min(1, peaks / total);
   }
 
-  /** Least-squares slope of 10·log10(power) against frequency over bins [k0, k1], dB per kHz. */
-  private logSlope(k0: number, k1: number): number {
-    let sx = 0;
+  /**
+   * Least-squares slope of 10·log10(power) against frequency over bins
+   * [k0, k1], dB per kHz; the abscissa sums come from `axis`, the levels
+   * from `logPower` (filled by `spectrum`).
+   */
+  private logSlope(k0: number, k1: number, axis: { sx: number; sxx: number }): number {
     let sy = 0;
-    let sxx = 0;
     let sxy = 0;
     const n = k1 - k0 + 1;
+    const y = this.logPower;
     for (let k = k0; k <= k1; k++) {
       const x = (k * BIN_HZ) / 1000;
-      const y = 10 * Math.log10(this.power[k]! + TINY);
-      sx += x;
-      sy += y;
-      sxx += x * x;
-      sxy += x * y;
+      const v = y[k - LOG_FIRST_BIN]!;
+      sy += v;
+      sxy += x * v;
     }
+    const { sx, sxx } = axis;
     const den = n * sxx - sx * sx;
     return den > 0 ? (n * sxy - sx * sy) / den : 0;
   }
 
   /** Spectral stage of the frame last passed to `level`; results in `out`. */
   spectrum(): SpectralFrame {
+    this.spectrumCore();
+    return this.spectrumDetail();
+  }
+
+  /**
+   * First part of the spectral stage, what every analysed frame needs: the
+   * FFT, the tone ratio (the tone gate) and the flux (whose previous
+   * spectrum the next frame measures against). Sets `toneRatio` and `flux`
+   * in `out`; `spectrumDetail` completes the frame. Why split: the rest —
+   * ≈160 logarithms and 24 powers per frame — is read only for speech
+   * frames, and the speech decision needs the tone ratio first.
+   */
+  spectrumCore(): SpectralFrame {
     const o = this.out;
-    const signal = this.frameArgs.signal!;
+    const signal = this.signal;
     const windowed = this.windowed;
     const spec = this.spec;
     for (let i = 0; i < N; i++) windowed[i] = signal[i]! * HANN[i]!;
@@ -248,12 +339,18 @@ export class FrameSpectralAnalyzer {
     this.fft.realTransform(spec, windowed);
     const amp = this.amp;
     const power = this.power;
+    // Below and above the band only the loudness reads the spectrum (its
+    // amplitude, up to bin N/2 − 1); nothing reads the power there. Kept
+    // here (not in spectrumDetail) because `spec` is shared by the thread.
     for (let k = 0; k < BAND_FIRST_BIN; k++) {
       const re = spec[2 * k]!;
       const im = spec[2 * k + 1]!;
-      const p = re * re + im * im;
-      amp[k] = Math.sqrt(p);
-      power[k] = p / HANN_POWER;
+      amp[k] = Math.sqrt(re * re + im * im);
+    }
+    for (let k = BAND_LAST_BIN + 1; k < MEYDA_BINS; k++) {
+      const re = spec[2 * k]!;
+      const im = spec[2 * k + 1]!;
+      amp[k] = Math.sqrt(re * re + im * im);
     }
     // One pass over the band for every running sum and peak below; each
     // accumulates in ascending bin order, as the separate loops it replaced did.
@@ -287,15 +384,62 @@ export class FrameSpectralAnalyzer {
       bandPower += p;
       if (p > power[strongest]!) strongest = k;
     }
-    for (let k = BAND_LAST_BIN + 1; k < BINS; k++) {
-      const re = spec[2 * k]!;
-      const im = spec[2 * k + 1]!;
-      const p = re * re + im * im;
-      amp[k] = Math.sqrt(p);
-      power[k] = p / HANN_POWER;
-    }
+    const sums = this.sums;
+    sums.bandAmp = bandAmp;
+    sums.low = low;
+    sums.high = high;
+    sums.peakLow = peakLow;
+    sums.peakHigh = peakHigh;
+    sums.lo = lo;
+    sums.hi = hi;
 
-    o.loudness = meydaExtractors.loudness(this.loudnessArgs).total;
+    // Flux between unit-norm band spectra: level-free spectral change.
+    norm = Math.sqrt(norm);
+    let flux = 0;
+    const unit = this.unitBand;
+    const prev = this.prevUnitBand;
+    if (!this.prevValid) prev.fill(0);
+    const ampBand = this.ampBand;
+    for (let k = 0; k < BAND_BINS; k++) {
+      const u = norm > TINY ? ampBand[k]! / norm : 0;
+      const d = u - prev[k]!;
+      flux += d * d;
+      unit[k] = u;
+    }
+    o.flux = Math.sqrt(flux);
+    // This frame's unit spectrum becomes the previous one: swap, not copy.
+    this.unitBand = prev;
+    this.prevUnitBand = unit;
+    this.prevValid = true;
+
+    o.toneRatio = this.toneRatio(bandPower, strongest);
+    return o;
+  }
+
+  /**
+   * The rest of the spectral stage, from the spectrum `spectrumCore` left
+   * in this analyzer (call it right after that, for the same frame):
+   * loudness, centroid, spread, flatness, slope, rolloff, alpha ratio,
+   * Hammarberg index, band shares, log-spectrum slopes and MFCCs.
+   */
+  spectrumDetail(): SpectralFrame {
+    const o = this.out;
+    const power = this.power;
+    const { bandAmp, low, high, peakLow, peakHigh, lo, hi } = this.sums;
+    // The levels logSlope reads, each computed once (the two ranges share a bin).
+    for (let k = LOG_FIRST_BIN; k <= LOG_LAST_BIN; k++) this.logPower[k - LOG_FIRST_BIN] = 10 * Math.log10(power[k]! + TINY);
+
+    // Meyda's loudness: Σ over Bark bands of (Σ band amplitude)^0.23, each
+    // band's value rounded to float32 as Meyda stores it.
+    const ampMeyda = this.ampMeyda;
+    let loudness = 0;
+    for (let b = 0; b < BARK_BANDS; b++) {
+      let sum = 0;
+      const end = BARK_LIMITS[b + 1]!;
+      for (let i = BARK_LIMITS[b]!; i < end; i++) sum += ampMeyda[i]!;
+      loudness += loudnessPow(sum);
+    }
+    o.loudness = loudness;
 
     if (bandAmp > TINY) {
       o.centroidHz = (meydaExtractors.spectralCentroid(this.bandArgs) + BAND_FIRST_BIN) * BIN_HZ;
@@ -318,34 +462,13 @@ export class FrameSpectralAnalyzer {
       o.rolloffHz = 0;
     }
 
-    // Flux between unit-norm band spectra: level-free spectral change.
-    norm = Math.sqrt(norm);
-    let flux = 0;
-    const unit = this.unitBand;
-    const prev = this.prevUnitBand;
-    if (!this.prevValid) prev.fill(0);
-    const ampBand = this.ampBand;
-    for (let k = 0; k < BAND_BINS; k++) {
-      const u = norm > TINY ? ampBand[k]! / norm : 0;
-      const d = u - prev[k]!;
-      flux += d * d;
-      unit[k] = u;
-    }
-    o.flux = Math.sqrt(flux);
-    // This frame's unit spectrum becomes the previous one: swap, not copy.
-    this.unitBand = prev;
-    this.prevUnitBand = unit;
-    this.prevValid = true;
-
     o.alphaRatioDb = 10 * Math.log10((high + TINY) / (low + TINY));
     o.hammarbergDb = 10 * Math.log10((peakLow + TINY) / (peakHigh + TINY));
     const total = low + high;
     o.bandLoDb = 10 * Math.log10((lo + TINY) / (total + TINY));
     o.bandHiDb = 10 * Math.log10((hi + TINY) / (total + TINY));
-    o.slopeLoDbKhz = this.logSlope(SLOPE_LO[0], SLOPE_LO[1]);
-    o.slopeMidDbKhz = this.logSlope(SLOPE_MID[0], SLOPE_MID[1]);
-
-    o.toneRatio = this.toneRatio(bandPower, strongest);
+    o.slopeLoDbKhz = this.logSlope(SLOPE_LO[0], SLOPE_LO[1], SLOPE_LO_AXIS);
+    o.slopeMidDbKhz = this.logSlope(SLOPE_MID[0], SLOPE_MID[1], SLOPE_MID_AXIS);
     this.mfccComputer.compute(this.power, o.mfcc);
     return o;
   }

@@ -192,12 +192,28 @@ export class LpcFormants {
     return true;
   }
 
-  /** Durand–Kerner roots of z^p + a1 z^{p−1} + … + ap into zr/zi. */
+  /**
+   * Durand–Kerner roots of z^p + a1 z^{p−1} + … + ap into zr/zi.
+   * The order-10 coefficients sit in locals and Horner's rule is unrolled,
+   * and the product over the other roots runs in two loops (j < i, j > i)
+   * instead of testing j = i: the same operations in the same order as the
+   * plain loops (bit-identical), ≈ a third fewer instructions.
+   */
   private roots(): boolean {
     const p = LPC_ORDER;
     const zr = this.zr;
     const zi = this.zi;
     const a = this.a;
+    const a1 = a[1]!;
+    const a2 = a[2]!;
+    const a3 = a[3]!;
+    const a4 = a[4]!;
+    const a5 = a[5]!;
+    const a6 = a[6]!;
+    const a7 = a[7]!;
+    const a8 = a[8]!;
+    const a9 = a[9]!;
+    const a10 = a[10]!;
     // Standard start points (0.4 + 0.9i)^k, all distinct and off the axes.
     let sr = 1;
     let si = 0;
@@ -214,24 +230,53 @@ export class LpcFormants {
       for (let i = 0; i < p; i++) {
         const xr = zr[i]!;
         const xi = zi[i]!;
-        // Horner: value of the monic polynomial at z_i.
-        let vr = 1;
-        let vi = 0;
-        for (let k = 1; k <= p; k++) {
-          const nr = vr * xr - vi * xi + a[k]!;
-          vi = vr * xi + vi * xr;
-          vr = nr;
-        }
-        // Product of (z_i − z_j), j ≠ i.
+        // Horner: value of the monic polynomial at z_i (v ← v·z + a_k, k = 1..10).
+        // The first step from v = 1 written out as the loop computed it (0·x keeps the sign of zero).
+        let vr = xr - 0 * xi + a1;
+        let vi = xi + 0 * xr;
+        let nr = vr * xr - vi * xi + a2;
+        vi = vr * xi + vi * xr;
+        vr = nr;
+        nr = vr * xr - vi * xi + a3;
+        vi = vr * xi + vi * xr;
+        vr = nr;
+        nr = vr * xr - vi * xi + a4;
+        vi = vr * xi + vi * xr;
+        vr = nr;
+        nr = vr * xr - vi * xi + a5;
+        vi = vr * xi + vi * xr;
+        vr = nr;
+        nr = vr * xr - vi * xi + a6;
+        vi = vr * xi + vi * xr;
+        vr = nr;
+        nr = vr * xr - vi * xi + a7;
+        vi = vr * xi + vi * xr;
+        vr = nr;
+        nr = vr * xr - vi * xi + a8;
+        vi = vr * xi + vi * xr;
+        vr = nr;
+        nr = vr * xr - vi * xi + a9;
+        vi = vr * xi + vi * xr;
+        vr = nr;
+        nr = vr * xr - vi * xi + a10;
+        vi = vr * xi + vi * xr;
+        vr = nr;
+        // Product of (z_i − z_j), j ≠ i, in ascending j.
         let dr = 1;
         let di = 0;
-        for (let j = 0; j < p; j++) {
-          if (j === i) continue;
+        for (let j = 0; j < i; j++) {
           const er = xr - zr[j]!;
           const ei = xi - zi[j]!;
-          const nr = dr * er - di * ei;
+          const mr = dr * er - di * ei;
           di = dr * ei + di * er;
-          dr = nr;
+          dr = mr;
+        }
+        for (let j = i + 1; j < p; j++) {
+          const er = xr - zr[j]!;
+          const ei = xi - zi[j]!;
+          const mr = dr * er - di * ei;
+          di = dr * ei + di * er;
+          dr = mr;
         }
         const den = dr * dr + di * di;
         if (!(den > 1e-300)) return false;

@@ -82,6 +82,9 @@ const PAIR_NAMES = ['spread_hz', 'flatness_db', 'slope', 'rolloff_hz', 'zcr', 'f
 const PAIR_MEAN = Int32Array.from(PAIR_NAMES, (name) => I(`${name}_mean`));
 const PAIR_STD = Int32Array.from(PAIR_NAMES, (name) => I(`${name}_std`));
 const MFCC_V_MEAN = [1, 2, 3, 4].map((c) => I(`mfcc${c}_v_mean`));
+/** mfcc_vel (lanes 1–12) and mfcc1..4_vel, the order `mfccVelocities` writes them in. */
+const MFCC_VEL = Int32Array.from(['mfcc_vel', 'mfcc1_vel', 'mfcc2_vel', 'mfcc3_vel', 'mfcc4_vel'], I);
+if (FEATURE_CONFIG.mfccCount < 5) throw new Error('window-stats: MFCC velocities need at least 5 coefficients');
 const MFCC_STD = Array.from({ length: FEATURE_CONFIG.mfccCount }, (_, i) => I(`mfcc${i}_std`));
 
 /** Voiced runs shorter than this (frames, 20 ms each) have no contour shape. */
@@ -194,7 +197,9 @@ export class WindowStatistics {
   /**
    * Gathers `field` over the window's speech frames (voiced ones when
    * `voicedOnly`), skipping NaN, and summarises it. `withOrder` adds
-   * percentiles and max (sorting the gathered values).
+   * percentiles and max (sorting the gathered values); `withSlope` the slope
+   * against time (only the F0 and level contours report it: the other ~40
+   * summaries per window skip the regression, and its result is 0 for them).
    */
   private summarise(
     h: FrameHistory,
@@ -205,6 +210,7 @@ export class WindowStatistics {
     withOrder: boolean,
     stride = 1,
     lane = 0,
+    withSlope = false,
   ): Summary {
     const v = this.values;
     const t = this.times;
@@ -229,26 +235,32 @@ export class WindowStatistics {
       return s;
     }
     let sum = 0;
-    let sumT = 0;
-    for (let i = 0; i < n; i++) {
-      sum += v[i]!;
-      sumT += t[i]!;
-    }
+    for (let i = 0; i < n; i++) sum += v[i]!;
     const mean = sum / n;
-    const meanT = sumT / n;
     let sxx = 0;
-    let stt = 0;
-    let sxt = 0;
-    for (let i = 0; i < n; i++) {
-      const dx = v[i]! - mean;
-      const dt = t[i]! - meanT;
-      sxx += dx * dx;
-      stt += dt * dt;
-      sxt += dx * dt;
+    if (withSlope) {
+      let sumT = 0;
+      for (let i = 0; i < n; i++) sumT += t[i]!;
+      const meanT = sumT / n;
+      let stt = 0;
+      let sxt = 0;
+      for (let i = 0; i < n; i++) {
+        const dx = v[i]! - mean;
+        const dt = t[i]! - meanT;
+        sxx += dx * dx;
+        stt += dt * dt;
+        sxt += dx * dt;
+      }
+      s.slope = stt > 0 ? sxt / stt : 0;
+    } else {
+      for (let i = 0; i < n; i++) {
+        const dx = v[i]! - mean;
+        sxx += dx * dx;
+      }
+      s.slope = 0;
     }
     s.mean = mean;
     s.std = Math.sqrt(sxx / n);
-    s.slope = stt > 0 ? sxt / stt : 0;
     if (withOrder) {
       // Native numeric sort (NaN never gathered): the same order as the insertion sort it replaced.
       v.subarray(0, n).sort();
@@ -276,26 +288,53 @@ export class WindowStatistics {
   }
 
   /**
-   * Mean per-second change of MFCC lanes [c0, c1] between consecutive speech
-   * frames: Euclidean over the lanes when `c1 > c0`, else |Δ| of lane c0.
+   * Mean per-second change between consecutive speech frames of MFCCs 1–12
+   * (Euclidean) and of c1, c2, c3, c4 each (|Δ|), into `out` at
+   * MFCC_VEL (in that order). One pass for all five: each is summed exactly
+   * as a pass of its own would (same pairs, same order; a single lane's
+   * distance is √(0 + Δ²) as the per-lane loop computed it).
    */
-  private mfccVelocity(h: FrameHistory, first: number, count: number, c0: number, c1: number): number {
+  private mfccVelocities(h: FrameHistory, first: number, count: number, out: Float32Array): void {
     const lanes = FEATURE_CONFIG.mfccCount;
-    let sum = 0;
+    const mf = h.mfcc;
+    let all = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
     let n = 0;
     for (let i = 1; i < count; i++) {
       const a = (first + i - 1) & h.mask;
       const b = (first + i) & h.mask;
       if (h.speech[a] !== 1 || h.speech[b] !== 1) continue;
-      let d2 = 0;
-      for (let c = c0; c <= c1; c++) {
-        const d = h.mfcc[b * lanes + c]! - h.mfcc[a * lanes + c]!;
-        d2 += d * d;
+      const ra = a * lanes;
+      const rb = b * lanes;
+      const d1 = mf[rb + 1]! - mf[ra + 1]!;
+      const d2 = mf[rb + 2]! - mf[ra + 2]!;
+      const d3 = mf[rb + 3]! - mf[ra + 3]!;
+      const d4 = mf[rb + 4]! - mf[ra + 4]!;
+      let e2 = 0;
+      e2 += d1 * d1;
+      e2 += d2 * d2;
+      e2 += d3 * d3;
+      e2 += d4 * d4;
+      for (let c = 5; c < lanes; c++) {
+        const d = mf[rb + c]! - mf[ra + c]!;
+        e2 += d * d;
       }
-      sum += Math.sqrt(d2);
+      all += Math.sqrt(e2);
+      s1 += Math.sqrt(0 + d1 * d1);
+      s2 += Math.sqrt(0 + d2 * d2);
+      s3 += Math.sqrt(0 + d3 * d3);
+      s4 += Math.sqrt(0 + d4 * d4);
       n++;
     }
-    return n > 0 ? sum / n / FRAME_S : 0;
+    const per = (sum: number): number => (n > 0 ? sum / n / FRAME_S : 0);
+    out[MFCC_VEL[0]!] = per(all);
+    out[MFCC_VEL[1]!] = per(s1);
+    out[MFCC_VEL[2]!] = per(s2);
+    out[MFCC_VEL[3]!] = per(s3);
+    out[MFCC_VEL[4]!] = per(s4);
   }
 
   /** Local maxima of the [¼ ½ ¼]-smoothed loudness over speech frames, per second of speech. */
@@ -335,7 +374,7 @@ export class WindowStatistics {
     out[I('voiced_ratio')] = tempo.speechFrames > 0 ? voicedSpeech / tempo.speechFrames : 0;
 
     if (voicedSpeech >= MIN_VOICED_FRAMES) {
-      let s = this.summarise(h, h.f0St, first, count, true, true);
+      let s = this.summarise(h, h.f0St, first, count, true, true, 1, 0, true);
       writeContour(out, F0_CONTOUR, s);
       out[I('f0_st_vel')] = this.velocity(h, h.f0St, first, count, true);
       out[I('voicing_conf_mean')] = this.summarise(h, h.confidence, first, count, true, false).mean;
@@ -401,7 +440,7 @@ export class WindowStatistics {
       out[I('f0_peak_pos')] = NO_RUN_PEAK_POS;
     }
 
-    let s = this.summarise(h, h.energyDb, first, count, false, true);
+    let s = this.summarise(h, h.energyDb, first, count, false, true, 1, 0, true);
     writeContour(out, RMS_CONTOUR, s);
     out[I('rms_db_mean_re_p90')] = s.mean - s.p90;
     out[I('rms_db_max_re_p50')] = s.max - s.p50;
@@ -440,11 +479,7 @@ export class WindowStatistics {
     s = this.summarise(h, h.bandHiDb, first, count, false, false);
     out[I('band_hi_db_mean')] = s.mean;
     out[I('band_hi_db_std')] = s.std;
-    out[I('mfcc_vel')] = this.mfccVelocity(h, first, count, 1, lanes - 1);
-    out[I('mfcc1_vel')] = this.mfccVelocity(h, first, count, 1, 1);
-    out[I('mfcc2_vel')] = this.mfccVelocity(h, first, count, 2, 2);
-    out[I('mfcc3_vel')] = this.mfccVelocity(h, first, count, 3, 3);
-    out[I('mfcc4_vel')] = this.mfccVelocity(h, first, count, 4, 4);
+    this.mfccVelocities(h, first, count, out);
     out[I('loudness_peak_rate')] = this.loudnessPeakRate(h, first, count, tempo.speechFrames);
     out[I('voiced_seg_std_s')] = tempo.voicedSegStdS;
     out[I('unvoiced_seg_mean_s')] = tempo.unvoicedSegMeanS;

@@ -32,6 +32,22 @@ describe('feature extractor golden equivalence', () => {
     }
   });
 
+  // Cost work on the extractor (issue 13) must not move a feature at all: the
+  // shipped model was trained on these values. Bit-identical, not just within
+  // the tolerances above (scripts/feature-exact.ts also fingerprints the
+  // per-frame Float64 values behind the windows).
+  it('is bit-identical to the recorded output', () => {
+    for (let i = 0; i < inputs.length; i++) {
+      const got = runGolden(inputs[i]!, 160);
+      const g = golden[i]!;
+      expect(Buffer.from(got.values.buffer).equals(Buffer.from(g.values.buffer))).toBe(true);
+      expect(Buffer.from(got.f0Hz.buffer).equals(Buffer.from(g.f0Hz.buffer))).toBe(true);
+      expect(Buffer.from(got.aperiodicity.buffer).equals(Buffer.from(g.aperiodicity.buffer))).toBe(true);
+      expect(Buffer.from(got.energyDb.buffer).equals(Buffer.from(g.energyDb.buffer))).toBe(true);
+      expect(Buffer.from(got.frameFlags.buffer).equals(Buffer.from(g.frameFlags.buffer))).toBe(true);
+    }
+  });
+
   it('gives the same output whatever the push size', () => {
     const input = inputs.find((x) => x.name === 'demo/calm-then-angry')!;
     const g = golden.find((x) => x.name === input.name)!;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { harmonicComplex, sine, whiteNoise } from '../../src/audio/synth.js';
-import { FrameSpectralAnalyzer } from '../../src/features/frame-spectral.js';
-import { meyda } from '../../src/features/meyda-extractors.js';
+import { BAND_FIRST_BIN, BAND_LAST_BIN, FrameSpectralAnalyzer, loudnessPow, SLOPE_SCALE } from '../../src/features/frame-spectral.js';
+import { barkScale, meyda, meydaExtractors } from '../../src/features/meyda-extractors.js';
 
 describe('frame spectral features', () => {
   it('matches Meyda.extract for rms, zcr and loudness on the same frame', () => {
@@ -18,6 +18,47 @@ describe('frame spectral features', () => {
     expect(ours.rms).toBeCloseTo(plain.rms, 6);
     expect(ours.zcr * 255).toBe(plain.zcr);
     expect(ours.loudness).toBeCloseTo(ref.loudness.total, 3);
+  });
+
+  // The analyzer restates Meyda's extractors in its own passes (no
+  // allocation, constants hoisted): the values must stay exactly Meyda's, as
+  // the model was trained on them.
+  it('gives exactly what the Meyda extractors give on its spectrum', () => {
+    const a = new FrameSpectralAnalyzer();
+    const frames = [
+      harmonicComplex({ durationS: 0.05, f0Hz: 130, amplitude: 0.3 }),
+      harmonicComplex({ durationS: 0.05, f0Hz: 245, amplitude: 0.02, tilt: 1.5 }),
+      whiteNoise(0.05, 0.1, 7),
+      whiteNoise(0.05, 1e-4, 8),
+      sine(697, 0.05, 0.3),
+      new Float32Array(400).map((_, i) => (i % 37 < 18 ? 0.2 : -0.15)),
+    ];
+    const bark = barkScale(256, 8000, 256);
+    for (const x of frames) {
+      const f = a.analyze(x, 10);
+      const signal = x.slice(10, 266);
+      expect(f.rms).toBe(meydaExtractors.rms({ signal }));
+      expect(f.zcr * 255).toBe(meydaExtractors.zcr({ signal }));
+      const spectrum = a.ampMeyda;
+      expect(f.loudness).toBe(meydaExtractors.loudness({ ampSpectrum: spectrum, barkScale: bark, numberOfBarkBands: 24 }).total);
+      const band = { ampSpectrum: spectrum.subarray(BAND_FIRST_BIN, BAND_LAST_BIN + 1), sampleRate: 8000, bufferSize: 256 };
+      expect(f.centroidHz).toBe((meydaExtractors.spectralCentroid(band) + BAND_FIRST_BIN) * 31.25);
+      expect(f.spreadHz).toBe(meydaExtractors.spectralSpread(band) * 31.25);
+      expect(f.flatnessDb).toBe(10 * Math.log10(Math.max(meydaExtractors.spectralFlatness(band), 1e-10)));
+      expect(f.slope).toBe(meydaExtractors.spectralSlope(band) * SLOPE_SCALE);
+    }
+  });
+
+  it('computes the loudness power exactly as Math.fround(Math.pow(x, 0.23))', () => {
+    let seed = 12345;
+    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const xs = [0, -0, 1, 2, 1e-300, 5e-324, 1e300, Number.MAX_VALUE, Number.POSITIVE_INFINITY];
+    for (let i = 0; i < 200_000; i++) xs.push(Math.exp(rand() * 60 - 40));
+    // Amplitude sums as the spectrum gives them (sums of float32 values).
+    for (let i = 0; i < 50_000; i++) xs.push(Math.fround(rand() * 3) + Math.fround(rand() * 40));
+    let mismatches = 0;
+    for (const x of xs) if (!Object.is(loudnessPow(x), Math.fround(Math.pow(x, 0.23)))) mismatches++;
+    expect(mismatches).toBe(0);
   });
 
   it('puts the centroid and rolloff of a tone at the tone', () => {
