@@ -31,11 +31,16 @@ function expectSameAsFullPath(text: string): void {
 }
 
 const canonical = mediaMsg(ids, PAYLOAD, 2);
+/** The order the load generator writes (src/gateway-sim/twilio-messages.ts) and the order of Twilio's documentation. */
+const generatorLayout = `{"event":"media","streamSid":"${ids.streamSid}","sequenceNumber":"2","media":{"track":"inbound","chunk":"1","timestamp":"0","payload":"${PAYLOAD}"}}`;
+const documentedLayout = `{"event":"media","sequenceNumber":"2","media":{"track":"inbound","chunk":"1","timestamp":"0","payload":"${PAYLOAD}"},"streamSid":"${ids.streamSid}"}`;
 
 describe('Twilio media fast path', () => {
   it('reads the compact messages gateways send, with what the full path makes of them', () => {
     const compact = [
       canonical,
+      generatorLayout,
+      documentedLayout,
       mediaMsg(ids, PAYLOAD, 3, 'outbound'),
       mediaMsg(ids, PAYLOAD.slice(0, 8), 4),
       mediaMsg(ids, '', 5),
@@ -61,6 +66,7 @@ describe('Twilio media fast path', () => {
     ['a duplicate event', canonical.replace(/}$/, ',"event":"stop"}')],
     ['two stream ids', canonical.replace('"media":{', `"stream_id":"${ids.streamSid}","media":{`)],
     ['a numeric counter', canonical.replace('"sequenceNumber":"2"', '"sequenceNumber":2')],
+    ['a member after the payload', canonical.replace(`"payload":"${PAYLOAD}"`, `"payload":"${PAYLOAD}","x":"y"`)],
   ])('leaves a message with %s to the full path', (_n, text) => {
     expect(scanMedia(text, ids.streamSid, new MediaScan())).toBe(false);
     expectSameAsFullPath(text);
@@ -81,6 +87,8 @@ describe('Twilio media fast path', () => {
     ['an empty media object', `{"event":"media","streamSid":"${ids.streamSid}","media":{}}`],
     ['no media', `{"event":"media","streamSid":"${ids.streamSid}"}`],
     ['trailing garbage', `${canonical}x`],
+    ['a payload that closes the message early', canonical.replace(PAYLOAD, 'AAAA"}}')],
+    ['a second message glued on', `${canonical}${canonical}`],
     ['a truncated message', canonical.slice(0, -1)],
     ['an unterminated string', canonical.slice(0, canonical.length - 3)],
   ])('rejects %s with the full path’s close code and reason', (_n, text) => {
@@ -95,7 +103,8 @@ describe('Twilio media fast path', () => {
     const pick = (n: number): number => Math.floor(rng() * n);
     let fast = 0;
     for (let n = 0; n < 4000; n++) {
-      let text = n % 2 === 0 ? canonical : mediaMsg(ids, PAYLOAD.slice(0, 4 * (1 + pick(40))), 2 + pick(1000), rng() < 0.5 ? 'inbound' : 'outbound');
+      const layouts = [canonical, generatorLayout, documentedLayout];
+      let text = n % 2 === 0 ? layouts[pick(3)]! : mediaMsg(ids, PAYLOAD.slice(0, 4 * (1 + pick(40))), 2 + pick(1000), rng() < 0.5 ? 'inbound' : 'outbound');
       for (let edits = 1 + pick(2); edits > 0; edits--) {
         const at = pick(text.length + 1);
         const kind = pick(4);
