@@ -32,6 +32,7 @@ import { isValidAgentId, isValidCallId } from '../shared/ids.js';
 import { decodeStrictBase64 } from './base64.js';
 import type { CallEvent, CallStartEvent, Track } from './call-event.js';
 import type { IngestAdapter, IngestResult } from './ingest-adapter.js';
+import { MediaScan, scanMedia } from './twilio-media-scan.js';
 
 export const TWILIO_SOURCE = 'twilio';
 
@@ -99,14 +100,33 @@ function mapTrack(value: unknown, event: string): Track {
   throw invalid(`${event}: unknown track ${JSON.stringify(value)}`);
 }
 
+export interface TwilioAdapterOptions {
+  /**
+   * Read compact `media` messages without `JSON.parse` (twilio-media-scan.ts;
+   * default true). Off only to compare the two paths in tests.
+   */
+  mediaFastPath?: boolean;
+}
+
 /** One Twilio Media Streams connection. */
 export class TwilioAdapter implements IngestAdapter {
   readonly source = TWILIO_SOURCE;
   private phase: Phase = 'new';
   private streamSid = '';
   private callId = '';
+  private readonly fastPath: boolean;
+  private readonly scan = new MediaScan();
+
+  constructor(options: TwilioAdapterOptions = {}) {
+    this.fastPath = options.mediaFastPath ?? true;
+  }
 
   onText(text: string): IngestResult {
+    if (this.fastPath && this.phase === 'started' && scanMedia(text, this.streamSid, this.scan)) {
+      const payload = this.scan.payload;
+      if (payload.length === 0) return NO_EVENTS;
+      return { events: [{ kind: 'audio', callId: this.callId, track: this.scan.track, payload }] };
+    }
     let message: unknown;
     try {
       message = JSON.parse(text);
