@@ -124,14 +124,16 @@ def consistent_mask(d, rows, tasks, thr):
     return keep.astype(np.float32)
 
 
-def pairwise_loss(logit, y, hard, corpus, w):
+def pairwise_loss(logit, y, hard, corpus, w, all_negatives=False):
     """RankNet loss between anger windows and hard-negative windows (happiness,
     surprise, fear) of the SAME corpus in the batch: mean over such pairs of
     softplus(-(s_anger - s_hard)), each pair weighted by its rows' weights.
     Ranking only within a corpus leaves its offset alone (a corpus's level is a
-    fingerprint, not a cue); 0 when the batch holds no such pair."""
+    fingerprint, not a cue); 0 when the batch holds no such pair.
+    `all_negatives`: every non-anger window is a negative (a within-corpus AUC
+    loss; the weights still favour the hard ones where the head boosts them)."""
     pos = (y == 1)
-    neg = (y == 0) & hard
+    neg = (y == 0) & (hard | all_negatives)
     if not pos.any() or not neg.any():
         return logit.sum() * 0.0
     same = corpus[pos][:, None] == corpus[neg][None, :]
@@ -236,7 +238,8 @@ def train_part(d, rows, xs, part, base_mask, seed):
                     float(m.sum()) / len(b)
                 )
                 if pair_w > 0 and k in BINARY:
-                    loss = loss + pair_w * pairwise_loss(outs[k][:, 0], y, hard_b[b], corp[b], w)
+                    loss = loss + pair_w * pairwise_loss(outs[k][:, 0], y, hard_b[b], corp[b], w,
+                                                         part.get("pair_neg") == "all")
             if adv > 0 and torch.is_tensor(loss):
                 # DANN: the corpus classifier learns corpus id from the trunk;
                 # the reversed gradient pushes the trunk to hide it. Its scale
@@ -298,7 +301,8 @@ def ensemble_forward(models, x):
 #
 # Issue 8 levers (third round), per part, off by default:
 # `pair`: weight of a within-corpus ranking loss, anger above the hard
-#   negatives (nets.pairwise_loss), added to the binary heads' loss;
+#   negatives (nets.pairwise_loss; `pair_neg="all"`: above every negative),
+#   added to the binary heads' loss;
 # `adv`: strength of a corpus classifier on the trunk behind a gradient
 #   reversal (MLP parts only);
 # `balance="corpus"`: every batch holds the training corpora in equal shares.
@@ -329,13 +333,17 @@ def lever_candidates(anger, agitation, ab):
             "anger/ens-log+sel0.3+mlp16-adv0.5": _levered(ens, adv=0.5),
             "anger/ens-log+sel0.3+mlp16-adv1": _levered(ens, adv=1.0),
             "anger/ens-log+sel0.3+mlp16-adv2": _levered(ens, adv=2.0),
+            "anger/ens-log+sel0.3+mlp16-pairall1": _levered(ens, pair=1.0, pair_neg="all"),
+            "anger/ens-log+sel0.3+mlp16-adv1+pair0.3": _levered(ens, adv=1.0, pair=0.3),
         },
         "agitation": {
             "agit/mean-abs+rel-hard3-pair1": _levered(agit, pair=1.0),
             "agit/mean-abs+rel-hard3-pair0.3": _levered(agit, pair=0.3),
             "agit/mean-abs+rel-hard3-bal": _levered(agit, balance="corpus"),
+            "agit/mean-abs+rel-hard3-pairall1": _levered(agit, pair=1.0, pair_neg="all"),
             "agit/mean-mlp16abs+rel-hard3": mlp_abs,
             "agit/mean-mlp16abs+rel-hard3-adv0.5": _levered(mlp_abs, adv=0.5),
+            "agit/mean-mlp16abs+rel-hard3-adv1+pair0.3": _levered(mlp_abs, adv=1.0, pair=0.3),
         },
     }
 

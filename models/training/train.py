@@ -339,7 +339,7 @@ def main():
             "config": chosen_name,
             "parts": [
                 {k: v for k, v in p.items() if k in ("tasks", "hidden", "dropout", "wd", "epochs", "noise", "fdrop", "select", "lr", "batch", "exclude", "hard",
-                                                      "pair", "adv", "balance")}
+                                                      "pair", "pair_neg", "adv", "balance")}
                 for p in cfg["parts"]
             ],
             "ensemble": len(seeds),
