@@ -166,7 +166,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--features", default="models/training/.work/features.bin")
     ap.add_argument("--val", default="models/training/.work/validation-features.bin")
-    ap.add_argument("--cand", nargs="*", default=None)
+    ap.add_argument("--cand", nargs="*", default=None, help="names below, or nets:GROUP/NAME for a nets.py candidate")
+    ap.add_argument("--seeds", type=int, default=1, help="models averaged per held-out corpus (seeds 0..N-1)")
     ap.add_argument("--score", default="agitation", help="graph output the policy acts on (agitation | anger)")
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch", type=int, default=512)
@@ -177,6 +178,12 @@ def main():
     vh, vx, vm, vmi, vcall, vms, calls = v["header"], v["x"], v["meta"], v["mi"], v["call"], v["ms"], v["calls"]
     cands = candidates()
     names = args.cand or list(cands)
+    for name in names:
+        # "nets:GROUP/NAME": a candidate of nets.part_candidates (e.g. nets:agit/mean-abs+rel-hard3).
+        if name.startswith("nets:"):
+            group = {"agit": "agitation"}.get(name[5:].split("/")[0], name[5:].split("/")[0])
+            c = nets.part_candidates(False, levers=True)[group][name[5:]]
+            cands[name] = c if isinstance(c, list) else [c]
     thresholds = np.linspace(0.05, 0.995, 96)
     results = {}
     for name in names:
@@ -188,7 +195,8 @@ def main():
         for c in LABELLED:
             rows = d.corpus != d.corpus_id(c)
             sel = np.array([calls[i]["corpus"] == c for i in vcall])
-            outs = [numpy_forward(train(d, rows, parts), vx[sel])[args.score] for parts in groups]
+            outs = [np.mean([numpy_forward(train(d, rows, parts, seed), vx[sel])[args.score] for seed in range(args.seeds)], 0)
+                    for parts in groups]
             probs[sel] = np.max(outs, 0) if combine == "max" else np.mean(outs, 0)
         vclip = vm[:, vmi["clip"]].astype(int)
         lab = np.array([vh["clips"][k]["label"] if k >= 0 else "" for k in vclip])

@@ -102,6 +102,9 @@ def main():
     ap.add_argument("--epochs", type=int, default=None, help="override every net's epochs (default: each candidate's own)")
     ap.add_argument("--batch", type=int, default=None, help="override every net's batch size")
     ap.add_argument("--no-arousal-loco", action="store_true", help="skip the arousal-only corpora's (baved) LOCO fold")
+    ap.add_argument("--levers", action="store_true",
+                    help="also validate the issue-8 third-round lever candidates (pairwise loss, corpus adversary, "
+                         "corpus-balanced batches; nets.lever_candidates)")
     ap.add_argument("--only-group", default=None,
                     help="validate only this head group's candidates (e.g. agitation) and stop: a lever measurement, no model written")
     ap.add_argument("--agitation-arousal-weight", type=float, default=0.0,
@@ -139,7 +142,11 @@ def main():
           f"{n_clips}/{len(d.clips)} clips with windows, corpora {d.corpora}")
 
     seeds = [0] if args.quick else list(range(args.seeds))
-    groups = part_candidates(args.quick)
+    # Lever candidates (issue 8, third round) only with --levers or when --config names one.
+    named = set(args.config.split(",")) if args.config else set()
+    groups = part_candidates(args.quick, levers=True)
+    plain = part_candidates(args.quick)
+    groups = {g: {n: c for n, c in cands.items() if args.levers or n in plain[g] or n in named} for g, cands in groups.items()}
     if args.epochs or args.batch:
         # A cheaper schedule (shared machines): the same nets, fewer passes / larger batches.
         over = {k: v for k, v in (("epochs", args.epochs), ("batch", args.batch)) if v}
@@ -331,7 +338,8 @@ def main():
         "architecture": {
             "config": chosen_name,
             "parts": [
-                {k: v for k, v in p.items() if k in ("tasks", "hidden", "dropout", "wd", "epochs", "noise", "fdrop", "select", "lr", "batch", "exclude", "hard")}
+                {k: v for k, v in p.items() if k in ("tasks", "hidden", "dropout", "wd", "epochs", "noise", "fdrop", "select", "lr", "batch", "exclude", "hard",
+                                                      "pair", "pair_neg", "adv", "balance")}
                 for p in cfg["parts"]
             ],
             "ensemble": len(seeds),
