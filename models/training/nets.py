@@ -318,9 +318,12 @@ def _levered(parts, **lever):
 
 def lever_candidates(anger, agitation, ab):
     """Issue 8, third round: the shipped anger and agitation candidates with one
-    lever each (models/training/README.md, "Issue 8, third round"). None paid;
-    they stay out of train.py's default selection (`--levers` adds them) so
-    that selection is not judged over more candidates than it needs."""
+    lever each (models/training/README.md, "Issue 8, third round"). None
+    reached the round's bar; the shipped anger head is
+    `anger/ens-log+sel0.3+mlp16-adv1+pair0.3` (named by the card's command:
+    train.py takes a lever candidate that `--config` names). They stay out
+    of train.py's default selection (`--levers` adds them) so that selection
+    is not judged over more candidates than it needs."""
     ens = anger["anger/ens-log+sel0.3+mlp16"]
     agit = agitation["agit/mean-abs+rel-hard3"]
     # The absolute half as a 16-unit MLP: a trunk the corpus adversary can act on.

@@ -33,6 +33,7 @@ import { decodeStrictBase64 } from './base64.js';
 import type { CallEvent, CallStartEvent, Track } from './call-event.js';
 import type { IngestAdapter, IngestResult } from './ingest-adapter.js';
 import { MediaScan, scanMedia } from './twilio-media-scan.js';
+import { trackOf } from './twilio-tracks.js';
 
 export const TWILIO_SOURCE = 'twilio';
 
@@ -94,10 +95,15 @@ function checkNumeric(parent: Json, key: string, event: string): void {
 }
 
 function mapTrack(value: unknown, event: string): Track {
-  // Media messages say `inbound`/`outbound`; dtmf says `inbound_track`.
-  if (value === 'inbound' || value === 'inbound_track') return 'caller';
-  if (value === 'outbound' || value === 'outbound_track') return 'agent';
-  throw invalid(`${event}: unknown track ${JSON.stringify(value)}`);
+  const track = trackOf(value);
+  if (track === undefined) throw invalid(`${event}: unknown track ${JSON.stringify(value)}`);
+  return track;
+}
+
+/** One media message's result: its audio, or nothing for an empty payload. */
+function audioResult(callId: string, track: Track, payload: Uint8Array): IngestResult {
+  if (payload.length === 0) return NO_EVENTS;
+  return { events: [{ kind: 'audio', callId, track, payload }] };
 }
 
 export interface TwilioAdapterOptions {
@@ -123,9 +129,7 @@ export class TwilioAdapter implements IngestAdapter {
 
   onText(text: string): IngestResult {
     if (this.fastPath && this.phase === 'started' && scanMedia(text, this.streamSid, this.scan)) {
-      const payload = this.scan.payload;
-      if (payload.length === 0) return NO_EVENTS;
-      return { events: [{ kind: 'audio', callId: this.callId, track: this.scan.track, payload }] };
+      return audioResult(this.callId, this.scan.track, this.scan.payload);
     }
     let message: unknown;
     try {
@@ -290,8 +294,7 @@ export class TwilioAdapter implements IngestAdapter {
     if (typeof payloadText !== 'string') throw invalid("media: 'payload' must be a string");
     const payload = decodeStrictBase64(payloadText);
     if (payload === undefined) throw new ProtocolError('UT_ERR_INVALID_BASE64', 1007, 'media: payload is not valid base64');
-    if (payload.length === 0) return NO_EVENTS;
-    return { events: [{ kind: 'audio', callId: this.callId, track, payload }] };
+    return audioResult(this.callId, track, payload);
   }
 
   private onDtmf(message: Json): IngestResult {

@@ -19,6 +19,7 @@
  */
 import { decodeStrictBase64 } from './base64.js';
 import type { Track } from './call-event.js';
+import { MAX_TRACK_NAME, trackOf } from './twilio-tracks.js';
 
 const PREFIX = '{"event":"media",';
 const QUOTE = 0x22;
@@ -83,22 +84,6 @@ function isDigits(text: string, start: number, end: number): boolean {
   return true;
 }
 
-/** The track text[start, end) names, as the full path maps it; undefined for any other value. */
-function trackAt(text: string, start: number, end: number): Track | undefined {
-  switch (end - start) {
-    case 7:
-      return text.startsWith('inbound', start) ? 'caller' : undefined;
-    case 8:
-      return text.startsWith('outbound', start) ? 'agent' : undefined;
-    case 13:
-      return text.startsWith('inbound_track', start) ? 'caller' : undefined;
-    case 14:
-      return text.startsWith('outbound_track', start) ? 'agent' : undefined;
-    default:
-      return undefined;
-  }
-}
-
 /** What one scan read; reused across messages of a connection. */
 export class MediaScan {
   track: Track = 'caller';
@@ -153,7 +138,8 @@ export function scanMedia(text: string, streamSid: string, out: MediaScan): bool
         if (!isDigits(text, start, end)) return false;
         break;
       case TRACK: {
-        const t = trackAt(text, start, end);
+        // The full path's own table (a short slice: track names are ≤ 14 characters).
+        const t = end - start <= MAX_TRACK_NAME ? trackOf(text.slice(start, end)) : undefined;
         if (t === undefined) return false;
         track = t;
         break;

@@ -20,8 +20,9 @@ describe('frame spectral features', () => {
     expect(ours.loudness).toBeCloseTo(ref.loudness.total, 3);
   });
 
-  // The analyzer restates Meyda's extractors in its own passes (no
-  // allocation, constants hoisted): the values must stay exactly Meyda's, as
+  // The analyzer restates Meyda's loudness (no allocation, band limits
+  // computed once) and calls Meyda's other extractors on its own spectrum
+  // views: every value must stay exactly Meyda's on the frame's spectrum, as
   // the model was trained on them.
   it('gives exactly what the Meyda extractors give on its spectrum', () => {
     const a = new FrameSpectralAnalyzer();
