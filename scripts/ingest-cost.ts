@@ -5,6 +5,8 @@
  *
  *   npx tsx scripts/ingest-cost.ts micro  [--messages 200000]
  *   npx tsx scripts/ingest-cost.ts socket [--calls 300] [--seconds 20]
+ *   npx tsx scripts/ingest-cost.ts floor  [--calls 300] [--seconds 20]
+ *   (socket and floor: --tick-ms 5 paces like the bench's generator; default 20, one burst per frame time)
  *
  * - `micro`: one gateway connection driven in-process (`handleGatewaySocket`
  *   on a stand-in socket, the adapter chain app.ts builds: start-token guard
@@ -15,6 +17,11 @@
  *   20 ms frames in real time. Prints the server process's CPU per
  *   call-second over the measured seconds (after 3 s of warm-up), and the
  *   ingest stage's own µs per message from the StageClock.
+ * - `floor`: the same load against a bare `ws` server on a plain HTTP server
+ *   that only JSON.parses each message and decodes its base64 payload: what
+ *   receiving Twilio media costs Node and ws before any of our code.
+ *
+ * Both socket modes also print the main thread's own CPU (/proc/self/task).
  *
  * 50 media messages per call-second, so µs per message × 0.05 = ms per call-second.
  */
@@ -23,7 +30,9 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
+import { createServer } from 'node:http';
+import WebSocket, { WebSocketServer } from 'ws';
+import { mainThreadCpuMs } from '../src/bench/proc-stat.js';
 import { buildApp } from '../src/app.js';
 import type { CallPipeline } from '../src/calls/call-pipeline.js';
 import { CallRegistry } from '../src/calls/call-registry.js';
@@ -45,6 +54,7 @@ const { positionals, values } = parseArgs({
     calls: { type: 'string', default: '300' },
     seconds: { type: 'string', default: '20' },
     url: { type: 'string' },
+    'tick-ms': { type: 'string', default: '20' },
   },
 });
 const mode = positionals[0] ?? 'micro';
@@ -141,6 +151,84 @@ async function micro(): Promise<void> {
   console.log(JSON.stringify({ mode: 'micro', messages: n, us_per_message: Number(perMsgUs.toFixed(3)), ingest_stage_us_per_message: Number(((clock.ms[Stage.ingest]! * 1000) / n).toFixed(3)) }));
 }
 
+/** Starts the client child against `url` and resolves when it has exited. */
+function startClient(url: string, calls: number, seconds: number): { done: Promise<void>; stop: () => void } {
+  const args = ['--url', url, '--calls', String(calls), '--seconds', String(seconds), '--tick-ms', values['tick-ms']];
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'client', ...args], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { done, stop: () => child.kill('SIGTERM') };
+}
+
+/** The bare-ws floor: a plain ws server that parses each message and decodes its payload, nothing more. */
+async function floorServer(): Promise<void> {
+  const calls = Number(values.calls);
+  const seconds = Number(values.seconds);
+  const warmS = 3;
+  const server = createServer();
+  const wss = new WebSocketServer({ server, perMessageDeflate: false });
+  let live = 0;
+  let messages = 0;
+  let decodedBytes = 0;
+  wss.on('connection', (socket) => {
+    socket.on('message', (data: Buffer) => {
+      const msg = JSON.parse(data.toString('utf8')) as { event: string; media?: { payload: string } };
+      if (msg.event === 'media') {
+        decodedBytes += Buffer.from(msg.media!.payload, 'base64').length;
+        messages++;
+      } else if (msg.event === 'start') live++;
+    });
+    socket.on('close', () => live--);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const client = startClient(`ws://127.0.0.1:${port}/`, calls, seconds + warmS + 1);
+  const deadline = Date.now() + 30_000;
+  while (live < calls && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, warmS * 1000));
+  const liveNow = live;
+  const m0 = messages;
+  const t0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs(process.pid);
+  const w0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const split = process.cpuUsage(t0);
+  const mainMs = mainThreadCpuMs(process.pid) - main0;
+  const wallS = (performance.now() - w0) / 1000;
+  const n = messages - m0;
+  client.stop();
+  await client.done;
+  wss.close();
+  server.close();
+  report('floor', liveNow, wallS, split, mainMs, n, undefined, decodedBytes);
+}
+
+function report(mode: string, live: number, wallS: number, split: NodeJS.CpuUsage, mainMs: number, messages: number, ingestMs: number | undefined, checksum?: number): void {
+  const ms = (split.user + split.system) / 1000;
+  const callSeconds = live * wallS;
+  const perCallS = ms / callSeconds;
+  console.log(
+    `${mode}: ${live} live calls, ${wallS.toFixed(1)} s: server CPU ${perCallS.toFixed(3)} ms per call-second (main thread ${(mainMs / callSeconds).toFixed(3)}); ` +
+      `${messages.toFixed(0)} media messages (${(messages / callSeconds).toFixed(1)} per call-second), ${((ms * 1000) / messages).toFixed(2)} µs CPU per message all in` +
+      (ingestMs === undefined ? '' : `, ingest stage ${((ingestMs * 1000) / messages).toFixed(2)} µs per message`) +
+      `; user ${(split.user / 1000).toFixed(0)} ms, system ${(split.system / 1000).toFixed(0)} ms` +
+      (checksum === undefined ? '' : ` (${checksum} payload bytes decoded)`),
+  );
+  console.log(
+    JSON.stringify({
+      mode,
+      calls: live,
+      seconds: Number(wallS.toFixed(1)),
+      cpu_ms_per_call_second: Number(perCallS.toFixed(4)),
+      main_thread_cpu_ms_per_call_second: Number((mainMs / callSeconds).toFixed(4)),
+      us_per_message: Number(((ms * 1000) / messages).toFixed(3)),
+      ...(ingestMs === undefined ? {} : { ingest_stage_us_per_message: Number(((ingestMs * 1000) / messages).toFixed(3)) }),
+      system_share: Number((split.system / (split.user + split.system)).toFixed(3)),
+    }),
+  );
+}
+
 async function socketServer(): Promise<void> {
   const calls = Number(values.calls);
   const seconds = Number(values.seconds);
@@ -165,10 +253,7 @@ async function socketServer(): Promise<void> {
   );
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as { port: number }).port;
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'client', '--url', `ws://127.0.0.1:${port}/v1/streams/twilio`, '--calls', String(calls), '--seconds', String(seconds + warmS + 1)], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const childDone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const client = startClient(`ws://127.0.0.1:${port}/v1/streams/twilio`, calls, seconds + warmS + 1);
   // Wait for every call to be live, then warm up.
   const deadline = Date.now() + 30_000;
   while (app.callRegistry.liveCount < calls && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -177,27 +262,19 @@ async function socketServer(): Promise<void> {
   const ingest0 = clock.ms[Stage.ingest]!;
   const before = await audioMessages();
   const t0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs(process.pid);
   const w0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const split = process.cpuUsage(t0);
-  const ms = (split.user + split.system) / 1000;
+  const mainMs = mainThreadCpuMs(process.pid) - main0;
   const wallS = (performance.now() - w0) / 1000;
   const after = await audioMessages();
   const ingestMs = clock.ms[Stage.ingest]! - ingest0;
-  const callSeconds = live * wallS;
   const messages = after - before;
-  child.kill('SIGTERM');
-  await childDone;
+  client.stop();
+  await client.done;
   await app.close();
-  const perCallS = ms / callSeconds;
-  console.log(
-    `socket: ${live} live calls, ${wallS.toFixed(1)} s: server CPU ${perCallS.toFixed(3)} ms per call-second; ` +
-      `${messages.toFixed(0)} media messages (${(messages / callSeconds).toFixed(1)} per call-second), ${((ms * 1000) / messages).toFixed(2)} µs CPU per message all in, ` +
-      `ingest stage ${((ingestMs * 1000) / messages).toFixed(2)} µs per message; user ${(split.user / 1000).toFixed(0)} ms, system ${(split.system / 1000).toFixed(0)} ms`,
-  );
-  console.log(
-    JSON.stringify({ mode: 'socket', calls: live, seconds: Number(wallS.toFixed(1)), cpu_ms_per_call_second: Number(perCallS.toFixed(4)), us_per_message: Number(((ms * 1000) / messages).toFixed(3)), ingest_stage_us_per_message: Number(((ingestMs * 1000) / messages).toFixed(3)), system_share: Number((split.system / (split.user + split.system)).toFixed(3)) }),
-  );
+  report('socket', live, wallS, split, mainMs, messages, ingestMs);
 }
 
 /** The load side, in its own process so its CPU is not the server's. */
@@ -214,13 +291,23 @@ async function client(): Promise<void> {
     ws.send(startJson(i));
     sockets.push(ws);
   }
-  let seq = 2;
-  const t0 = Date.now();
-  // Every call gets one frame per 20 ms tick, on the audio clock (no drift).
+  const tickMs = Number(values['tick-ms']);
+  const t0 = performance.now();
+  // --tick-ms 20: every call's frame in one burst per 20 ms tick. Shorter
+  // ticks (the bench's generator uses 5) spread the calls' frames over the
+  // 20 ms, call i phased i × 20 / calls ms later; each tick sends what is due
+  // (on the audio clock, no drift), so the server sees the bench's pattern.
+  const phase = (i: number): number => (tickMs >= 20 ? 0 : (i * 20) / calls);
+  const sentFrames = new Array<number>(calls).fill(0);
+  let k = 0;
   const tick = (): void => {
-    for (let i = 0; i < sockets.length; i++) sockets[i]!.send(mediaJson(i, seq));
-    seq++;
-    if (Date.now() < endAt) setTimeout(tick, Math.max(0, t0 + (seq - 2) * 20 - Date.now()));
+    const now = performance.now() - t0;
+    for (let i = 0; i < sockets.length; i++) {
+      const due = Math.floor((now - phase(i)) / 20) + 1;
+      while (sentFrames[i]! < due) sockets[i]!.send(mediaJson(i, 2 + sentFrames[i]!++));
+    }
+    k = Math.max(k + 1, Math.floor(now / tickMs) + 1);
+    if (Date.now() < endAt) setTimeout(tick, Math.max(0, k * tickMs - (performance.now() - t0)));
   };
   tick();
   await new Promise((r) => setTimeout(r, Math.max(0, endAt - Date.now()) + 100));
@@ -229,5 +316,6 @@ async function client(): Promise<void> {
 
 if (mode === 'micro') await micro();
 else if (mode === 'socket') await socketServer();
+else if (mode === 'floor') await floorServer();
 else if (mode === 'client') await client();
-else throw new Error(`unknown mode ${mode}: micro | socket`);
+else throw new Error(`unknown mode ${mode}: micro | socket | floor`);

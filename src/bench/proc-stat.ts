@@ -44,3 +44,13 @@ export function processRssBytes(pid: number): number {
   if (!m) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(m[1]) * 1024;
 }
+
+/**
+ * CPU ms used so far by the main thread of process `pid` (the task whose id
+ * is the pid: the JavaScript main thread of a Node process). The rest of the
+ * process (`processCpuMs − mainThreadCpuMs`) is its workers (DSP threads),
+ * V8's GC and compiler helpers, libuv's and onnxruntime's pools.
+ */
+export function mainThreadCpuMs(pid: number): number {
+  return parseProcStatCpuMs(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+}

@@ -22,6 +22,7 @@ export function loadRows(f: LoadFigures, threads = 1): [string, string][] {
   return [
     ['calls × seconds', `${f.calls} × ${f.seconds} s (steady-state window ${f.measured_s.toFixed(1)} s)`],
     ['server CPU per call-second', `${na(f.cpu_ms_per_call_second, ' ms', 3)}${f.cpu_source ? ` (${f.cpu_source === 'proc' ? '/proc of the server' : '/metrics process CPU'})` : ''}  (target ≤ 1.0 ms)`],
+    ['  of it the main thread', `${na(f.main_thread_cpu_ms_per_call_second, ' ms', 3)} (the rest: DSP workers, GC and pool threads)`],
     [
       '  by stage, ms per call-second',
       stages === null ? 'n/a (the server exports no undertone_stage_seconds_total)' : Object.entries(stages).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '),

@@ -28,6 +28,8 @@ export interface LoadFigures {
   cpu_ms_per_call_second: number | null;
   /** `proc` (the spawned server's /proc) or `metrics` (undertone_process_cpu_seconds_total). */
   cpu_source: 'proc' | 'metrics' | null;
+  /** The main thread's share of `cpu_ms_per_call_second` (sockets, sessions, policy, delivery); the rest is the DSP workers and helper threads. From /proc only. */
+  main_thread_cpu_ms_per_call_second: number | null;
   stage_cpu_ms_per_call_second: Record<string, number> | null;
   lag_p50_ms: number | null;
   lag_p99_ms: number | null;
@@ -165,6 +167,7 @@ export function computeFigures(input: FigureInputs): LoadFigures {
   const perCallS = (ms: number): number => ms / callS;
 
   const cpuMs = a.cpuMs !== undefined && b.cpuMs !== undefined ? b.cpuMs - a.cpuMs : undefined;
+  const mainCpuMs = a.mainCpuMs !== undefined && b.mainCpuMs !== undefined ? b.mainCpuMs - a.mainCpuMs : undefined;
   let stages: Record<string, number> | null = null;
   const sa = a.metrics?.byLabel('undertone_stage_seconds_total', 'stage');
   const sb = b.metrics?.byLabel('undertone_stage_seconds_total', 'stage');
@@ -245,6 +248,7 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     measured_s: round(measuredS),
     cpu_ms_per_call_second: orNull(cpuMs === undefined ? undefined : perCallS(cpuMs)),
     cpu_source: cpuMs === undefined ? null : input.cpuSource,
+    main_thread_cpu_ms_per_call_second: orNull(mainCpuMs === undefined ? undefined : perCallS(mainCpuMs)),
     stage_cpu_ms_per_call_second: stages,
     lag_p50_ms: orNull(lagP50),
     lag_p99_ms: orNull(lagP99),

@@ -5,7 +5,7 @@
  * Every read that fails gives `undefined`: a missing figure prints as n/a.
  */
 import { MetricsSnapshot } from './prom-text.js';
-import { processCpuMs, processRssBytes } from './proc-stat.js';
+import { mainThreadCpuMs, processCpuMs, processRssBytes } from './proc-stat.js';
 
 export interface Target {
   /** `http://host:port` of the server. */
@@ -26,6 +26,8 @@ export interface ServerSample {
   /** Epoch ms of the sample. */
   atMs: number;
   cpuMs: number | undefined;
+  /** CPU ms of the main thread alone (from /proc, only when the pid is known). */
+  mainCpuMs: number | undefined;
   rssBytes: number | undefined;
   metrics: MetricsSnapshot | undefined;
 }
@@ -48,9 +50,11 @@ export async function scrapeMetrics(target: Target): Promise<MetricsSnapshot | u
 export async function sampleServer(target: Target, withMetrics: boolean): Promise<ServerSample> {
   const atMs = performance.timeOrigin + performance.now();
   let cpuMs: number | undefined;
+  let mainCpuMs: number | undefined;
   let rssBytes: number | undefined;
   if (target.pid !== undefined) {
     try {
+      mainCpuMs = mainThreadCpuMs(target.pid);
       cpuMs = processCpuMs(target.pid);
       rssBytes = processRssBytes(target.pid);
     } catch {
@@ -64,7 +68,7 @@ export async function sampleServer(target: Target, withMetrics: boolean): Promis
     cpuMs = cpuS === undefined ? undefined : cpuS * 1000;
     rssBytes = rss;
   }
-  return { atMs, cpuMs, rssBytes, metrics };
+  return { atMs, cpuMs, mainCpuMs, rssBytes, metrics };
 }
 
 /** `GET path` as JSON with the supervisor token; undefined on any failure. */

@@ -25,8 +25,8 @@ function call(opts: { angry: boolean; t0: number; sent?: number; failed?: number
 
 const view = (audioMs: number | undefined, prompts: [number, number][] = []): ServerCallView => ({ audioMs, promptAudioMs: new Map(prompts) });
 
-function sample(atMs: number, cpuMs: number, rssBytes: number, metrics?: string): ServerSample {
-  return { atMs, cpuMs, rssBytes, metrics: metrics === undefined ? undefined : MetricsSnapshot.parse(metrics) };
+function sample(atMs: number, cpuMs: number, rssBytes: number, metrics?: string, mainCpuMs?: number): ServerSample {
+  return { atMs, cpuMs, mainCpuMs, rssBytes, metrics: metrics === undefined ? undefined : MetricsSnapshot.parse(metrics) };
 }
 
 const base = (over: Partial<FigureInputs>): FigureInputs => ({
@@ -50,11 +50,18 @@ describe('load run figures', () => {
     expect(f.measured_s).toBe(1);
     expect(f.cpu_ms_per_call_second).toBe(25); // 50 ms over 2 calls × 1 s
     expect(f.cpu_source).toBe('proc');
+    expect(f.main_thread_cpu_ms_per_call_second).toBeNull(); // no per-thread figures in these samples
     expect(f.rss_kb_per_call).toBe(1024); // 2 MiB over 2 calls
     expect(f.generator_cpu_ms_per_call_second).toBe(2);
     expect(f.generator_send_late_p99_ms).toBe(0); // every frame sent exactly when due
     expect(f.stage_cpu_ms_per_call_second).toBeNull();
     expect(f.lag_p99_ms).toBeNull();
+  });
+
+  it('main thread CPU per call over the window, beside the whole process', () => {
+    const f = computeFigures(base({ windowStart: sample(0, 1000, 100 * 1024 * 1024, undefined, 400), windowEnd: sample(1000, 1050, 101 * 1024 * 1024, undefined, 420) }));
+    expect(f.cpu_ms_per_call_second).toBe(25);
+    expect(f.main_thread_cpu_ms_per_call_second).toBe(10); // 20 ms over 2 calls × 1 s
   });
 
   it('dropped frames: sent but not taken by the server, plus frames the generator could not send', () => {
