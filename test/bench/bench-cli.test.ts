@@ -68,6 +68,9 @@ describe('npm run bench (load generator, spawned server)', () => {
     expect(json['unverified_calls']).toBe(0);
     expect(json['cpu_source']).toBe('proc');
     expect(json['cpu_ms_per_call_second']).toBeGreaterThan(0);
+    // The spawned server's main thread, from /proc: part of the process, never more.
+    expect(json['main_thread_cpu_ms_per_call_second']).toBeGreaterThan(0);
+    expect(json['main_thread_cpu_ms_per_call_second']).toBeLessThanOrEqual(json['cpu_ms_per_call_second'] as number);
     expect(json['generator_cpu_ms_per_call_second']).toBeGreaterThan(0);
 
     const files = readdirSync(out);
