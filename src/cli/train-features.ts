@@ -26,6 +26,8 @@ const USAGE = `usage: undertone train-features --manifest FILE [options]
   --seed N           clip-order and augmentation seed (default 1)
   --pause S          pause between clips in a call, seconds (default 0.6)
   --augment N        add N augmented passes of every call: gain, line noise, 20 ms packet loss (default 0)
+  --speed LIST       add one pass per factor, every clip played that much faster (e.g. 0.9,1.1:
+                     speed perturbation, new voices from the same speakers; no line condition)
   --min-share X      keep a window only if one clip (episodes: one label) holds ≥ X of its clip audio (default 0.75)
   --assembly A       how clips become calls: 'episodes' (per speaker, one call per emotion from the
                      first second, and calm→emotion calls; src/eval/episode-calls.ts), 'speaker' (each
@@ -44,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
       ...CALL_ASSEMBLY_OPTIONS,
       out: { type: 'string', default: 'models/training/.work/features.bin' },
       augment: { type: 'string', default: '0' },
+      speed: { type: 'string', default: '' },
       'min-share': { type: 'string', default: '0.75' },
       assembly: { type: 'string', default: 'both' },
       help: { type: 'boolean', short: 'h' },
@@ -65,6 +68,9 @@ export async function run(argv: string[]): Promise<number> {
     if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a non-negative number`);
   }
 
+  const speeds = values.speed ? values.speed.split(',').map(Number) : [];
+  for (const f of speeds) if (!(f > 0.5 && f < 2) || f === 1) throw new Error(`--speed factors must be in (0.5, 2) and not 1, got '${values.speed}'`);
+
   const assembly = values.assembly;
   if (assembly !== 'episodes' && assembly !== 'speaker' && assembly !== 'both') {
     throw new Error(`--assembly must be 'episodes', 'speaker' or 'both', got '${assembly}'`);
@@ -79,10 +85,17 @@ export async function run(argv: string[]): Promise<number> {
   const shareOf = (r: CallWindows, jobIndex: number): Float32Array => (isEpisode(jobIndex) ? r.labelShare : r.share);
   const callJobs: CallJob[] = [];
   for (let pass = 0; pass <= augment; pass++) for (const plan of plans) callJobs.push({ plan, pass });
-  const totalS = plans.reduce((s, p) => s + p.clips.reduce((t, c) => t + c.durationS, 0), 0) * (augment + 1);
+  // Speed passes follow the line passes, so pass numbers 1..augment keep their meaning.
+  speeds.forEach((speed, k) => {
+    for (const plan of plans) callJobs.push({ plan, pass: augment + 1 + k, speed });
+  });
+  const totalS =
+    plans.reduce((s, p) => s + p.clips.reduce((t, c) => t + c.durationS, 0), 0) *
+    (augment + 1 + speeds.reduce((t, f) => t + 1 / f, 0));
   process.stderr.write(
     `train-features: ${clips.length} clips, ${plans.length} calls, ${(totalS / 3600).toFixed(2)} h of audio` +
-      `${augment ? ` (incl. ${augment} augmented pass(es))` : ''}, ${FEATURE_NAMES.length} features\n`,
+      `${augment ? ` (incl. ${augment} augmented pass(es))` : ''}` +
+      `${speeds.length ? ` (incl. speed pass(es) ${speeds.join(', ')})` : ''}, ${FEATURE_NAMES.length} features\n`,
   );
   const progress = createProgress({ label: 'extracting', total: totalS, unit: 's of audio' });
   let doneS = 0;
@@ -157,6 +170,7 @@ export async function run(argv: string[]): Promise<number> {
         seed,
         pauseS,
         augment,
+        speeds,
         minShare,
         assembly,
         sampleRate: PIPELINE_SAMPLE_RATE,

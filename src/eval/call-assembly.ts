@@ -12,6 +12,7 @@
 import { createDecoder } from '../audio/decoder.js';
 import { MU_LAW_TO_FLOAT, floatToMuLaw } from '../audio/g711.js';
 import { loadCallAudioAsMuLaw } from '../audio/load-call-audio.js';
+import { resampleAll } from '../audio/resample.js';
 import { createCallerFeatureStream } from '../features/caller-feature-stream.js';
 import { PIPELINE_SAMPLE_RATE, type FeatureWindow } from '../features/types.js';
 import { addLineNoise, applyLineCondition, createRng, drawLineCondition, hashString, shuffle } from './augment.js';
@@ -73,6 +74,14 @@ export interface StreamCallOptions {
    * packet loss drawn per call from the seed and k) with its own clip order.
    */
   augmentPass?: number;
+  /**
+   * Speed perturbation: every clip is played this many times faster (pitch,
+   * formants and tempo scaled together, as Kaldi's speed perturbation does),
+   * which makes new voices from the corpus's speakers. A pass with a speed
+   * other than 1 gets no line condition, so each lever is measured alone.
+   * Default 1 (as recorded).
+   */
+  speed?: number;
   /** Seed for pauses and augmentation. Default 1. */
   seed?: number;
   /** Bytes per push: 160 = 20 ms, as RTP delivers them. */
@@ -177,7 +186,9 @@ export async function streamCall(plan: CallPlan, options: StreamCallOptions = {}
   // Operators' recordings may be PCM at any rate: the loader brings them to the wire format.
   const load = options.loadClip ?? ((c: ManifestClip) => loadCallAudioAsMuLaw(c.file));
   const rng = createRng(hashString(`${seed}:${plan.id}:pass:${pass}`));
-  const condition = pass > 0 ? drawLineCondition(rng) : undefined;
+  const speed = options.speed ?? 1;
+  if (!(speed > 0.5 && speed < 2)) throw new Error(`speed must be in (0.5, 2), got ${speed}`);
+  const condition = pass > 0 && speed === 1 ? drawLineCondition(rng) : undefined;
   const pauseNoiseDbfs = condition ? condition.noiseDbfs : (options.pauseNoiseDbfs ?? -62);
 
   const decode = createDecoder({ encoding: 'pcmu', sampleRate: PIPELINE_SAMPLE_RATE });
@@ -217,9 +228,12 @@ export async function streamCall(plan: CallPlan, options: StreamCallOptions = {}
       unreadable.push({ index: clip.index, reason: err instanceof Error ? err.message : String(err) });
       continue;
     }
-    if (condition) {
-      const samples = Float32Array.from(bytes, (b) => MU_LAW_TO_FLOAT[b]!);
-      applyLineCondition(samples, condition, rng);
+    if (condition || speed !== 1) {
+      let samples: Float32Array = Float32Array.from(bytes, (b) => MU_LAW_TO_FLOAT[b]!);
+      if (condition) applyLineCondition(samples, condition, rng);
+      // Read as if recorded at rate·speed and brought back to the pipeline
+      // rate: the clip lasts 1/speed as long, every frequency × speed.
+      else samples = resampleAll(samples, Math.round(PIPELINE_SAMPLE_RATE * speed), PIPELINE_SAMPLE_RATE);
       bytes = floatToMuLaw(samples);
     }
     // Spans are known before the clip's audio is pushed, so windows that

@@ -9,10 +9,12 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { streamCall, type CallPlan, type StreamCallOptions, type UnreadableClip } from './call-assembly.js';
 
-/** One call to stream: a plan and which augmentation pass. */
+/** One call to stream: a plan, which augmentation pass and at what speed. */
 export interface CallJob {
   plan: CallPlan;
   pass: number;
+  /** Speed perturbation factor (StreamCallOptions.speed). Default 1. */
+  speed?: number;
 }
 
 /** The windows of one streamed call, columnar. */
@@ -35,13 +37,14 @@ export interface CallWindows {
   unreadable: UnreadableClip[];
 }
 
-export type RunOptions = Omit<StreamCallOptions, 'augmentPass' | 'loadClip'>;
+export type RunOptions = Omit<StreamCallOptions, 'augmentPass' | 'speed' | 'loadClip'>;
 
 /** Streams one call in this thread and packs its windows. */
 export async function runCallJob(job: CallJob, index: number, options: RunOptions, onClip?: (seconds: number) => void): Promise<CallWindows> {
   const res = await streamCall(job.plan, {
     ...options,
     augmentPass: job.pass,
+    ...(job.speed !== undefined ? { speed: job.speed } : {}),
     ...(onClip ? { onClip } : {}),
   });
   const n = res.windows.length;

@@ -3,6 +3,7 @@ import { floatToMuLaw } from '../../src/audio/g711.js';
 import { harmonicComplex } from '../../src/audio/synth.js';
 import { labelWindow, planCalls, streamCall, type ClipSpan } from '../../src/eval/call-assembly.js';
 import type { ManifestClip } from '../../src/eval/manifest.js';
+import { FEATURE_NAMES } from '../../src/features/feature-names.js';
 
 function clip(index: number, speaker: string): ManifestClip {
   return {
@@ -100,5 +101,29 @@ describe('streamCall with an unreadable clip', () => {
     const labelled = new Set(res.windows.map((w) => w.clip?.index));
     expect(labelled.has(0) && labelled.has(2)).toBe(true);
     expect(labelled.has(1)).toBe(false);
+  });
+});
+
+describe('streamCall with speed perturbation', () => {
+  const voice = floatToMuLaw(harmonicComplex({ f0Hz: 140, durationS: 2.5, amplitude: 0.3 }));
+  const run = (speed?: number) =>
+    streamCall({ id: 'a', speaker: 'a', clips: [clip(0, 'a')] }, { loadClip: async () => voice, ...(speed ? { speed } : {}) });
+  const medianF0St = (windows: { window: { values: Float32Array } }[]): number => {
+    const at = FEATURE_NAMES.indexOf('f0_st_p50');
+    const v = windows.map((w) => w.window.values[at]!).sort((a, b) => a - b);
+    return v[v.length >> 1]!;
+  };
+
+  it('plays the clip faster: shorter by the factor, pitch higher by it', async () => {
+    const [plain, fast] = await Promise.all([run(), run(1.25)]);
+    const span = (r: typeof plain) => r.spans[0]!.endSample - r.spans[0]!.startSample;
+    expect(span(plain)).toBe(voice.length);
+    expect(Math.abs(span(fast) - voice.length / 1.25)).toBeLessThanOrEqual(2);
+    // 12·log2(1.25) ≈ 3.86 semitones
+    expect(medianF0St(fast.windows) - medianF0St(plain.windows)).toBeCloseTo(12 * Math.log2(1.25), 0);
+  });
+
+  it('refuses a speed outside (0.5, 2)', async () => {
+    await expect(run(3)).rejects.toThrow(/speed/);
   });
 });
