@@ -4,7 +4,7 @@
  * without asking the process itself.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let clkTck: number | undefined;
 /** Clock ticks per second of /proc/<pid>/stat times (`getconf CLK_TCK`, 100 when unknown). */
@@ -53,4 +53,43 @@ export function processRssBytes(pid: number): number {
  */
 export function mainThreadCpuMs(pid: number): number {
   return parseProcStatCpuMs(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8'));
+}
+
+/** One thread of a process as /proc/<pid>/task/<tid> shows it. */
+export interface ThreadCpu {
+  tid: number;
+  /** Its `comm`: `dsp-<i>` for a DSP worker (observability/thread-name.ts), else what the runtime left (`node`). */
+  name: string;
+  /** CPU ms it used so far. */
+  cpuMs: number;
+}
+
+/** Every live thread of process `pid` with its CPU so far; a thread that exits while this reads is left out. */
+export function threadCpu(pid: number): ThreadCpu[] {
+  const out: ThreadCpu[] = [];
+  for (const entry of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${entry}/comm`, 'utf8').trimEnd();
+      out.push({ tid: Number(entry), name, cpuMs: parseProcStatCpuMs(readFileSync(`/proc/${pid}/task/${entry}/stat`, 'utf8')) });
+    } catch {
+      // exited between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** The name a DSP worker thread gives itself (`dsp-<index>`, see src/dsp/dsp-worker.ts). */
+export const DSP_THREAD_NAME = /^dsp-\d+$/;
+
+/**
+ * CPU ms the threads named like `pattern` used between two readings: per
+ * thread, its CPU at `after` minus its CPU at `before` (0 for a thread
+ * started in between; one that ended in between is missing from `after`, so
+ * its last part is left out, which the process total still counts).
+ */
+export function threadCpuDeltaMs(before: readonly ThreadCpu[], after: readonly ThreadCpu[], pattern: RegExp): number {
+  const was = new Map(before.map((t) => [t.tid, t.cpuMs]));
+  let ms = 0;
+  for (const t of after) if (pattern.test(t.name)) ms += t.cpuMs - (was.get(t.tid) ?? 0);
+  return ms;
 }

@@ -22,7 +22,9 @@ export function loadRows(f: LoadFigures, threads = 1): [string, string][] {
   return [
     ['calls × seconds', `${f.calls} × ${f.seconds} s (steady-state window ${f.measured_s.toFixed(1)} s)`],
     ['server CPU per call-second', `${na(f.cpu_ms_per_call_second, ' ms', 3)}${f.cpu_source ? ` (${f.cpu_source === 'proc' ? '/proc of the server' : '/metrics process CPU'})` : ''}  (target ≤ 1.0 ms)`],
-    ['  of it the main thread', `${na(f.main_thread_cpu_ms_per_call_second, ' ms', 3)} (the rest: DSP workers, GC and pool threads)`],
+    ['  of it the main thread', `${na(f.main_thread_cpu_ms_per_call_second, ' ms', 3)} (sockets, sessions, policy, delivery)`],
+    ['  the DSP worker threads', `${na(f.dsp_thread_cpu_ms_per_call_second, ' ms', 3)} (decode, features, pitch, model)`],
+    ['  other threads', `${na(f.other_thread_cpu_ms_per_call_second, ' ms', 3)} (V8 GC and compiler, libuv and onnxruntime pools)`],
     [
       '  by stage, ms per call-second',
       stages === null ? 'n/a (the server exports no undertone_stage_seconds_total)' : Object.entries(stages).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '),

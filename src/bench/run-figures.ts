@@ -6,6 +6,7 @@
 import type { DriveCallResult } from './call-driver.js';
 import { histogramDelta, histogramQuantile, quantile } from './histogram.js';
 import { frameForAudioMs } from './pacing.js';
+import { DSP_THREAD_NAME, threadCpuDeltaMs } from './proc-stat.js';
 import type { MetricsSnapshot } from './prom-text.js';
 import type { ServerMemory, ServerSample } from './server-probe.js';
 import { FRAME_MS } from '../gateway-sim/twilio-messages.js';
@@ -30,6 +31,10 @@ export interface LoadFigures {
   cpu_source: 'proc' | 'metrics' | null;
   /** The main thread's share of `cpu_ms_per_call_second` (sockets, sessions, policy, delivery); the rest is the DSP workers and helper threads. From /proc only. */
   main_thread_cpu_ms_per_call_second: number | null;
+  /** The DSP worker threads' share (threads named `dsp-<i>`: decode, features, pitch, model). From /proc only. */
+  dsp_thread_cpu_ms_per_call_second: number | null;
+  /** The rest: process − main − DSP threads (V8's GC and compiler threads, libuv's and onnxruntime's pools, threads that ended). From /proc only. */
+  other_thread_cpu_ms_per_call_second: number | null;
   stage_cpu_ms_per_call_second: Record<string, number> | null;
   lag_p50_ms: number | null;
   lag_p99_ms: number | null;
@@ -168,6 +173,9 @@ export function computeFigures(input: FigureInputs): LoadFigures {
 
   const cpuMs = a.cpuMs !== undefined && b.cpuMs !== undefined ? b.cpuMs - a.cpuMs : undefined;
   const mainCpuMs = a.mainCpuMs !== undefined && b.mainCpuMs !== undefined ? b.mainCpuMs - a.mainCpuMs : undefined;
+  const dspCpuMs = a.threads !== undefined && b.threads !== undefined ? threadCpuDeltaMs(a.threads, b.threads, DSP_THREAD_NAME) : undefined;
+  // /proc counts each thread in whole clock ticks: the remainder may round a hair below zero.
+  const otherCpuMs = cpuMs !== undefined && mainCpuMs !== undefined && dspCpuMs !== undefined ? Math.max(0, cpuMs - mainCpuMs - dspCpuMs) : undefined;
   let stages: Record<string, number> | null = null;
   const sa = a.metrics?.byLabel('undertone_stage_seconds_total', 'stage');
   const sb = b.metrics?.byLabel('undertone_stage_seconds_total', 'stage');
@@ -249,6 +257,8 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     cpu_ms_per_call_second: orNull(cpuMs === undefined ? undefined : perCallS(cpuMs)),
     cpu_source: cpuMs === undefined ? null : input.cpuSource,
     main_thread_cpu_ms_per_call_second: orNull(mainCpuMs === undefined ? undefined : perCallS(mainCpuMs)),
+    dsp_thread_cpu_ms_per_call_second: orNull(dspCpuMs === undefined ? undefined : perCallS(dspCpuMs)),
+    other_thread_cpu_ms_per_call_second: orNull(otherCpuMs === undefined ? undefined : perCallS(otherCpuMs)),
     stage_cpu_ms_per_call_second: stages,
     lag_p50_ms: orNull(lagP50),
     lag_p99_ms: orNull(lagP99),

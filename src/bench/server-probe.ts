@@ -5,7 +5,7 @@
  * Every read that fails gives `undefined`: a missing figure prints as n/a.
  */
 import { MetricsSnapshot } from './prom-text.js';
-import { mainThreadCpuMs, processCpuMs, processRssBytes } from './proc-stat.js';
+import { mainThreadCpuMs, processCpuMs, processRssBytes, threadCpu, type ThreadCpu } from './proc-stat.js';
 
 export interface Target {
   /** `http://host:port` of the server. */
@@ -28,6 +28,8 @@ export interface ServerSample {
   cpuMs: number | undefined;
   /** CPU ms of the main thread alone (from /proc, only when the pid is known). */
   mainCpuMs: number | undefined;
+  /** Every thread's CPU so far, with its name (from /proc only, when the pid is known): DSP workers are `dsp-<i>`. */
+  threads?: ThreadCpu[] | undefined;
   rssBytes: number | undefined;
   metrics: MetricsSnapshot | undefined;
 }
@@ -51,9 +53,11 @@ export async function sampleServer(target: Target, withMetrics: boolean): Promis
   const atMs = performance.timeOrigin + performance.now();
   let cpuMs: number | undefined;
   let mainCpuMs: number | undefined;
+  let threads: ThreadCpu[] | undefined;
   let rssBytes: number | undefined;
   if (target.pid !== undefined) {
     try {
+      threads = threadCpu(target.pid);
       mainCpuMs = mainThreadCpuMs(target.pid);
       cpuMs = processCpuMs(target.pid);
       rssBytes = processRssBytes(target.pid);
@@ -68,7 +72,7 @@ export async function sampleServer(target: Target, withMetrics: boolean): Promis
     cpuMs = cpuS === undefined ? undefined : cpuS * 1000;
     rssBytes = rss;
   }
-  return { atMs, cpuMs, mainCpuMs, rssBytes, metrics };
+  return { atMs, cpuMs, mainCpuMs, threads, rssBytes, metrics };
 }
 
 /** `GET path` as JSON with the supervisor token; undefined on any failure. */

@@ -21,6 +21,7 @@ import { openEmotionModel } from '../model/emotion-model.js';
 import type { EmotionModel } from '../model/types.js';
 import { Stage, StageClock } from '../observability/stage-clock.js';
 import { collectGarbage, packMemory } from '../observability/thread-memory.js';
+import { nameThisThread } from '../observability/thread-name.js';
 import { scoreMeasured } from './score-timing.js';
 import {
   describeError,
@@ -163,6 +164,10 @@ async function scoreAll(
 // Batches may arrive while the model loads: they queue on this chain, in order.
 let chain: Promise<EmotionModel | undefined> = openEmotionModel({ modelPath: data.modelPath, card: data.card }).then(
   (model) => {
+    // `dsp-<i>` in /proc/<pid>/task/*/comm, so the bench can read this thread's CPU apart from the rest
+    // (thread-name.ts). Named only now: threads this one starts inherit its name, and the session and the
+    // file reads that may start onnxruntime's or libuv's pools are behind us.
+    nameThisThread(`dsp-${data.index}`);
     post({ type: 'ready', memory: packMemory() });
     return model;
   },

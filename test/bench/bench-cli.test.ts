@@ -71,6 +71,10 @@ describe('npm run bench (load generator, spawned server)', () => {
     // The spawned server's main thread, from /proc: part of the process, never more.
     expect(json['main_thread_cpu_ms_per_call_second']).toBeGreaterThan(0);
     expect(json['main_thread_cpu_ms_per_call_second']).toBeLessThanOrEqual(json['cpu_ms_per_call_second'] as number);
+    // The DSP worker names its thread (dsp-0), so its CPU is read apart; the three parts make the whole.
+    expect(json['dsp_thread_cpu_ms_per_call_second']).toBeGreaterThan(0);
+    const parts = (json['main_thread_cpu_ms_per_call_second'] as number) + (json['dsp_thread_cpu_ms_per_call_second'] as number) + (json['other_thread_cpu_ms_per_call_second'] as number);
+    expect(parts).toBeGreaterThanOrEqual((json['cpu_ms_per_call_second'] as number) - 0.01);
     expect(json['generator_cpu_ms_per_call_second']).toBeGreaterThan(0);
 
     const files = readdirSync(out);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseProcStatCpuMs, processCpuMs, processRssBytes } from '../../src/bench/proc-stat.js';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { DSP_THREAD_NAME, parseProcStatCpuMs, processCpuMs, processRssBytes, threadCpu, threadCpuDeltaMs, type ThreadCpu } from '../../src/bench/proc-stat.js';
 
 describe('/proc figures', () => {
   it('reads utime + stime after the last ")" (a command name may hold spaces and parentheses)', () => {
@@ -20,5 +22,55 @@ describe('/proc figures', () => {
     // /proc counts in clock ticks (10 ms): allow for the rounding at both ends.
     expect(processCpuMs(process.pid) - before).toBeGreaterThanOrEqual(70);
     expect(processRssBytes(process.pid)).toBeGreaterThan(1024 * 1024);
+  });
+
+  it('CPU of named threads between two readings: per thread, started ones from 0, other names left out', () => {
+    const before: ThreadCpu[] = [
+      { tid: 10, name: 'node', cpuMs: 500 },
+      { tid: 11, name: 'dsp-0', cpuMs: 200 },
+      { tid: 12, name: 'dsp-1', cpuMs: 100 },
+    ];
+    const after: ThreadCpu[] = [
+      { tid: 10, name: 'node', cpuMs: 900 },
+      { tid: 11, name: 'dsp-0', cpuMs: 260 }, // +60
+      // tid 12 ended: its last part is not counted
+      { tid: 13, name: 'dsp-2', cpuMs: 30 }, // started in between: +30
+      { tid: 14, name: 'dsp-x', cpuMs: 999 }, // not a DSP worker's name
+    ];
+    expect(threadCpuDeltaMs(before, after, DSP_THREAD_NAME)).toBe(90);
+    expect(threadCpuDeltaMs(before, after, /^node$/)).toBe(400);
+  });
+
+  it('a thread that names itself shows under that name with its own CPU, apart from the main thread', async () => {
+    // The worker names itself as a DSP worker does (thread-name.ts), burns ~150 ms of CPU, then waits to be read.
+    const entry = new URL('../../src/observability/thread-name.ts', import.meta.url).pathname;
+    const tsx = createRequire(import.meta.url).resolve('tsx/cjs');
+    const worker = new Worker(
+      `require(${JSON.stringify(tsx)});
+       const { parentPort } = require('node:worker_threads');
+       const named = require(${JSON.stringify(entry)}).nameThisThread('dsp-7');
+       const t0 = process.hrtime.bigint();
+       let x = 0;
+       while (process.hrtime.bigint() - t0 < 150_000_000n) x += Math.sqrt(x + 1);
+       parentPort.postMessage({ named, x });
+       setTimeout(() => {}, 60_000);`,
+      { eval: true },
+    );
+    try {
+      const reply = await new Promise<{ named: boolean }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      expect(reply.named).toBe(true);
+      const threads = threadCpu(process.pid);
+      const dsp = threads.filter((t) => DSP_THREAD_NAME.test(t.name));
+      expect(dsp.map((t) => t.name)).toEqual(['dsp-7']);
+      // 150 ms of wall time busy; on a shared machine it may get less CPU than that, but some.
+      expect(dsp[0]!.cpuMs).toBeGreaterThan(0);
+      expect(dsp[0]!.tid).not.toBe(process.pid);
+      expect(threads.find((t) => t.tid === process.pid)?.name).not.toBe('dsp-7');
+    } finally {
+      await worker.terminate();
+    }
   });
 });

@@ -62,6 +62,18 @@ describe('load run figures', () => {
     const f = computeFigures(base({ windowStart: sample(0, 1000, 100 * 1024 * 1024, undefined, 400), windowEnd: sample(1000, 1050, 101 * 1024 * 1024, undefined, 420) }));
     expect(f.cpu_ms_per_call_second).toBe(25);
     expect(f.main_thread_cpu_ms_per_call_second).toBe(10); // 20 ms over 2 calls × 1 s
+    expect(f.dsp_thread_cpu_ms_per_call_second).toBeNull(); // no thread list in these samples
+    expect(f.other_thread_cpu_ms_per_call_second).toBeNull();
+  });
+
+  it('process CPU split into the main thread, the DSP worker threads and the rest', () => {
+    const a = { ...sample(0, 1000, 100 * 1024 * 1024, undefined, 400), threads: [{ tid: 1, name: 'node', cpuMs: 400 }, { tid: 2, name: 'dsp-0', cpuMs: 300 }, { tid: 3, name: 'node', cpuMs: 50 }] };
+    const b = { ...sample(1000, 1050, 101 * 1024 * 1024, undefined, 420), threads: [{ tid: 1, name: 'node', cpuMs: 420 }, { tid: 2, name: 'dsp-0', cpuMs: 326 }, { tid: 3, name: 'node', cpuMs: 54 }] };
+    const f = computeFigures(base({ windowStart: a, windowEnd: b }));
+    expect(f.cpu_ms_per_call_second).toBe(25); // 50 ms over 2 calls × 1 s
+    expect(f.main_thread_cpu_ms_per_call_second).toBe(10);
+    expect(f.dsp_thread_cpu_ms_per_call_second).toBe(13); // 26 ms
+    expect(f.other_thread_cpu_ms_per_call_second).toBe(2); // 50 − 20 − 26 = 4 ms
   });
 
   it('dropped frames: sent but not taken by the server, plus frames the generator could not send', () => {
