@@ -39,8 +39,8 @@ SILENT = ("neutral", "excited", "low")
 
 
 def candidates():
-    ab = dict(tasks=["agitation"], exclude=CALLER_RELATIVE, calls="all")
-    rel = dict(tasks=["agitation"], calls="all")
+    ab = dict(tasks=["agitation"], exclude=CALLER_RELATIVE, calls="all", aug=True)
+    rel = dict(tasks=["agitation"], calls="all", aug=True)
     return {
         "log-abs-hard3": [dict(LOGISTIC, **ab, hard=3.0)],
         "log-abs": [dict(LOGISTIC, **ab)],

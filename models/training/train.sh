@@ -4,6 +4,8 @@
 #   MANIFEST=path/to/manifest.csv   clip manifest (default ../shared/corpora/manifest.csv)
 #   ROOT=DIR                        folder the manifest's paths are relative to (default: its folder)
 #   AUGMENT=N                       augmented passes per call in extraction (default 0)
+#   SPEED=LIST                      speed-perturbation passes, comma-separated factors (default 0.9,1.1;
+#                                   empty for none); only the agitation head learns from them
 #   PYTHON=/usr/bin/python3         interpreter with numpy, torch, onnx (Debian packages)
 #   Extra arguments go to train.py (e.g. --quick, --config mlp64, --seeds 3).
 #
@@ -18,6 +20,7 @@ cd "$(dirname "$0")/../.."
 
 MANIFEST="${MANIFEST:-../shared/corpora/manifest.csv}"
 AUGMENT="${AUGMENT:-0}"
+SPEED="${SPEED-0.9,1.1}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
 WORK=models/training/.work
 FEATURES="$WORK/features.bin"
@@ -34,10 +37,11 @@ fi
 
 mkdir -p "$WORK"
 extract=(npx tsx src/main.ts train-features --manifest "$MANIFEST" --out "$FEATURES" --augment "$AUGMENT")
+if [ -n "$SPEED" ]; then extract+=(--speed "$SPEED"); fi
 if [ -n "${ROOT:-}" ]; then extract+=(--root "$ROOT"); fi
 echo "train: ${extract[*]}" >&2
 "${extract[@]}"
 
 train=("$PYTHON" models/training/train.py --features "$FEATURES" --out-model models/emotion.onnx --out-card models/emotion.json "$@")
 echo "train: ${train[*]}" >&2
-"${train[@]}" --command "MANIFEST=$MANIFEST AUGMENT=$AUGMENT npm run train${*:+ -- $*}"
+"${train[@]}" --command "MANIFEST=$MANIFEST AUGMENT=$AUGMENT SPEED=$SPEED npm run train${*:+ -- $*}"

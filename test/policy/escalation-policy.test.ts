@@ -392,8 +392,8 @@ describe('escalation policy: calibrated defaults', () => {
     const wander = (t: number) => (t % 20_000 < 3000 ? 0.6 : 0.35);
     const calm = feed(defaultPolicy(), windows(2000, 60_000, wander));
     expect(calm).toEqual([]);
-    // 0.93: a head reading of ~0.83 after the shipped tracker's +1 log-odds.
-    const angry = feed(defaultPolicy(), [...windows(2000, 30_000, wander), ...windows(30_500, 45_000, () => 0.93)]);
+    // 0.97: a head reading of ~0.95 after the shipped tracker's raise of 0.5 log-odds.
+    const angry = feed(defaultPolicy(), [...windows(2000, 30_000, wander), ...windows(30_500, 45_000, () => 0.97)]);
     const up = priorities(angry)[0];
     expect(up).toMatchObject({ previousTier: 1, tier: 2 });
     expect((up?.audioMs as number) - 30_500).toBeLessThanOrEqual(6000);
