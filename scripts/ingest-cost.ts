@@ -120,6 +120,19 @@ function cpuMs(since: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1000;
 }
 
+/** Process CPU (user/system), the main thread's CPU and wall time over `seconds` of waiting. */
+async function measureCpu(seconds: number): Promise<{ split: NodeJS.CpuUsage; mainMs: number; wallS: number }> {
+  const t0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs(process.pid);
+  const w0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  return {
+    split: process.cpuUsage(t0),
+    mainMs: mainThreadCpuMs(process.pid) - main0,
+    wallS: (performance.now() - w0) / 1000,
+  };
+}
+
 async function micro(): Promise<void> {
   const n = Number(values.messages);
   const clock = new StageClock();
@@ -189,13 +202,7 @@ async function floorServer(): Promise<void> {
   await new Promise((r) => setTimeout(r, warmS * 1000));
   const liveNow = live;
   const m0 = messages;
-  const t0 = process.cpuUsage();
-  const main0 = mainThreadCpuMs(process.pid);
-  const w0 = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  const split = process.cpuUsage(t0);
-  const mainMs = mainThreadCpuMs(process.pid) - main0;
-  const wallS = (performance.now() - w0) / 1000;
+  const { split, mainMs, wallS } = await measureCpu(seconds);
   const n = messages - m0;
   client.stop();
   await client.done;
@@ -261,13 +268,7 @@ async function socketServer(): Promise<void> {
   const live = app.callRegistry.liveCount;
   const ingest0 = clock.ms[Stage.ingest]!;
   const before = await audioMessages();
-  const t0 = process.cpuUsage();
-  const main0 = mainThreadCpuMs(process.pid);
-  const w0 = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  const split = process.cpuUsage(t0);
-  const mainMs = mainThreadCpuMs(process.pid) - main0;
-  const wallS = (performance.now() - w0) / 1000;
+  const { split, mainMs, wallS } = await measureCpu(seconds);
   const after = await audioMessages();
   const ingestMs = clock.ms[Stage.ingest]! - ingest0;
   const messages = after - before;
