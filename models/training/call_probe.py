@@ -167,7 +167,8 @@ def main():
     ap.add_argument("--features", default="models/training/.work/features.bin")
     ap.add_argument("--val", default="models/training/.work/validation-features.bin")
     ap.add_argument("--cand", nargs="*", default=None, help="names below, or nets:GROUP/NAME for a nets.py candidate")
-    ap.add_argument("--seeds", type=int, default=1, help="models averaged per held-out corpus (seeds 0..N-1)")
+    ap.add_argument("--seeds", type=int, default=1, help="models averaged per held-out corpus (seeds seed0..seed0+N-1)")
+    ap.add_argument("--seed0", type=int, default=0, help="first seed (another set of seeds measures seed noise)")
     ap.add_argument("--score", default="agitation", help="graph output the policy acts on (agitation | anger)")
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch", type=int, default=512)
@@ -195,7 +196,7 @@ def main():
         for c in LABELLED:
             rows = d.corpus != d.corpus_id(c)
             sel = np.array([calls[i]["corpus"] == c for i in vcall])
-            outs = [np.mean([numpy_forward(train(d, rows, parts, seed), vx[sel])[args.score] for seed in range(args.seeds)], 0)
+            outs = [np.mean([numpy_forward(train(d, rows, parts, seed), vx[sel])[args.score] for seed in range(args.seed0, args.seed0 + args.seeds)], 0)
                     for parts in groups]
             probs[sel] = np.max(outs, 0) if combine == "max" else np.mean(outs, 0)
         vclip = vm[:, vmi["clip"]].astype(int)
