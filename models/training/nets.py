@@ -177,7 +177,7 @@ def train_part(d, rows, xs, part, base_mask, seed):
     calls = part.get("calls", "all")
     if calls != "all" and (d.episode == (1 if calls == "speaker" else 0)).any():
         rows = rows & (d.episode == (0 if calls == "speaker" else 1))
-    if not part.get("aug", True):
+    if not part.get("aug", False):
         rows = rows & (d.aug == 0)
     idx = np.where(rows)[0]
     X = torch.from_numpy((xs[idx] * mask).astype(np.float32))
