@@ -269,9 +269,17 @@ function report(byCorpus: ReadonlyMap<string, ValidationCounts>) {
   };
 }
 
+const USAGE = `usage: npx tsx scripts/calibrate-policy.ts --loco-dir DIR [--before-dir DIR2] [--corpora nemo,turev,kor,ravdess]
+       [--json] [--rescore] [--manifest FILE] [--root DIR] [--cache FILE] [--no-grid] [--no-demo] [--require-demo]
+       [--demo-model F --demo-card F] [--top N] [--objective targets|budget|score] [--fa-budget R]
+       [--write-card models/emotion.json]
+(the file's header says what each does)
+`;
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
+      help: { type: 'boolean', short: 'h', default: false },
       'loco-dir': { type: 'string', default: 'models/training/.work/loco' },
       'before-dir': { type: 'string' },
       manifest: { type: 'string', default: '../shared/corpora/manifest.csv' },
@@ -291,6 +299,10 @@ async function main(): Promise<number> {
       'write-card': { type: 'string' },
     },
   });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const locoDir = values['loco-dir'];
   const corpora = values.corpora.split(',').filter(Boolean);
   const beforeDir = values['before-dir'];
@@ -496,6 +508,12 @@ main().then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    // A mistyped option is the user's, not a bug: say what and how to call it, without a stack.
+    if (String((err as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`calibrate-policy: ${(err as Error).message}\n${USAGE}`);
+      process.exitCode = 2;
+      return;
+    }
     process.stderr.write(`calibrate-policy: ${(err as Error).stack ?? String(err)}\n`);
     process.exitCode = 1;
   },
