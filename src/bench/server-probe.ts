@@ -5,7 +5,7 @@
  * Every read that fails gives `undefined`: a missing figure prints as n/a.
  */
 import { MetricsSnapshot } from './prom-text.js';
-import { mainThreadCpuMs, processCpuMs, processRssBytes, threadCpu, type ThreadCpu } from './proc-stat.js';
+import { processCpuMs, processRssBytes, threadCpu, type ThreadCpu } from './proc-stat.js';
 
 export interface Target {
   /** `http://host:port` of the server. */
@@ -58,7 +58,9 @@ export async function sampleServer(target: Target, withMetrics: boolean): Promis
   if (target.pid !== undefined) {
     try {
       threads = threadCpu(target.pid);
-      mainCpuMs = mainThreadCpuMs(target.pid);
+      // The main thread is the task whose id is the pid: read from the same listing, not a second time.
+      const pid = target.pid;
+      mainCpuMs = threads.find((t) => t.tid === pid)?.cpuMs;
       cpuMs = processCpuMs(target.pid);
       rssBytes = processRssBytes(target.pid);
     } catch {
