@@ -15,6 +15,11 @@ norm, while the first windows of a call are judged as they are. Agitation (the
 policy's input) stays absolute: a caller angry from the first second must
 still be caught.
 
+Anger: with `angerFromAgitation` = g > 0, the reported anger's log-odds are
+(1 - g) * the re-centred anger logit + g * the agitation head's logit as it
+comes (not re-centred), so a caller angry for the whole call is not judged
+against an angry norm (issue 8, fifth round).
+
 Arousal: with `arousalFromEmotion` = w > 0, the reported arousal value is
 (1 - w) * the arousal head's expected value + w * what the caller-relative
 emotion mix implies (neutral 0.5, anger and happiness 1, sadness 0), key
@@ -88,6 +93,10 @@ def centre(probs, call_key, order_key, spec):
         ref = np.array([[spec["reference"]["angerLogit"]]])
         raw = probs["anger"].astype(np.float64)
         la = shifted(_logit(raw.reshape(len(raw), -1)[:, :1]), ref)
+        g = float(spec.get("angerFromAgitation", 0.0))
+        if g > 0 and "agitation" in probs:
+            lg = _logit(np.reshape(probs["agitation"], (len(probs["agitation"]), -1))[:, :1].astype(np.float64))
+            la = (1 - g) * la + g * lg
         res["anger"] = (1.0 / (1.0 + np.exp(-la))).reshape(raw.shape).astype(np.float32)
     w = float(spec.get("arousalFromEmotion", 0.0))
     if w > 0 and "emotion" in res and "arousal" in probs:

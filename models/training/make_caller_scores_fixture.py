@@ -25,13 +25,17 @@ emotion = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
 anger = 1 / (1 + np.exp(-(rng.normal(-0.6, 0.8, n) + np.r_[np.zeros(30), np.full(10, 2.0)])))
 al = rng.normal(0, 0.8, (n, 3))
 arousal = np.exp(al) / np.exp(al).sum(1, keepdims=True)
+# The agitation head (not re-centred), which the reported anger blends in.
+agitation = 1 / (1 + np.exp(-(rng.normal(0.3, 0.8, n) + np.r_[np.zeros(30), np.full(10, 1.5)])))
 spec = {
     "priorWindows": 20,
     "strength": 1.0,
     "arousalFromEmotion": 0.5,
+    "angerFromAgitation": 0.5,
     "reference": {"emotionLogProbs": [-1.2, -1.6, -1.5, -1.3], "angerLogit": -1.1},
 }
-probs = {"emotion": emotion.astype(np.float32), "anger": anger.astype(np.float32), "arousal": arousal.astype(np.float32)}
+probs = {"emotion": emotion.astype(np.float32), "anger": anger.astype(np.float32), "arousal": arousal.astype(np.float32),
+         "agitation": agitation.astype(np.float32)}
 out = caller_scores.centre(probs, np.zeros(n, np.int64), np.arange(n, dtype=np.float64), spec)
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 with open(os.path.join(root, "test", "fixtures", "caller-score-baseline.json"), "w") as f:
@@ -41,6 +45,7 @@ with open(os.path.join(root, "test", "fixtures", "caller-score-baseline.json"), 
         "raw": {
             "emotion": probs["emotion"].tolist(),
             "anger": probs["anger"].tolist(),
+            "agitation": probs["agitation"].tolist(),
             "arousal": (probs["arousal"] @ np.array(AROUSAL_VALUE)).tolist(),
         },
         "relative": {

@@ -115,6 +115,8 @@ def main():
                     help="caller score baseline strength, 0 = off (default %(default)s)")
     ap.add_argument("--caller-arousal-from-emotion", type=float, default=CALLER_BASELINE["arousalFromEmotion"],
                     help="share of the arousal value taken from the caller-relative emotion mix (default %(default)s)")
+    ap.add_argument("--caller-anger-from-agitation", type=float, default=CALLER_BASELINE["angerFromAgitation"],
+                    help="share of the reported anger's log-odds taken from the agitation head, not re-centred (default %(default)s)")
     ap.add_argument("--corpora", default=None,
                     help="comma-separated corpora to train and validate on (default: every corpus in features.bin)")
     ap.add_argument("--command", default=None, help="the command line to record in the card")
@@ -124,7 +126,8 @@ def main():
                          "(for honest simulated-call and eval checks on a held-out corpus)")
     args = ap.parse_args()
     CALLER_BASELINE.update(priorWindows=args.caller_prior_windows, strength=args.caller_strength,
-                           arousalFromEmotion=args.caller_arousal_from_emotion)
+                           arousalFromEmotion=args.caller_arousal_from_emotion,
+                           angerFromAgitation=args.caller_anger_from_agitation)
     # One thread: the nets are tiny and thread hand-offs cost more than they give (4x slower on 2 cores).
     torch.set_num_threads(1)
     t0 = time.time()
@@ -238,6 +241,8 @@ def main():
                 "log emotion probabilities / anger logit - reference); relative = raw - shift_n, then softmax / sigmoid",
         arousalFormula="arousal = (1 - arousalFromEmotion) * arousal + arousalFromEmotion * (0.5 p_neutral + p_anger + p_happiness), "
                        "with the caller-relative emotion probabilities",
+        angerFormula="anger logit = (1 - angerFromAgitation) * relative anger logit + angerFromAgitation * logit(agitation head), "
+                     "the agitation head as it comes (a caller holding one emotion all call is not their own norm)",
         appliesTo=["emotion_probs", "anger_prob (as angerVsRest)", "arousal"],
         note="applied per call by the service (src/model/caller-score-baseline.ts); agitation, the policy's input, stays absolute",
     )

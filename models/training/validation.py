@@ -104,7 +104,15 @@ def evaluate(d, rows, probs):
 # (logistic heads); re-centring the arousal head itself gained nothing, but
 # mixing in the arousal the relative emotions imply did (shipped nets: LOCO
 # arousal 0.548 -> 0.593, and 0.562 -> 0.590 on baved held out).
-CALLER_BASELINE = {"priorWindows": 20, "strength": 1.0, "arousalFromEmotion": 0.5}
+#
+# angerFromAgitation (issue 8, fifth round): the reported anger's log-odds are
+# half the re-centred anger head's, half the agitation head's as it comes.
+# Re-centring sends a caller who holds one emotion for the whole call to
+# chance (composition_probe.py; `npm run eval -- --per-label`): LOCO anger
+# on one-emotion calls 0.573 -> 0.679, on mixed calls 0.704 -> 0.707.
+# Chosen from 0 / 0.3 / 0.4 / 0.5 / 0.6 / 0.7 / 1 on the mean of both kinds
+# of call (0.5 to 0.7 tie; nested choice: 0.688 mixed, 0.671 one-emotion).
+CALLER_BASELINE = {"priorWindows": 20, "strength": 1.0, "arousalFromEmotion": 0.5, "angerFromAgitation": 0.5}
 
 
 def caller_spec(d, probs, rows):

@@ -3,7 +3,8 @@
  *
  * Streams a manifest's clips through the live path — mu-law → decoder →
  * CallerFeatureStream → EmotionModel — each speaker's clips as one call
- * (the same call assembly as train-features), aggregates window scores per
+ * (the same call assembly as train-features; `--per-label`: one call per
+ * speaker and label), aggregates window scores per
  * clip and reports clip-level UAR for `anger`, `emotion4` and `arousal`,
  * overall and per corpus, with confusion matrices (text and an SVG picture),
  * plus the absolute agitation head's anger-vs-rest UAR and the anger-vs-
@@ -38,6 +39,8 @@ const USAGE = `usage: undertone eval --manifest FILE [options]
   --seed N          clip-order seed (default 1)
   --pause S         pause between clips in a call, seconds (default 0.6)
   --jobs N          worker threads for feature extraction (default: CPU count)
+  --per-label       one call per speaker and label instead of per speaker: every caller holds one
+                    emotion all call (a corpus whose speakers are each angry, or not, throughout)
 `;
 
 interface TaskUars {
@@ -76,6 +79,7 @@ export async function run(argv: string[]): Promise<number> {
       model: { type: 'string', default: 'models/emotion.onnx' },
       card: { type: 'string', default: 'models/emotion.json' },
       figure: { type: 'string' },
+      'per-label': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -95,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
   const model = await loadEmotionModel({ modelPath: values.model, cardPath: values.card });
   try {
     const clips = await readManifest(args.manifest, args.root !== undefined ? { root: args.root } : {});
-    const plans = planCalls(clips, { seed: args.seed });
+    const plans = planCalls(clips, { seed: args.seed, perLabel: values['per-label'] === true });
     const totalS = clips.reduce((s, c) => s + c.durationS, 0);
     process.stderr.write(
       `eval: ${clips.length} clips in ${plans.length} calls (${(totalS / 60).toFixed(1)} min), model ${model.version}\n`,
@@ -192,6 +196,7 @@ export async function run(argv: string[]): Promise<number> {
       const u = uars(overall);
       const summary = {
         clips: scored.length,
+        assembly: values['per-label'] === true ? 'per-label' : 'speaker',
         overall: { anger_uar: round(u.anger_uar), emotion4_uar: round(u.emotion4_uar), arousal_uar: round(u.arousal_uar), ...extraUars(scored) },
         by_corpus: Object.fromEntries(
           [...perCorpus].map(([c, conf]) => {

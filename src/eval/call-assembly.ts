@@ -28,10 +28,26 @@ export interface CallPlan {
 export interface PlanCallsOptions {
   /** Seed of the clip order; same seed, same calls. Default 1. */
   seed?: number;
+  /**
+   * One call per speaker AND label (the arousal level for clips without an
+   * emotion label) instead of one per speaker: each caller holds one
+   * emotion for the whole call, as on a corpus whose speakers are each
+   * angry, or not, throughout (talk shows, real calls), rather than an
+   * acted corpus's balanced mix. Default false.
+   */
+  perLabel?: boolean;
 }
 
-/** Clips by speaker id, and a call of its own for each clip without a speaker. */
-export function groupBySpeaker(clips: readonly ManifestClip[]): { bySpeaker: Map<string, ManifestClip[]>; alone: CallPlan[] } {
+/** The call a clip belongs to under `perLabel`: its speaker and its label. */
+function labelKey(c: ManifestClip): string {
+  return `${c.speaker}~${c.label || `arousal-${c.arousal}`}`;
+}
+
+/** Clips by speaker id (or by `key`), and a call of its own for each clip without a speaker. */
+export function groupBySpeaker(
+  clips: readonly ManifestClip[],
+  key: (c: ManifestClip) => string = (c) => c.speaker,
+): { bySpeaker: Map<string, ManifestClip[]>; alone: CallPlan[] } {
   const bySpeaker = new Map<string, ManifestClip[]>();
   const alone: CallPlan[] = [];
   for (const c of clips) {
@@ -39,8 +55,9 @@ export function groupBySpeaker(clips: readonly ManifestClip[]): { bySpeaker: Map
       alone.push({ id: `clip-${c.index}`, speaker: '', clips: [c] });
       continue;
     }
-    let list = bySpeaker.get(c.speaker);
-    if (!list) bySpeaker.set(c.speaker, (list = []));
+    const k = key(c);
+    let list = bySpeaker.get(k);
+    if (!list) bySpeaker.set(k, (list = []));
     list.push(c);
   }
   return { bySpeaker, alone };
@@ -54,12 +71,12 @@ export function groupBySpeaker(clips: readonly ManifestClip[]): { bySpeaker: Map
  */
 export function planCalls(clips: readonly ManifestClip[], options: PlanCallsOptions = {}): CallPlan[] {
   const seed = options.seed ?? 1;
-  const { bySpeaker, alone } = groupBySpeaker(clips);
+  const { bySpeaker, alone } = groupBySpeaker(clips, options.perLabel === true ? labelKey : undefined);
   const calls: CallPlan[] = [];
-  for (const speaker of [...bySpeaker.keys()].sort()) {
-    const list = [...bySpeaker.get(speaker)!].sort((a, b) => a.index - b.index);
-    shuffle(list, createRng(hashString(`${seed}:${speaker}`)));
-    calls.push({ id: speaker, speaker, clips: list });
+  for (const key of [...bySpeaker.keys()].sort()) {
+    const list = [...bySpeaker.get(key)!].sort((a, b) => a.index - b.index);
+    shuffle(list, createRng(hashString(`${seed}:${key}`)));
+    calls.push({ id: key, speaker: list[0]!.speaker, clips: list });
   }
   return [...calls, ...alone];
 }

@@ -93,7 +93,7 @@ function agitationTrackerProblems(v: unknown): string[] {
 }
 
 function callerBaselineProblems(v: unknown): string[] {
-  const bad = `'callerScoreBaseline' must be { priorWindows >= 0, strength >= 0, arousalFromEmotion? 0..1, reference: { emotionLogProbs: 4 numbers, angerLogit } }`;
+  const bad = `'callerScoreBaseline' must be { priorWindows >= 0, strength >= 0, angerFromAgitation? 0..1, arousalFromEmotion? 0..1, reference: { emotionLogProbs: 4 numbers, angerLogit } }`;
   if (!isObject(v) || !isObject(v.reference)) return [bad];
   const ref = v.reference;
   const ok =
@@ -105,6 +105,7 @@ function callerBaselineProblems(v: unknown): string[] {
     ref.emotionLogProbs.length === EXPECTED_EMOTION_LABELS.length &&
     ref.emotionLogProbs.every(isFiniteNumber) &&
     isFiniteNumber(ref.angerLogit) &&
+    (v.angerFromAgitation === undefined || (isFiniteNumber(v.angerFromAgitation) && v.angerFromAgitation >= 0 && v.angerFromAgitation <= 1)) &&
     (v.arousalFromEmotion === undefined || (isFiniteNumber(v.arousalFromEmotion) && v.arousalFromEmotion >= 0 && v.arousalFromEmotion <= 1));
   return ok ? [] : [bad];
 }

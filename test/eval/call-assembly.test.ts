@@ -30,6 +30,23 @@ describe('planCalls', () => {
     expect(calls[1]!.clips.map((c) => c.index).sort()).toEqual([0, 2, 5, 6]);
   });
 
+  it('perLabel: one call per speaker and label, the arousal level standing in for a missing label', () => {
+    const labelled = [
+      { ...clip(0, 'b'), label: 'anger' },
+      { ...clip(1, 'a'), label: 'neutral' },
+      { ...clip(2, 'b'), label: 'neutral' },
+      { ...clip(3, 'b'), label: 'anger' },
+      { ...clip(4, 'a'), label: '', arousal: 'high' },
+      clip(5, ''),
+    ];
+    const calls = planCalls(labelled, { seed: 3, perLabel: true });
+    expect(calls.map((c) => c.id)).toEqual(['a~arousal-high', 'a~neutral', 'b~anger', 'b~neutral', 'clip-5']);
+    expect(calls.map((c) => c.speaker)).toEqual(['a', 'a', 'b', 'b', '']);
+    expect(calls[2]!.clips.map((c) => c.index).sort()).toEqual([0, 3]);
+    // Without it the same clips make one call per speaker.
+    expect(planCalls(labelled, { seed: 3 }).map((c) => c.id)).toEqual(['a', 'b', 'clip-5']);
+  });
+
   it('is deterministic for a seed and changes order with the seed', () => {
     const order = (seed: number): number[] => planCalls(clips, { seed })[1]!.clips.map((c) => c.index);
     expect(order(1)).toEqual(order(1));

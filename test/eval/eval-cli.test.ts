@@ -31,7 +31,8 @@ describe('eval --json on the committed eval-mini fixture', () => {
       overall: Uars;
       by_corpus: Record<string, Uars & { clips: number }>;
     };
-    expect(Object.keys(summary)).toEqual(['clips', 'overall', 'by_corpus']);
+    expect(Object.keys(summary)).toEqual(['clips', 'assembly', 'overall', 'by_corpus']);
+    expect((summary as unknown as { assembly: string }).assembly).toBe('speaker');
     expect(summary.clips).toBeGreaterThanOrEqual(28);
     expect(summary.clips).toBeLessThanOrEqual(31);
     for (const v of Object.values(summary.overall)) {
@@ -52,6 +53,25 @@ describe('eval --json on the committed eval-mini fixture', () => {
     const svg = await readFile(figure, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('overall · emotion4');
+  }, 120_000);
+
+  it('--per-label makes one call per speaker and label, and says so', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ut-eval-label-'));
+    const args = ['src/main.ts', 'eval', '--manifest', 'audio-fixtures/eval-mini/manifest.csv', '--json', '--jobs', '2'];
+    const calls = (stderr: string): number => Number(/clips in (\d+) calls/.exec(stderr)?.[1]);
+    const bySpeaker = await run(tsx, [...args, '--figure', path.join(dir, 'a.svg')], { cwd: repo, maxBuffer: 16 << 20 });
+    const byLabel = await run(tsx, [...args, '--per-label', '--figure', path.join(dir, 'b.svg')], { cwd: repo, maxBuffer: 16 << 20 });
+    const manifest = (await readFile(path.join(repo, 'audio-fixtures/eval-mini/manifest.csv'), 'utf8')).trimEnd().split('\n').slice(1);
+    const key = (cols: string[], perLabel: boolean): string =>
+      cols[2] ? (perLabel ? `${cols[2]}~${cols[5] || `arousal-${cols[6]}`}` : cols[2]) : `clip:${cols[0]}`;
+    const count = (perLabel: boolean): number => new Set(manifest.map((l) => key(l.split(','), perLabel))).size;
+    expect(calls(bySpeaker.stderr)).toBe(count(false));
+    expect(calls(byLabel.stderr)).toBe(count(true));
+    expect(count(true)).toBeGreaterThan(count(false));
+    const summary = JSON.parse(byLabel.stdout.trimEnd().split('\n').at(-1)!) as { assembly: string; clips: number };
+    expect(summary.assembly).toBe('per-label');
+    // Shorter calls cut windows elsewhere, so a clip or two may score in one assembly only.
+    expect(summary.clips).toBeGreaterThanOrEqual(28);
   }, 120_000);
 
   it('names unreadable clips on stderr and scores the rest (exit 0)', async () => {

@@ -9,7 +9,7 @@ import type { EmotionScores } from '../../src/model/types.js';
 
 interface Fixture {
   spec: CallerScoreBaselineSpec;
-  raw: { emotion: number[][]; anger: number[]; arousal: number[] };
+  raw: { emotion: number[][]; anger: number[]; agitation: number[]; arousal: number[] };
   relative: { emotion: number[][]; anger: number[]; arousal: number[] };
 }
 
@@ -41,7 +41,9 @@ describe('caller score baseline', () => {
   it('matches the training-side implementation (caller_scores.py) window by window', () => {
     const baseline = createCallerScoreBaseline(fixture.spec);
     fixture.raw.emotion.forEach((e, i) => {
-      const out = baseline.apply(scoresOf(e, fixture.raw.anger[i]!, { arousal: fixture.raw.arousal[i]! }));
+      const out = baseline.apply(
+        scoresOf(e, fixture.raw.anger[i]!, { arousal: fixture.raw.arousal[i]!, agitation: fixture.raw.agitation[i]! }),
+      );
       const want = fixture.relative.emotion[i]!;
       expect([out.neutral, out.anger, out.happiness, out.sadness].map((v, k) => v - want[k]!)).toEqual(
         want.map(() => expect.closeTo(0, 5)),
@@ -81,6 +83,29 @@ describe('caller score baseline', () => {
     expect(calm.apply(spike).angerVsRest!).toBeGreaterThan(createCallerScoreBaseline(SPEC).apply(spike).angerVsRest!);
   });
 
+  it('with angerFromAgitation, a caller angry for the whole call is not judged against an angry norm', () => {
+    // Every window the same: anger head and agitation head both lean angry.
+    const angry = scoresOf([0.1, 0.6, 0.2, 0.1], 0.8, { agitation: 0.85 });
+    const relativeOnly = createCallerScoreBaseline(SPEC);
+    const blended = createCallerScoreBaseline({ ...SPEC, angerFromAgitation: 0.5 });
+    let r = relativeOnly.apply(angry);
+    let b = blended.apply(angry);
+    for (let i = 0; i < 60; i++) {
+      r = relativeOnly.apply(angry);
+      b = blended.apply(angry);
+    }
+    // Re-centred alone, 30 s of steady anger reads as this caller's normal.
+    expect(r.angerVsRest!).toBeLessThan(0.5);
+    expect(b.angerVsRest!).toBeGreaterThan(0.5);
+    // The blend is in log-odds: half the re-centred anger head, half agitation as it comes.
+    const logit = (p: number): number => Math.log(p / (1 - p));
+    const want = 1 / (1 + Math.exp(-(0.5 * logit(r.angerVsRest!) + 0.5 * logit(0.85))));
+    expect(b.angerVsRest!).toBeCloseTo(want, 9);
+    // The four-way mix and agitation itself are untouched by the blend.
+    expect(b.anger).toBeCloseTo(r.anger, 12);
+    expect(b.agitation).toBe(0.85);
+  });
+
   it('passes a window with non-finite scores through without learning from it', () => {
     const clean = createCallerScoreBaseline(SPEC);
     const dirty = createCallerScoreBaseline(SPEC);
@@ -106,7 +131,9 @@ describe('caller score baseline', () => {
     const model = {
       callerScoreBaseline: fixture.spec,
       score: async (batch: readonly Float32Array[]) =>
-        batch.map((v) => scoresOf(fixture.raw.emotion[v[0]!]!, fixture.raw.anger[v[0]!]!)),
+        batch.map((v) =>
+          scoresOf(fixture.raw.emotion[v[0]!]!, fixture.raw.anger[v[0]!]!, { agitation: fixture.raw.agitation[v[0]!]! }),
+        ),
     };
     const out = await scoreCallWindows(model, vectors, 7);
     expect(out.map((s) => s.angerVsRest)).toEqual(fixture.relative.anger.map((a) => expect.closeTo(a, 5)));

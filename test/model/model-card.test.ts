@@ -67,5 +67,12 @@ describe('parseModelCard', () => {
     expect(good.callerScoreBaseline?.reference.emotionLogProbs).toHaveLength(4);
     const bad = { ...(cardJson as Record<string, unknown>), callerScoreBaseline: { priorWindows: -1, strength: 1, reference: {} } };
     expect(() => parseModelCard(bad, 'card.json')).toThrow(/'callerScoreBaseline' must be/);
+    const blend = (v: unknown) => ({
+      ...(cardJson as Record<string, unknown>),
+      callerScoreBaseline: { ...(cardJson as { callerScoreBaseline: object }).callerScoreBaseline, angerFromAgitation: v },
+    });
+    expect(parseModelCard(blend(0.5)).callerScoreBaseline?.angerFromAgitation).toBe(0.5);
+    expect(() => parseModelCard(blend(1.5), 'card.json')).toThrow(/angerFromAgitation\? 0\.\.1/);
+    expect(() => parseModelCard(blend('half'), 'card.json')).toThrow(/'callerScoreBaseline' must be/);
   });
 });
