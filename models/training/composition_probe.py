@@ -21,7 +21,8 @@ leave-one-corpus-out:
 
 For each: clip-level anger UAR (anger_prob ≥ 0.5 on the clip's mean window
 probability), with the caller score baseline at `--strength` (and at each
-`--extra-strengths`) and without it, and anger-vs-happiness UAR. The
+`--extra-strengths`) and without it, and anger-vs-happiness UAR; with an emotion candidate, emotion4 and
+arousal UAR with and without the baseline. The
 agitation head is reported too when the candidates include one; with both
 an anger and an agitation candidate, also `mix0.5` (the baseline's anger
 logit and the agitation logit averaged: the shipped `angerFromAgitation`)
@@ -39,7 +40,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from corpus_data import CALLER_RELATIVE, DEFAULT_EXCLUDE, Data, feature_mask  # noqa: E402
+from corpus_data import AROUSAL_VALUE, CALLER_RELATIVE, DEFAULT_EXCLUDE, Data, feature_mask  # noqa: E402
 from features_bin import read_features  # noqa: E402
 from nets import ensemble_forward, part_candidates, train_model  # noqa: E402
 from validation import CALLER_BASELINE, caller_relative, caller_spec, uar  # noqa: E402
@@ -84,6 +85,27 @@ def clip_uars(d, rows, p):
     pair = np.isin(names, ("anger", "happiness"))
     return {"anger": uar(y[m], pred[m], 2), "vs_happy": uar((names[pair] == "anger").astype(np.int64), pred[pair], 2),
             "clips": int(m.sum())}
+
+
+def clip_means(d, rows, v):
+    idx = np.where(rows)[0]
+    uniq, inv = np.unique(d.clip[idx], return_inverse=True)
+    v = v[idx].reshape(len(idx), -1).astype(np.float64)
+    s = np.zeros((len(uniq), v.shape[1]))
+    np.add.at(s, inv, v)
+    return uniq, s / np.bincount(inv)[:, None]
+
+
+def emotion_uars(d, rows, emotion, arousal_value):
+    """Clip-level emotion4 UAR (argmax) and arousal UAR (expected value in thirds), as `npm run eval` decides."""
+    uniq, e = clip_means(d, rows, emotion)
+    y = d.clip_labels["emotion4"][uniq]
+    m = y >= 0
+    _, a = clip_means(d, rows, arousal_value)
+    ya = d.clip_labels["arousal"][uniq]
+    ma = ya >= 0
+    pa = np.where(a[:, 0] < 1 / 3, 0, np.where(a[:, 0] < 2 / 3, 1, 2))
+    return {"emotion4": uar(y[m], e[m].argmax(1), 4), "arousal": uar(ya[ma], pa[ma], 3)}
 
 
 def main():
@@ -131,9 +153,16 @@ def main():
                 r[f"{kind}/{key}"] = clip_uars(d, rows, probs[key].reshape(len(d.x), -1)[:, 0])
                 if key == "anger":
                     r[f"{kind}/anger+baseline"] = clip_uars(d, rows, rel["anger"].reshape(len(d.x), -1)[:, 0])
-            for lam in args.extra_strengths:
+            for lam in args.extra_strengths if "anger" in probs else []:
                 rl = caller_relative(d, probs, dict(spec, strength=lam), rows)
                 r[f"{kind}/anger+baseline{lam:g}"] = clip_uars(d, rows, rl["anger"].reshape(len(d.x), -1)[:, 0])
+            if "emotion" in probs and "arousal" in probs:
+                head = probs["arousal"] @ np.array(AROUSAL_VALUE)
+                r[f"{kind}/emotion"] = emotion_uars(d, rows, probs["emotion"], head)
+                r[f"{kind}/emotion+baseline"] = emotion_uars(d, rows, rel["emotion"], rel.get("arousal_value", head))
+                for lam in args.extra_strengths:
+                    rl = caller_relative(d, probs, dict(spec, strength=lam), rows)
+                    r[f"{kind}/emotion+baseline{lam:g}"] = emotion_uars(d, rows, rl["emotion"], rl.get("arousal_value", head))
             if "anger" in probs and "agitation" in probs:
                 # The two heads averaged in log-odds: the anger head after the baseline, the agitation head as it is.
                 la = logit(rel["anger"].reshape(len(d.x), -1)[:, 0])
@@ -142,10 +171,12 @@ def main():
                     r[f"{kind}/mix{w:g}"] = clip_uars(d, rows, 1 / (1 + np.exp(-(w * la + (1 - w) * lg))))
                 r[f"{kind}/mixraw"] = clip_uars(d, rows, 1 / (1 + np.exp(-(0.5 * logit(probs["anger"].reshape(len(d.x), -1)[:, 0]) + 0.5 * lg))))
         res[h] = r
-        print(f"{h:<8} " + "  ".join(f"{k} {v['anger']:.3f}/{v['vs_happy']:.3f}" for k, v in r.items()), flush=True)
+        print(f"{h:<8} " + "  ".join(f"{k} " + "/".join(f"{x:.3f}" for x in v.values() if isinstance(x, float))
+                                    for k, v in r.items()), flush=True)
     keys = list(next(iter(res.values())).keys())
-    mean = {k: {m: float(np.mean([res[h][k][m] for h in res])) for m in ("anger", "vs_happy")} for k in keys}
-    print(f"{'mean':<8} " + "  ".join(f"{k} {v['anger']:.3f}/{v['vs_happy']:.3f}" for k, v in mean.items()))
+    mean = {k: {m: float(np.mean([res[h][k][m] for h in res])) for m in res[next(iter(res))][k] if m != "clips"} for k in keys}
+    for k, v in mean.items():
+        print(f"mean  {k:<28} " + "  ".join(f"{m} {x:.3f}" for m, x in v.items()))
     print(f"({args.cand} calls={args.calls or 'as defined'} no_rel={args.no_rel} strength={args.strength}; "
           f"anger UAR / anger-vs-happiness UAR; {time.time() - t0:.0f} s)")
     if args.json:
