@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from corpus_data import AROUSAL_VALUE, CALLER_RELATIVE, DEFAULT_EXCLUDE, Data, feature_mask  # noqa: E402
 from features_bin import read_features  # noqa: E402
 from nets import ensemble_forward, part_candidates, train_model  # noqa: E402
-from validation import CALLER_BASELINE, caller_relative, caller_spec, uar  # noqa: E402
+from validation import CALLER_BASELINE, caller_relative, caller_spec, one_emotion_rows, uar  # noqa: E402
 
 LABELLED = ["nemo", "turev", "kor", "ravdess"]
 
@@ -51,24 +51,6 @@ LABELLED = ["nemo", "turev", "kor", "ravdess"]
 def logit(p):
     p = np.clip(p.astype(np.float64), 1e-6, 1 - 1e-6)
     return np.log(p) - np.log1p(-p)
-
-
-def one_emotion_calls(d):
-    """Bool per row: the row lies in an episode call whose clips all carry one label."""
-    rows = (d.episode == 1) & (d.aug == 0)
-    call = d.call_key // 1000
-    names = d.clip_label_name[d.clip]
-    out = np.zeros(len(d.x), bool)
-    idx = np.where(rows)[0]
-    order = idx[np.argsort(call[idx], kind="stable")]
-    keys = call[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    ends = np.r_[starts[1:], len(order)]
-    for s, e in zip(starts, ends):
-        r = order[s:e]
-        if len(set(names[r])) == 1:
-            out[r] = True
-    return out
 
 
 def clip_uars(d, rows, p):
@@ -134,7 +116,7 @@ def main():
     if args.no_rel:
         parts = [dict(p, exclude=CALLER_RELATIVE) for p in parts]
     cfg = {"clip": 5.0, "mask": feature_mask(d.feature_names, DEFAULT_EXCLUDE), "parts": parts}
-    one = one_emotion_calls(d)
+    one = one_emotion_rows(d)
     mixed = (d.episode == 0) & (d.aug == 0)
     spec_base = dict(CALLER_BASELINE, strength=args.strength, angerFromAgitation=0.0)
     t0 = time.time()

@@ -26,10 +26,33 @@ def confusion(y, p, k):
     return cm
 
 
-def clip_scores(d, rows, probs):
+def one_emotion_rows(d):
+    """Bool per row: un-augmented windows of the episode calls whose clips all
+    carry one label (src/eval/episode-calls.ts: a speaker's clips of one
+    emotion from the first second), what `npm run eval -- --per-label`
+    assembles. All False when features.bin has no episode calls."""
+    rows = (d.episode == 1) & (d.aug == 0)
+    out = np.zeros(len(d.episode), bool)
+    idx = np.where(rows)[0]
+    if len(idx) == 0:
+        return out
+    call = d.call_key[idx] // 1000
+    names = d.clip_label_name[d.clip[idx]]
+    order = np.argsort(call, kind="stable")
+    keys = call[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    for s, e in zip(starts, np.r_[starts[1:], len(order)]):
+        r = order[s:e]
+        if len(set(names[r])) == 1:
+            out[idx[r]] = True
+    return out
+
+
+def clip_scores(d, rows, probs, calls=None):
     """Mean window probabilities per clip, over rows (un-augmented windows of
-    the calls `npm run eval` would assemble: d.eval_rows)."""
-    rows = rows & (d.aug == 0) & d.eval_rows
+    the calls `npm run eval` would assemble: d.eval_rows; or of `calls`, a
+    row mask, e.g. one_emotion_rows)."""
+    rows = rows & (d.aug == 0) & (d.eval_rows if calls is None else calls)
     idx = np.where(rows)[0]
     clips = d.clip[idx]
     uniq, inv = np.unique(clips, return_inverse=True)
@@ -45,9 +68,9 @@ def clip_scores(d, rows, probs):
     return uniq, out
 
 
-def evaluate(d, rows, probs):
-    """Clip-level UAR per task over `rows`, overall and per corpus."""
-    uniq, sc = clip_scores(d, rows, probs)
+def evaluate(d, rows, probs, calls=None):
+    """Clip-level UAR per task over `rows` (of the calls in `calls`, see clip_scores), overall and per corpus."""
+    uniq, sc = clip_scores(d, rows, probs, calls)
     corp = d.clip_corpus[uniq]
     res = {"overall": {}, "by_corpus": {}}
 
@@ -146,20 +169,29 @@ def fold_train_eval(d, cfg, train_rows, test_rows, seeds, keep=None):
         keep.extend(models)
     probs = ensemble_forward(models, d.x)
     rel = caller_relative(d, probs, caller_spec(d, probs, train_rows), test_rows)
-    return evaluate(d, test_rows, rel), evaluate(d, test_rows, probs)
+    one = one_emotion_rows(d)
+    return evaluate(d, test_rows, rel), evaluate(d, test_rows, probs), (evaluate(d, test_rows, rel, one) if one.any() else None)
+
+
+ONE_EMOTION_KEYS = ("anger", "emotion4", "arousal", "agitation", "anger_vs_happiness", "agitation_vs_happiness")
 
 
 def loco(d, cfg, seeds, held_corpora, keep_models=None):
+    """LOCO figures per held-out corpus, on the speaker calls `npm run eval`
+    assembles; `absolute` without the caller score baseline; `one_emotion`
+    on the corpus's one-emotion calls (`npm run eval -- --per-label`)."""
     out = {}
     for h in held_corpora:
         hc = d.corpus_id(h)
         test = d.corpus == hc
         train = ~test
         kept = [] if keep_models is not None else None
-        rel, absolute = fold_train_eval(d, cfg, train, test, seeds, kept)
+        rel, absolute, one = fold_train_eval(d, cfg, train, test, seeds, kept)
         if keep_models is not None:
             keep_models[h] = kept
         out[h] = dict(rel["by_corpus"][h], absolute={t: absolute["by_corpus"][h].get(t) for t in TASKS + ["agitation"]})
+        if one is not None and h in one["by_corpus"]:
+            out[h]["one_emotion"] = {t: one["by_corpus"][h].get(t) for t in ONE_EMOTION_KEYS}
     return out
 
 
@@ -231,6 +263,12 @@ def loco_table(res, tasks=("anger", "emotion4", "arousal")):
         pv = [PEER.get(t, {}).get(h) for h in held if PEER.get(t, {}).get(h) is not None]
         row += f"{fmt(float(np.mean(vals)) if vals else None):>10}{fmt(float(np.mean(pv)) if len(pv) == len(held) else None):>10}"
     lines.append(row)
+    if any("one_emotion" in res[h] for h in held):
+        row = f"{'(one emo.)':<10}"
+        for t in tasks:
+            vals = [res[h]["one_emotion"].get(t) for h in held if res[h].get("one_emotion", {}).get(t) is not None]
+            row += f"{fmt(float(np.mean(vals)) if vals else None):>10}{'':>10}"
+        lines.append(row + "   <- mean on one-emotion calls (npm run eval -- --per-label)")
     if all("absolute" in res[h] for h in held):
         row = f"{'(absolute)':<10}"
         for t in tasks:
