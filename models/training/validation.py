@@ -146,7 +146,7 @@ def caller_spec(d, probs, rows):
 
 def caller_relative(d, probs, spec, rows):
     """Caller-relative scores for `rows` (each call in audio order); other rows keep theirs."""
-    if spec is None or spec["strength"] <= 0:
+    if spec is None or (spec["strength"] <= 0 and not spec.get("angerFromAgitation", 0) > 0):
         return probs
     idx = np.where(rows)[0]
     sub = caller_scores.centre({k: v[idx] for k, v in probs.items()}, d.call_key[idx], d.call_time[idx], spec)

@@ -27,8 +27,9 @@
  *
  * Agitation, the policy's input, stays absolute: a caller angry from the
  * first second and angry throughout must still be caught, and a relative
- * score would adapt to that anger. Arousal takes `arousalFromEmotion` of its value from what the
- * relative emotion mix implies (neutral ½, anger and happiness 1, sadness 0):
+ * score would adapt to that anger. Arousal takes `arousalFromEmotion` of its
+ * value from what the relative emotion mix implies (neutral ½, anger and
+ * happiness 1, sadness 0):
  * re-centring the arousal head itself gained nothing held out, this mix did.
  * Causal and per call: one instance per call, windows in order.
  *
@@ -131,9 +132,9 @@ class Baseline implements CallerScoreBaseline {
   }
 }
 
-/** One call's baseline; without a spec (or at strength 0) scores pass unchanged. */
+/** One call's baseline; without a spec (or at strength 0 with no anger blend) scores pass unchanged. */
 export function createCallerScoreBaseline(spec: CallerScoreBaselineSpec | undefined): CallerScoreBaseline {
-  return spec === undefined || spec.strength <= 0 ? IDENTITY : new Baseline(spec);
+  return spec === undefined || (spec.strength <= 0 && !((spec.angerFromAgitation ?? 0) > 0)) ? IDENTITY : new Baseline(spec);
 }
 
 /**

@@ -104,6 +104,10 @@ describe('caller score baseline', () => {
     // The four-way mix and agitation itself are untouched by the blend.
     expect(b.anger).toBeCloseTo(r.anger, 12);
     expect(b.agitation).toBe(0.85);
+    // At strength 0 the blend still applies (nothing is re-centred).
+    const blendOnly = createCallerScoreBaseline({ ...SPEC, strength: 0, angerFromAgitation: 0.5 }).apply(angry);
+    expect(blendOnly.angerVsRest!).toBeCloseTo(1 / (1 + Math.exp(-(0.5 * logit(0.8) + 0.5 * logit(0.85)))), 9);
+    expect(blendOnly.sadness).toBeCloseTo(0.1, 6);
   });
 
   it('passes a window with non-finite scores through without learning from it', () => {
