@@ -56,6 +56,7 @@ import {
   selectionScore,
   sumCounts,
   targetsMet,
+  tiersFrom,
   type ReplaySettings,
   type ValidationCall,
   type ValidationCounts,
@@ -178,21 +179,6 @@ async function scoreAll(manifest: string, root: string | undefined, dirs: string
 interface GridPoint {
   label: string;
   settings: ReplaySettings;
-}
-
-/**
- * Tier thresholds from tier 2's: tiers 3 and 4 at the pre-issue-8 spacing
- * (+0.13, +0.20, capped at 0.98 / 0.99), exits 0.15 below. Fixed here, not
- * taken from the current defaults, so the grid does not move with them.
- */
-function tiersFrom(enter2: number): Pick<PolicyOptions, 'enterThresholds' | 'exitThresholds'> {
-  const e3 = Math.min(0.98, enter2 + 0.13);
-  const e4 = Math.min(0.99, Math.max(e3 + 0.01, enter2 + 0.2));
-  const r = (x: number): number => Math.round(x * 1000) / 1000;
-  return {
-    enterThresholds: { 2: r(enter2), 3: r(e3), 4: r(e4) },
-    exitThresholds: { 2: r(enter2 - 0.15), 3: r(e3 - 0.15), 4: r(e4 - 0.15) },
-  };
 }
 
 /** Tracker settings × policy settings explored. */

@@ -17,6 +17,7 @@ import {
   falseAlarmCalls,
   replayCalls,
   sumCounts,
+  tiersFrom,
   type ReplaySettings,
   type ValidationCall,
 } from '../src/eval/call-validation.js';
@@ -39,11 +40,6 @@ const quantile = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 
-function tiersFrom(enter2: number) {
-  const e3 = Math.min(0.98, enter2 + 0.13);
-  const e4 = Math.min(0.99, Math.max(e3 + 0.01, enter2 + 0.2));
-  return { enterThresholds: { 2: enter2, 3: e3, 4: e4 }, exitThresholds: { 2: enter2 - 0.15, 3: e3 - 0.15, 4: e4 - 0.15 } };
-}
 const points: { label: string; settings: ReplaySettings }[] = [];
 for (const absoluteOffset of [-1, -0.5, 0, 0.5, 1, 1.5])
   for (const tau of [1000, 2000])

@@ -275,3 +275,19 @@ export function budgetScore(c: ValidationCounts, budget: number): number {
   if (fa > budget) return Number.NEGATIVE_INFINITY;
   return detectedCalls(c) * 1_000_000 - fa * 1000 + c.angryTier2At60s;
 }
+
+/**
+ * Tier thresholds from tier 2's: tiers 3 and 4 at the pre-issue-8 spacing
+ * (+0.13, +0.20, capped at 0.98 / 0.99), exits 0.15 below. Fixed, not taken
+ * from the current defaults, so the calibration grid (scripts/calibrate-policy.ts)
+ * does not move with them.
+ */
+export function tiersFrom(enter2: number): Pick<PolicyOptions, 'enterThresholds' | 'exitThresholds'> {
+  const e3 = Math.min(0.98, enter2 + 0.13);
+  const e4 = Math.min(0.99, Math.max(e3 + 0.01, enter2 + 0.2));
+  const r = (x: number): number => Math.round(x * 1000) / 1000;
+  return {
+    enterThresholds: { 2: r(enter2), 3: r(e3), 4: r(e4) },
+    exitThresholds: { 2: r(enter2 - 0.15), 3: r(e3 - 0.15), 4: r(e4 - 0.15) },
+  };
+}
