@@ -182,9 +182,7 @@ def main():
     for name in names:
         # "nets:GROUP/NAME": a candidate of nets.part_candidates (e.g. nets:agit/mean-abs+rel-hard3).
         if name.startswith("nets:"):
-            group = {"agit": "agitation"}.get(name[5:].split("/")[0], name[5:].split("/")[0])
-            c = nets.part_candidates(False, levers=True)[group][name[5:]]
-            cands[name] = c if isinstance(c, list) else [c]
+            cands[name] = nets.candidate_parts(name[5:])
     thresholds = np.linspace(0.05, 0.995, 96)
     results = {}
     for name in names:

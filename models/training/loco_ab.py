@@ -25,7 +25,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from corpus_data import DEFAULT_EXCLUDE, Data, feature_mask  # noqa: E402
 from features_bin import read_features  # noqa: E402
-from nets import part_candidates  # noqa: E402
+from nets import candidate_parts  # noqa: E402
 from validation import loco  # noqa: E402
 
 LABELLED = ["nemo", "turev", "kor", "ravdess"]
@@ -46,12 +46,7 @@ def main():
     torch.set_num_threads(1)
     header, x, meta = read_features(args.features)
     d = Data(header, np.nan_to_num(x), meta)
-    groups = part_candidates(False, levers=True)
-    parts = []
-    for g, name in (("anger", args.anger), ("agitation", args.agit)):
-        if name:
-            c = groups[g][name]
-            parts += c if isinstance(c, list) else [c]
+    parts = [p for name in (args.anger, args.agit) if name for p in candidate_parts(name)]
     cfg = {"clip": 5.0, "mask": feature_mask(d.feature_names, DEFAULT_EXCLUDE),
            "parts": [dict(p, epochs=args.epochs, batch=args.batch) for p in parts]}
     t0 = time.time()

@@ -426,3 +426,11 @@ def part_candidates(quick, levers=False):
         anger = {k: v for k, v in anger.items() if k in ("anger/logistic", "anger/logistic-sel0.3")}
         emotion = {k: v for k, v in emotion.items() if k in ("emotion/logistic", "emotion/mlp64")}
     return {"anger": anger, "emotion": emotion, "agitation": agitation}
+
+
+def candidate_parts(name):
+    """The parts of the candidate GROUP/NAME of part_candidates, levers included
+    (`agit/...` names the agitation group), as a list."""
+    group = {"agit": "agitation"}.get(name.split("/")[0], name.split("/")[0])
+    c = part_candidates(False, levers=True)[group][name]
+    return c if isinstance(c, list) else [c]
