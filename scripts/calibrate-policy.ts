@@ -11,7 +11,9 @@
  * within 10 s) with no more false-alarm calls (neutral, excited, low prompted
  * + calm→angry prompted before the anger) than the issue's targets allow on
  * the same calls (5 % of neutral, 10 % of excited and of low, 5 % of
- * calm→angry: 15.9 of the 212 calls); `--fa-budget R` sets that allowance
+ * calm→angry: 15.9 of the 212 calls), and no kind of false alarm over its
+ * own share rounded up to whole calls (3, 6, 6 and 3 of 53: excited calls
+ * may not take neutral calls' share); `--fa-budget R` sets the pooled allowance
  * to a share R of the calls that must stay silent instead (for the frontier:
  * what each budget buys); `budget` the same within the false-alarm calls
  * "before" has on the same corpora; `score` is the target-excess score
@@ -86,7 +88,8 @@ const BEFORE_ISSUE_8: ReplaySettings = {
     maxLift: 0,
     maxDrop: 0,
   },
-  tracker: { relative: false },
+  // Pinned: inheriting the tracker's current offset made this row move with every calibration.
+  tracker: { relative: false, absoluteOffset: 0 },
 };
 
 interface Cache {
@@ -193,7 +196,7 @@ function grid(): GridPoint[] {
   });
   // The absolute head alone, shifted by an offset (< 0 raises it): a wide policy grid.
   for (const absoluteOffset of [-1, -0.5, 0, 0.5, 1, 1.5])
-    for (const tau of [500, 1000, 2000])
+    for (const tau of [500, 1000, 2000, 3000])
       for (const enter2 of [0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95])
         for (const dwell of [500, 1000, 1500])
           out.push({
@@ -410,7 +413,7 @@ async function main(): Promise<number> {
           ? targetFalseAlarmBudget(sumCounts(beforeByCorpus, keep))
           : falseAlarmCalls(sumCounts(beforeByCorpus, keep));
     const scoreOf = (byCorpus: ReadonlyMap<string, ValidationCounts>, keep: (corpus: string) => boolean): number =>
-      objective === 'score' ? selectionScore(sumCounts(byCorpus, keep)) : budgetScore(sumCounts(byCorpus, keep), budgetOf(keep));
+      objective === 'score' ? selectionScore(sumCounts(byCorpus, keep)) : budgetScore(sumCounts(byCorpus, keep), budgetOf(keep), objective === 'targets' && faShare === undefined);
     const cmp = (a: { i: number; s: number }, b: { i: number; s: number }): number => (a.s === b.s ? a.i - b.i : b.s > a.s ? 1 : -1);
     const ranking = (keep: (corpus: string) => boolean) => results.map((r, i) => ({ i, s: scoreOf(r.byCorpus, keep) })).sort(cmp);
     const requireDemo = values['require-demo'];

@@ -50,7 +50,7 @@ export interface AgitationTrackerOptions {
   evidenceHalf: number;
   /** Cap on the CUSUM evidence, so the caller's calming down is seen within a few seconds. */
   maxEvidence: number;
-  /** Log-odds subtracted before the absolute path: > 0 keeps it for very high evidence, < 0 raises the head (the shipped 0.5 lowers it a little). */
+  /** Log-odds subtracted before the absolute path: > 0 lowers the head (the shipped 0.5), < 0 raises it. */
   absoluteOffset: number;
   /** false: agitation = the absolute head as it comes (no relative path). */
   relative: boolean;
@@ -67,9 +67,9 @@ export interface AgitationTrackerOptions {
 /**
  * Defaults, chosen by `npx tsx scripts/calibrate-policy.ts` together with the
  * policy's (docs/policy-calibration.md): the model's agitation alone,
- * raised by 0.5 log-odds (`absoluteOffset: -0.5`; lowered by 0.5 before the
- * speed-perturbed model of issue 8's fourth round), no CUSUM path
- * (`relative: false`).
+ * lowered by 0.5 log-odds (`absoluteOffset: 0.5`; issue 8's sixth round,
+ * with 3-s smoothing; raised by 0.5 in the fourth and fifth rounds), no
+ * CUSUM path (`relative: false`).
  * Why: within the false-alarm calls the issue's targets allow, no CUSUM
  * setting of the grid detected more on unseen speakers than the head alone
  * (the best tied it); calm speech above the population's calm level
@@ -84,7 +84,7 @@ export const DEFAULT_AGITATION_TRACKER: Omit<AgitationTrackerOptions, 'calmLogit
   drift: 0.5,
   evidenceHalf: 2,
   maxEvidence: 18,
-  absoluteOffset: -0.5,
+  absoluteOffset: 0.5,
   relative: false,
   evidenceFrom: 'anger',
 });

@@ -9,6 +9,7 @@ import {
   selectionScore,
   sumCounts,
   targetFalseAlarmBudget,
+  withinKindAllowances,
   targetsMet,
   type ValidationCall,
 } from '../../src/eval/call-validation.js';
@@ -104,6 +105,22 @@ describe('the "no worse than before" objective', () => {
     expect(targetFalseAlarmBudget(c)).toBeCloseTo(0.05 * 53 + 0.1 * 53 + 0.1 * 53 + 0.05 * 53, 9);
     // Prompts do not change the allowance; only the number of calls does.
     expect(targetFalseAlarmBudget(counts({ neutral: 10 }))).toBeCloseTo(0.5, 9);
+  });
+
+  it('with per-kind allowances, lets no kind of false alarm take another kind\'s share', () => {
+    const calls = { neutral: 53, excited: 53, low: 53, calmToAngry: 53, angry: 54 };
+    // 3, 6, 6, 3 of 53: each target rounded up to whole calls.
+    const atCaps = counts({ ...calls, neutralPrompted: 3, excitedPrompted: 6, lowPrompted: 6, calmToAngryBeforeOnset: 3 });
+    expect(withinKindAllowances(atCaps)).toBe(true);
+    for (const k of ['neutralPrompted', 'excitedPrompted', 'lowPrompted', 'calmToAngryBeforeOnset'] as const) {
+      expect(withinKindAllowances({ ...atCaps, [k]: atCaps[k] + 1 })).toBe(false);
+    }
+    // Pooled, 7 excited prompts fit the allowance; per kind they do not.
+    const excitedHeavy = counts({ ...calls, excitedPrompted: 7, angryWithin10s: 20 });
+    const balanced = counts({ ...calls, excitedPrompted: 3, lowPrompted: 3, angryWithin10s: 12 });
+    expect(budgetScore(excitedHeavy, 15.9)).toBeGreaterThan(budgetScore(balanced, 15.9));
+    expect(budgetScore(excitedHeavy, 15.9, true)).toBe(Number.NEGATIVE_INFINITY);
+    expect(budgetScore(balanced, 15.9, true)).toBe(budgetScore(balanced, 15.9));
   });
 });
 
