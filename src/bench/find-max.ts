@@ -8,9 +8,19 @@ import type { LoadFigures } from './run-figures.js';
 /** Real-time bound on p99 processing lag, ms (the criterion). */
 export const MAX_REALTIME_LAG_MS = 200;
 
-/** A step holds real time: p99 lag under 200 ms (when measured), no dropped frames, no failed calls. */
+/**
+ * A step holds real time: p99 lag under 200 ms (when measured), no dropped
+ * frames, no failed calls, and every angry call prompted before it ended (no
+ * prompt arriving after its call). Why the last: at 550 calls on a 2-core
+ * machine the lag p99 was 173 ms with nothing dropped, yet the agent
+ * sockets were so far behind that 50 of 275 prompts arrived after their
+ * 10-s call had ended; a count that loses prompts is not one the floor can run.
+ */
 export function isRealtime(f: LoadFigures): boolean {
-  return f.dropped_frames === 0 && f.failed_calls === 0 && (f.lag_p99_ms === null || f.lag_p99_ms < MAX_REALTIME_LAG_MS);
+  const lagOk = f.lag_p99_ms === null || f.lag_p99_ms < MAX_REALTIME_LAG_MS;
+  // Figures without prompt counts (older reports, fakes) are judged on the rest.
+  const promptsOk = f.angry_calls === undefined || (f.late_prompts === 0 && f.angry_calls_prompted >= f.angry_calls);
+  return f.dropped_frames === 0 && f.failed_calls === 0 && lagOk && promptsOk;
 }
 
 export interface FindMaxStep {

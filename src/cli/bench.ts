@@ -41,7 +41,8 @@ lag, alert latency, memory per call and dropped frames.
   --agent-token JWT  supervisor/admin token for --url: every agent socket and GET /v1/calls
   --server MODE      auto | tsx | dist: how the spawned server runs (auto: the build if newer than src/)
   --find-max         ramp N (doubling, then bisection; steps of --step-seconds) to the largest N that
-                     stays real time: p99 lag < 200 ms, no dropped frames
+                     stays real time: p99 lag < 200 ms, no dropped frames, every angry call
+                     prompted before it ends
   --start-calls N    first --find-max step (default 50)
   --max-calls N      --find-max never tries more (default 2000)
   --step-seconds S   audio per --find-max step (default 10)

@@ -37,4 +37,12 @@ describe('--find-max', () => {
     expect(isRealtime({ ...ok, dropped_frames: 1 })).toBe(false);
     expect(isRealtime({ ...ok, failed_calls: 1 })).toBe(false);
   });
+
+  it('also needs every angry call prompted before it ended', () => {
+    const ok = { lag_p99_ms: 173, dropped_frames: 0, failed_calls: 0, angry_calls: 275, angry_calls_prompted: 275, late_prompts: 0 } as LoadFigures;
+    expect(isRealtime(ok)).toBe(true);
+    // The 550-call step measured here: lag and drops fine, 50 prompts after their call.
+    expect(isRealtime({ ...ok, angry_calls_prompted: 225, late_prompts: 50 })).toBe(false);
+    expect(isRealtime({ ...ok, angry_calls_prompted: 274 })).toBe(false);
+  });
 });
