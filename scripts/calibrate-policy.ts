@@ -5,6 +5,7 @@
  *   npx tsx scripts/calibrate-policy.ts --loco-dir DIR [--before-dir DIR2] [--corpora nemo,turev,kor,ravdess]
  *        [--json] [--rescore] [--manifest FILE] [--root DIR] [--no-grid] [--no-demo]
  *        [--demo-model F --demo-card F] [--top N] [--objective targets|budget|score] [--fa-budget R] [--write-card models/emotion.json] [--require-demo]
+ *        [--svg FILE]
  *
  * The choice (--objective): `targets` (the default) takes the setting that
  * detects the most calls in time (calm→angry within 6 s + angry-from-the-start
@@ -41,7 +42,10 @@
  * chosen on all corpora, and the NESTED figures:
  * for each corpus the setting chosen on the other corpora, judged on it.
  * The nested row is the honest one; the chosen row is what ships.
- * `--json` prints one JSON object as the last line.
+ * `--json` prints one JSON object as the last line. With the grid, a picture
+ * of it (false-alarm calls against calls detected in time, every setting,
+ * the frontier and these rows marked) goes to --svg FILE, by default
+ * DIR/validation-frontier.svg.
  */
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -72,6 +76,7 @@ import { planValidationCalls, VALIDATION_CALLS } from '../src/eval/validation-ca
 import { DEFAULT_AGITATION_TRACKER } from '../src/model/agitation-tracker.js';
 import { loadEmotionModel } from '../src/model/emotion-model.js';
 import { DEFAULT_POLICY_OPTIONS, type PolicyOptions } from '../src/policy/options.js';
+import { renderFrontierSvg } from '../src/eval/validation-frontier-svg.js';
 
 const PAUSE_S = 0.6; // call assembly's default pause between clips
 const CACHE_VERSION = 3;
@@ -261,7 +266,7 @@ function report(byCorpus: ReadonlyMap<string, ValidationCounts>) {
 const USAGE = `usage: npx tsx scripts/calibrate-policy.ts --loco-dir DIR [--before-dir DIR2] [--corpora nemo,turev,kor,ravdess]
        [--json] [--rescore] [--manifest FILE] [--root DIR] [--cache FILE] [--no-grid] [--no-demo] [--require-demo]
        [--demo-model F --demo-card F] [--top N] [--objective targets|budget|score] [--fa-budget R]
-       [--write-card models/emotion.json]
+       [--write-card models/emotion.json] [--svg FILE]
 (the file's header says what each does)
 `;
 
@@ -286,6 +291,7 @@ async function main(): Promise<number> {
       'fa-budget': { type: 'string' },
       json: { type: 'boolean', default: false },
       'write-card': { type: 'string' },
+      svg: { type: 'string' },
     },
   });
   if (values.help) {
@@ -464,6 +470,25 @@ async function main(): Promise<number> {
     out.objective = objective;
     out[requireDemo ? 'best_without_demo' : 'best_with_demo'] = { label: alt.label, settings: alt.settings, demo: demoCheck(alt.settings), ...report(alt.byCorpus) };
     out.nested = { choice_without: nestedChoice, ...report(nestedByCorpus) };
+    const all = sumCounts(rows[1]!.byCorpus);
+    const svgPath = values.svg ?? path.join(locoDir, 'validation-frontier.svg');
+    await writeFile(
+      svgPath,
+      renderFrontierSvg({
+        title: `Agitation validation: ${speakers.size} unseen speakers, ${calls.length} calls, ${points.length} settings (LOCO models)`,
+        grid: results.map((r) => sumCounts(r.byCorpus)),
+        marks: [
+          { label: rows[0]!.name, counts: sumCounts(rows[0]!.byCorpus), color: '#7f7f7f' },
+          { label: 'current defaults', counts: all, color: '#d62728' },
+          { label: `chosen (${objective})`, counts: sumCounts(chosen.byCorpus), color: '#ff7f0e' },
+          { label: 'nested (held-out corpora)', counts: sumCounts(nestedByCorpus), color: '#9467bd' },
+        ],
+        allowance: targetFalseAlarmBudget(all),
+        silentCalls: silentCalls(all),
+        detectableCalls: all.calmToAngry + all.angry,
+      }),
+    );
+    process.stdout.write(`\npicture: ${svgPath}\n`);
   }
   if (values['write-card']) await writeCardValidation(values['write-card'], out);
   if (values.json) process.stdout.write(`${JSON.stringify(out)}\n`);
