@@ -473,7 +473,7 @@ async function main(): Promise<number> {
     out.objective = objective;
     out[requireDemo ? 'best_without_demo' : 'best_with_demo'] = { label: alt.label, settings: alt.settings, demo: demoCheck(alt.settings), ...report(alt.byCorpus) };
     out.nested = { choice_without: nestedChoice, ...report(nestedByCorpus) };
-    const all = sumCounts(rows[1]!.byCorpus);
+    const currentCounts = sumCounts(rows[1]!.byCorpus);
     const svgPath = values.svg ?? path.join(locoDir, 'validation-frontier.svg');
     await writeFile(
       svgPath,
@@ -482,13 +482,13 @@ async function main(): Promise<number> {
         grid: results.map((r) => sumCounts(r.byCorpus)),
         marks: [
           { label: rows[0]!.name, counts: sumCounts(rows[0]!.byCorpus), color: '#7f7f7f' },
-          { label: 'current defaults', counts: all, color: '#d62728' },
+          { label: 'current defaults', counts: currentCounts, color: '#d62728' },
           { label: `chosen (${objective})`, counts: sumCounts(chosen.byCorpus), color: '#ff7f0e' },
           { label: 'nested (held-out corpora)', counts: sumCounts(nestedByCorpus), color: '#9467bd' },
         ],
-        allowance: targetFalseAlarmBudget(all),
-        silentCalls: silentCalls(all),
-        detectableCalls: all.calmToAngry + all.angry,
+        allowance: targetFalseAlarmBudget(currentCounts),
+        silentCalls: silentCalls(currentCounts),
+        detectableCalls: currentCounts.calmToAngry + currentCounts.angry,
       }),
     );
     process.stdout.write(`\npicture: ${svgPath}\n`);

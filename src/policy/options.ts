@@ -20,11 +20,11 @@ export interface PolicyOptions {
    * Per window `alpha = 1 - exp(-stepMs / tau)`: with 0.5-s hops and the
    * default, each new window moves the smoothed level ~15 % of the way.
    * Calibrated (docs/policy-calibration.md): 1 s let noisy windows of calm
-   * speech through; 3 s catches more callers angry from the start at the
-   * same false alarms than 2 s (the first window seeds the level, so a
-   * longer memory is a steadier early estimate); 4–6 s won on all corpora
-   * but overshot the false alarms on held-out ones and flags anger that
-   * starts mid-call later.
+   * speech through; 3 s catches a few more callers angry from the start
+   * than 2 s at one false alarm fewer (the first window seeds the level, so
+   * a longer memory is a steadier early estimate; held out, the two detect
+   * the same); 4–6 s caught more still on all corpora but no more held out,
+   * and flag anger that starts mid-call less often and later.
    * @defaultValue 3000
    */
   readonly smoothingTimeConstantMs: number;
