@@ -25,6 +25,7 @@ import {
   type ValidationCounts,
 } from '../src/eval/call-validation.js';
 import type { EmotionScores } from '../src/model/types.js';
+import { createProgress } from '../src/cli/progress.js';
 
 const { values } = parseArgs({ options: { 'loco-dir': { type: 'string', default: 'models/training/.work/loco' } } });
 const cache = JSON.parse(readFileSync(path.join(values['loco-dir']!, 'validation-scores.json'), 'utf8')) as { calls: ValidationCall[] };
@@ -79,7 +80,13 @@ for (const mix of MIXES) {
   const centre = xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const w of mix === MIXES[0] ? [0, 0.25, 0.5, 1] : [0.25, 0.5, 1]) {
     const cs = transform(w, mix, centre);
-    const results = points.map((p) => replayCalls(cs, p));
+    const progress = createProgress({ label: `${mix.name} w ${w}`, total: points.length, unit: 'settings' });
+    const results = points.map((p, i) => {
+      const r = replayCalls(cs, p);
+      progress.update(i + 1);
+      return r;
+    });
+    progress.done();
     const best = (keep: (c: string) => boolean): number => {
       let bi = 0;
       let bs = Number.NEGATIVE_INFINITY;

@@ -29,6 +29,7 @@ import {
   type ValidationCall,
   type ValidationCounts,
 } from '../src/eval/call-validation.js';
+import { createProgress } from '../src/cli/progress.js';
 
 const { values } = parseArgs({
   options: {
@@ -54,7 +55,13 @@ for (const taus of [[2000], [3000], [4000], [6000], [500, 1000, 2000], [500, 100
             tracker: { relative: false, absoluteOffset },
             policy: { smoothingTimeConstantMs: tau, ...tiersFrom(enter2), enterDwellMs: dwell, maxLift: 0, maxDrop: 0 },
           });
-  const results = points.map((p) => replayCalls(calls, p));
+  const progress = createProgress({ label: `tau ${taus.join(', ')}`, total: points.length, unit: 'settings' });
+  const results = points.map((p, i) => {
+    const r = replayCalls(calls, p);
+    progress.update(i + 1);
+    return r;
+  });
+  progress.done();
   const best = (keep: (c: string) => boolean): number => {
     let bi = 0;
     let bs = Number.NEGATIVE_INFINITY;
