@@ -14,22 +14,8 @@
  * (calibrate-policy's `targets` objective); without it, the pooled allowance
  * only. No demo requirement here (calibrate-policy's `--require-demo`).
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  budgetScore,
-  detectedCalls,
-  falseAlarmCalls,
-  replayCalls,
-  sumCounts,
-  targetFalseAlarmBudget,
-  tiersFrom,
-  type ReplaySettings,
-  type ValidationCall,
-  type ValidationCounts,
-} from '../src/eval/call-validation.js';
-import { createProgress } from '../src/cli/progress.js';
+import { absoluteHeadGrid, chooseAndNest, countsLine, loadValidationCalls, replayGrid } from './lib/validation-probe.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,45 +23,12 @@ const { values } = parseArgs({
     'per-kind': { type: 'boolean', default: false },
   },
 });
-const cache = JSON.parse(readFileSync(path.join(values['loco-dir']!, 'validation-scores.json'), 'utf8')) as { calls: ValidationCall[] };
-const calls = cache.calls;
-const corpora = [...new Set(calls.map((c) => c.corpus))];
+const calls = loadValidationCalls(values['loco-dir']!);
 const perKind = values['per-kind'] === true;
-
-const line = (c: ValidationCounts): string =>
-  `${detectedCalls(c)} in time, ${falseAlarmCalls(c)} FA (c→a ≤6 s ${c.calmToAngryWithin6s}, angry ≤10 s ${c.angryWithin10s}, @60 s ${c.angryTier2At60s}, c→a any ${c.calmToAngryDetected})`;
+const ENTERS = [0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
 
 for (const taus of [[2000], [3000], [4000], [6000], [500, 1000, 2000], [500, 1000, 2000, 3000], [500, 1000, 2000, 3000, 4000, 6000]]) {
-  const points: ReplaySettings[] = [];
-  for (const absoluteOffset of [-1, -0.5, 0, 0.5, 1, 1.5])
-    for (const tau of taus)
-      for (const enter2 of [0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95])
-        for (const dwell of [500, 1000, 1500])
-          points.push({
-            tracker: { relative: false, absoluteOffset },
-            policy: { smoothingTimeConstantMs: tau, ...tiersFrom(enter2), enterDwellMs: dwell, maxLift: 0, maxDrop: 0 },
-          });
-  const progress = createProgress({ label: `tau ${taus.join(', ')}`, total: points.length, unit: 'settings' });
-  const results = points.map((p, i) => {
-    const r = replayCalls(calls, p);
-    progress.update(i + 1);
-    return r;
-  });
-  progress.done();
-  const best = (keep: (c: string) => boolean): number => {
-    let bi = 0;
-    let bs = Number.NEGATIVE_INFINITY;
-    results.forEach((r, i) => {
-      const c = sumCounts(r, keep);
-      const s = budgetScore(c, targetFalseAlarmBudget(c), perKind);
-      if (s > bs) {
-        bs = s;
-        bi = i;
-      }
-    });
-    return bi;
-  };
-  const nested = new Map<string, ValidationCounts>();
-  for (const corpus of corpora) nested.set(corpus, sumCounts(results[best((c) => c !== corpus)]!, (c) => c === corpus));
-  process.stdout.write(`tau ${taus.join(', ')}: all ${line(sumCounts(results[best(() => true)]!))} | nested ${line(sumCounts(nested))}\n`);
+  const label = `tau ${taus.join(', ')}`;
+  const choice = chooseAndNest(replayGrid(calls, absoluteHeadGrid(taus, ENTERS), label), perKind);
+  process.stdout.write(`${label}: all ${countsLine(choice.all)} | nested ${countsLine(choice.nested)}\n`);
 }
