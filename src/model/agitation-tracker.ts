@@ -67,9 +67,9 @@ export interface AgitationTrackerOptions {
 /**
  * Defaults, chosen by `npx tsx scripts/calibrate-policy.ts` together with the
  * policy's (docs/policy-calibration.md): the model's agitation alone,
- * lowered by 0.5 log-odds (`absoluteOffset: 0.5`; issue 8's sixth round,
- * with 3-s smoothing; raised by 0.5 in the fourth and fifth rounds), no
- * CUSUM path (`relative: false`).
+ * lowered by 1 log-odds (`absoluteOffset: 1`; issue 8's seventh round, with
+ * 1-s smoothing and a 1.5-s dwell; 0.5 with the sixth round's 3-s smoothing,
+ * −0.5 in the fourth and fifth rounds), no CUSUM path (`relative: false`).
  * Why: within the false-alarm calls the issue's targets allow, no CUSUM
  * setting of the grid detected more on unseen speakers than the head alone
  * (the best tied it); calm speech above the population's calm level
@@ -84,7 +84,7 @@ export const DEFAULT_AGITATION_TRACKER: Omit<AgitationTrackerOptions, 'calmLogit
   drift: 0.5,
   evidenceHalf: 2,
   maxEvidence: 18,
-  absoluteOffset: 0.5,
+  absoluteOffset: 1,
   relative: false,
   evidenceFrom: 'anger',
 });

@@ -73,14 +73,14 @@ describe('agitation tracker (sequential evidence on the absolute anger head)', (
   it('with the shipped defaults and the real policy: a caller angry throughout is at tier 2 or above after 60 s', () => {
     const policy = createEscalationPolicy()({ callId: 'angry-throughout', language: 'en' });
     const t = createAgitationTracker({ calmLogit: CALM_LOGIT, angerCalmLogit: CALM_LOGIT });
-    // The shipped tracker: the model's agitation alone, lowered 0.5 log-odds (no CUSUM path).
+    // The shipped tracker: the model's agitation alone, lowered 1 log-odds (no CUSUM path).
     expect(DEFAULT_AGITATION_TRACKER.relative).toBe(false);
-    expect(DEFAULT_AGITATION_TRACKER.absoluteOffset).toBe(0.5);
-    // A head steadily at 0.9 (0.85 after the offset, above tier 2's 0.75): nothing
+    expect(DEFAULT_AGITATION_TRACKER.absoluteOffset).toBe(1);
+    // A head steadily at 0.93 (0.83 after the offset, above tier 2's 0.75): nothing
     // in the tracker may learn it as this caller's normal.
     let prompts = 0;
     for (let i = 1; i <= 130; i++) {
-      for (const e of policy.observe(t.apply(scores(0.9)), i * 500)) if (e.type === 'prompt') prompts++;
+      for (const e of policy.observe(t.apply(scores(0.93)), i * 500)) if (e.type === 'prompt') prompts++;
     }
     expect(prompts).toBeGreaterThan(0);
     expect(policy.tier).toBeGreaterThanOrEqual(2);
