@@ -15,7 +15,7 @@
  * does). `--idle-ms M` sleeps M ms after every round of the measured run, as
  * a server's DSP thread idles between batches: the same work, done in bursts.
  * On the 2-core test VM that alone costs ≈ 20–50 % more CPU per call-second
- * (README "Benchmark", "Where the DSP thread goes"):
+ * (docs/performance.md, "Where the DSP thread goes"):
  *
  *   npx tsx scripts/feature-cost.ts --calls 100 --seconds 10 --round-frames 1 --idle-ms 15
  */
