@@ -13,6 +13,7 @@
  *   npx tsx scripts/fast-path-probe.ts [--loco-dir models/training/.work/loco]
  */
 import { parseArgs } from 'node:util';
+import { isAlert } from '../src/eval/call-validation.js';
 import { createAgitationTracker } from '../src/model/agitation-tracker.js';
 import { createEscalationPolicy } from '../src/policy/create-escalation-policy.js';
 import { DEFAULT_POLICY_OPTIONS } from '../src/policy/options.js';
@@ -37,7 +38,7 @@ const seqs: Seq[] = calls.map((call) => {
     const s = tracker.apply(w.scores);
     series.push({ t: w.audioMs, a: s.agitation });
     for (const e of policy.observe(s, w.audioMs)) {
-      if (e.type === 'prompt' || (e.type === 'priority' && e.tier > e.previousTier)) alerts.push(e.audioMs);
+      if (isAlert(e)) alerts.push(e.audioMs);
     }
   }
   return { kind: call.kind, corpus: call.corpus, onsetMs: call.onsetMs, alerts, series };
@@ -110,39 +111,22 @@ function score(t: Tally): number {
   return within ? (t.c6 + t.a10) * 1000 - fa : Number.NEGATIVE_INFINITY;
 }
 
-function count(f: number | null, k: number): string {
-  const fa: Record<string, number> = { neutral: 0, excited: 0, low: 0, early: 0 };
-  let c6 = 0;
-  let a10 = 0;
-  const byCorpus: Record<string, number> = {};
-  for (const s of seqs) {
-    const extra = f === null ? [] : fastTriggers(s.series, f, k);
-    const all = [...s.alerts, ...extra].sort((x, y) => x - y);
-    if (s.kind === 'neutral' || s.kind === 'excited' || s.kind === 'low') {
-      if (all.length > 0) fa[s.kind]!++;
-      continue;
-    }
-    const onset = s.onsetMs ?? 0;
-    if (all.some((t) => t <= onset)) fa.early!++;
-    const first = all.find((t) => t > onset);
-    if (first === undefined) continue;
-    if (s.kind === 'calm-then-angry' && first - onset <= 6000) {
-      c6++;
-      byCorpus[s.corpus] = (byCorpus[s.corpus] ?? 0) + 1;
-    }
-    if (s.kind === 'angry' && first - onset <= 10_000) a10++;
-  }
-  const faN = fa.neutral! + fa.excited! + fa.low! + fa.early!;
-  return `${f === null ? 'shipped' : `F ${f} k ${k}`}`.padEnd(16) + `FA ${fa.neutral}/${fa.excited}/${fa.low}/${fa.early} = ${faN}  c→a≤6 ${c6} ${JSON.stringify(byCorpus)}  angry≤10 ${a10}  in time ${c6 + a10}`;
+/** One line: false alarms per kind, calm→angry within 6 s (and per corpus), angry-first within 10 s. */
+function line(label: string, byCorpus: Map<string, Tally>): string {
+  const t = sum(byCorpus, () => true);
+  const c6 = Object.fromEntries([...byCorpus].filter(([, v]) => v.c6 > 0).map(([c, v]) => [c, v.c6]));
+  const fa = t.neutral + t.excited + t.low + t.early;
+  return `${label.padEnd(16)}FA ${t.neutral}/${t.excited}/${t.low}/${t.early} = ${fa}  c→a≤6 ${t.c6} ${JSON.stringify(c6)}  angry≤10 ${t.a10}  in time ${t.c6 + t.a10}`;
 }
 
-process.stdout.write(`policy τ ${DEFAULT_POLICY_OPTIONS.smoothingTimeConstantMs}\n${count(null, 0)}\n`);
-for (const f of [0.9, 0.93, 0.95, 0.97, 0.98, 0.99]) for (const k of [1, 2, 3, 4, 6]) process.stdout.write(`${count(f, k)}\n`);
-
-// Nested: for each corpus, the fast path (or none) chosen on the other corpora, judged on it.
+// The shipped chain alone, then with each fast path.
 const options: { f: number | null; k: number }[] = [{ f: null, k: 0 }];
 for (const f of [0.9, 0.93, 0.95, 0.97, 0.98, 0.99]) for (const k of [1, 2, 3, 4, 6]) options.push({ f, k });
 const tallies = options.map((o) => tally(o.f, o.k));
+process.stdout.write(`policy τ ${DEFAULT_POLICY_OPTIONS.smoothingTimeConstantMs} ms\n`);
+options.forEach((o, i) => process.stdout.write(`${line(o.f === null ? 'shipped' : `F ${o.f} k ${o.k}`, tallies[i]!)}\n`));
+
+// Nested: for each corpus, the fast path (or none) chosen on the other corpora, judged on it.
 const corpora = [...tallies[0]!.keys()];
 const nested: Tally[] = [];
 for (const corpus of corpora) {

@@ -16,6 +16,7 @@ import {
 import type { EmotionScores } from '../model/types.js';
 import { createEscalationPolicy } from '../policy/create-escalation-policy.js';
 import type { PolicyOptions } from '../policy/options.js';
+import type { PolicyEvent } from '../policy/types.js';
 import type { ValidationKind } from './validation-calls.js';
 
 /** A scored validation call (what the calibration script caches). */
@@ -95,6 +96,11 @@ export interface ReplaySettings {
   tracker: Partial<Omit<AgitationTrackerOptions, 'calmLogit'>>;
 }
 
+/** What the validation counts as flagging a call: a prompt, or a priority raised. */
+export function isAlert(e: PolicyEvent): boolean {
+  return e.type === 'prompt' || (e.type === 'priority' && e.tier > e.previousTier);
+}
+
 /** Runs each call through a fresh tracker and policy; returns the counts per corpus. */
 export function replayCalls(calls: readonly ValidationCall[], settings: ReplaySettings): Map<string, ValidationCounts> {
   const factory = createEscalationPolicy(settings.policy);
@@ -111,8 +117,7 @@ export function replayCalls(calls: readonly ValidationCall[], settings: ReplaySe
     for (const w of call.windows) {
       if (tierAt60 === undefined && w.audioMs > HOLD_CHECK_MS) tierAt60 = policy.tier;
       for (const e of policy.observe(tracker.apply(w.scores), w.audioMs)) {
-        const alert = e.type === 'prompt' || (e.type === 'priority' && e.tier > e.previousTier);
-        if (!alert) continue;
+        if (!isAlert(e)) continue;
         prompted = true;
         if (call.onsetMs === null) continue;
         if (e.audioMs <= call.onsetMs) beforeOnset = true;

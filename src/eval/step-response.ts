@@ -16,15 +16,16 @@
 import { createAgitationTracker, type AgitationTrackerSpec } from '../model/agitation-tracker.js';
 import type { EmotionScores } from '../model/types.js';
 import { createEscalationPolicy } from '../policy/create-escalation-policy.js';
-import type { ReplaySettings } from './call-validation.js';
+import { isAlert, type ReplaySettings } from './call-validation.js';
 
 /** The head's output on clear anger used for the requirement. */
 export const CLEAR_ANGER_LEVEL = 0.95;
 
 /**
- * Largest step response allowed by `calibrate-policy.ts --max-step-ms`'s
- * documented value: 4.5 s of the 6-s detection window, leaving 1.5 s (three
- * window hops) for a head that ramps up or dips for a window.
+ * Largest step response the shipped defaults may have (`calibrate-policy.ts
+ * --max-step-ms 4500`, the documented command): 4.5 s of the 6-s detection
+ * window, leaving 1.5 s (three window hops) for a head that ramps up or dips
+ * for a window. A test holds the shipped defaults to it.
  */
 export const MAX_STEP_RESPONSE_MS = 4500;
 
@@ -61,8 +62,7 @@ export function stepResponseMs(settings: ReplaySettings, prior: AgitationTracker
     const a = angryShare >= 0.5 ? level : calm;
     const scores: EmotionScores = { neutral: 1 - a, anger: a, happiness: 0, sadness: 0, arousal: a, agitation: a, angerVsRest: a };
     for (const e of policy.observe(tracker.apply(scores), t)) {
-      const alert = e.type === 'prompt' || (e.type === 'priority' && e.tier > e.previousTier);
-      if (!alert) continue;
+      if (!isAlert(e)) continue;
       // A flag before the onset means the calm level alone trips the chain: no response to measure.
       return t <= LEAD_MS ? Number.NEGATIVE_INFINITY : t - LEAD_MS;
     }

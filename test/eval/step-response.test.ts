@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ReplaySettings } from '../../src/eval/call-validation.js';
 import { tiersFrom } from '../../src/eval/call-validation.js';
-import { stepResponseMs } from '../../src/eval/step-response.js';
+import { MAX_STEP_RESPONSE_MS, stepResponseMs } from '../../src/eval/step-response.js';
+import { DEFAULT_AGITATION_TRACKER } from '../../src/model/agitation-tracker.js';
+import { DEFAULT_POLICY_OPTIONS } from '../../src/policy/options.js';
 
 const PRIOR = { calmLogit: -1.44 };
 
@@ -35,6 +38,14 @@ describe('stepResponseMs', () => {
   it('reports a chain that the calm level alone trips as −Infinity, not as fast', () => {
     const twitchy = settings(500, 0.4, 500, -1);
     expect(stepResponseMs(twitchy, PRIOR, { calmLevel: 0.5 })).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  it('holds the shipped defaults, with the shipped model\'s calm prior, to the limit', () => {
+    const card = JSON.parse(readFileSync(new URL('../../models/emotion.json', import.meta.url), 'utf8')) as { agitationTracker: { calmLogit: number } };
+    const shipped: ReplaySettings = { policy: DEFAULT_POLICY_OPTIONS, tracker: DEFAULT_AGITATION_TRACKER };
+    const ms = stepResponseMs(shipped, card.agitationTracker);
+    expect(ms).toBeGreaterThan(0);
+    expect(ms).toBeLessThanOrEqual(MAX_STEP_RESPONSE_MS);
   });
 
   it('rejects levels outside 0..1', () => {
