@@ -1,11 +1,28 @@
 /**
  * The one module that reads the environment. `loadConfig` validates every
  * variable at once and returns a frozen object; a bad deployment fails at
- * start-up with the full list of problems instead of one at a time.
+ * start-up with the full list of problems instead of one at a time. How one
+ * variable is read and checked: env-values.ts.
  */
 import { availableParallelism, hostname } from 'node:os';
 import { hashTagOf, redisPrefixProblem } from '../queue/redis-prefix.js';
 import { ConfigError } from '../shared/errors.js';
+import {
+  boolean,
+  checkHost,
+  checkJwtSecret,
+  checkOnOff,
+  checkPolicyFile,
+  checkPublicUrl,
+  checkQueueName,
+  checkRedisUrl,
+  checkWebhookUrl,
+  integer,
+  raw,
+  secret,
+  text,
+  type Env,
+} from './env-values.js';
 
 /** pino levels accepted by `LOG_LEVEL`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -195,118 +212,6 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   dspThreads: autoDspThreads(),
 });
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-/** Reads a variable; unset and blank both mean "use the default". */
-function raw(env: Env, name: string): string | undefined {
-  const value = env[name];
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  return trimmed === '' ? undefined : trimmed;
-}
-
-function integer(
-  env: Env,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  problems: string[],
-): number {
-  const value = raw(env, name);
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value)) {
-    problems.push(`${name} must be a whole number between ${min} and ${max}, got '${value}'`);
-    return fallback;
-  }
-  const n = Number(value);
-  if (n < min || n > max) {
-    problems.push(`${name} must be between ${min} and ${max}, got ${n}`);
-    return fallback;
-  }
-  return n;
-}
-
-function text(env: Env, name: string, fallback: string, problems: string[], check?: (v: string) => string | undefined): string {
-  const value = raw(env, name);
-  if (value === undefined) return fallback;
-  const problem = check?.(value);
-  if (problem !== undefined) {
-    problems.push(`${name} ${problem}, got '${value}'`);
-    return fallback;
-  }
-  return value;
-}
-
-/** Like `text`, but a rejected value is never echoed into the problem list (it is a secret). */
-function secret(env: Env, name: string, problems: string[], check?: (v: string) => string | undefined): string {
-  const value = raw(env, name);
-  if (value === undefined) return '';
-  const problem = check?.(value);
-  if (problem !== undefined) {
-    problems.push(`${name} ${problem} (value not shown)`);
-    return '';
-  }
-  return value;
-}
-
-function boolean(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
-  const value = raw(env, name);
-  if (value === undefined) return fallback;
-  if (/^(true|1|yes)$/i.test(value)) return true;
-  if (/^(false|0|no)$/i.test(value)) return false;
-  problems.push(`${name} must be true or false, got '${value}'`);
-  return fallback;
-}
-
-function checkRedisUrl(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be a URL like redis://host:6379';
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return 'must use redis:// or rediss://';
-  if (url.hostname === '') return 'must name a host';
-  return undefined;
-}
-
-function checkHost(value: string): string | undefined {
-  // A hostname or an IPv4/IPv6 literal; no scheme, port or path.
-  return /^[A-Za-z0-9.:_-]+$/.test(value) ? undefined : 'must be a host name or IP address (no scheme or port)';
-}
-
-function checkWebhookUrl(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be a URL like https://router.example/undertone';
-  }
-  return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : 'must use http:// or https://';
-}
-
-function checkPublicUrl(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be a URL like wss://undertone.example.com';
-  }
-  if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) return 'must use ws://, wss://, http:// or https://';
-  if (url.search !== '' || url.hash !== '' || !/^\/?$/.test(url.pathname)) return 'must be a base URL without path or query';
-  return undefined;
-}
-
-function checkOnOff(value: string): string | undefined {
-  return value === 'on' || value === 'off' ? undefined : "must be 'on' or 'off'";
-}
-
-function checkJwtSecret(value: string): string | undefined {
-  // HS256 keys shorter than the hash output weaken it (RFC 7518 §3.2).
-  return value.length >= 32 ? undefined : 'must be at least 32 characters';
-}
-
 /** `AUDIOHOOK_API_KEYS`: a JSON object of api key → base64 client secret (empty = unsigned allowed). */
 function audiohookKeys(env: Env, problems: string[]): Readonly<Record<string, string>> {
   const value = raw(env, 'AUDIOHOOK_API_KEYS');
@@ -345,15 +250,6 @@ function dspThreads(env: Env, problems: string[]): number {
     return CONFIG_DEFAULTS.dspThreads;
   }
   return Number(value);
-}
-
-function checkQueueName(value: string): string | undefined {
-  // BullMQ builds Redis keys as `bull:<name>:…`; a colon would split them.
-  return /^[A-Za-z0-9._-]{1,100}$/.test(value) ? undefined : 'must be 1-100 characters of [A-Za-z0-9._-]';
-}
-
-function checkPolicyFile(value: string): string | undefined {
-  return /\.(ya?ml|json)$/i.test(value) ? undefined : 'must name a .yaml, .yml or .json file';
 }
 
 /**
