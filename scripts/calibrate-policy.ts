@@ -511,6 +511,11 @@ async function main(): Promise<number> {
       renderFrontierSvg({
         title: `Agitation validation: ${speakers.size} unseen speakers, ${calls.length} calls, ${points.length} settings (LOCO models)`,
         grid: results.map((r) => sumCounts(r.byCorpus)),
+        // What the choice may take: the step response within its limit, and the demo behaving when required.
+        eligible: results.map((_, i) => stepOkMs(stepOf(i)) && (!requireDemo || okAt(i))),
+        ineligibleWhy: [maxStepMs !== undefined ? `step response over ${maxStepMs / 1000} s` : '', requireDemo ? 'demo misbehaving' : '']
+          .filter(Boolean)
+          .join(' or '),
         marks: [
           { label: rows[0]!.name, counts: sumCounts(rows[0]!.byCorpus), color: '#7f7f7f' },
           { label: 'current defaults', counts: currentCounts, color: '#d62728' },

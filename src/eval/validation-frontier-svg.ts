@@ -4,6 +4,9 @@
  * time (y), the frontier (the most detected at each false-alarm count), the
  * targets' allowance, and the rows that matter marked: the defaults before
  * issue 8, the shipped defaults, the chosen setting and the nested figure.
+ * Settings the choice may not take (a step response over the limit, a demo
+ * that misbehaves) are grey, and the solid frontier is drawn over the
+ * others; a dotted one over every setting shows what the conditions cost.
  * What a reader wants from the calibration at a glance: how much detection
  * each false alarm buys, and where the shipped point sits on that curve.
  */
@@ -19,6 +22,10 @@ export interface FrontierMark {
 export interface FrontierInput {
   /** Every grid setting's counts (summed over corpora). */
   grid: readonly ValidationCounts[];
+  /** Per grid setting, whether the choice may take it; default all. */
+  eligible?: readonly boolean[];
+  /** What makes a setting ineligible, for the legend (e.g. "step response over 4.5 s"). */
+  ineligibleWhy?: string;
   marks: readonly FrontierMark[];
   /** The targets' false-alarm allowance, calls (a vertical line). */
   allowance: number;
@@ -87,28 +94,40 @@ export function renderFrontierSvg(input: FrontierInput): string {
   parts.push(
     `<text transform="translate(18 ${M.t + ph / 2}) rotate(-90)" text-anchor="middle">calls detected in time of ${yMax} (calm→angry ≤ 6 s + angry-first ≤ 10 s)</text>`,
   );
-  // Many settings land on one point: one dot per point, its area growing with their number.
-  const points = new Map<string, { fa: number; d: number; n: number }>();
-  for (const c of input.grid) {
+  // Many settings land on one point: one dot per point and kind, its area growing with their number.
+  const eligible = (i: number): boolean => input.eligible?.[i] ?? true;
+  const points = new Map<string, { fa: number; d: number; n: number; ok: boolean }>();
+  input.grid.forEach((c, i) => {
     const fa = falseAlarmCalls(c);
     const d = detectedCalls(c);
-    if (fa > xMax) continue;
-    const k = `${fa}:${d}`;
+    if (fa > xMax) return;
+    const ok = eligible(i);
+    const k = `${fa}:${d}:${ok}`;
     const p = points.get(k);
     if (p) p.n++;
-    else points.set(k, { fa, d, n: 1 });
-  }
-  for (const p of points.values()) {
+    else points.set(k, { fa, d, n: 1, ok });
+  });
+  // Ineligible first, so eligible dots sit on top.
+  for (const p of [...points.values()].sort((a, b) => Number(a.ok) - Number(b.ok))) {
     const r = Math.min(7, 1.8 + Math.sqrt(p.n) / 2);
-    parts.push(`<circle cx="${x(p.fa).toFixed(1)}" cy="${y(p.d).toFixed(1)}" r="${r.toFixed(1)}" fill="#1f77b4" fill-opacity="0.3"><title>${p.n} setting(s): ${p.fa} false alarms, ${p.d} in time</title></circle>`);
+    const fill = p.ok ? '#1f77b4' : '#9e9e9e';
+    const why = p.ok ? '' : ` (${input.ineligibleWhy ?? 'not eligible'})`;
+    parts.push(`<circle cx="${x(p.fa).toFixed(1)}" cy="${y(p.d).toFixed(1)}" r="${r.toFixed(1)}" fill="${fill}" fill-opacity="0.3"><title>${p.n} setting(s): ${p.fa} false alarms, ${p.d} in time${esc(why)}</title></circle>`);
   }
-  const steps = frontier(input.grid).filter((s) => s.fa <= xMax);
-  if (steps.length > 0) {
+  const staircase = (grid: readonly ValidationCounts[], attrs: string): void => {
+    const steps = frontier(grid).filter((s) => s.fa <= xMax);
+    if (steps.length === 0) return;
     let d = `M${x(steps[0]!.fa).toFixed(1)},${y(steps[0]!.detected).toFixed(1)}`;
     for (let i = 1; i < steps.length; i++) d += ` H${x(steps[i]!.fa).toFixed(1)} V${y(steps[i]!.detected).toFixed(1)}`;
     d += ` H${x(xMax).toFixed(1)}`;
-    parts.push(`<path d="${d}" fill="none" stroke="#1f77b4" stroke-width="1.5"/>`);
-  }
+    parts.push(`<path d="${d}" fill="none" ${attrs}/>`);
+  };
+  const someIneligible = input.grid.some((_, i) => !eligible(i));
+  if (someIneligible) staircase(input.grid, 'stroke="#9e9e9e" stroke-width="1" stroke-dasharray="2 3"');
+  staircase(
+    input.grid.filter((_, i) => eligible(i)),
+    'stroke="#1f77b4" stroke-width="1.5"',
+  );
   input.marks.forEach((m, i) => {
     const fa = falseAlarmCalls(m.counts);
     const det = detectedCalls(m.counts);
@@ -120,6 +139,11 @@ export function renderFrontierSvg(input: FrontierInput): string {
     parts.push(`<circle cx="${M.l + 14}" cy="${ly - 4}" r="5" fill="none" stroke="${m.color}" stroke-width="2.5"/>`);
     parts.push(`<text x="${M.l + 26}" y="${ly}" fill="${m.color}">${esc(`${m.label}: ${fa} false alarms, ${det} in time${fa > xMax ? ' (off the chart)' : ''}`)}</text>`);
   });
+  if (someIneligible) {
+    const ly = M.t + 16 + input.marks.length * 16;
+    parts.push(`<circle cx="${M.l + 14}" cy="${ly - 4}" r="4" fill="#9e9e9e" fill-opacity="0.5"/>`);
+    parts.push(`<text x="${M.l + 26}" y="${ly}" fill="#757575">${esc(`grey, dotted frontier: ${input.ineligibleWhy ?? 'settings the choice may not take'}`)}</text>`);
+  }
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }

@@ -41,5 +41,30 @@ describe('the validation frontier picture', () => {
     expect(svg).toMatch(/<path d="M[\d.]+,[\d.]+ H/);
     expect(svg).toContain('shipped: 8 false alarms, 12 in time');
     expect(svg).toContain("within the targets' 15.9");
+    // Every setting eligible: no grey dots, one frontier, no legend line for them.
+    expect(svg).not.toContain('#9e9e9e');
+  });
+
+  it('greys the settings the choice may not take and draws the solid frontier over the others only', () => {
+    const grid = [counts(3, 9), counts(3, 20), counts(8, 12)];
+    const svg = renderFrontierSvg({
+      title: 'T',
+      grid,
+      eligible: [true, false, true],
+      ineligibleWhy: 'step response over 4.5 s',
+      marks: [],
+      allowance: 15.9,
+      silentCalls: 212,
+      detectableCalls: 107,
+    });
+    expect(svg.match(/<circle[^>]*fill="#9e9e9e" fill-opacity="0.3"/g)).toHaveLength(1);
+    expect(svg).toContain('3 false alarms, 20 in time (step response over 4.5 s)');
+    expect(svg.match(/<circle[^>]*fill="#1f77b4"/g)).toHaveLength(2);
+    // Two staircases: the dotted one over all settings, the solid one over the eligible.
+    const paths = svg.match(/<path d="[^"]*"[^>]*>/g) ?? [];
+    expect(paths).toHaveLength(2);
+    expect(paths[0]).toContain('stroke-dasharray');
+    expect(paths[1]).not.toContain('stroke-dasharray');
+    expect(svg).toContain('grey, dotted frontier: step response over 4.5 s');
   });
 });
