@@ -5,6 +5,7 @@ import { DEFAULT_POLICY_FILE, loadPolicyFile, policyFactoryFrom, PolicyFileError
 import { TIER_NAMES, type PolicyEvent, type Tier, type TierTimes } from '../policy/types.js';
 import { createLogger } from '../shared/logger.js';
 import { countEvents, emptyCounts, simulateCall, type SimulatedCall } from './simulate-run.js';
+import { CLEAR_ANGER_LEVEL, MAX_STEP_RESPONSE_MS, stepResponseMs } from '../eval/step-response.js';
 
 const HELP = `usage: npm run simulate -- [--policy FILE] [--json] [options] CALL.wav...
 
@@ -12,7 +13,10 @@ Runs recorded calls through the same chain as live calls (decode, features,
 model, caller norm, escalation policy) with a candidate policy file, on the
 calls' own audio clock and as fast as the CPU allows, and prints per call and
 in total the prompts, tier changes and hand-overs the policy would have
-produced, with their reasons and audio times. Nothing is published.
+produced, with their reasons and audio times, and the policy's step
+response: how long after a clear anger onset it flags the call with a
+perfect model (the shipped defaults keep it within 4.5 s; the target is
+6 s). Nothing is published.
 
   --policy FILE        policy file, YAML or JSON (default: POLICY_FILE or ${DEFAULT_POLICY_FILE})
   --json               one JSON document on stdout instead of text
@@ -68,6 +72,15 @@ function parseMeta(pairs: readonly string[], problems: string[]): Record<string,
   return meta;
 }
 
+/** What the step response says about a candidate policy, in words. */
+function stepLine(ms: number): string {
+  const what = `a head that jumps from calm to ${CLEAR_ANGER_LEVEL}`;
+  if (ms === Number.POSITIVE_INFINITY) return `step response: ${what} is never flagged`;
+  if (ms === Number.NEGATIVE_INFINITY) return `step response: the calm level alone raises an alert`;
+  const verdict = ms <= MAX_STEP_RESPONSE_MS ? 'within' : 'over';
+  return `step response: ${what} is flagged ${(ms / 1000).toFixed(1)} s after the anger starts (${verdict} the ${MAX_STEP_RESPONSE_MS / 1000}-s limit the shipped defaults keep, for the 6-s target)`;
+}
+
 /** `undertone simulate`: try a policy file on recorded calls before deploying it. */
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -117,6 +130,8 @@ export async function run(argv: string[]): Promise<number> {
   const logger = createLogger({ level: 'warn' });
   const model = await loadEmotionModel({ modelPath: config.modelPath, cardPath: config.modelCardPath, logger });
   const factory = policyFactoryFrom(policy);
+  // The candidate's own latency on unmistakable anger (src/eval/step-response.ts), with this model's calm prior.
+  const stepMs = model.agitationTracker ? stepResponseMs({ policy: policy.options, tracker: {} }, model.agitationTracker) : null;
   const calls: SimulatedCall[] = [];
   try {
     for (const [i, file] of positionals.entries()) {
@@ -144,12 +159,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const audioMs = calls.reduce((s, c) => s + c.audioMs, 0);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ policyFile: policy.file, metadata, calls, total: { ...total, audioMs } }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ policyFile: policy.file, metadata, calls, total: { ...total, audioMs }, stepResponseMs: stepMs }, null, 2)}\n`);
   } else {
     process.stdout.write(
       `\n━━ total: ${total.calls} calls, ${(audioMs / 1000).toFixed(1)} s of audio (policy ${policy.file}) ━━\n` +
         `  ${total.prompts} prompts, ${total.priorities} priority raises, ${total.recoveries} recoveries, ${total.handovers} hand-overs` +
-        ` (${((total.prompts * 3_600_000) / Math.max(audioMs, 1)).toFixed(1)} prompts per hour of audio)\n`,
+        ` (${((total.prompts * 3_600_000) / Math.max(audioMs, 1)).toFixed(1)} prompts per hour of audio)\n` +
+        (stepMs === null ? '' : `  ${stepLine(stepMs)}\n`),
     );
   }
   return 0;

@@ -55,6 +55,8 @@ describe('simulate', () => {
     expect(result.total.calls).toBe(2);
     expect(result.total.prompts).toBe(result.calls.reduce((n, c) => n + c.events.filter((e) => e.type === 'prompt').length, 0));
     expect(result.total.audioMs).toBe(angry.audioMs + result.calls[1]!.audioMs);
+    // A touchier tier 2 answers clear anger at least as fast as the shipped one.
+    expect((JSON.parse(out) as { stepResponseMs: number }).stepResponseMs).toBeLessThanOrEqual(4000);
   });
 
   it('prints text per call and in total with the shipped policy', async () => {
@@ -63,6 +65,8 @@ describe('simulate', () => {
     expect(out).toContain('━━ ');
     expect(out).toMatch(/calm-then-angry\.wav \(\d\d\.\d s of caller audio\)/);
     expect(out).toMatch(/━━ total: 1 calls, \d\d\.\d s of audio/);
+    // The shipped policy's chain answers clear anger within the calibration's limit.
+    expect(out).toMatch(/step response: a head that jumps from calm to 0\.95 is flagged \d\.\d s after the anger starts \(within the 4\.5-s limit/);
   });
 
   it('refuses an invalid policy file listing every problem, and bad arguments', async () => {
