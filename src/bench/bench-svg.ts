@@ -4,6 +4,7 @@
  * optional dashed threshold. `--find-max` plots per N; a single run plots
  * per second of the run.
  */
+import { escapeXml as esc } from '../shared/xml-escape.js';
 
 export interface Series {
   name: string;
@@ -20,7 +21,6 @@ export interface Panel {
   threshold?: { value: number; label: string };
 }
 
-const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 export function renderPanelsSvg(options: { title: string; xLabel: string; panels: readonly Panel[] }): string {

@@ -4,6 +4,7 @@
  * row-normalised recall and show the count.
  */
 import { uar, type Confusion } from './metrics.js';
+import { escapeXml as esc } from '../shared/xml-escape.js';
 
 export interface ConfusionPanel {
   /** Panel title, e.g. "nemo · anger". */
@@ -16,9 +17,6 @@ const LABEL_W = 74;
 const HEAD_H = 58;
 const GAP = 26;
 
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 /** Row-normalised blue ramp: white (0) → dark blue (1). */
 function shade(v: number): string {

@@ -11,6 +11,7 @@
  * each false alarm buys, and where the shipped point sits on that curve.
  */
 import { detectedCalls, falseAlarmCalls, type ValidationCounts } from './call-validation.js';
+import { escapeXml as esc } from '../shared/xml-escape.js';
 
 /** One point to mark, with its label. */
 export interface FrontierMark {
@@ -38,7 +39,6 @@ export interface FrontierInput {
 const W = 720;
 const H = 480;
 const M = { l: 64, r: 24, t: 48, b: 56 };
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The most calls detected at or below each false-alarm count: the staircase the grid reaches. */
 export function frontier(grid: readonly ValidationCounts[]): { fa: number; detected: number }[] {

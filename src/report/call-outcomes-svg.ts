@@ -6,9 +6,8 @@
  * timeline (src/report/score-timeline-svg.ts).
  */
 import { FEEDBACK_GROUP_LABELS, FEEDBACK_GROUPS, type CallOutcomes, type GroupStats } from './call-outcomes.js';
+import { escapeXml as esc } from '../shared/xml-escape.js';
 
-const esc = (s: string): string =>
-  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 
 interface Panel {
   title: string;

@@ -1,6 +1,7 @@
 import type { ScoredWindow } from '../model/types.js';
 import type { PolicyEvent, Tier } from '../policy/types.js';
 import { TIER_NAMES } from '../policy/types.js';
+import { escapeXml as esc } from '../shared/xml-escape.js';
 
 /** Options for drawing a call's score timeline. */
 export interface TimelineSvgOptions {
@@ -20,8 +21,6 @@ const SERIES = [
 
 const TIER_FILL: Readonly<Record<Tier, string>> = { 1: '#ffffff', 2: '#fff4cc', 3: '#ffd9b3', 4: '#ffb3b3' };
 
-const esc = (s: string): string =>
-  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 
 /**
  * Renders a call's score timeline as a standalone SVG: one line per score
