@@ -21,10 +21,12 @@
  * in src/http/auth/access-rules.ts); every socket gets its limits
  * (src/http/limits/socket-limits.ts).
  *
- * Overload (src/calls/overload-guard.ts): every scored window's lag feeds
- * the lag metrics and the guard; while the guard says the instance cannot
- * keep up, new calls are refused at their start with 1013
- * `UT_ERR_OVERLOADED` and live calls carry on (docs/overload.md).
+ * Overload (src/calls/overload-guard.ts): every scored window's lag, and the
+ * DSP backlog's age, feed the lag metrics and the guard; while the guard
+ * says the instance cannot keep up, new calls are refused at their start
+ * with 1013 `UT_ERR_OVERLOADED`, and while the lag keeps growing the load
+ * shedder (src/calls/load-shedder.ts, `OVERLOAD_SHED`) closes some live
+ * calls so that the rest are scored in time (docs/overload.md).
  *
  * Shutdown (`app.close()`): readiness turns 503, live calls stop taking audio
  * and flush their pending windows (events still publish) while gateway
@@ -80,6 +82,7 @@ import { registerMemoryRoute } from './http/memory-route.js';
 import { timedModel } from './observability/timed-model.js';
 import { StageClock } from './observability/stage-clock.js';
 import { OverloadGuard, type OverloadGuardOptions } from './calls/overload-guard.js';
+import { createShedding, type LoadShedderOptions, type SheddableCalls, type Shedding } from './calls/load-shedder.js';
 import { createResilientPublisher } from './queue/resilient-publisher.js';
 
 /** What the app runs on; all created by the caller and closed by the caller. */
@@ -136,6 +139,8 @@ export interface AppOptions {
   pipeline?: CallPipeline;
   /** Overload guard tuning beyond the config's limits (tests); see OverloadGuardOptions. */
   overload?: Pick<OverloadGuardOptions, 'tickMs' | 'enterTicks' | 'leaveTicks' | 'clearRatio' | 'logIntervalMs' | 'eventLoopDelay'>;
+  /** Load shedder tuning (tests); used when `config.overloadShed`. See LoadShedderOptions. */
+  shedder?: LoadShedderOptions;
 }
 
 /** Ingest routes: path → adapter factory, and an optional check run before the upgrade (401 = no socket). */
@@ -187,8 +192,21 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   const publisher = createResilientPublisher(deps.publisher, { logger: deps.logger, metrics });
   const postCall = createPostCallSink({ store: deps.summaries, publisher: deps.publisher });
   const clock = deps.clock ?? new StageClock();
-  // Overload is never silent: past capacity new calls are refused (1013), live ones carry on.
-  const overload = new OverloadGuard({ lagMs: config.overloadLagMs, eventLoopMs: config.overloadEventLoopMs, logger: deps.logger, metrics, ...options.overload });
+  // Overload is never silent: past capacity new calls are refused (1013), and
+  // while the lag keeps growing some live calls are shed (1013) so that the
+  // rest are scored in time.
+  const shedding: Shedding | undefined = config.overloadShed
+    ? createShedding((): SheddableCalls => registry, { logger: deps.logger, metrics, shedder: { ...(options.overload?.tickMs !== undefined ? { tickMs: options.overload.tickMs } : {}), ...options.shedder } })
+    : undefined;
+  const overload: OverloadGuard = new OverloadGuard({
+    lagMs: config.overloadLagMs,
+    eventLoopMs: config.overloadEventLoopMs,
+    logger: deps.logger,
+    metrics,
+    ...options.overload,
+    backlogMs: () => pipeline.dsp.backlogMs?.(performance.now()) ?? 0,
+    ...(shedding ? { onTick: shedding.onTick } : {}),
+  });
   const audioLag = metrics.audioLag;
   // Per scored window of every call: typed-array adds, no allocation. The
   // guard hears only calls at about real time (the registry filters).
@@ -198,11 +216,11 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   const pipeline: CallPipeline = given
     ? { ...given, onWindowLag: givenLag ? (lagMs) => (givenLag(lagMs), ownLag(lagMs)) : ownLag }
     : createCallPipeline({ ...deps, model: timedModel(deps.model, metrics), publisher, observer: deps.callObserver, postCall, clock, onWindowLag: ownLag });
-  const registry = new CallRegistry(pipeline, deps.logger, {
+  const registry: CallRegistry = new CallRegistry(pipeline, deps.logger, {
     maxCalls: config.maxCalls,
     callHistory: config.callHistory,
     session: options.session,
-    admission: () => overload.admit(),
+    admission: () => overload.admit() ?? shedding?.admit(),
     callLagWarnMs: config.overloadLagMs,
     onCallLag: (lagMs) => overload.observeLag(lagMs),
   });

@@ -42,7 +42,7 @@ export function loadRows(f: LoadFigures, threads = 1): [string, string][] {
     ['frames expected / sent / taken by the server', `${f.frames_expected} / ${f.frames_sent} / ${f.frames_taken}`],
     [
       'dropped frames',
-      `${f.dropped_frames}${f.failed_calls > 0 ? ` (${f.failed_calls} call(s) refused or closed early)` : ''}${f.unverified_calls > 0 ? `; ${f.unverified_calls} call(s) unverified (the server could not report them)` : ''}`,
+      `${f.dropped_frames}${f.failed_calls > 0 ? ` (${f.failed_calls} call(s) refused or closed early${f.shed_calls > 0 ? `, ${f.shed_calls} of them shed past capacity` : ''})` : ''}${f.unverified_calls > 0 ? `; ${f.unverified_calls} call(s) unverified (the server could not report them)` : ''}`,
     ],
     ['load generator: frames sent late, p99', `${na(f.generator_send_late_p99_ms, ' ms', 1)} (send − due; large means the generator itself was starved)`],
     [

@@ -76,6 +76,8 @@ export interface LoadFigures {
   dropped_frames: number;
   /** Calls the server closed early or that could not be opened. */
   failed_calls: number;
+  /** Of those, live calls the server shed past capacity (closed 1013 mid-call, src/calls/load-shedder.ts). */
+  shed_calls: number;
   /** Calls whose audio taken the server could not report (forgotten, or GET /v1/calls/:callId failed): their frames are not counted as dropped. */
   unverified_calls: number;
   generator_cpu_ms_per_call_second: number;
@@ -218,6 +220,7 @@ export function computeFigures(input: FigureInputs): LoadFigures {
   let framesTaken = 0;
   let dropped = 0;
   let failedCalls = 0;
+  let shedCalls = 0;
   let unverified = 0;
   input.results.forEach((r, i) => {
     const view = input.views[i];
@@ -230,6 +233,7 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     else dropped += Math.max(0, r.framesSent - taken);
     dropped += r.framesFailed;
     if (r.error !== undefined || (r.closedByServer !== undefined && r.closedByServer.code !== 1000)) failedCalls++;
+    if (r.closedByServer?.code === 1013 && /this call is shed/.test(r.closedByServer.reason)) shedCalls++;
     let promptedInTime = false;
     for (const p of r.prompts) {
       prompts++;
@@ -283,6 +287,7 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     frames_taken: framesTaken,
     dropped_frames: dropped,
     failed_calls: failedCalls,
+    shed_calls: shedCalls,
     unverified_calls: unverified,
     generator_cpu_ms_per_call_second: round(perCallS(input.generatorCpuMs)),
     generator_send_late_p99_ms: orNull(sendLateP99(input.results)),

@@ -4,7 +4,7 @@
  * child is killed on every way out: normal end, error, SIGINT/SIGTERM, exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -112,6 +112,13 @@ export async function spawnServer(options: SpawnServerOptions): Promise<SpawnedS
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  // BENCH_SERVER_LOG=FILE: the server's whole log too (pino lines), to see what it decided under load.
+  const logFile = process.env['BENCH_SERVER_LOG'];
+  if (logFile) {
+    const out = createWriteStream(logFile, { flags: 'a' });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+  }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let exitedEarly = false;
   void exited.then(() => {

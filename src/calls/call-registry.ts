@@ -9,8 +9,10 @@
  * has already ended starts a fresh session, which replaces the history entry.
  *
  * Admission: `maxCalls` bounds the live calls; `admission` (the overload
- * guard, src/calls/overload-guard.ts) may refuse a start while the instance
- * cannot keep up. Both refuse with 1013; live calls are never dropped.
+ * guard, src/calls/overload-guard.ts, and the load shedder's limit) may
+ * refuse a start while the instance cannot keep up. Both refuse with 1013.
+ * Past capacity `shed` closes some live calls (1013) so that the rest are
+ * scored in time (src/calls/load-shedder.ts).
  *
  * Window lag: each session gets the pipeline with an `onWindowLag` of its
  * own, which passes every figure on to the shared one (the metrics) and, for
@@ -151,6 +153,38 @@ export class CallRegistry {
   async shutdown(): Promise<void> {
     this.closing = true;
     await Promise.all([...this.live.keys()].map((id) => this.finish(id, 'shutdown')));
+  }
+
+  /** Live calls streaming at about real time (not ahead of it, not finishing): the ones `shed` may pick. */
+  get realTimeCount(): number {
+    let n = 0;
+    for (const p of this.pace.values()) if (p.session !== undefined && !p.ahead && p.session.currentState === 'live') n++;
+    return n;
+  }
+
+  /**
+   * Sheds up to `count` live real-time calls to relieve an overloaded
+   * instance (src/calls/load-shedder.ts): the least escalated first (a call
+   * at a higher tier is the one a supervisor is watching), and among equal
+   * tiers the newest (the least history invested, and the last one
+   * admitted). Each is closed with `error` (1013) and ends by `overload`.
+   * Streams ahead of real time are left alone: their lag is their own pace.
+   * Returns how many were shed.
+   */
+  shed(count: number, error: () => Error): number {
+    if (count <= 0) return 0;
+    const candidates: { session: CallSession; tier: number; startedMs: number }[] = [];
+    for (const p of this.pace.values()) {
+      const s = p.session;
+      if (s !== undefined && !p.ahead && s.currentState === 'live') candidates.push({ session: s, tier: s.tier, startedMs: p.startedMs });
+    }
+    candidates.sort((a, b) => a.tier - b.tier || b.startedMs - a.startedMs);
+    let shed = 0;
+    for (const c of candidates) {
+      if (shed >= count) break;
+      if (c.session.shed(error())) shed++;
+    }
+    return shed;
   }
 
   /**

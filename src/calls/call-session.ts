@@ -17,7 +17,9 @@
  * socket handler then pauses reading that socket, so TCP pushes back on the
  * gateway. Below half the bound it calls `onBacklog(false)` and reading
  * resumes. Accepted audio is never dropped: every window that was extracted
- * is scored, however late.
+ * is scored, however late, unless the overloaded instance sheds the call
+ * (`shed`: it ends by `overload`, its stream closed with 1013, the audio not
+ * yet scored discarded and counted in its log line).
  *
  * Timing is audio time: positions come from caller samples seen, never from
  * the wall clock, so a call replayed at any speed gives the same events.
@@ -88,6 +90,8 @@ export class CallSession {
     this.resolveEnded = resolve;
   });
   private failed = false;
+  /** Shed to relieve an overloaded instance: nothing more is scored. */
+  private dropping = false;
 
   /** The one serial chain; never rejects (each step catches). */
   private tail: Promise<void> = Promise.resolve();
@@ -184,7 +188,7 @@ export class CallSession {
 
   /** Windows not yet fully processed (scored, observed, published), counting audio in flight to a worker by its window ends. */
   get pendingWindows(): number {
-    return this.failed ? 0 : this.pending + this.dsp.pendingWindows;
+    return this.failed || this.dropping ? 0 : this.pending + this.dsp.pendingWindows;
   }
 
   /**
@@ -214,7 +218,7 @@ export class CallSession {
 
   /** The engine's scored windows, in audio order: decided on the chain. */
   private onScored(windows: DspWindow[]): void {
-    if (this.failed) return;
+    if (this.failed || this.dropping) return;
     if (windows.length > 0) {
       for (const w of windows) this.queued.push(w);
       this.pending += windows.length;
@@ -231,6 +235,33 @@ export class CallSession {
     this.policy.setAgent(agentId);
     this.pipeline.observer?.agentChanged?.(this, agentId);
     this.log.info({ agentId, previousAgentId: previous }, 'call agent reassigned');
+  }
+
+  /** The policy's tier now (1 = routine). */
+  get tier(): number {
+    return this.policy.tier;
+  }
+
+  /**
+   * Stops scoring this call to relieve an overloaded instance (the load
+   * shedder, src/calls/load-shedder.ts): audio not yet scored is discarded,
+   * so that its CPU goes to the calls kept; the call ends with reason
+   * `overload`, and `onFatal(error)` closes its stream (1013). Events already
+   * decided stay published. False (nothing done) unless the call is live.
+   */
+  shed(error: Error): boolean {
+    if (this.state !== 'live' || this.failed) return false;
+    const discardedWindows = this.pendingWindows;
+    this.dropping = true;
+    this.queued = [];
+    this.dsp.abort();
+    this.log.warn(
+      { audioMs: this.audioMs, discardedWindows, tier: this.policy.tier, reason: error.message },
+      'call shed: the instance cannot score all its calls in time; this call is no longer monitored',
+    );
+    void this.finish('overload');
+    this.onFatal?.(error);
+    return true;
   }
 
   /** Counts a keypad digit (kept for the API; the policy does not use it yet). */
@@ -268,7 +299,7 @@ export class CallSession {
   /** One chain step: observe and publish everything queued, in order. */
   private async processQueued(): Promise<void> {
     const batch = this.queued;
-    if (batch.length === 0 || this.failed) {
+    if (batch.length === 0 || this.failed || this.dropping) {
       this.pending -= batch.length;
       this.queued = [];
       return;

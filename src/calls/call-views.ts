@@ -7,7 +7,8 @@ import type { EmotionScores, ScoredWindow } from '../model/types.js';
 import type { PolicyEvent, Tier } from '../policy/types.js';
 
 export type CallState = 'live' | 'finishing' | 'ended';
-export type CallEndReason = 'hangup' | 'disconnect' | 'error' | 'shutdown';
+/** How a call ended; `overload`: shed by an instance that could not score all its calls in time (src/calls/load-shedder.ts). */
+export type CallEndReason = 'hangup' | 'disconnect' | 'error' | 'shutdown' | 'overload';
 
 /** One row of `GET /v1/calls`. */
 export interface CallSummary {

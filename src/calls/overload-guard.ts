@@ -14,8 +14,10 @@
  * figure is over its limit in every one of the last `enterTicks` ticks (one
  * slow window or one GC pause is not overload; a backlog is late on every
  * tick), and leaves it only when both figures stayed under `clearRatio` ×
- * their limits for `leaveTicks` ticks. Live calls are never touched: they
- * drain their backlog, which is what lets the instance leave the state.
+ * their limits for `leaveTicks` ticks. The guard itself never touches live
+ * calls: they drain their backlog, which is what lets the instance leave the
+ * state; if the backlog keeps growing, the load shedder (`onTick`,
+ * src/calls/load-shedder.ts) closes some of them.
  *
  * Logs one warn line on entering and one info line on leaving (with the
  * figures); at most one such pair per `logIntervalMs`, an episode not logged
@@ -54,6 +56,25 @@ export interface OverloadGuardOptions {
   eventLoopDelay?: () => number;
   /** Wall clock for the log rate limit, ms. @defaultValue `Date.now` */
   now?: () => number;
+  /**
+   * The DSP engine's backlog age, ms (DspEngine.backlogMs), read at each
+   * tick; a tick's lag is the larger of it and the tick's largest window
+   * lag. Without it a badly overloaded instance, whose worker answers one
+   * batch every few seconds, has ticks with no window scored, which read
+   * as no lag: the guard never saw three late ticks in a row. Optional.
+   */
+  backlogMs?: () => number;
+  /** Told at the end of every tick what it saw (the load shedder). */
+  onTick?: (tick: GuardTick) => void;
+}
+
+/** One closed tick, for `onTick`. */
+export interface GuardTick {
+  /** Whether new calls are refused after this tick, and why. */
+  overloaded: boolean;
+  cause: OverloadFigures['cause'];
+  /** Largest window lag of real-time calls in this tick, or the DSP backlog's age if larger, ms (0: none scored, no backlog). */
+  lagMs: number;
 }
 
 /** What the guard saw over its recent ticks: the figures in its log lines and refusals. */
@@ -93,6 +114,8 @@ export class OverloadGuard {
   private episodeLogged = false;
   private unloggedEpisodes = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly onTick: ((tick: GuardTick) => void) | undefined;
+  private readonly backlogMs: (() => number) | undefined;
 
   constructor(options: OverloadGuardOptions) {
     this.lagMs = options.lagMs;
@@ -104,6 +127,8 @@ export class OverloadGuard {
     this.now = options.now ?? Date.now;
     this.log = options.logger.child({ component: 'overload-guard' });
     this.metrics = options.metrics;
+    this.onTick = options.onTick;
+    this.backlogMs = options.backlogMs;
     const size = Math.max(this.enterTicks, this.leaveTicks);
     this.lagTicks = new Float64Array(size);
     this.loopTicks = new Float64Array(size);
@@ -168,7 +193,8 @@ export class OverloadGuard {
   /** Closes one tick: records its figures and updates the state. Runs every `tickMs`; tests call it directly. */
   tick(): void {
     const size = this.lagTicks.length;
-    this.lagTicks[this.head] = this.tickLagMax;
+    const lagMs = Math.max(this.tickLagMax, this.backlogMs?.() ?? 0);
+    this.lagTicks[this.head] = lagMs;
     this.loopTicks[this.head] = this.eventLoopDelay?.() ?? 0;
     this.tickLagMax = 0;
     this.head = (this.head + 1) % size;
@@ -180,6 +206,7 @@ export class OverloadGuard {
     } else if (this.allUnder(this.lagTicks, this.lagMs * this.clearRatio) && this.allUnder(this.loopTicks, this.eventLoopMs * this.clearRatio)) {
       this.change(false, null);
     }
+    this.onTick?.({ overloaded: this.overloadedNow, cause: this.cause, lagMs });
   }
 
   /** Stops the tick timer and the event-loop monitor (app close). */

@@ -142,6 +142,15 @@ export interface Config {
    * `overloadLagMs`.
    */
   readonly overloadEventLoopMs: number;
+  /**
+   * Shed live calls past capacity (`OVERLOAD_SHED`, default true): while the
+   * instance is overloaded by window lag and the lag keeps growing, the
+   * least escalated, newest real-time calls are closed with 1013
+   * `UT_ERR_OVERLOADED` until what is left is scored in time, and new calls
+   * are held to the count kept (src/calls/load-shedder.ts). False: every
+   * live call carries on, however late its prompts.
+   */
+  readonly overloadShed: boolean;
   // --- Scale-out (issue 13) ---
   /**
    * Prefix in front of every Redis key and channel (`REDIS_PREFIX`, default
@@ -207,6 +216,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   audiohookApiKeys: Object.freeze({}),
   overloadLagMs: 1000,
   overloadEventLoopMs: 1000,
+  overloadShed: true,
   redisPrefix: '',
   redisCluster: false,
   dspThreads: autoDspThreads(),
@@ -305,6 +315,7 @@ export function loadConfig(env: Env = process.env): Config {
     audiohookApiKeys: audiohookKeys(env, problems),
     overloadLagMs: integer(env, 'OVERLOAD_LAG_MS', d.overloadLagMs, 0, 600_000, problems),
     overloadEventLoopMs: integer(env, 'OVERLOAD_EVENT_LOOP_MS', d.overloadEventLoopMs, 0, 600_000, problems),
+    overloadShed: boolean(env, 'OVERLOAD_SHED', d.overloadShed, problems),
     redisPrefix: text(env, 'REDIS_PREFIX', d.redisPrefix, problems, redisPrefixProblem),
     redisCluster: boolean(env, 'REDIS_CLUSTER', d.redisCluster, problems),
     dspThreads: dspThreads(env, problems),

@@ -99,6 +99,15 @@ export interface DspEngine {
    * synchronously, before any audio, as the decoder always did.
    */
   open(spec: DspCallSpec, sink: DspCallSink): DspCall;
+  /**
+   * How long the oldest audio the engine holds unprocessed has waited, ms
+   * (worker threads: since it was queued for the batch now in flight, or for
+   * the batch gathering). A few ms on an engine that keeps up, whether or
+   * not anyone speaks; under overload it is the backlog, even while no
+   * window comes back at all (a batch that takes seconds). Absent when
+   * inline: windows are scored on the calling thread as audio comes.
+   */
+  backlogMs?(nowMs: number): number;
   /** Memory of the engine's worker threads, as they last reported it (absent or empty when inline). */
   threadMemory?(): ThreadMemory[];
   /** Memory of the engine's worker threads asked now, after a full GC in each when `gc` (and the process runs with --expose-gc). */

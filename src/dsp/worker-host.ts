@@ -32,6 +32,8 @@ export interface HostEvents {
 
 interface SentBatch {
   seq: number;
+  /** When its first payload was queued (`performance.now()`): the age of its oldest audio. */
+  queuedMs: number;
   /** Per call in the batch: payloads sent, and the call's total bytes at the time. */
   calls: Map<WorkerCall, { payloads: number; bytes: number }>;
 }
@@ -68,6 +70,8 @@ export class WorkerHost implements CallHost {
   private staging = new Uint8Array(16 * 1024);
   private staged = 0;
   private turnCalls = new Map<WorkerCall, { payloads: number; bytes: number }>();
+  /** When this turn's first payload was queued; NaN while it holds none. */
+  private turnQueuedMs = Number.NaN;
   private crashRequested = false;
   private seq = 0;
   private readonly sent: SentBatch[] = [];
@@ -161,6 +165,7 @@ export class WorkerHost implements CallHost {
       this.staging = grown;
     }
     // Copied now: the socket layer may reuse its buffer before the turn ends.
+    if (this.staged === 0) this.turnQueuedMs = performance.now();
     this.staging.set(payload, this.staged);
     this.staged += payload.length;
     this.audio.push(call.id, payload.length);
@@ -176,6 +181,15 @@ export class WorkerHost implements CallHost {
   enqueueClose(call: WorkerCall): void {
     this.closes.push(call.id);
     this.schedule();
+  }
+
+  /**
+   * How long the oldest audio not yet answered for has waited, ms: the batch
+   * in flight's (one at a time), else the gathering turn's; 0 when idle.
+   */
+  backlogMs(nowMs: number): number {
+    const oldest = this.sent[0]?.queuedMs ?? this.turnQueuedMs;
+    return Number.isNaN(oldest) ? 0 : Math.max(0, nowMs - oldest);
   }
 
   /** Whether `call` is pinned here. */
@@ -222,12 +236,13 @@ export class WorkerHost implements CallHost {
     // behind, those queued batches were most of the server's memory.
     const bytes = this.staging.slice(0, this.staged).buffer;
     if (this.sent.length === 0) this.worker.ref();
-    this.sent.push({ seq, calls: this.turnCalls });
+    this.sent.push({ seq, calls: this.turnCalls, queuedMs: Number.isNaN(this.turnQueuedMs) ? performance.now() : this.turnQueuedMs });
     this.worker.postMessage(
       { type: 'batch', seq, opens: this.opens, audio, bytes, closes: this.closes, ...(this.crashRequested ? { crash: true } : {}) },
       [audio.buffer, bytes],
     );
     this.staged = 0;
+    this.turnQueuedMs = Number.NaN;
     this.audio = [];
     this.opens = [];
     this.closes = [];

@@ -89,6 +89,13 @@ export class WorkerPoolEngine implements DspEngine {
     host?.crash();
   }
 
+  /** The oldest unprocessed audio's wait over the workers, ms (see DspEngine.backlogMs). */
+  backlogMs(nowMs: number): number {
+    let max = 0;
+    for (const h of this.hosts) if (h.alive) max = Math.max(max, h.backlogMs(nowMs));
+    return max;
+  }
+
   /** Each live worker thread's memory, as it last reported it (`undertone_thread_memory_bytes`). */
   threadMemory(): ThreadMemory[] {
     return this.hosts.flatMap((h) => (h.memory ? [h.memory] : []));

@@ -24,7 +24,8 @@ export type RefusalReason =
   | 'idle_timeout'
   | 'slow_consumer'
   | 'shutting_down'
-  | 'overloaded';
+  | 'overloaded'
+  | 'over_capacity';
 
 /** Policy events a routing worker handled after their call had ended; the `type` label of `undertone_expired_events_total`. */
 export type ExpiredEventType = 'prompt' | 'priority' | 'recovered' | 'handover';
@@ -47,6 +48,8 @@ export interface MetricSources {
   stageClock?: StageClock | readonly StageClock[];
   /** 1 while the overload guard refuses new calls (`undertone_overloaded`). */
   overloaded?: () => boolean;
+  /** The load shedder's admission limit (`undertone_admission_limit_calls`; 0 while unlimited). */
+  admissionLimit?: () => number;
 }
 
 /** A tally the hot path bumps with `n += 1`; summed into its counter at each scrape. */
@@ -65,6 +68,8 @@ export class Metrics {
   readonly audioLag: AudioLag;
   /** Prompts and priority changes a routing worker met after their call had ended (delivered marked `stale`, never as live). */
   readonly expiredEvents: Counter<'type'>;
+  /** Live calls closed by the load shedder (`undertone_shed_calls_total`). */
+  readonly shedCalls: Counter;
   private readonly sources: MetricSources = {};
   private readonly audioTallies = new Map<string, MessageTally>();
 
@@ -129,6 +134,20 @@ export class Metrics {
           for (const clock of clocks) ms += clock.ms[i] ?? 0;
           this.inc({ stage }, ms / 1000);
         });
+      },
+    });
+    this.shedCalls = new Counter({
+      name: 'undertone_shed_calls_total',
+      help: 'Live calls closed (1013) because the instance could not score all its calls in time',
+      registers,
+    });
+    new Gauge({
+      name: 'undertone_admission_limit_calls',
+      help: 'Live calls this instance admits since it last had to shed calls (its measured capacity); 0 while it has not had to',
+      registers,
+      collect() {
+        const limit = sources.admissionLimit?.();
+        this.set(limit !== undefined && Number.isFinite(limit) ? limit : 0);
       },
     });
     new Gauge({

@@ -122,7 +122,7 @@ const postCallSummary = {
     language: { anyOf: [nonEmpty, { type: 'null' }] },
     startedAt: isoTime,
     endedAt: isoTime,
-    endReason: { enum: ['hangup', 'disconnect', 'error', 'shutdown'] },
+    endReason: { enum: ['hangup', 'disconnect', 'error', 'shutdown', 'overload'] },
     audioMs: { ...nonNegativeMs, description: 'Caller audio length of the call, ms.' },
     finalTier: tier,
     maxTier: { ...tier, description: 'Highest tier the call reached.' },

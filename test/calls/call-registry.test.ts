@@ -141,6 +141,52 @@ describe('CallRegistry', () => {
     expect(callLags.filter((lag) => lag > 100)).toEqual([]);
   });
 
+  it('sheds the least escalated, newest real-time calls first: each closes with the error and ends by overload; streams ahead of real time are left alone', async () => {
+    // A policy whose tier the test sets per call; the rest is the real policy.
+    const tiers = new Map<string, number>();
+    const real = createEscalationPolicy();
+    const tiered: CallPipeline = {
+      ...pipeline,
+      policyFactory: (info) => Object.create(real(info), { tier: { get: () => tiers.get(info.callId) ?? 1 } }),
+    };
+    const { logger, lines } = captureLogger();
+    const r = new CallRegistry(tiered, logger);
+    const closed = new Map<string, unknown>();
+    const open = async (id: string) => {
+      const s = r.open(start(id), { onFatal: (error) => closed.set(id, error) });
+      s.acceptAudio({ kind: 'audio', callId: id, track: 'caller', payload: audio.subarray(0, 1600) });
+      await new Promise((res) => setTimeout(res, 3));
+      return s;
+    };
+    await open('CA-old');
+    await open('CA-hot');
+    tiers.set('CA-hot', 2);
+    await open('CA-new1');
+    await open('CA-new2');
+    const bulk = await open('CA-bulk');
+    for (const payload of chunks(audio)) bulk.acceptAudio({ kind: 'audio', callId: 'CA-bulk', track: 'caller', payload });
+    r.refreshPace(performance.now());
+    expect(r.realTimeCount).toBe(4);
+
+    const error = () => new CapacityError('UT_ERR_OVERLOADED', 1013, 'instance overloaded: shed');
+    expect(r.shed(2, error)).toBe(2);
+    expect([...closed.keys()].sort()).toEqual(['CA-new1', 'CA-new2']);
+    expect(closed.get('CA-new2')).toMatchObject({ code: 'UT_ERR_OVERLOADED', closeCode: 1013 });
+    expect(r.realTimeCount).toBe(2);
+    await r.session('CA-new2')?.ended;
+    expect(r.detail('CA-new2')).toMatchObject({ state: 'ended', endReason: 'overload' });
+    const shedLine = lines.find((l) => l.callId === 'CA-new2' && /call shed/.test(l.msg));
+    expect(shedLine).toMatchObject({ audioMs: 200, tier: 1 });
+
+    // Asked for more than there are: the tier-1 call goes before the escalated one; the stream ahead of real time stays.
+    expect(r.shed(5, error)).toBe(2);
+    expect([...closed.keys()]).toEqual(['CA-new2', 'CA-new1', 'CA-old', 'CA-hot']);
+    expect(r.session('CA-bulk')?.currentState).toBe('live');
+    expect(r.shed(1, error)).toBe(0);
+    await r.finish('CA-bulk', 'hangup');
+    expect(r.detail('CA-bulk')).toMatchObject({ endReason: 'hangup' });
+  });
+
   it('moves a finished call to the history, keeps the newest callHistory, and lets an ended callId start again', async () => {
     const r = registry({ callHistory: 2 });
     for (const id of ['CA1', 'CA2', 'CA3']) {

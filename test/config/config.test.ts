@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       audiohookApiKeys: {},
       overloadLagMs: 1000,
       overloadEventLoopMs: 1000,
+      overloadShed: true,
       redisPrefix: '',
       redisCluster: false,
       dspThreads: autoDspThreads(),
@@ -123,6 +124,7 @@ describe('loadConfig', () => {
 
   it('reads the overload limits; 0 turns a check off', () => {
     expect(loadConfig({ OVERLOAD_LAG_MS: '250', OVERLOAD_EVENT_LOOP_MS: '0' })).toMatchObject({ overloadLagMs: 250, overloadEventLoopMs: 0 });
+    expect(loadConfig({ OVERLOAD_SHED: 'false' })).toMatchObject({ overloadShed: false });
   });
 
   it('reads REDIS_PREFIX: a plain prefix or one with a Redis Cluster hash tag', () => {
