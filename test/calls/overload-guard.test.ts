@@ -121,4 +121,31 @@ describe('OverloadGuard', () => {
     expect(logged()).toHaveLength(4);
     expect(logged()[2]).toMatchObject({ unloggedEpisodes: 1 });
   });
+
+  it('reads the DSP backlog age: ticks with no window scored still count as late while old audio waits, and the hook hears every tick', () => {
+    let backlog = 0;
+    const seen: { overloaded: boolean; lagMs: number }[] = [];
+    const { g, tick } = guard({ backlogMs: () => backlog, onTick: (t) => void seen.push({ overloaded: t.overloaded, lagMs: t.lagMs }) });
+    // Idle (nobody speaks, nothing held): no lag, however long.
+    for (let k = 0; k < 5; k++) tick([]);
+    expect(g.overloaded).toBe(false);
+    // One batch takes seconds: no window comes back, the audio held ages.
+    backlog = 400;
+    tick([]);
+    backlog = 1400;
+    tick([]);
+    expect(g.overloaded).toBe(false);
+    backlog = 2400;
+    tick([]);
+    expect(g.overloaded).toBe(true);
+    expect(seen.slice(-4)).toEqual([
+      { overloaded: false, lagMs: 0 },
+      { overloaded: false, lagMs: 400 },
+      { overloaded: false, lagMs: 1400 },
+      { overloaded: true, lagMs: 2400 },
+    ]);
+    // A window later than the backlog's age sets the tick's figure.
+    tick([3000]);
+    expect(seen.at(-1)?.lagMs).toBe(3000);
+  });
 });

@@ -201,6 +201,19 @@ describe('worker-pool DSP engine', () => {
     expect(session.detail().timeline.length).toBe(ref.rec.windows.length);
   });
 
+  it('reports how long its oldest unprocessed audio has waited (backlogMs): 0 when idle, the wait while audio is held', async () => {
+    const { call } = openRecorded(pool, 'CA-backlog');
+    await call.finish();
+    expect(pool.backlogMs(performance.now())).toBe(0);
+    const { call: c2 } = openRecorded(pool, 'CA-backlog-2');
+    const queuedAt = performance.now();
+    c2.push(calm.subarray(0, 1600));
+    // Queued now, not yet answered: its age grows with the clock.
+    expect(pool.backlogMs(queuedAt + 250)).toBeGreaterThanOrEqual(250 - 1);
+    await c2.finish();
+    expect(pool.backlogMs(performance.now())).toBe(0);
+  });
+
   it('a crashed worker fails only its own calls (logged with the callId); a replacement takes new calls', async () => {
     const { logger, lines } = captureLogger();
     const fatal: Record<string, unknown[]> = {};
