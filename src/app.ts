@@ -196,7 +196,12 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   // while the lag keeps growing some live calls are shed (1013) so that the
   // rest are scored in time.
   const shedding: Shedding | undefined = config.overloadShed
-    ? createShedding((): SheddableCalls => registry, { logger: deps.logger, metrics, shedder: { ...(options.overload?.tickMs !== undefined ? { tickMs: options.overload.tickMs } : {}), ...options.shedder } })
+    ? createShedding((): SheddableCalls => registry, {
+        logger: deps.logger,
+        metrics,
+        shedder: { ...(options.overload?.tickMs !== undefined ? { tickMs: options.overload.tickMs } : {}), ...options.shedder },
+        capacityCalls: () => pipeline.dsp.throughputCalls?.(),
+      })
     : undefined;
   const overload: OverloadGuard = new OverloadGuard({
     lagMs: config.overloadLagMs,

@@ -19,15 +19,22 @@
  * lag's slope says how much of the work it keeps up with: the calls share
  * one queue of work (a DSP thread's batches), so a window waits for the
  * backlog ahead of it, and a lag growing by g seconds per second means work
- * arrives 1 + g times as fast as it is done: about N / (1 + g) of N calls fit. The shedder keeps `headroom` of that (the kept
+ * arrives 1 + g times as fast as it is done: about N / (1 + g) of N calls fit.
+ * With DSP workers the capacity is read directly instead (call audio they got
+ * through per ms of their time, `DspEngine.throughputCalls`): early in an
+ * overload the lag accelerates (each batch holds what arrived during the
+ * last), so its slope understates how far over capacity the instance is.
+ * If the workers could carry every call, nothing is shed: the lag comes
+ * from elsewhere. The shedder keeps `headroom` of that (the kept
  * calls must also drain their backlog), sheds at most `maxShedShare` of the
  * calls in one step, and waits `settleTicks` before judging again, since the
  * lag shows a shed's effect only after the backlog ahead of it is scored.
  * Nothing is shed while the lag is flat or falling: that instance is
  * catching up. Shedding helps only when the calls share the bottleneck
- * (CPU); a lag that grows as fast after a shed as before it has another
- * cause (a stalled model, a slow disk), so the shedder then stops for the
- * rest of the episode rather than shed every call in turn. It never sheds
+ * (CPU); without a measured capacity, a lag that grows as fast after a shed
+ * as before it has another cause (a stalled model, a slow disk), so the
+ * shedder then stops for the rest of the episode rather than shed every
+ * call in turn. It never sheds
  * the last real-time call.
  *
  * After a shed, admission holds the live calls to what was kept (the
@@ -47,9 +54,15 @@ import type { Logger } from '../shared/logger.js';
 import type { GuardTick } from './overload-guard.js';
 
 export interface LoadShedderOptions {
-  /** Share of the measured capacity kept after a shed (room to drain the backlog). @defaultValue 0.8 */
+  /**
+   * Share of the measured capacity kept after a shed: room to drain the
+   * backlog, and for the capacity measured under overload being optimistic
+   * (a DSP thread working through large batches costs up to ~45 % less per
+   * call-second on these VMs than one answering small ones, docs/performance.md).
+   * @defaultValue 0.7
+   */
   headroom?: number;
-  /** Most of the real-time calls shed in one step. @defaultValue 0.34 */
+  /** Most of the real-time calls shed in one step. @defaultValue 0.5 */
   maxShedShare?: number;
   /** Lag growth (s per s) below which nothing is shed: noise, or a backlog that drains. @defaultValue 0.05 */
   minGrowth?: number;
@@ -81,6 +94,12 @@ export interface ShedTick {
   realTimeCalls: number;
   /** All live calls. */
   liveCalls: number;
+  /**
+   * Real-time calls the DSP workers carry while busy, measured from their
+   * recent batches (DspEngine.throughputCalls); undefined when not known
+   * (inline engine): the lag's slope stands in.
+   */
+  capacityCalls?: number | undefined;
 }
 
 /** Lags of the ticks that scored something, newest last: a slope over the last few seconds (the lag accelerates while an overload builds: older samples understate it). */
@@ -109,8 +128,8 @@ export class LoadShedder {
   private unresponsive = false;
 
   constructor(options: LoadShedderOptions = {}) {
-    this.headroom = options.headroom ?? 0.8;
-    this.maxShedShare = options.maxShedShare ?? 0.34;
+    this.headroom = options.headroom ?? 0.7;
+    this.maxShedShare = options.maxShedShare ?? 0.5;
     this.minGrowth = options.minGrowth ?? 0.05;
     this.settleTicks = options.settleTicks ?? 3;
     this.responseRatio = options.responseRatio ?? 0.9;
@@ -175,13 +194,19 @@ export class LoadShedder {
     const growth = this.growth();
     this.judged = growth;
     if (growth === undefined || growth < this.minGrowth) return 0;
-    if (this.growthAtShed !== undefined && growth >= this.growthAtShed * this.responseRatio) {
-      this.unresponsive = true;
-      return 0;
+    let fit: number;
+    if (t.capacityCalls !== undefined) {
+      // Measured: the workers could carry everyone, so the lag comes from elsewhere; shedding would not help.
+      if (t.capacityCalls >= t.realTimeCalls) return 0;
+      fit = t.capacityCalls;
+    } else {
+      if (this.growthAtShed !== undefined && growth >= this.growthAtShed * this.responseRatio) {
+        this.unresponsive = true;
+        return 0;
+      }
+      fit = t.realTimeCalls / (1 + growth);
     }
-
-    const scoredShare = 1 / (1 + growth);
-    const keep = Math.max(1, Math.floor(t.realTimeCalls * scoredShare * this.headroom));
+    const keep = Math.max(1, Math.floor(fit * this.headroom));
     const shed = Math.min(t.realTimeCalls - keep, Math.ceil(t.realTimeCalls * this.maxShedShare - 1e-9));
     if (shed <= 0) return 0;
     this.lastShedTick = this.tickNo;
@@ -216,7 +241,10 @@ export interface Shedding {
  * `UT_ERR_OVERLOADED`), with one warn line per shed step and every shed call
  * counted in `undertone_shed_calls_total` (each also logs its own line).
  */
-export function createShedding(calls: () => SheddableCalls, opts: { logger: Logger; metrics?: Metrics; shedder?: LoadShedderOptions }): Shedding {
+export function createShedding(
+  calls: () => SheddableCalls,
+  opts: { logger: Logger; metrics?: Metrics; shedder?: LoadShedderOptions; capacityCalls?: () => number | undefined },
+): Shedding {
   const shedder = new LoadShedder(opts.shedder);
   const log = opts.logger.child({ component: 'load-shedder' });
   opts.metrics?.setSources({ admissionLimit: () => shedder.admissionLimit });
@@ -225,7 +253,8 @@ export function createShedding(calls: () => SheddableCalls, opts: { logger: Logg
     onTick(tick) {
       const registry = calls();
       const gaveUp = shedder.gaveUp;
-      const count = shedder.tick({ overloadedByLag: tick.overloaded && tick.cause === 'lag', lagMs: tick.lagMs, realTimeCalls: registry.realTimeCount, liveCalls: registry.liveCount });
+      const capacityCalls = opts.capacityCalls?.();
+      const count = shedder.tick({ overloadedByLag: tick.overloaded && tick.cause === 'lag', lagMs: tick.lagMs, realTimeCalls: registry.realTimeCount, liveCalls: registry.liveCount, capacityCalls });
       const growth = shedder.judgedGrowth;
       if (shedder.gaveUp && !gaveUp) {
         log.warn(
@@ -238,7 +267,15 @@ export function createShedding(calls: () => SheddableCalls, opts: { logger: Logg
       const shed = registry.shed(count, () => new CapacityError('UT_ERR_OVERLOADED', 1013, reason));
       for (let i = 0; i < shed; i++) opts.metrics?.shedCalls.inc();
       log.warn(
-        { shed, asked: count, lagMs: Math.round(tick.lagMs), lagGrowthSPerS: growth === undefined ? null : Number(growth.toFixed(3)), liveCalls: registry.liveCount, admissionLimit: shedder.admissionLimit },
+        {
+          shed,
+          asked: count,
+          lagMs: Math.round(tick.lagMs),
+          lagGrowthSPerS: growth === undefined ? null : Number(growth.toFixed(3)),
+          capacityCalls: capacityCalls === undefined ? null : Math.round(capacityCalls),
+          liveCalls: registry.liveCount,
+          admissionLimit: shedder.admissionLimit,
+        },
         'overloaded and falling further behind: shedding live calls (1013 UT_ERR_OVERLOADED) so that the rest are scored in time',
       );
     },

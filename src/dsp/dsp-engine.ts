@@ -108,6 +108,14 @@ export interface DspEngine {
    * inline: windows are scored on the calling thread as audio comes.
    */
   backlogMs?(nowMs: number): number;
+  /**
+   * How many real-time calls the engine carries while it is kept busy: call
+   * audio done per ms of its workers' time over their recent batches
+   * (undefined until measured). Under overload they are always busy, so it
+   * is the capacity, read directly rather than from how fast the lag grows.
+   * Absent when inline.
+   */
+  throughputCalls?(): number | undefined;
   /** Memory of the engine's worker threads, as they last reported it (absent or empty when inline). */
   threadMemory?(): ThreadMemory[];
   /** Memory of the engine's worker threads asked now, after a full GC in each when `gc` (and the process runs with --expose-gc). */

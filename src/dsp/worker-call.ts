@@ -18,7 +18,8 @@ export interface CallHost {
 }
 
 export class WorkerCall implements DspCall {
-  private readonly bytesPerSample: number;
+  /** Wire bytes per sample (2 for L16, else 1). */
+  readonly bytesPerSample: number;
   private readonly wireRate: number;
   private bytesPushed = 0;
   /** Payloads posted (or about to be) whose results have not come back. */

@@ -34,11 +34,16 @@ interface SentBatch {
   seq: number;
   /** When its first payload was queued (`performance.now()`): the age of its oldest audio. */
   queuedMs: number;
+  /** When it was posted, and how much call audio it holds, ms (summed over its calls). */
+  sentMs: number;
+  audioMs: number;
   /** Per call in the batch: payloads sent, and the call's total bytes at the time. */
   calls: Map<WorkerCall, { payloads: number; bytes: number }>;
 }
 
 const FEATURE_COUNT = FEATURE_NAMES.length;
+/** Batches the throughput figure spans: a few seconds under load, where it matters. */
+const THROUGHPUT_BATCHES = 8;
 
 /**
  * Starts the worker thread. From the compiled `dist/` the entry is plain
@@ -72,6 +77,12 @@ export class WorkerHost implements CallHost {
   private turnCalls = new Map<WorkerCall, { payloads: number; bytes: number }>();
   /** When this turn's first payload was queued; NaN while it holds none. */
   private turnQueuedMs = Number.NaN;
+  /** Call audio in this turn, ms. */
+  private turnAudioMs = 0;
+  /** Recent batches' audio and the worker's time on them, ms (rings): its throughput. */
+  private readonly doneAudioMs = new Float64Array(THROUGHPUT_BATCHES);
+  private readonly doneBusyMs = new Float64Array(THROUGHPUT_BATCHES);
+  private doneCount = 0;
   private crashRequested = false;
   private seq = 0;
   private readonly sent: SentBatch[] = [];
@@ -166,6 +177,7 @@ export class WorkerHost implements CallHost {
     }
     // Copied now: the socket layer may reuse its buffer before the turn ends.
     if (this.staged === 0) this.turnQueuedMs = performance.now();
+    this.turnAudioMs += (payload.length * 1000) / (call.bytesPerSample * call.format.sampleRate);
     this.staging.set(payload, this.staged);
     this.staged += payload.length;
     this.audio.push(call.id, payload.length);
@@ -190,6 +202,23 @@ export class WorkerHost implements CallHost {
   backlogMs(nowMs: number): number {
     const oldest = this.sent[0]?.queuedMs ?? this.turnQueuedMs;
     return Number.isNaN(oldest) ? 0 : Math.max(0, nowMs - oldest);
+  }
+
+  /**
+   * Call audio the worker got through per ms of its time over its recent
+   * batches: how many real-time calls it can carry while it is kept busy
+   * (under load it always is). Undefined before 4 batches.
+   */
+  throughputCalls(): number | undefined {
+    const n = Math.min(this.doneCount, THROUGHPUT_BATCHES);
+    if (n < 4) return undefined;
+    let audio = 0;
+    let busy = 0;
+    for (let i = 0; i < n; i++) {
+      audio += this.doneAudioMs[i]!;
+      busy += this.doneBusyMs[i]!;
+    }
+    return busy > 0 ? audio / busy : undefined;
   }
 
   /** Whether `call` is pinned here. */
@@ -236,7 +265,9 @@ export class WorkerHost implements CallHost {
     // behind, those queued batches were most of the server's memory.
     const bytes = this.staging.slice(0, this.staged).buffer;
     if (this.sent.length === 0) this.worker.ref();
-    this.sent.push({ seq, calls: this.turnCalls, queuedMs: Number.isNaN(this.turnQueuedMs) ? performance.now() : this.turnQueuedMs });
+    const sentMs = performance.now();
+    this.sent.push({ seq, calls: this.turnCalls, queuedMs: Number.isNaN(this.turnQueuedMs) ? sentMs : this.turnQueuedMs, sentMs, audioMs: this.turnAudioMs });
+    this.turnAudioMs = 0;
     this.worker.postMessage(
       { type: 'batch', seq, opens: this.opens, audio, bytes, closes: this.closes, ...(this.crashRequested ? { crash: true } : {}) },
       [audio.buffer, bytes],
@@ -257,6 +288,10 @@ export class WorkerHost implements CallHost {
       return;
     }
     if (this.sent.length === 0) this.worker.unref();
+    // One batch in flight at a time: the worker spent send → reply on this one.
+    const slot = this.doneCount++ % THROUGHPUT_BATCHES;
+    this.doneAudioMs[slot] = batch.audioMs;
+    this.doneBusyMs[slot] = performance.now() - batch.sentMs;
     // What gathered while this batch was in flight (see schedule).
     if (this.scheduled && this.sent.length === 0) this.flush();
     this.events.onClock(message.clock);

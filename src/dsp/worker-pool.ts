@@ -96,6 +96,18 @@ export class WorkerPoolEngine implements DspEngine {
     return max;
   }
 
+  /** Real-time calls the workers carry while busy, summed (see DspEngine.throughputCalls). */
+  throughputCalls(): number | undefined {
+    let sum = 0;
+    for (const h of this.hosts) {
+      if (!h.alive) continue;
+      const t = h.throughputCalls();
+      if (t === undefined) return undefined;
+      sum += t;
+    }
+    return sum > 0 ? sum : undefined;
+  }
+
   /** Each live worker thread's memory, as it last reported it (`undertone_thread_memory_bytes`). */
   threadMemory(): ThreadMemory[] {
     return this.hosts.flatMap((h) => (h.memory ? [h.memory] : []));

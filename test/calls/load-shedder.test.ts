@@ -9,19 +9,21 @@ import { CapacityError } from '../../src/shared/errors.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { captureLogger } from '../integration/helpers.js';
 
+/** The figures below are worked out for these (the defaults keep 70 % and shed up to half per step). */
+const OPTS = { headroom: 0.8, maxShedShare: 0.34 };
 const over = (lagMs: number, calls: number, live = calls): ShedTick => ({ overloadedByLag: true, lagMs, realTimeCalls: calls, liveCalls: live });
 const quiet = (calls: number): ShedTick => ({ overloadedByLag: false, lagMs: 20, realTimeCalls: calls, liveCalls: calls });
 
 describe('LoadShedder', () => {
   it('sheds nothing while the instance is not overloaded, however many calls', () => {
-    const s = new LoadShedder();
+    const s = new LoadShedder(OPTS);
     for (let i = 0; i < 10; i++) expect(s.tick(quiet(500))).toBe(0);
     expect(s.admissionLimit).toBe(Number.POSITIVE_INFINITY);
     expect(s.admits(10_000)).toBe(true);
   });
 
   it('sheds nothing while overloaded if the lag is flat or falling (the backlog drains)', () => {
-    const s = new LoadShedder();
+    const s = new LoadShedder(OPTS);
     expect(s.tick(over(3000, 100))).toBe(0);
     expect(s.tick(over(3020, 100))).toBe(0);
     expect(s.tick(over(2900, 100))).toBe(0);
@@ -29,7 +31,7 @@ describe('LoadShedder', () => {
   });
 
   it('keeps the calls the measured share of real time can score, with headroom, at most a third at once', () => {
-    const s = new LoadShedder();
+    const s = new LoadShedder(OPTS);
     // Lag grows 0.1 s per s: work arrives 1.1× as fast as it is done, so 100 / 1.1 = 90.9 calls fit; 80 % of that is kept.
     expect(s.tick(over(1000, 100))).toBe(0);
     expect(s.growth()).toBeUndefined();
@@ -39,14 +41,14 @@ describe('LoadShedder', () => {
     expect(s.admits(72)).toBe(false);
 
     // Far over capacity (lag grows 0.8 s per s): the step is capped at a third of the calls.
-    const t = new LoadShedder();
+    const t = new LoadShedder(OPTS);
     t.tick(over(1000, 300));
     expect(t.tick(over(1800, 300))).toBe(102);
     expect(t.admissionLimit).toBe(198);
   });
 
   it('reads the slope across ticks that scored nothing (lag 0), not through them', () => {
-    const s = new LoadShedder();
+    const s = new LoadShedder(OPTS);
     s.tick(over(1000, 100));
     s.tick(over(0, 100));
     // 200 ms more over two ticks: 0.1 s per s.
@@ -54,7 +56,7 @@ describe('LoadShedder', () => {
   });
 
   it('waits for a shed to show in the lag, sheds again while it helps, and stops when it does not', () => {
-    const s = new LoadShedder({ settleTicks: 2 });
+    const s = new LoadShedder({ ...OPTS, settleTicks: 2 });
     s.tick(over(1000, 300));
     expect(s.tick(over(1800, 300))).toBe(102); // growth 0.8
     // Settling: no judgement, whatever the lag does.
@@ -66,7 +68,7 @@ describe('LoadShedder', () => {
     expect(s.gaveUp).toBe(false);
 
     // A lag that grows as fast after a shed as before has another cause: give up for the episode.
-    const u = new LoadShedder({ settleTicks: 1 });
+    const u = new LoadShedder({ ...OPTS, settleTicks: 1 });
     u.tick(over(1000, 50));
     expect(u.tick(over(1500, 50))).toBeGreaterThan(0); // growth 0.5
     u.tick(over(2000, 40));
@@ -78,24 +80,41 @@ describe('LoadShedder', () => {
     expect(u.gaveUp).toBe(false);
   });
 
+  it('sizes by the measured capacity when the DSP workers give one, step after step, and never sheds when they could carry every call', () => {
+    const cap = (lagMs: number, calls: number, capacityCalls: number): ShedTick => ({ ...over(lagMs, calls), capacityCalls });
+    const s = new LoadShedder({ ...OPTS, settleTicks: 1 });
+    s.tick(cap(1000, 500, 150));
+    // The lag's slope (0.4 s per s) would keep 285; the workers carry 150: keep 120, at most a third per step.
+    expect(s.tick(cap(1400, 500, 150))).toBe(170);
+    s.tick(cap(2400, 330, 150));
+    // Growing faster than before the step (the overload was deeper than the slope said): no giving up, another step.
+    expect(s.tick(cap(3400, 330, 150))).toBe(113);
+    expect(s.gaveUp).toBe(false);
+
+    // A lag the workers are not behind (they could carry every call): nothing to gain by shedding.
+    const t = new LoadShedder(OPTS);
+    t.tick(cap(1000, 100, 400));
+    expect(t.tick(cap(2000, 100, 400))).toBe(0);
+  });
+
   it('never sheds the last real-time call, and keeps at least one', () => {
-    const s = new LoadShedder();
+    const s = new LoadShedder(OPTS);
     s.tick(over(1000, 1));
     expect(s.tick(over(2000, 1))).toBe(0);
-    const t = new LoadShedder({ maxShedShare: 1 });
+    const t = new LoadShedder({ ...OPTS, maxShedShare: 1 });
     t.tick(over(1000, 3));
     expect(t.tick(over(1950, 3))).toBe(2); // keep 3 / 1.95 × 0.8 = 1.2 → 1
   });
 
   it('counts calls ahead of real time in the admission limit but never sheds them', () => {
-    const s = new LoadShedder();
+    const s = new LoadShedder(OPTS);
     s.tick(over(1000, 100, 120));
     expect(s.tick(over(1100, 100, 120))).toBe(28);
     expect(s.admissionLimit).toBe(92);
   });
 
   it('probes the limit upward after quiet periods', () => {
-    const s = new LoadShedder({ probeTicks: 5, probeStep: 0.1 });
+    const s = new LoadShedder({ ...OPTS, probeTicks: 5, probeStep: 0.1 });
     s.tick(over(1000, 100));
     s.tick(over(1100, 100));
     expect(s.admissionLimit).toBe(72);
@@ -132,7 +151,7 @@ describe('createShedding', () => {
     const { logger, lines } = captureLogger();
     const metrics = new Metrics();
     const calls = fakeCalls(100);
-    const shedding = createShedding(() => calls, { logger, metrics });
+    const shedding = createShedding(() => calls, { logger, metrics, shedder: OPTS });
     shedding.onTick({ overloaded: true, cause: 'lag', lagMs: 1000 });
     shedding.onTick({ overloaded: true, cause: 'lag', lagMs: 1100 });
     expect(calls.shedErrors).toHaveLength(28);
@@ -157,7 +176,7 @@ describe('createShedding', () => {
   it('ignores ticks overloaded by the event loop (no per-call lag to read)', () => {
     const { logger } = captureLogger();
     const calls = fakeCalls(100);
-    const shedding = createShedding(() => calls, { logger });
+    const shedding = createShedding(() => calls, { logger, shedder: OPTS });
     shedding.onTick({ overloaded: true, cause: 'event-loop', lagMs: 1000 });
     shedding.onTick({ overloaded: true, cause: 'event-loop', lagMs: 2000 });
     expect(calls.shedErrors).toHaveLength(0);
