@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { readWav } from '../../src/audio/wav.js';
 import { loadEmotionModel, type LoadedEmotionModel } from '../../src/model/emotion-model.js';
+import type { EmotionModel } from '../../src/model/types.js';
 import { createLogger, type Logger } from '../../src/shared/logger.js';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -31,6 +32,19 @@ let modelPromise: Promise<LoadedEmotionModel> | undefined;
 export function loadTestModel(): Promise<LoadedEmotionModel> {
   modelPromise ??= loadEmotionModel({ modelPath: MODEL_PATH, cardPath: MODEL_CARD_PATH });
   return modelPromise;
+}
+
+/** The real model with its `score` replaced (a slow or shared-bottleneck model for overload tests); card sections kept. */
+export async function modelWithScore(score: (real: LoadedEmotionModel) => EmotionModel['score']): Promise<EmotionModel> {
+  const real = await loadTestModel();
+  return {
+    featureNames: real.featureNames,
+    version: real.version,
+    ...(real.callerScoreBaseline ? { callerScoreBaseline: real.callerScoreBaseline } : {}),
+    ...(real.agitationTracker ? { agitationTracker: real.agitationTracker } : {}),
+    score: score(real),
+    close: async () => undefined,
+  };
 }
 
 /** A demo call from audio-fixtures/demo as the mu-law bytes a Twilio stream carries. */

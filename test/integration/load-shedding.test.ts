@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CallDetail } from '../../src/calls/call-views.js';
 import type { EmotionModel } from '../../src/model/types.js';
 import { startTestApp, type TestApp } from '../security/app-fixture.js';
-import { getJson, LEVEL, loadFixtureMuLaw, loadTestModel, TwilioGateway, waitFor } from './helpers.js';
+import { getJson, LEVEL, loadFixtureMuLaw, modelWithScore, TwilioGateway, waitFor } from './helpers.js';
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -22,24 +22,16 @@ afterEach(async () => {
 });
 
 /** The real model behind one queue: batches of every call wait their turn, `busyMs` each. */
-async function sharedBottleneckModel(busyMs: number): Promise<EmotionModel> {
-  const real = await loadTestModel();
+function sharedBottleneckModel(busyMs: number): Promise<EmotionModel> {
   let queue: Promise<unknown> = Promise.resolve();
-  return {
-    featureNames: real.featureNames,
-    version: real.version,
-    ...(real.callerScoreBaseline ? { callerScoreBaseline: real.callerScoreBaseline } : {}),
-    ...(real.agitationTracker ? { agitationTracker: real.agitationTracker } : {}),
-    score: (batch) => {
-      const turn = queue.then(async () => {
-        await sleep(busyMs);
-        return real.score(batch);
-      });
-      queue = turn.catch(() => undefined);
-      return turn;
-    },
-    close: async () => undefined,
-  };
+  return modelWithScore((real) => (batch) => {
+    const turn = queue.then(async () => {
+      await sleep(busyMs);
+      return real.score(batch);
+    });
+    queue = turn.catch(() => undefined);
+    return turn;
+  });
 }
 
 describe('load shedding', () => {
@@ -112,8 +104,6 @@ describe('load shedding', () => {
       expect(await app.metric('undertone_refusals_total{reason="over_capacity"}')).toBe(1);
     } finally {
       clearInterval(pace);
-      if (process.env['DEBUG_SHED']) for (const l of app.lines) if (l['component'] === 'load-shedder' || l['component'] === 'overload-guard') console.log(JSON.stringify(l));
-      if (process.env['DEBUG_SHED']) console.log('closed', closed.size, 'lagmax', await app.metric('undertone_audio_lag_max_seconds'));
     }
 
     // The kept calls were never touched: they end by hanging up, scored to their last window.

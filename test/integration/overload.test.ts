@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CallDetail } from '../../src/calls/call-views.js';
 import type { EmotionModel } from '../../src/model/types.js';
 import { startTestApp, type TestApp } from '../security/app-fixture.js';
-import { getJson, LEVEL, loadFixtureMuLaw, loadTestModel, TwilioGateway, twilioCallSid, waitFor } from './helpers.js';
+import { getJson, LEVEL, loadFixtureMuLaw, modelWithScore, TwilioGateway, twilioCallSid, waitFor } from './helpers.js';
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -20,19 +20,11 @@ afterEach(async () => {
 });
 
 /** The real model, each batch held back `delayMs`: scoring (not CPU) falls behind. */
-async function slowModel(delayMs: number): Promise<EmotionModel> {
-  const real = await loadTestModel();
-  return {
-    featureNames: real.featureNames,
-    version: real.version,
-    ...(real.callerScoreBaseline ? { callerScoreBaseline: real.callerScoreBaseline } : {}),
-    ...(real.agitationTracker ? { agitationTracker: real.agitationTracker } : {}),
-    score: async (batch) => {
-      await sleep(delayMs);
-      return real.score(batch);
-    },
-    close: async () => undefined,
-  };
+function slowModel(delayMs: number): Promise<EmotionModel> {
+  return modelWithScore((real) => async (batch) => {
+    await sleep(delayMs);
+    return real.score(batch);
+  });
 }
 
 describe('overload', () => {
