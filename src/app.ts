@@ -225,7 +225,8 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
     maxCalls: config.maxCalls,
     callHistory: config.callHistory,
     session: options.session,
-    admission: () => overload.admit() ?? shedding?.admit(),
+    // The measured capacity first: while live calls are at it, that is the more precise reason.
+    admission: () => shedding?.admit() ?? overload.admit(),
     callLagWarnMs: config.overloadLagMs,
     onCallLag: (lagMs) => overload.observeLag(lagMs),
   });

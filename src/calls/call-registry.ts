@@ -158,8 +158,15 @@ export class CallRegistry {
   /** Live calls streaming at about real time (not ahead of it, not finishing): the ones `shed` may pick. */
   get realTimeCount(): number {
     let n = 0;
-    for (const p of this.pace.values()) if (p.session !== undefined && !p.ahead && p.session.currentState === 'live') n++;
+    for (const _ of this.realTimeLive()) n++;
     return n;
+  }
+
+  /** The live, real-time calls with their pace state. */
+  private *realTimeLive(): Generator<{ session: CallSession; startedMs: number }> {
+    for (const p of this.pace.values()) {
+      if (p.session !== undefined && !p.ahead && p.session.currentState === 'live') yield { session: p.session, startedMs: p.startedMs };
+    }
   }
 
   /**
@@ -173,11 +180,7 @@ export class CallRegistry {
    */
   shed(count: number, error: () => Error): number {
     if (count <= 0) return 0;
-    const candidates: { session: CallSession; tier: number; startedMs: number }[] = [];
-    for (const p of this.pace.values()) {
-      const s = p.session;
-      if (s !== undefined && !p.ahead && s.currentState === 'live') candidates.push({ session: s, tier: s.tier, startedMs: p.startedMs });
-    }
+    const candidates = [...this.realTimeLive()].map((c) => ({ ...c, tier: c.session.tier }));
     candidates.sort((a, b) => a.tier - b.tier || b.startedMs - a.startedMs);
     let shed = 0;
     for (const c of candidates) {

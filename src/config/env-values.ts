@@ -69,13 +69,18 @@ export function boolean(env: Env, name: string, fallback: boolean, problems: str
   return fallback;
 }
 
-export function checkRedisUrl(value: string): string | undefined {
-  let url: URL;
+/** The parsed URL, or undefined when `value` is not one. */
+function parseUrl(value: string): URL | undefined {
   try {
-    url = new URL(value);
+    return new URL(value);
   } catch {
-    return 'must be a URL like redis://host:6379';
+    return undefined;
   }
+}
+
+export function checkRedisUrl(value: string): string | undefined {
+  const url = parseUrl(value);
+  if (url === undefined) return 'must be a URL like redis://host:6379';
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return 'must use redis:// or rediss://';
   if (url.hostname === '') return 'must name a host';
   return undefined;
@@ -87,22 +92,14 @@ export function checkHost(value: string): string | undefined {
 }
 
 export function checkWebhookUrl(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be a URL like https://router.example/undertone';
-  }
+  const url = parseUrl(value);
+  if (url === undefined) return 'must be a URL like https://router.example/undertone';
   return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : 'must use http:// or https://';
 }
 
 export function checkPublicUrl(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be a URL like wss://undertone.example.com';
-  }
+  const url = parseUrl(value);
+  if (url === undefined) return 'must be a URL like wss://undertone.example.com';
   if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) return 'must use ws://, wss://, http:// or https://';
   if (url.search !== '' || url.hash !== '' || !/^\/?$/.test(url.pathname)) return 'must be a base URL without path or query';
   return undefined;
