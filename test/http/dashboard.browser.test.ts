@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
+import { CapacityError } from '../../src/shared/errors.js';
 import { startService, type RunningService } from '../../src/cli/serve.js';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
 import type { EscalationPolicyFactory } from '../../src/policy/escalation-policy.js';
@@ -222,6 +223,23 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
 
     expect(consoleProblems).toEqual([]);
   }, 180_000);
+
+  it('marks a call its overloaded instance shed, not just "Ended"', async () => {
+    await page.locator('#conn[data-state="live"]').waitFor();
+    const callSid = twilioCallSid();
+    const gw = await TwilioGateway.open(service.url.replace('http', 'ws'), callSid);
+    gateways.push(gw);
+    gw.start({ agentId: 'agent-shed' });
+    gw.audio((await loadFixtureMuLaw('stays-calm')).subarray(0, 8000 * 3));
+    const card = page.locator(`.call[data-call-id="${callSid}"]`);
+    await card.waitFor();
+    // What the load shedder does past capacity (src/calls/load-shedder.ts), here on demand.
+    const shed = service.app.callRegistry.shed(1, () => new CapacityError('UT_ERR_OVERLOADED', 1013, 'instance overloaded: shed for the test'));
+    expect(shed).toBe(1);
+    expect((await gw.closedP).code).toBe(1013);
+    await card.locator('.call-in-tier b', { hasText: 'Shed' }).waitFor();
+    expect(await card.locator('.call-in-tier').textContent()).toMatch(/Shed instance overloaded: no longer monitored/);
+  }, 120_000);
 
   it('reconnects when the feed drops and shows calls from the restarted server', async () => {
     await page.locator('#conn[data-state="live"]').waitFor();

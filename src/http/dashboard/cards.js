@@ -51,6 +51,12 @@ export function renderCard(call, onOpen) {
   renderTimes(call);
 }
 
+/** End reasons a card names, as [label, note]; others read "Ended". */
+const ENDINGS = {
+  'instance-lost': ['Lost', ' instance died'],
+  overload: ['Shed', ' instance overloaded: no longer monitored'],
+};
+
 /** The ticking parts of a card: time in tier and call length (or how the call ended). */
 export function renderTimes(call) {
   const card = call.card;
@@ -58,9 +64,10 @@ export function renderTimes(call) {
   const inTier = card.querySelector('.call-in-tier');
   const length = card.querySelector('.call-length');
   if (call.endedAtLocal !== null) {
-    // A call whose instance died is ended by a surviving one: say so, it was not a hang-up.
-    const lost = call.summary?.endReason === 'instance-lost';
-    inTier.replaceChildren(Object.assign(document.createElement('b'), { textContent: lost ? 'Lost' : 'Ended' }), lost ? ' instance died' : '');
+    // Say when a call did not simply hang up: its instance died (ended by a
+    // surviving one), or an overloaded instance stopped monitoring it (shed).
+    const why = ENDINGS[call.summary?.endReason] ?? ['Ended', ''];
+    inTier.replaceChildren(Object.assign(document.createElement('b'), { textContent: why[0] }), why[1]);
     const peak = call.summary?.peakAgitation;
     length.textContent = `${fmtDuration(call.summary?.audioMs ?? call.info.audioMs)} call${peak != null ? ` · peak ${pct(peak)}` : ''}`;
     return;
