@@ -84,6 +84,7 @@ import { StageClock } from './observability/stage-clock.js';
 import { OverloadGuard, type OverloadGuardOptions } from './calls/overload-guard.js';
 import { createShedding, type LoadShedderOptions, type SheddableCalls, type Shedding } from './calls/load-shedder.js';
 import { createResilientPublisher } from './queue/resilient-publisher.js';
+import { withLocalAgentDelivery } from './delivery/local-agent-delivery.js';
 
 /** What the app runs on; all created by the caller and closed by the caller. */
 export interface AppDeps {
@@ -191,6 +192,12 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   // Calls publish through a guard that never rejects: a publish failure is logged and counted, the call goes on.
   const publisher = createResilientPublisher(deps.publisher, { logger: deps.logger, metrics });
   const postCall = createPostCallSink({ store: deps.summaries, publisher: deps.publisher });
+  // Agents with a socket here get a call's prompts as the policy decides them, not after the queue's round trips.
+  const sendLocal = deps.hub.sendLocal?.bind(deps.hub);
+  const callPublisher =
+    config.agentLocalDelivery && sendLocal
+      ? withLocalAgentDelivery(publisher, { hub: { sendLocal }, logger: deps.logger, onSent: (type) => metrics.agentLocalMessages.inc({ type }) })
+      : publisher;
   const clock = deps.clock ?? new StageClock();
   // Overload is never silent: past capacity new calls are refused (1013), and
   // while the lag keeps growing some live calls are shed (1013) so that the
@@ -220,7 +227,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   const givenLag = given?.onWindowLag;
   const pipeline: CallPipeline = given
     ? { ...given, onWindowLag: givenLag ? (lagMs) => (givenLag(lagMs), ownLag(lagMs)) : ownLag }
-    : createCallPipeline({ ...deps, model: timedModel(deps.model, metrics), publisher, observer: deps.callObserver, postCall, clock, onWindowLag: ownLag });
+    : createCallPipeline({ ...deps, model: timedModel(deps.model, metrics), publisher: callPublisher, observer: deps.callObserver, postCall, clock, onWindowLag: ownLag });
   const registry: CallRegistry = new CallRegistry(pipeline, deps.logger, {
     maxCalls: config.maxCalls,
     callHistory: config.callHistory,

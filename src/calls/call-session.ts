@@ -318,15 +318,25 @@ export class CallSession {
         const p1 = performance.now();
         clock?.add(Stage.policy, p1 - p0);
         this.pipeline.onWindowLag?.(p1 - (this.lagAnchorMs + endMs));
+        // A window's events are handed over together, in seq order, before any is awaited: local agent
+        // delivery (local-agent-delivery.ts) sends each as it is handed over, so a prompt decided with a
+        // priority change does not wait for that change's Redis round trip. Adds on one connection reach
+        // Redis in order; the resilient publisher never rejects, so no later event outruns a failure.
+        const published: Promise<void>[] = [];
         for (const event of decided) {
           const e0 = performance.now();
-          const published = this.pipeline.publisher.publish(event, { agentId: this.agentId, streamId: this.streamId });
+          const p = this.pipeline.publisher.publish(event, { agentId: this.agentId, streamId: this.streamId });
+          p.catch(() => undefined); // awaited below, in order; this only keeps a later rejection from counting as unhandled
+          published.push(p);
           // The stage is CPU: only the synchronous part (job data, validation, handing the add to BullMQ).
           // Timing across the await counted the Redis round trip and every other call's work the event
           // loop ran meanwhile, so under load it grew to ~16 ms "per event" while BullMQ's whole CPU
           // (add and worker) stays well under 1 ms per event; the wait shows as decided → delivered.
           clock?.add(Stage.publish, performance.now() - e0);
-          await published;
+        }
+        for (let j = 0; j < decided.length; j++) {
+          await published[j];
+          const event = decided[j]!;
           this.recordEvent(event);
           this.pipeline.observer?.policyEvent(this, event);
         }

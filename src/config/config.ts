@@ -173,6 +173,16 @@ export interface Config {
    * publishing; 0 = everything on the main thread). Resolved to a number.
    */
   readonly dspThreads: number;
+  /**
+   * Send each prompt and priority change to the agent's sockets on the
+   * instance that decided it at once, ahead of the routing queue
+   * (`AGENT_LOCAL_DELIVERY`, default true): the queue still carries it
+   * (routing, webhook, sockets on other instances, a softphone that connects
+   * later), and a socket that had it is not sent it again
+   * (src/delivery/local-agent-delivery.ts). False: agents get everything
+   * through the queue and their inbox only.
+   */
+  readonly agentLocalDelivery: boolean;
 }
 
 /** `DSP_THREADS=auto`: every core but the main thread's, at least one. */
@@ -220,6 +230,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   redisPrefix: '',
   redisCluster: false,
   dspThreads: autoDspThreads(),
+  agentLocalDelivery: true,
 });
 
 /** `AUDIOHOOK_API_KEYS`: a JSON object of api key → base64 client secret (empty = unsigned allowed). */
@@ -319,6 +330,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisPrefix: text(env, 'REDIS_PREFIX', d.redisPrefix, problems, redisPrefixProblem),
     redisCluster: boolean(env, 'REDIS_CLUSTER', d.redisCluster, problems),
     dspThreads: dspThreads(env, problems),
+    agentLocalDelivery: boolean(env, 'AGENT_LOCAL_DELIVERY', d.agentLocalDelivery, problems),
   };
   // An unsigned webhook would let anyone who finds the URL move calls around.
   if (config.routingWebhookUrl !== null && config.routingWebhookSecret === null) {

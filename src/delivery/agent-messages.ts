@@ -1,4 +1,5 @@
 import type { EmotionLabel } from '../model/types.js';
+import type { CallRoutingJobData } from '../queue/job-schema.js';
 import type { Tier } from '../policy/types.js';
 
 /** JSON messages on the agent softphone socket `/v1/agents/:agentId/stream`. */
@@ -62,6 +63,11 @@ export interface AgentPriorityMessage {
 
 export type AgentMessage = AgentPromptMessage | AgentPriorityMessage;
 
+/** A message's deterministic id (its routing job id): `promptId` or `priorityId`. */
+export function agentMessageId(message: AgentMessage): string {
+  return message.type === 'prompt' ? message.promptId : message.priorityId;
+}
+
 /**
  * Where this instance's agent sockets are registered. Messages do not go
  * through it directly: routing workers (on any instance) post them to the
@@ -73,9 +79,51 @@ export interface AgentHub {
   register(agentId: string, sink: AgentSink): () => void;
   /** Number of connected sockets per agent on this instance, for the API and tests. */
   connectedAgents(): ReadonlyMap<string, number>;
+  /**
+   * Sends a message decided on this instance to the agent's sockets here
+   * now, ahead of the routing queue (src/delivery/local-agent-delivery.ts);
+   * when the same message then comes through the agent's inbox, the sockets
+   * that already had it are skipped. Returns how many sockets got it (0: the
+   * agent has none here; the inbox delivers as always). Optional: a hub
+   * without it delivers through the inbox only.
+   */
+  sendLocal?(agentId: string, message: AgentMessage): number;
 }
 
 /** The slice of a WebSocket the hub needs: tests and other transports can supply their own. */
 export interface AgentSink {
   send(text: string): void;
+}
+
+/** Agent wire message for a validated job. */
+export function toAgentMessage(data: CallRoutingJobData, jobId: string): AgentMessage {
+  if (data.type === 'prompt') {
+    return {
+      type: 'prompt',
+      callId: data.callId,
+      promptId: jobId,
+      streamId: data.streamId ?? '',
+      seq: data.seq,
+      tier: data.tier,
+      emotion: data.emotion,
+      score: data.score,
+      text: data.text,
+      language: data.language,
+      audioMs: data.audioMs,
+      at: data.at,
+    };
+  }
+  if (data.type === 'summary') throw new Error('summary jobs have no agent message');
+  return {
+    type: data.type === 'handover' ? 'handover' : data.type === 'recovered' ? 'recovered' : 'priority',
+    callId: data.callId,
+    priorityId: jobId,
+    streamId: data.streamId ?? '',
+    seq: data.seq,
+    tier: data.tier,
+    previousTier: data.previousTier,
+    reason: data.reason,
+    audioMs: data.audioMs,
+    at: data.at,
+  };
 }

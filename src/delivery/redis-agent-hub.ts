@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { AgentHub, AgentMessage, AgentSink } from './agent-messages.js';
+import { agentMessageId, type AgentHub, type AgentMessage, type AgentSink } from './agent-messages.js';
 import type { ExpiredEventType } from '../observability/metrics.js';
 import { agentOfChannel, deliveryKeys } from './delivery-keys.js';
 import { ADVANCE_SCRIPT, READ_SCRIPT } from './inbox-scripts.js';
@@ -51,9 +51,18 @@ interface AgentState {
   /** Serialises reads and sends for this agent on this instance. */
   chain: Promise<void>;
   subscribed: boolean;
+  /**
+   * Messages sent ahead of the inbox (`sendLocal`), by id, with the sockets
+   * that had them: when the inbox copy comes, those sockets are skipped.
+   * Insertion order is age order; entries whose copy never comes (no worker,
+   * judged stale or duplicate) go after the pending TTL.
+   */
+  early: Map<string, { sinks: Set<AgentSink>; at: number }>;
 }
 
 const READ_BATCH = 100;
+/** Most messages remembered as sent ahead, per agent on this instance. */
+const MAX_EARLY = 1000;
 
 /**
  * This instance's agent sockets, fed from the agents' Redis inboxes.
@@ -178,8 +187,12 @@ export function createRedisAgentHub(options: RedisAgentHubOptions): RedisAgentHu
         const kept = reply[i + 1] as string;
         // Only what waited for the agent to connect; fresh posts were checked by the worker.
         const text = connecting ? await markIfEnded(agentId, kept, ended) : kept;
+        const sentAhead = st.early.size > 0 ? takeEarly(st, kept) : undefined;
         let delivered = 0;
-        for (const sink of [...st.sinks]) if (trySend(agentId, st, sink, text)) delivered++;
+        for (const sink of [...st.sinks]) {
+          if (sentAhead?.has(sink) === true) delivered++;
+          else if (trySend(agentId, st, sink, text)) delivered++;
+        }
         if (delivered === 0) break;
         st.pos = id;
         sentAny = id;
@@ -189,6 +202,30 @@ export function createRedisAgentHub(options: RedisAgentHubOptions): RedisAgentHu
       if (reply.length < 1 + READ_BATCH * 2) break;
     }
     if (sentAny !== undefined) await redis.eval(ADVANCE_SCRIPT, 1, keys.agentCursor(agentId), sentAny, String(ttlMs));
+  }
+
+  /** The sockets that had this inbox entry's message ahead of the inbox (forgotten now), if any. */
+  function takeEarly(st: AgentState, kept: string): Set<AgentSink> | undefined {
+    let id: string;
+    try {
+      id = agentMessageId(JSON.parse(kept) as AgentMessage);
+    } catch {
+      return undefined;
+    }
+    const entry = st.early.get(id);
+    if (entry === undefined) return undefined;
+    st.early.delete(id);
+    return entry.sinks;
+  }
+
+  function rememberEarly(st: AgentState, id: string, sinks: Set<AgentSink>): void {
+    const now = Date.now();
+    st.early.delete(id);
+    st.early.set(id, { sinks, at: now });
+    for (const [old, entry] of st.early) {
+      if (st.early.size <= MAX_EARLY && now - entry.at <= ttlMs) break;
+      st.early.delete(old);
+    }
   }
 
   async function forget(agentId: string, st: AgentState): Promise<void> {
@@ -201,7 +238,7 @@ export function createRedisAgentHub(options: RedisAgentHubOptions): RedisAgentHu
     register(agentId, sink) {
       let st = agents.get(agentId);
       if (!st) {
-        st = { sinks: new Set(), pos: undefined, chain: Promise.resolve(), subscribed: false };
+        st = { sinks: new Set(), pos: undefined, chain: Promise.resolve(), subscribed: false, early: new Map() };
         agents.set(agentId, st);
       }
       st.sinks.add(sink);
@@ -216,6 +253,16 @@ export function createRedisAgentHub(options: RedisAgentHubOptions): RedisAgentHu
           state.chain = state.chain.then(() => forget(agentId, state)).catch((err: unknown) => log.warn({ err, agentId }, 'agent unsubscribe failed'));
         }
       };
+    },
+
+    sendLocal(agentId, message) {
+      const st = agents.get(agentId);
+      if (st === undefined || st.sinks.size === 0 || closed) return 0;
+      const text = JSON.stringify(message);
+      const had = new Set<AgentSink>();
+      for (const sink of [...st.sinks]) if (trySend(agentId, st, sink, text)) had.add(sink);
+      if (had.size > 0) rememberEarly(st, agentMessageId(message), had);
+      return had.size;
     },
 
     connectedAgents() {

@@ -10,7 +10,7 @@ import {
   type CallRoutingJobData,
   type RoutingChangeJobData,
 } from '../queue/job-schema.js';
-import type { AgentMessage } from './agent-messages.js';
+import { toAgentMessage } from './agent-messages.js';
 import type { AgentMailbox } from './agent-mailbox.js';
 import type { PriorityGuard } from './priority-guard.js';
 import type { ExpiredEventType } from '../observability/metrics.js';
@@ -257,38 +257,5 @@ function toRoutingChange(data: RoutingChangeJobData): RoutingPriorityChange {
     at: data.at,
     ...(data.streamId !== undefined ? { streamId: data.streamId } : {}),
     ...(data.type === 'handover' ? { handover: data.context } : {}),
-  };
-}
-
-/** Agent wire message for a validated job. */
-export function toAgentMessage(data: CallRoutingJobData, jobId: string): AgentMessage {
-  if (data.type === 'prompt') {
-    return {
-      type: 'prompt',
-      callId: data.callId,
-      promptId: jobId,
-      streamId: data.streamId ?? '',
-      seq: data.seq,
-      tier: data.tier,
-      emotion: data.emotion,
-      score: data.score,
-      text: data.text,
-      language: data.language,
-      audioMs: data.audioMs,
-      at: data.at,
-    };
-  }
-  if (data.type === 'summary') throw new Error('summary jobs have no agent message');
-  return {
-    type: data.type === 'handover' ? 'handover' : data.type === 'recovered' ? 'recovered' : 'priority',
-    callId: data.callId,
-    priorityId: jobId,
-    streamId: data.streamId ?? '',
-    seq: data.seq,
-    tier: data.tier,
-    previousTier: data.previousTier,
-    reason: data.reason,
-    audioMs: data.audioMs,
-    at: data.at,
   };
 }

@@ -70,6 +70,8 @@ export class Metrics {
   readonly expiredEvents: Counter<'type'>;
   /** Live calls closed by the load shedder (`undertone_shed_calls_total`). */
   readonly shedCalls: Counter;
+  /** Agent messages sent to local sockets ahead of the routing queue (`undertone_agent_local_messages_total`). */
+  readonly agentLocalMessages: Counter<'type'>;
   private readonly sources: MetricSources = {};
   private readonly audioTallies = new Map<string, MessageTally>();
 
@@ -139,6 +141,12 @@ export class Metrics {
     this.shedCalls = new Counter({
       name: 'undertone_shed_calls_total',
       help: 'Live calls closed (1013) because the instance could not score all its calls in time',
+      registers,
+    });
+    this.agentLocalMessages = new Counter({
+      name: 'undertone_agent_local_messages_total',
+      help: 'Prompts and priority changes sent to agent sockets on the instance that decided them, ahead of the routing queue (AGENT_LOCAL_DELIVERY)',
+      labelNames: ['type'],
       registers,
     });
     new Gauge({

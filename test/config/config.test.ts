@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       redisPrefix: '',
       redisCluster: false,
       dspThreads: autoDspThreads(),
+      agentLocalDelivery: true,
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
   });
@@ -125,6 +126,11 @@ describe('loadConfig', () => {
   it('reads the overload limits; 0 turns a check off', () => {
     expect(loadConfig({ OVERLOAD_LAG_MS: '250', OVERLOAD_EVENT_LOOP_MS: '0' })).toMatchObject({ overloadLagMs: 250, overloadEventLoopMs: 0 });
     expect(loadConfig({ OVERLOAD_SHED: 'false' })).toMatchObject({ overloadShed: false });
+  });
+
+  it('reads AGENT_LOCAL_DELIVERY, and lists a value that is not a boolean', () => {
+    expect(loadConfig({ AGENT_LOCAL_DELIVERY: 'false' })).toMatchObject({ agentLocalDelivery: false });
+    expect(() => loadConfig({ AGENT_LOCAL_DELIVERY: 'sometimes' })).toThrow(/AGENT_LOCAL_DELIVERY/);
   });
 
   it('reads REDIS_PREFIX: a plain prefix or one with a Redis Cluster hash tag', () => {

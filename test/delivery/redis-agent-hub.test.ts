@@ -160,4 +160,39 @@ describe('Redis agent hub (one per instance)', () => {
     await vi.waitFor(() => expect(sink.seqs).toEqual([1, 2]), { timeout: 5000 });
     proxies.push(proxy);
   });
+
+  it('sends a message ahead of the inbox to the local sockets only; the inbox copy reaches each socket that lacked it, and moves the cursor', async () => {
+    const x = instance();
+    const y = instance();
+    expect(x.hub.sendLocal('ag', prompt(1))).toBe(0); // no socket of the agent here: left to the inbox
+    const a = await connect(x.hub, 'ag');
+    const remote = await connect(y.hub, 'ag');
+    expect(x.hub.sendLocal('ag', prompt(1))).toBe(1);
+    expect(a.seqs).toEqual([1]);
+    expect(remote.seqs).toEqual([]);
+    // A second local socket, connected after the message went ahead: it gets the inbox copy.
+    const late = await connect(x.hub, 'ag');
+    await post('ag', 1);
+    await post('ag', 2);
+    await vi.waitFor(() => expect(late.seqs).toEqual([1, 2]));
+    await vi.waitFor(() => expect(remote.seqs).toEqual([1, 2]));
+    await x.hub.idle();
+    expect(a.seqs).toEqual([1, 2]);
+    // The shared cursor passed both entries: an agent connecting anew has nothing pending.
+    const z = instance();
+    const fresh = await connect(z.hub, 'ag');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fresh.seqs).toEqual([]);
+  });
+
+  it('forgets a message sent ahead whose inbox copy never comes, after the pending TTL', async () => {
+    const x = instance(200);
+    const a = await connect(x.hub, 'ag');
+    expect(x.hub.sendLocal('ag', prompt(1))).toBe(1);
+    await new Promise((r) => setTimeout(r, 250));
+    // Remembering a newer one sweeps the expired entry: its late copy is then delivered, not skipped.
+    expect(x.hub.sendLocal('ag', prompt(2))).toBe(1);
+    await post('ag', 1);
+    await vi.waitFor(() => expect(a.seqs).toEqual([1, 2, 1]));
+  });
 });

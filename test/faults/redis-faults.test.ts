@@ -2,7 +2,9 @@
  * Redis faults during a live call, on a private redis-server this test
  * starts (and stops) itself:
  * - Redis stopped mid-call and restarted: scoring goes on, /readyz says not
- *   ready, the events wait in the buffer and the agent still gets its prompt;
+ *   ready, the events wait in the buffer; the agent, connected to the
+ *   instance that decided the prompt, has it at once (local delivery), and
+ *   not again when the buffered job reaches its inbox;
  * - Redis refusing writes (maxmemory reached): the same, and the buffered
  *   events are journalled to PUBLISH_JOURNAL_PATH until Redis takes them.
  */
@@ -76,11 +78,11 @@ describe('Redis faults during a call', () => {
       const notReady = await getJson<{ failed: string[] }>(`${svc.url}/readyz`);
       expect(notReady.status).toBe(503);
       expect(notReady.body.failed).toContain('redis');
-      expect(received.filter((m) => m.type === 'prompt')).toHaveLength(0);
+      // Sent by the instance that decided it, while its job waits in the buffer.
+      const prompt = await waitFor(() => received.find((m) => m.type === 'prompt' && m.callId === gw.ids.callSid), 'prompt while Redis is away', 10_000);
+      expect(prompt.type === 'prompt' && prompt.text.length > 0).toBe(true);
 
       await redis.start();
-      const prompt = await waitFor(() => received.find((m) => m.type === 'prompt' && m.callId === gw.ids.callSid), 'prompt after Redis returned', 60_000);
-      expect(prompt.type === 'prompt' && prompt.text.length > 0).toBe(true);
       await waitFor(async () => ((await getJson(`${svc.url}/readyz`)).status === 200 ? true : undefined), 'ready again', 30_000);
       await expectEveryPromptOnce(detail, received, gw.ids.callSid);
       await gw.close();
@@ -91,7 +93,8 @@ describe('Redis faults during a call', () => {
 
   it('Redis refusing writes (maxmemory): events are buffered and journalled, the call goes on, the prompt arrives once Redis takes writes again', async () => {
     const journal = join(dir, 'publish-journal.ndjson');
-    const svc = await startTestService({ REDIS_URL: redis.url, PUBLISH_JOURNAL_PATH: journal });
+    // The queue path alone (no local delivery): the prompt can only come through the buffer, the journal and the inbox.
+    const svc = await startTestService({ REDIS_URL: redis.url, PUBLISH_JOURNAL_PATH: journal, AGENT_LOCAL_DELIVERY: 'false' });
     try {
       const { gw, received } = await callUntilCalmScored(svc, 'agent-oom');
       await redis.command('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
@@ -104,6 +107,7 @@ describe('Redis faults during a call', () => {
       expect(notReady.status).toBe(503);
       expect(notReady.body.failed).toContain('publisher');
       expect(await readFile(journal, 'utf8')).toContain(gw.ids.callSid);
+      expect(received.filter((m) => m.type === 'prompt')).toHaveLength(0);
 
       await redis.command('CONFIG', 'SET', 'maxmemory', '0');
       await waitFor(() => received.find((m) => m.type === 'prompt' && m.callId === gw.ids.callSid), 'prompt after writes resumed', 60_000);
