@@ -32,6 +32,7 @@ export interface RedisAgentHubOptions {
 }
 
 export interface RedisAgentHub extends AgentHub {
+  sendLocal(agentId: string, message: AgentMessage): number;
   /**
    * Sends every agent connected here whatever their inbox holds that this
    * instance has not sent yet; resolves when done. Shutdown calls it after

@@ -3,9 +3,12 @@
  * feature stream of every call pinned to it and its own ONNX session, and
  * processes one batch message at a time, in order:
  *
- *   opens → every payload, decoded and framed in arrival order (each call's
- *   audio stays in order) → one batched `session.run` for all the windows the
- *   batch completed across its calls → closes → one reply.
+ *   opens → the payloads of the calls whose audio here ends a window, decoded
+ *   and framed in arrival order, their windows scored in one `session.run`
+ *   and sent at once (a `windows` message) → every other call's payloads →
+ *   one batched `session.run` for the windows they completed → closes → one
+ *   reply. Each call's audio stays in order (all of a call's payloads in a
+ *   batch go in the same pass); a call's windows come in one message or the other.
  *
  * Nothing else runs on this thread, so the stage times it keeps (decode,
  * features, pitch, model) are CPU time; it sends their deltas with each reply.
@@ -23,6 +26,8 @@ import { Stage, StageClock } from '../observability/stage-clock.js';
 import { collectGarbage, packMemory } from '../observability/thread-memory.js';
 import { nameThisThread } from '../observability/thread-name.js';
 import { scoreMeasured } from './score-timing.js';
+import { windowEndsUpTo } from './dsp-engine.js';
+import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
 import {
   describeError,
   packScores,
@@ -38,6 +43,8 @@ import {
 interface CallState {
   decode: (payload: Uint8Array) => Float32Array;
   features: CallerFeatureStreamWithFlush;
+  /** Pipeline samples per wire byte (1 for 8 kHz G.711): where the batch's audio will take the stream. */
+  samplesPerByte: number;
 }
 
 const port = parentPort;
@@ -53,7 +60,7 @@ function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
 }
 
-function processBatch(model: EmotionModel, batch: BatchMessage): Promise<ScoredMessage> {
+async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<ScoredMessage> {
   const failures: CallFailure[] = [];
   const fail = (call: number, what: string, error: unknown): void => {
     calls.delete(call);
@@ -64,6 +71,7 @@ function processBatch(model: EmotionModel, batch: BatchMessage): Promise<ScoredM
       calls.set(op.call, {
         decode: createDecoder({ encoding: op.encoding, sampleRate: op.sampleRate }),
         features: createCallerFeatureStream({ clock }),
+        samplesPerByte: PIPELINE_SAMPLE_RATE / ((op.encoding === 'l16' ? 2 : 1) * op.sampleRate),
       });
     } catch (error) {
       fail(op.call, 'opening the call failed', error);
@@ -71,35 +79,56 @@ function processBatch(model: EmotionModel, batch: BatchMessage): Promise<ScoredM
   }
 
   const bytes = new Uint8Array(batch.bytes);
+  const audio = batch.audio;
+  const offsets = new Int32Array(audio.length / 2 + 1);
+  for (let i = 0, k = 0; i + 1 < audio.length; i += 2, k++) offsets[k + 1] = offsets[k]! + audio[i + 1]!;
   const windows: FeatureWindow[] = [];
   const windowCalls: number[] = [];
   const touched = new Set<number>();
-  let offset = 0;
-  for (let i = 0; i + 1 < batch.audio.length; i += 2) {
-    const call = batch.audio[i]!;
-    const length = batch.audio[i + 1]!;
-    const payload = bytes.subarray(offset, offset + length);
-    offset += length;
-    const state = calls.get(call);
-    if (state === undefined) continue; // failed earlier in this batch, or closed
-    try {
-      const t0 = performance.now();
-      const samples = state.decode(payload);
-      const t1 = performance.now();
-      const pitch0 = clock.ms[Stage.pitch]!;
-      const done = state.features.push(samples);
-      const t2 = performance.now();
-      clock.add(Stage.decode, t1 - t0);
-      clock.add(Stage.features, t2 - t1 - (clock.ms[Stage.pitch]! - pitch0));
-      for (const w of done) {
-        // Copy: the batch is scored after more pushes, and an extractor may reuse its value buffer.
-        windows.push({ startSample: w.startSample, endSample: w.endSample, speechRatio: w.speechRatio, values: w.values.slice() });
-        windowCalls.push(call);
+  /** Extracts the batch's payloads of the calls `pick` selects, in arrival order. */
+  const extract = (pick: (call: number) => boolean): void => {
+    for (let i = 0, k = 0; i + 1 < audio.length; i += 2, k++) {
+      const call = audio[i]!;
+      if (!pick(call)) continue;
+      touched.add(call);
+      const state = calls.get(call);
+      if (state === undefined) continue; // failed earlier in this batch, or closed
+      try {
+        const t0 = performance.now();
+        const samples = state.decode(bytes.subarray(offsets[k]!, offsets[k + 1]!));
+        const t1 = performance.now();
+        const pitch0 = clock.ms[Stage.pitch]!;
+        const done = state.features.push(samples);
+        const t2 = performance.now();
+        clock.add(Stage.decode, t1 - t0);
+        clock.add(Stage.features, t2 - t1 - (clock.ms[Stage.pitch]! - pitch0));
+        for (const w of done) {
+          // Copy: the batch is scored after more pushes, and an extractor may reuse its value buffer.
+          windows.push({ startSample: w.startSample, endSample: w.endSample, speechRatio: w.speechRatio, values: w.values.slice() });
+          windowCalls.push(call);
+        }
+      } catch (error) {
+        fail(call, 'decoding or feature extraction failed', error);
       }
-    } catch (error) {
-      fail(call, 'decoding or feature extraction failed', error);
     }
-    touched.add(call);
+  };
+
+  // Calls whose audio here ends a window go first, and their windows are scored and sent at once
+  // (a `windows` message): a prompt then waits for its own call's extraction, not the whole batch's.
+  const urgent = windowEndingCalls(audio);
+  if (urgent.size > 0 && urgent.size < distinctCalls(audio)) {
+    extract((call) => urgent.has(call));
+    if (windows.length > 0) {
+      const early = await scoreAll(model, windows, windowCalls, failures, fail);
+      if (early.windowCalls.length > 0) {
+        post({ type: 'windows', seq: batch.seq, ...early }, [early.windowCalls.buffer, early.positions.buffer, early.values.buffer, early.scores.buffer] as ArrayBuffer[]);
+      }
+      windows.length = 0;
+      windowCalls.length = 0;
+    }
+    extract((call) => !urgent.has(call));
+  } else {
+    extract(() => true);
   }
   return scoreAll(model, windows, windowCalls, failures, fail).then((scored) => {
     // Reported before the closes drop their state: a finishing call's last clock reading comes with its last audio.
@@ -118,6 +147,32 @@ function processBatch(model: EmotionModel, batch: BatchMessage): Promise<ScoredM
     if (memory) memoryAt = now;
     return { type: 'scored', seq: batch.seq, clock: deltas, samples, failures, ...scored, ...(memory ? { memory } : {}) };
   });
+}
+
+/**
+ * The calls whose audio in this batch crosses a window end, by the wire
+ * length of their payloads (exact at 8 kHz; for a resampled format an
+ * estimate: a window it misses still comes, with the batch's reply).
+ */
+function windowEndingCalls(audio: Int32Array): Set<number> {
+  const after = new Map<number, number>();
+  for (let i = 0; i + 1 < audio.length; i += 2) {
+    const call = audio[i]!;
+    const state = calls.get(call);
+    if (state === undefined) continue;
+    after.set(call, (after.get(call) ?? state.features.samplesSeen) + audio[i + 1]! * state.samplesPerByte);
+  }
+  const out = new Set<number>();
+  for (const [call, samples] of after) {
+    if (windowEndsUpTo(Math.floor(samples)) > windowEndsUpTo(calls.get(call)!.features.samplesSeen)) out.add(call);
+  }
+  return out;
+}
+
+function distinctCalls(audio: Int32Array): number {
+  const seen = new Set<number>();
+  for (let i = 0; i < audio.length; i += 2) seen.add(audio[i]!);
+  return seen.size;
 }
 
 /** One `session.run` for every window of the batch; the windows of failed calls are left out. */

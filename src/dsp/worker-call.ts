@@ -112,6 +112,15 @@ export class WorkerCall implements DspCall {
     if (this.finishing && this.inFlight === 0) this.end();
   }
 
+  /**
+   * Windows of the batch in flight, scored ahead of the rest of it: to the
+   * sink now. The batch's `delivered` still settles the payloads.
+   */
+  deliveredEarly(windows: DspWindow[]): void {
+    if (this.done) return;
+    this.sink.onScored(windows);
+  }
+
   /** The call's DSP failed in the worker, or the worker died. */
   failed(error: unknown, what: string): void {
     if (this.done) return;

@@ -7,7 +7,8 @@
  * as one message, transferring a right-sized copy of the staged bytes (one
  * memcpy; no further copy across threads; the staging buffer is reused). The
  * worker answers each batch with one message, in order, so results are
- * matched to batches by order alone.
+ * matched to batches by order alone; before it, possibly a `windows` message
+ * with the batch's windows that were scored first (see dsp-worker.ts).
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
@@ -18,7 +19,7 @@ import type { DspWindow } from './dsp-engine.js';
 import { DspRemoteError, DspWorkerError } from './dsp-errors.js';
 import type { CallHost, WorkerCall } from './worker-call.js';
 import { unpackMemory, type ThreadMemory } from '../observability/thread-memory.js';
-import { SCORE_FIELDS, unpackScores, type DspWorkerData, type FromWorker, type MemoryRequest, type OpenOp, type ScoredMessage } from './worker-protocol.js';
+import { SCORE_FIELDS, unpackScores, type DspWorkerData, type EarlyWindowsMessage, type FromWorker, type MemoryRequest, type OpenOp, type ScoredMessage } from './worker-protocol.js';
 
 /** What the host tells its pool. */
 export interface HostEvents {
@@ -44,6 +45,25 @@ interface SentBatch {
 const FEATURE_COUNT = FEATURE_NAMES.length;
 /** Batches the throughput figure spans: a few seconds under load, where it matters. */
 const THROUGHPUT_BATCHES = 8;
+
+/** A message's scored windows, per call, in the worker's order. */
+function windowsByCall(message: Pick<ScoredMessage, 'windowCalls' | 'positions' | 'values' | 'scores'>): Map<number, DspWindow[]> {
+  const windows = new Map<number, DspWindow[]>();
+  for (let i = 0; i < message.windowCalls.length; i++) {
+    const id = message.windowCalls[i]!;
+    const window: DspWindow = {
+      startSample: message.positions[i * 3]!,
+      endSample: message.positions[i * 3 + 1]!,
+      speechRatio: message.positions[i * 3 + 2]!,
+      values: message.values.slice(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT),
+      scores: unpackScores(message.scores, i * SCORE_FIELDS.length),
+    };
+    const list = windows.get(id);
+    if (list === undefined) windows.set(id, [window]);
+    else list.push(window);
+  }
+  return windows;
+}
 
 /**
  * Starts the worker thread. From the compiled `dist/` the entry is plain
@@ -101,6 +121,10 @@ export class WorkerHost implements CallHost {
     this.worker.unref();
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (message: FromWorker) => {
+        if (message.type === 'windows') {
+          this.receiveEarly(message);
+          return;
+        }
         if (message.type !== 'init-error' && message.memory) this.lastMemory = unpackMemory(`dsp-${index}`, message.memory);
         if (message.type === 'memory') {
           for (const resolve of this.memoryWaiters.splice(0)) resolve(this.lastMemory);
@@ -302,26 +326,34 @@ export class WorkerHost implements CallHost {
     }
     const samples = new Map<number, number>();
     for (let i = 0; i + 1 < message.samples.length; i += 2) samples.set(message.samples[i]!, message.samples[i + 1]!);
-    const windows = new Map<number, DspWindow[]>();
-    const featureCount = FEATURE_COUNT;
-    for (let i = 0; i < message.windowCalls.length; i++) {
-      const id = message.windowCalls[i]!;
-      const window: DspWindow = {
-        startSample: message.positions[i * 3]!,
-        endSample: message.positions[i * 3 + 1]!,
-        speechRatio: message.positions[i * 3 + 2]!,
-        values: message.values.slice(i * featureCount, (i + 1) * featureCount),
-        scores: unpackScores(message.scores, i * SCORE_FIELDS.length),
-      };
-      const list = windows.get(id);
-      if (list === undefined) windows.set(id, [window]);
-      else list.push(window);
-    }
+    const windows = windowsByCall(message);
     for (const [call, sent] of batch.calls) {
       try {
         call.delivered(sent.payloads, sent.bytes, samples.get(call.id), windows.get(call.id) ?? []);
       } catch (error) {
         // A sink that throws ends its own call, not the batch's other calls.
+        call.failed(error, 'delivering scores failed');
+      }
+    }
+  }
+
+  /**
+   * The windows the worker extracted and scored ahead of the rest of the
+   * batch in flight (calls whose audio ended a window): to their calls now.
+   * The batch's `scored` reply still settles every call's payloads.
+   */
+  private receiveEarly(message: EarlyWindowsMessage): void {
+    if (this.sent[0]?.seq !== message.seq) {
+      this.die(new DspWorkerError(`DSP worker ${this.index} sent windows of batch ${message.seq}, expected ${this.sent[0]?.seq ?? 'none'}`));
+      return;
+    }
+    this.events.onInference(message.inferenceMs, message.windowCalls.length);
+    for (const [id, list] of windowsByCall(message)) {
+      const call = this.calls.get(id);
+      if (call === undefined) continue;
+      try {
+        call.deliveredEarly(list);
+      } catch (error) {
         call.failed(error, 'delivering scores failed');
       }
     }

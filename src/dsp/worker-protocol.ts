@@ -78,6 +78,16 @@ export interface ScoredMessage {
   memory?: Float64Array;
 }
 
+/**
+ * Worker → main, before a batch's `scored` reply: the windows of the calls
+ * whose audio in the batch completed a window, extracted and scored ahead of
+ * the batch's other calls (dsp-worker.ts). The `scored` reply that follows
+ * carries the rest; a call's windows never come in both.
+ */
+export interface EarlyWindowsMessage extends Pick<ScoredMessage, 'seq' | 'inferenceMs' | 'windowCalls' | 'positions' | 'values' | 'scores'> {
+  type: 'windows';
+}
+
 export interface ReadyMessage {
   type: 'ready';
   /** The worker thread's memory once its model is open. */
@@ -104,7 +114,7 @@ export interface MemoryMessage {
 }
 
 export type ToWorker = BatchMessage | MemoryRequest;
-export type FromWorker = ScoredMessage | ReadyMessage | InitErrorMessage | MemoryMessage;
+export type FromWorker = ScoredMessage | EarlyWindowsMessage | ReadyMessage | InitErrorMessage | MemoryMessage;
 
 /** Writes one window's scores at `offset` (exact: numbers go through as float64). */
 export function packScores(s: EmotionScores, out: Float64Array, offset: number): void {

@@ -123,6 +123,46 @@ describe('worker-pool DSP engine', () => {
     b.got.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(a.got[i]!.values)));
   });
 
+  it('scores a call whose audio ends a window ahead of the rest of its batch, and sends its windows at once', async () => {
+    const single = await createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card });
+    try {
+      const log: string[] = [];
+      const got: DspWindow[] = [];
+      const open = (id: string) =>
+        single.open(
+          { callId: id, format: { encoding: 'pcmu', sampleRate: 8000 } },
+          { onScored: (w) => (log.push(`${id}:${w.length}`), id === 'A' && got.push(...w)), onError: (error) => { throw error; } },
+        );
+      const a = open('A');
+      const b = open('B');
+      const speech = angry.subarray(8000 * 22); // the angry part: every window has speech
+      const settled = async () => {
+        for (let i = 0; i < 2000 && !(log.some((e) => e.startsWith('A:')) && log.some((e) => e.startsWith('B:'))); i++) await new Promise((r) => setTimeout(r, 5));
+      };
+      // A one payload short of its first window end (16000 samples), B far from one.
+      a.push(speech.subarray(0, 16000 - 160));
+      b.push(calm.subarray(0, 8000));
+      await settled();
+      log.length = 0;
+      // One batch: B's payload first, then A's, which ends A's first window.
+      b.push(calm.subarray(8000, 8160));
+      a.push(speech.subarray(16000 - 160, 16000));
+      await settled();
+      // A's window came before the batch's reply settled B (without the early pass B, first in the batch, came first).
+      expect(log[0]).toBe('A:1');
+      expect(log).toContain('B:0');
+      await Promise.all([a.finish(), b.finish()]);
+      // The same window the inline engine extracts.
+      const ref = openRecorded(createInlineDspEngine({ model }), 'CA-ref');
+      ref.call.push(speech.subarray(0, 16000));
+      await ref.call.finish();
+      expect(got.map((w) => w.endSample)).toEqual([16000]);
+      expect(Array.from(got[0]!.values)).toEqual(Array.from(ref.rec.windows[0]!.values));
+    } finally {
+      await single.close();
+    }
+  });
+
   it('pins calls to the least-loaded worker and keeps each call in order when they share a worker turn', async () => {
     const calls = ['CA-a', 'CA-b', 'CA-c', 'CA-d'].map((id) => openRecorded(pool, id));
     expect(pool.loads()).toEqual([2, 2]);
