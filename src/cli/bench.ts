@@ -13,6 +13,7 @@ import { signToken } from '../http/auth/tokens.js';
 import { findMax } from '../bench/find-max.js';
 import { runInProcess } from '../bench/in-process.js';
 import { runLoad, type BenchFixture, type LoadRunResult } from '../bench/load-run.js';
+import type { LoadFigures } from '../bench/run-figures.js';
 import { removeQueue } from '../bench/redis-cleanup.js';
 import { findMaxRows, findMaxSvg, loadRows, table, timelineSvg, writeReport } from '../bench/report.js';
 import { onInterrupt, spawnServer, type SpawnedServer } from '../bench/server-process.js';
@@ -192,41 +193,17 @@ async function loadGenerator(v: Values): Promise<number> {
       ...(adminToken ? { adminToken } : {}),
     };
   } else {
-    const secret = randomBytes(32).toString('base64url');
     const ceiling = findMaxMode ? maxCalls : calls;
     process.stderr.write(`bench: starting a server (queue '${queueName}')…\n`);
     onInterrupt(() => removeQueue(redisUrl, queueName));
-    server = await spawnServer({
-      root: process.cwd(),
-      mode,
-      env: {
-        AUTH: 'on',
-        JWT_SECRET: secret,
-        ROUTING_QUEUE: queueName,
-        REDIS_URL: redisUrl,
-        LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
-        // The bench's own limits must not be what it measures.
-        MAX_CALLS: String(Math.max(200, ceiling * 2)),
-        CALL_HISTORY: String(Math.max(200, ceiling + 10)),
-        CONNECTIONS_PER_IP_PER_MINUTE: '0',
-        // The generator is no Twilio: it authenticates with the start token only.
-        TWILIO_AUTH_TOKEN: '',
-      },
-    });
-    target = {
-      httpUrl: server.url,
-      pid: server.pid,
-      gatewayToken: signToken(secret, { role: 'gateway', sub: 'bench-gateway' }),
-      supervisorToken: signToken(secret, { role: 'supervisor', sub: 'bench-supervisor' }),
-      agentToken: (agentId) => signToken(secret, { role: 'agent', sub: agentId }),
-      adminToken: signToken(secret, { role: 'admin', sub: 'bench-admin' }),
-    };
+    ({ server, target } = await startBenchServer({ mode, ceiling, queueName, redisUrl }));
   }
   process.stdout.write(
     `Undertone bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; server ${server ? `pid ${server.pid} (${server.mode}) at ${server.url}` : target.httpUrl}; generator threads ${threads}\n`,
   );
 
   let step = 0;
+  let lastStep: LoadFigures | undefined;
   const once = async (n: number, s: number): Promise<LoadRunResult> => {
     step++;
     const progress = createProgress({ label: `${n} calls × ${s} s`, total: s * 1000 + rampMs, unit: 'ms' });
@@ -256,11 +233,18 @@ async function loadGenerator(v: Values): Promise<number> {
           // Let the previous step's deliveries drain so steps do not overlap, and
           // an overloaded server recover: its overload guard refuses new calls (1013)
           // until its lag has stayed low for 5 s, which would fail the next step.
-          if (step > 0) {
+          if (step > 0 && server && (lastStep?.shed_calls ?? 0) + (lastStep?.failed_calls ?? 0) > 0) {
+            // A server that shed or refused calls holds new calls to the count it kept, and raises that
+            // limit only 5 % per quiet 30 s: the next step would measure the limit, not the server.
+            process.stdout.write('bench: the last step shed or refused calls; a fresh server for the next step\n');
+            await server.stop();
+            ({ server, target } = await startBenchServer({ mode, ceiling: maxCalls, queueName, redisUrl }));
+          } else if (step > 0) {
             await new Promise((r) => setTimeout(r, 2000));
             await waitUntilNotOverloaded(target, 60_000, (ms) => process.stdout.write(`bench: server still overloaded, waited ${Math.round(ms / 1000)} s…\n`));
           }
           const { figures } = await once(n, stepSeconds);
+          lastStep = figures;
           // RSS is not given back after a step: only the first step starts from a fresh server.
           return step > 1 ? { ...figures, rss_kb_per_call: null } : figures;
         },
@@ -307,4 +291,35 @@ async function waitUntilNotOverloaded(target: Target, maxMs: number, onWait: (wa
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** Spawns the bench's own server (auth on with a secret made up for the run) and the target that reaches it. */
+async function startBenchServer(o: { mode: 'auto' | 'tsx' | 'dist'; ceiling: number; queueName: string; redisUrl: string }): Promise<{ server: SpawnedServer; target: Target }> {
+  const secret = randomBytes(32).toString('base64url');
+  const server = await spawnServer({
+    root: process.cwd(),
+    mode: o.mode,
+    env: {
+      AUTH: 'on',
+      JWT_SECRET: secret,
+      ROUTING_QUEUE: o.queueName,
+      REDIS_URL: o.redisUrl,
+      LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
+      // The bench's own limits must not be what it measures.
+      MAX_CALLS: String(Math.max(200, o.ceiling * 2)),
+      CALL_HISTORY: String(Math.max(200, o.ceiling + 10)),
+      CONNECTIONS_PER_IP_PER_MINUTE: '0',
+      // The generator is no Twilio: it authenticates with the start token only.
+      TWILIO_AUTH_TOKEN: '',
+    },
+  });
+  const target: Target = {
+    httpUrl: server.url,
+    pid: server.pid,
+    gatewayToken: signToken(secret, { role: 'gateway', sub: 'bench-gateway' }),
+    supervisorToken: signToken(secret, { role: 'supervisor', sub: 'bench-supervisor' }),
+    agentToken: (agentId) => signToken(secret, { role: 'agent', sub: agentId }),
+    adminToken: signToken(secret, { role: 'admin', sub: 'bench-admin' }),
+  };
+  return { server, target };
 }
