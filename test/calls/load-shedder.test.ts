@@ -9,7 +9,7 @@ import { CapacityError } from '../../src/shared/errors.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { captureLogger } from '../integration/helpers.js';
 
-/** The figures below are worked out for these (the defaults keep 70 % and shed up to half per step). */
+/** The figures below are worked out for these (the defaults keep 80 % and shed up to half per step). */
 const OPTS = { headroom: 0.8, maxShedShare: 0.34 };
 const over = (lagMs: number, calls: number, live = calls): ShedTick => ({ overloadedByLag: true, lagMs, realTimeCalls: calls, liveCalls: live });
 const quiet = (calls: number): ShedTick => ({ overloadedByLag: false, lagMs: 20, realTimeCalls: calls, liveCalls: calls });
