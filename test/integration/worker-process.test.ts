@@ -15,6 +15,34 @@ import { collectJson, getJson, loadFixtureMuLaw, openSocket, REDIS_URL, startTes
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * One call (calm, then angry) with its agent connected, on a server that runs
+ * no routing worker; resolves when the call has ended, with the events it
+ * decided, what the agent got so far, and the queue's job counts then.
+ */
+async function callWithoutWorker(svc: TestService, agentId: string) {
+  const agent = await openSocket(`${svc.wsUrl}/v1/agents/${agentId}/stream`);
+  const got = collectJson<AgentMessage>(agent);
+  const audio = await loadFixtureMuLaw('calm-then-angry');
+  const gw = await TwilioGateway.open(svc.wsUrl);
+  gw.start({ agentId }).audio(audio).stop();
+  const events = await waitFor(async () => {
+    const { status, body } = await getJson<{ state: string; events: { seq: number }[] }>(`${svc.url}/v1/calls/${gw.ids.callSid}`);
+    return status === 200 && body.state === 'ended' ? body.events : undefined;
+  }, 'the call to end');
+  const counts = await svc.queue.getJobCounts('waiting', 'prioritized', 'completed');
+  return { agent, got, gw, events, counts };
+}
+
+/** `undertone worker` (what `npm run worker` runs) on the service's queue. */
+function spawnWorker(svc: TestService): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+    cwd: root,
+    env: { ...process.env, REDIS_URL, ROUTING_QUEUE: svc.queueName, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 describe('npm run worker', () => {
   let svc: TestService | undefined;
   let child: ChildProcess | undefined;
@@ -26,29 +54,15 @@ describe('npm run worker', () => {
   it('processes the routing jobs of a server that runs no worker, and stops on SIGTERM with exit 0', async () => {
     // The queue path alone: nothing sent ahead by the instance that decided it.
     svc = await startTestService({ RUN_WORKER: 'false', AGENT_LOCAL_DELIVERY: 'false' });
-    const agent = await openSocket(`${svc.wsUrl}/v1/agents/agent-w/stream`);
-    const got = collectJson<AgentMessage>(agent);
-    const audio = await loadFixtureMuLaw('calm-then-angry');
-    const gw = await TwilioGateway.open(svc.wsUrl);
-    gw.start({ agentId: 'agent-w' }).audio(audio).stop();
-    const s = svc;
-    const events = await waitFor(async () => {
-      const { status, body } = await getJson<{ state: string; events: unknown[] }>(`${s.url}/v1/calls/${gw.ids.callSid}`);
-      return status === 200 && body.state === 'ended' ? body.events : undefined;
-    }, 'the call to end');
+    const { agent, got, gw, events, counts } = await callWithoutWorker(svc, 'agent-w');
     expect(events.length).toBeGreaterThan(0);
     // No worker anywhere: the jobs wait in the queue.
-    const counts = await svc.queue.getJobCounts('waiting', 'prioritized', 'completed');
     expect(counts['completed']).toBe(0);
     // One job per policy event, plus the call's post-call summary.
     expect((counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0)).toBe(events.length + 1);
     expect(got).toEqual([]);
 
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
-      cwd: root,
-      env: { ...process.env, REDIS_URL, ROUTING_QUEUE: svc.queueName, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawnWorker(svc);
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += String(d)));
     const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
@@ -63,28 +77,14 @@ describe('npm run worker', () => {
 
   it('with local agent delivery, the agent has every message before any worker runs, and the worker sends none twice', async () => {
     svc = await startTestService({ RUN_WORKER: 'false' });
-    const agent = await openSocket(`${svc.wsUrl}/v1/agents/agent-l/stream`);
-    const got = collectJson<AgentMessage>(agent);
-    const audio = await loadFixtureMuLaw('calm-then-angry');
-    const gw = await TwilioGateway.open(svc.wsUrl);
-    gw.start({ agentId: 'agent-l' }).audio(audio).stop();
-    const s = svc;
-    const events = await waitFor(async () => {
-      const { status, body } = await getJson<{ state: string; events: { seq: number }[] }>(`${s.url}/v1/calls/${gw.ids.callSid}`);
-      return status === 200 && body.state === 'ended' ? body.events : undefined;
-    }, 'the call to end');
+    const { agent, got, events, counts } = await callWithoutWorker(svc, 'agent-l');
     expect(events.length).toBeGreaterThan(0);
     // No worker anywhere, yet every event reached the agent, in seq order.
-    const counts = await svc.queue.getJobCounts('waiting', 'prioritized', 'completed');
     expect(counts['completed']).toBe(0);
     expect((counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0)).toBe(events.length + 1);
     expect(got.map((m) => m.seq)).toEqual(events.map((e) => e.seq));
 
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
-      cwd: root,
-      env: { ...process.env, REDIS_URL, ROUTING_QUEUE: svc.queueName, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawnWorker(svc);
     const q = svc.queue;
     // The worker posts each job's message to the agent's inbox; the server's hub reads it and skips this socket.
     await waitFor(async () => ((await q.getJobCounts('completed'))['completed'] === events.length + 1 ? true : undefined), 'the worker to complete every job', 150_000);
