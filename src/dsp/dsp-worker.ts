@@ -115,8 +115,8 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
 
   // Calls whose audio here ends a window go first, and their windows are scored and sent at once
   // (a `windows` message): a prompt then waits for its own call's extraction, not the whole batch's.
-  const urgent = windowEndingCalls(audio);
-  if (urgent.size > 0 && urgent.size < distinctCalls(audio)) {
+  const { urgent, open } = windowEndingCalls(audio);
+  if (urgent.size > 0 && urgent.size < open) {
     extract((call) => urgent.has(call));
     if (windows.length > 0) {
       const early = await scoreAll(model, windows, windowCalls, failures, fail);
@@ -152,9 +152,10 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
 /**
  * The calls whose audio in this batch crosses a window end, by the wire
  * length of their payloads (exact at 8 kHz; for a resampled format an
- * estimate: a window it misses still comes, with the batch's reply).
+ * estimate: a window it misses still comes, with the batch's reply), and
+ * how many open calls have audio in it.
  */
-function windowEndingCalls(audio: Int32Array): Set<number> {
+function windowEndingCalls(audio: Int32Array): { urgent: Set<number>; open: number } {
   const after = new Map<number, number>();
   for (let i = 0; i + 1 < audio.length; i += 2) {
     const call = audio[i]!;
@@ -166,13 +167,7 @@ function windowEndingCalls(audio: Int32Array): Set<number> {
   for (const [call, samples] of after) {
     if (windowEndsUpTo(Math.floor(samples)) > windowEndsUpTo(calls.get(call)!.features.samplesSeen)) out.add(call);
   }
-  return out;
-}
-
-function distinctCalls(audio: Int32Array): number {
-  const seen = new Set<number>();
-  for (let i = 0; i < audio.length; i += 2) seen.add(audio[i]!);
-  return seen.size;
+  return { urgent: out, open: after.size };
 }
 
 /** One `session.run` for every window of the batch; the windows of failed calls are left out. */

@@ -13,13 +13,11 @@
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { FEATURE_NAMES } from '../features/feature-names.js';
 import { ModelError } from '../shared/errors.js';
-import type { DspWindow } from './dsp-engine.js';
 import { DspRemoteError, DspWorkerError } from './dsp-errors.js';
 import type { CallHost, WorkerCall } from './worker-call.js';
 import { unpackMemory, type ThreadMemory } from '../observability/thread-memory.js';
-import { SCORE_FIELDS, unpackScores, type DspWorkerData, type EarlyWindowsMessage, type FromWorker, type MemoryRequest, type OpenOp, type ScoredMessage } from './worker-protocol.js';
+import { windowsByCall, type DspWorkerData, type EarlyWindowsMessage, type FromWorker, type MemoryRequest, type OpenOp, type ScoredMessage } from './worker-protocol.js';
 
 /** What the host tells its pool. */
 export interface HostEvents {
@@ -42,28 +40,8 @@ interface SentBatch {
   calls: Map<WorkerCall, { payloads: number; bytes: number }>;
 }
 
-const FEATURE_COUNT = FEATURE_NAMES.length;
 /** Batches the throughput figure spans: a few seconds under load, where it matters. */
 const THROUGHPUT_BATCHES = 8;
-
-/** A message's scored windows, per call, in the worker's order. */
-function windowsByCall(message: Pick<ScoredMessage, 'windowCalls' | 'positions' | 'values' | 'scores'>): Map<number, DspWindow[]> {
-  const windows = new Map<number, DspWindow[]>();
-  for (let i = 0; i < message.windowCalls.length; i++) {
-    const id = message.windowCalls[i]!;
-    const window: DspWindow = {
-      startSample: message.positions[i * 3]!,
-      endSample: message.positions[i * 3 + 1]!,
-      speechRatio: message.positions[i * 3 + 2]!,
-      values: message.values.slice(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT),
-      scores: unpackScores(message.scores, i * SCORE_FIELDS.length),
-    };
-    const list = windows.get(id);
-    if (list === undefined) windows.set(id, [window]);
-    else list.push(window);
-  }
-  return windows;
-}
 
 /**
  * Starts the worker thread. From the compiled `dist/` the entry is plain

@@ -7,6 +7,8 @@
 import type { AudioEncoding } from '../ingest/call-event.js';
 import type { ModelCard } from '../model/model-card.js';
 import type { EmotionScores } from '../model/types.js';
+import { FEATURE_NAMES } from '../features/feature-names.js';
+import type { DspWindow } from './dsp-engine.js';
 
 /** What every worker is started with. */
 export interface DspWorkerData {
@@ -136,6 +138,25 @@ export function unpackScores(data: Float64Array, offset: number): EmotionScores 
   const absolute = data[offset + 7]!;
   if (!Number.isNaN(absolute)) s.absoluteAgitation = absolute;
   return s;
+}
+
+/** A message's scored windows, per call, in the worker's order. */
+export function windowsByCall(message: Pick<ScoredMessage, 'windowCalls' | 'positions' | 'values' | 'scores'>): Map<number, DspWindow[]> {
+  const windows = new Map<number, DspWindow[]>();
+  for (let i = 0; i < message.windowCalls.length; i++) {
+    const id = message.windowCalls[i]!;
+    const window: DspWindow = {
+      startSample: message.positions[i * 3]!,
+      endSample: message.positions[i * 3 + 1]!,
+      speechRatio: message.positions[i * 3 + 2]!,
+      values: message.values.slice(i * FEATURE_NAMES.length, (i + 1) * FEATURE_NAMES.length),
+      scores: unpackScores(message.scores, i * SCORE_FIELDS.length),
+    };
+    const list = windows.get(id);
+    if (list === undefined) windows.set(id, [window]);
+    else list.push(window);
+  }
+  return windows;
 }
 
 /** An error's fields, for a message (errors do not keep their class across threads). */
