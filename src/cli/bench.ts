@@ -43,7 +43,8 @@ lag, alert latency, memory per call and dropped frames.
   --server MODE      auto | tsx | dist: how the spawned server runs (auto: the build if newer than src/)
   --find-max         ramp N (doubling, then bisection; steps of --step-seconds) to the largest N that
                      stays real time: p99 lag < 200 ms, no dropped frames, every angry call
-                     prompted before it ends
+                     prompted before it ends (after a step that shed or refused calls, the
+                     spawned server is replaced: its admission limit would fail the next step)
   --start-calls N    first --find-max step (default 50)
   --max-calls N      --find-max never tries more (default 2000)
   --step-seconds S   audio per --find-max step (default 10)
