@@ -9,6 +9,7 @@ import type { CallDetail } from '../../src/calls/call-views.js';
 import type { AgentMessage, AgentPromptMessage } from '../../src/delivery/agent-messages.js';
 import type { RoutingJobResult } from '../../src/delivery/routing-worker.js';
 import type { SupervisorServerMessage } from '../../src/delivery/supervisor-messages.js';
+import { exposedSamples } from '../observability/exposition-samples.js';
 import { collectJson, getJson, loadFixtureMuLaw, openSocket, startTestService, TwilioGateway, twilioCallSid, waitFor, type TestService } from './helpers.js';
 
 const callEnded = async (svc: TestService, callSid: string): Promise<CallDetail> =>
@@ -200,5 +201,41 @@ describe('two instances on one Redis', () => {
     const bySeq = (streamId: string) => mine.filter((m) => m.streamId === streamId).map((m) => m.seq).sort((x, y) => x - y);
     expect(bySeq(d1.streamId)).toEqual(seqs1);
     expect(bySeq(d2.streamId)).toEqual(seqs1);
+  }, 120_000);
+
+  it('an agent with a socket on each instance: the one where the call streams has every event as decided, the other each posted one, neither any twice', async () => {
+    const here = await open(`${a.wsUrl}/v1/agents/mi-agent-5/stream`);
+    const gotHere = collectJson<AgentMessage>(here);
+    const there = await open(`${b.wsUrl}/v1/agents/mi-agent-5/stream`);
+    const gotThere = collectJson<AgentMessage>(there);
+    const callSid = twilioCallSid();
+    const gw = await TwilioGateway.open(a.wsUrl, callSid);
+    gw.start({ agentId: 'mi-agent-5', language: 'en-US' }).audio(angry).stop();
+    const detail = await callEnded(a, callSid);
+    expect(detail.events.filter((e) => e.type === 'prompt').length).toBeGreaterThan(0);
+    const jobs = await settledJobs(a, callSid, detail.events.length);
+    const posted = jobs
+      .filter((j) => (j.returnvalue as RoutingJobResult).agent === 'posted')
+      .map((j) => String(j.id))
+      .sort();
+    const idOf = (m: AgentMessage): string => (m.type === 'prompt' ? m.promptId : m.priorityId);
+    // The other instance: through the queue and the inbox, exactly what the workers posted.
+    const viaInbox = await waitFor(() => {
+      const m = gotThere.filter((x) => x.callId === callSid);
+      return m.length >= posted.length ? m : undefined;
+    }, `the socket on B to get ${posted.length} messages`);
+    expect(viaInbox.map(idOf).sort()).toEqual(posted);
+    // A had the same inbox entries to read (the nudges reach both hubs); give it the moment B needed and more.
+    await new Promise((r) => setTimeout(r, 500));
+    // The instance the call streams into: every event, in seq order, each once (its inbox copies skipped).
+    const local = gotHere.filter((x) => x.callId === callSid);
+    expect(local.map((m) => m.seq)).toEqual(detail.events.map((e) => e.seq));
+    expect(new Set(local.map(idOf)).size).toBe(local.length);
+    expect(gotHere.every((m) => m.stale === undefined)).toBe(true);
+    // Sent by A as decided, not through its inbox: A's counter has every event of the call (no other
+    // test of this file has an agent socket on the instance its call streams into, A).
+    const samples = exposedSamples(await (await fetch(`${a.url}/metrics`)).text());
+    const sentAhead = [...samples].filter(([k]) => k.startsWith('undertone_agent_local_messages_total')).reduce((n, [, v]) => n + v, 0);
+    expect(sentAhead).toBe(detail.events.length);
   }, 120_000);
 });
