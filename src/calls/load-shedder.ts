@@ -268,7 +268,7 @@ export function createShedding(
       if (count === 0) return;
       const reason = `instance overloaded: audio lag ${Math.round(tick.lagMs)} ms and growing; this call is shed so that the others are scored in time; try another instance`;
       const shed = registry.shed(count, () => new CapacityError('UT_ERR_OVERLOADED', 1013, reason));
-      for (let i = 0; i < shed; i++) opts.metrics?.shedCalls.inc();
+      if (shed > 0) opts.metrics?.shedCalls.inc(shed);
       log.warn(
         {
           shed,
