@@ -168,9 +168,10 @@ export interface Config {
   readonly redisCluster: boolean;
   /**
    * Worker threads that decode, extract features and score the calls, each
-   * call pinned to one (`DSP_THREADS`, `auto` or 0-64; default `auto` =
-   * max(1, cores − 1), leaving the main thread to sockets, policy and
-   * publishing; 0 = everything on the main thread). Resolved to a number.
+   * call pinned to one (`DSP_THREADS`, `auto` or 0-64; default `auto`: one
+   * per core on one or two cores, else cores − 1, leaving a core to the main
+   * thread's sockets, policy and publishing; 0 = everything on the main
+   * thread). Resolved to a number.
    */
   readonly dspThreads: number;
   /**
@@ -185,9 +186,17 @@ export interface Config {
   readonly agentLocalDelivery: boolean;
 }
 
-/** `DSP_THREADS=auto`: every core but the main thread's, at least one. */
+/**
+ * `DSP_THREADS=auto`. The DSP work is about two thirds of the server's CPU
+ * and the main thread's a third, so on two cores one DSP thread (half the
+ * machine) saturates while the main thread idles: two threads there let the
+ * scheduler share both cores (350 calls held against 275–300 with one,
+ * docs/performance.md "Two DSP threads on two cores"). From three cores on,
+ * cores − 1 DSP threads already have more than their share, and the main
+ * thread, which can use only one core, keeps one.
+ */
 export function autoDspThreads(cores = availableParallelism()): number {
-  return Math.max(1, cores - 1);
+  return cores <= 2 ? Math.max(1, cores) : cores - 1;
 }
 
 /** Defaults, as the TSDoc above documents them. */

@@ -59,9 +59,10 @@ describe('loadConfig', () => {
     expect(config).toEqual(CONFIG_DEFAULTS);
   });
 
-  it('reads DSP_THREADS: auto = every core but one (at least one), 0 = inline, and refuses anything else', () => {
+  it('reads DSP_THREADS: auto = one per core up to two, then every core but one; 0 = inline; refuses anything else', () => {
     expect(autoDspThreads(1)).toBe(1);
-    expect(autoDspThreads(2)).toBe(1);
+    expect(autoDspThreads(2)).toBe(2);
+    expect(autoDspThreads(3)).toBe(2);
     expect(autoDspThreads(8)).toBe(7);
     expect(loadConfig({ DSP_THREADS: 'auto' }).dspThreads).toBe(autoDspThreads());
     expect(loadConfig({ DSP_THREADS: '0' }).dspThreads).toBe(0);
