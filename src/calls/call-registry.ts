@@ -172,16 +172,18 @@ export class CallRegistry {
   /**
    * Sheds up to `count` live real-time calls to relieve an overloaded
    * instance (src/calls/load-shedder.ts): the least escalated first (a call
-   * at a higher tier is the one a supervisor is watching), and among equal
-   * tiers the newest (the least history invested, and the last one
+   * at a higher tier is the one a supervisor is watching); among equal tiers
+   * the calmest (the policy's smoothed agitation: a caller growing agitated
+   * who has not been prompted yet is the call worth keeping watched); among
+   * equal ones the newest (the least history invested, and the last one
    * admitted). Each is closed with `error` (1013) and ends by `overload`.
    * Streams ahead of real time are left alone: their lag is their own pace.
    * Returns how many were shed.
    */
   shed(count: number, error: () => Error): number {
     if (count <= 0) return 0;
-    const candidates = [...this.realTimeLive()].map((c) => ({ ...c, tier: c.session.tier }));
-    candidates.sort((a, b) => a.tier - b.tier || b.startedMs - a.startedMs);
+    const candidates = [...this.realTimeLive()].map((c) => ({ ...c, tier: c.session.tier, agitation: c.session.smoothedAgitation }));
+    candidates.sort((a, b) => a.tier - b.tier || a.agitation - b.agitation || b.startedMs - a.startedMs);
     let shed = 0;
     for (const c of candidates) {
       if (shed >= count) break;

@@ -242,6 +242,11 @@ export class CallSession {
     return this.policy.tier;
   }
 
+  /** The policy's smoothed agitation now (0–1; 0 before the first scored window). */
+  get smoothedAgitation(): number {
+    return this.policy.smoothedAgitation;
+  }
+
   /**
    * Stops scoring this call to relieve an overloaded instance (the load
    * shedder, src/calls/load-shedder.ts): audio not yet scored is discarded,

@@ -187,6 +187,40 @@ describe('CallRegistry', () => {
     expect(r.detail('CA-bulk')).toMatchObject({ endReason: 'hangup' });
   });
 
+  it('among calls at the same tier sheds the calmest first (smoothed agitation), then the newest', async () => {
+    // A policy whose smoothed agitation the test sets per call; the rest is the real policy.
+    const agitation = new Map<string, number>();
+    const real = createEscalationPolicy();
+    const scored: CallPipeline = {
+      ...pipeline,
+      policyFactory: (info) => Object.create(real(info), { smoothedAgitation: { get: () => agitation.get(info.callId) ?? 0 } }),
+    };
+    const { logger } = captureLogger();
+    const r = new CallRegistry(scored, logger);
+    const closed: string[] = [];
+    const open = async (id: string) => {
+      const s = r.open(start(id), { onFatal: () => closed.push(id) });
+      s.acceptAudio({ kind: 'audio', callId: id, track: 'caller', payload: audio.subarray(0, 1600) });
+      await new Promise((res) => setTimeout(res, 3));
+      return s;
+    };
+    await open('CA-calm-old');
+    await open('CA-rising');
+    await open('CA-calm-new');
+    await open('CA-unscored');
+    agitation.set('CA-calm-old', 0.2);
+    agitation.set('CA-rising', 0.6);
+    agitation.set('CA-calm-new', 0.2);
+    r.refreshPace(performance.now());
+    expect(r.session('CA-rising')?.smoothedAgitation).toBe(0.6);
+    const error = () => new CapacityError('UT_ERR_OVERLOADED', 1013, 'instance overloaded: shed');
+    // No window scored yet (0) goes first; then the two at 0.2, newest first; the agitated caller last.
+    expect(r.shed(3, error)).toBe(3);
+    expect(closed).toEqual(['CA-unscored', 'CA-calm-new', 'CA-calm-old']);
+    expect(r.session('CA-rising')?.currentState).toBe('live');
+    await r.finish('CA-rising', 'hangup');
+  });
+
   it('moves a finished call to the history, keeps the newest callHistory, and lets an ended callId start again', async () => {
     const r = registry({ callHistory: 2 });
     for (const id of ['CA1', 'CA2', 'CA3']) {
