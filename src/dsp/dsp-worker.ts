@@ -10,6 +10,13 @@
  *   reply. Each call's audio stays in order (all of a call's payloads in a
  *   batch go in the same pass); a call's windows come in one message or the other.
  *
+ * An 8 kHz call's audio that ends no window is held (up to HOLD_MS) and
+ * extracted with a later payload: with the one that ends the next window, or
+ * once the hold is full. Nothing leaves the worker between window ends and
+ * the feature stream's output does not depend on how its audio is chunked,
+ * so the windows are the same; replies report a call's audio as had (held or
+ * extracted), so the main thread's audio clock is unchanged.
+ *
  * Nothing else runs on this thread, so the stage times it keeps (decode,
  * features, pitch, model) are CPU time; it sends their deltas with each reply.
  * A call's decode/feature error fails that call only; a model error fails the
@@ -45,6 +52,65 @@ interface CallState {
   features: CallerFeatureStreamWithFlush;
   /** Pipeline samples per wire byte (1 for 8 kHz G.711): where the batch's audio will take the stream. */
   samplesPerByte: number;
+  /**
+   * Whether the call's audio may be held (up to HOLD_MS): 8 kHz formats
+   * only, where a held byte is an exact number of pipeline samples (the main
+   * thread's audio clock and the window-end test stay exact).
+   */
+  holds: boolean;
+  /** Wire bytes received and not yet extracted, in order: `held[0, heldBytes)`. */
+  held: Uint8Array;
+  heldBytes: number;
+  /** Held bytes at which the call's audio is extracted even though it ends no window. */
+  holdLimit: number;
+}
+
+/**
+ * Most call audio held between window ends, ms. Why hold at all: the same
+ * extraction costs less in fewer, longer pushes (each call's filter, ring
+ * and history state is visited once per hold instead of once per 20-ms
+ * payload): the DSP threads' CPU fell 9–20 % at 300–350 calls. Why not hold
+ * to the window end: extracting a whole half second per window end made the
+ * DSP threads' work burstier and the instance shed calls at a load it held
+ * without (docs/performance.md "Holding audio for 100 ms").
+ */
+const HOLD_MS = 100;
+/** Phases of a call's first hold (by call number), so that calls that started together do not flush together. */
+const HOLD_PHASES = 8;
+
+/** Wire bytes of HOLD_MS of the call's audio. */
+function holdBytes(format: { samplesPerByte: number } | { encoding: string; sampleRate: number }): number {
+  const perByte = 'samplesPerByte' in format ? format.samplesPerByte : PIPELINE_SAMPLE_RATE / ((format.encoding === 'l16' ? 2 : 1) * format.sampleRate);
+  return Math.round((HOLD_MS * PIPELINE_SAMPLE_RATE) / 1000 / perByte);
+}
+
+/** Pipeline samples held over every call of this worker (reported with each reply). */
+let heldSamples = 0;
+
+/** Appends `payload` to the call's held bytes. */
+function hold(state: CallState, payload: Uint8Array): void {
+  heldSamples += payload.length * state.samplesPerByte;
+  const need = state.heldBytes + payload.length;
+  if (need > state.held.length) {
+    const grown = new Uint8Array(Math.max(need, 2 * state.held.length));
+    grown.set(state.held.subarray(0, state.heldBytes));
+    state.held = grown;
+  }
+  state.held.set(payload, state.heldBytes);
+  state.heldBytes = need;
+}
+
+/** Forgets a call (closed or failed), with what it held. */
+function drop(call: number): void {
+  const state = calls.get(call);
+  if (state === undefined) return;
+  heldSamples -= state.heldBytes * state.samplesPerByte;
+  calls.delete(call);
+}
+
+/** Pipeline samples the call has had: extracted, and held. */
+function samplesHad(state: CallState): number {
+  return state.features.samplesSeen + Math.floor(state.heldBytes * state.samplesPerByte);
 }
 
 const port = parentPort;
@@ -63,7 +129,7 @@ function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<ScoredMessage> {
   const failures: CallFailure[] = [];
   const fail = (call: number, what: string, error: unknown): void => {
-    calls.delete(call);
+    drop(call);
     failures.push({ call, what, ...describeError(error) });
   };
   for (const op of batch.opens) {
@@ -72,6 +138,10 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
         decode: createDecoder({ encoding: op.encoding, sampleRate: op.sampleRate }),
         features: createCallerFeatureStream({ clock }),
         samplesPerByte: PIPELINE_SAMPLE_RATE / ((op.encoding === 'l16' ? 2 : 1) * op.sampleRate),
+        holds: op.sampleRate === PIPELINE_SAMPLE_RATE,
+        held: new Uint8Array(holdBytes(op)),
+        heldBytes: 0,
+        holdLimit: holdBytes(op) * (1 + (op.call % HOLD_PHASES)) / HOLD_PHASES,
       });
     } catch (error) {
       fail(op.call, 'opening the call failed', error);
@@ -85,7 +155,39 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
   const windows: FeatureWindow[] = [];
   const windowCalls: number[] = [];
   const touched = new Set<number>();
-  /** Extracts the batch's payloads of the calls `pick` selects, in arrival order. */
+  const { urgent, open } = windowEndingCalls(audio);
+  /** Decodes and extracts `payload` (with the call's held bytes before it); windows to the batch's list. */
+  const run = (call: number, state: CallState, payload: Uint8Array): void => {
+    let input = payload;
+    if (state.heldBytes > 0) {
+      hold(state, payload);
+      input = state.held.subarray(0, state.heldBytes);
+      heldSamples -= state.heldBytes * state.samplesPerByte;
+      state.heldBytes = 0;
+    }
+    try {
+      const t0 = performance.now();
+      const samples = state.decode(input);
+      const t1 = performance.now();
+      const pitch0 = clock.ms[Stage.pitch]!;
+      const done = state.features.push(samples);
+      const t2 = performance.now();
+      clock.add(Stage.decode, t1 - t0);
+      clock.add(Stage.features, t2 - t1 - (clock.ms[Stage.pitch]! - pitch0));
+      for (const w of done) {
+        // Copy: the batch is scored after more pushes, and an extractor may reuse its value buffer.
+        windows.push({ startSample: w.startSample, endSample: w.endSample, speechRatio: w.speechRatio, values: w.values.slice() });
+        windowCalls.push(call);
+      }
+    } catch (error) {
+      fail(call, 'decoding or feature extraction failed', error);
+    }
+  };
+  /**
+   * The batch's payloads of the calls `pick` selects, in arrival order. A
+   * holding call's payload that ends no window and leaves its hold under the
+   * limit is held; any other is extracted with what the call held before it.
+   */
   const extract = (pick: (call: number) => boolean): void => {
     for (let i = 0, k = 0; i + 1 < audio.length; i += 2, k++) {
       const call = audio[i]!;
@@ -93,29 +195,17 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
       touched.add(call);
       const state = calls.get(call);
       if (state === undefined) continue; // failed earlier in this batch, or closed
-      try {
-        const t0 = performance.now();
-        const samples = state.decode(bytes.subarray(offsets[k]!, offsets[k + 1]!));
-        const t1 = performance.now();
-        const pitch0 = clock.ms[Stage.pitch]!;
-        const done = state.features.push(samples);
-        const t2 = performance.now();
-        clock.add(Stage.decode, t1 - t0);
-        clock.add(Stage.features, t2 - t1 - (clock.ms[Stage.pitch]! - pitch0));
-        for (const w of done) {
-          // Copy: the batch is scored after more pushes, and an extractor may reuse its value buffer.
-          windows.push({ startSample: w.startSample, endSample: w.endSample, speechRatio: w.speechRatio, values: w.values.slice() });
-          windowCalls.push(call);
-        }
-      } catch (error) {
-        fail(call, 'decoding or feature extraction failed', error);
+      const payload = bytes.subarray(offsets[k]!, offsets[k + 1]!);
+      if (state.holds && !urgent.has(call) && state.heldBytes + payload.length < state.holdLimit) hold(state, payload);
+      else {
+        if (state.holds) state.holdLimit = holdBytes(state);
+        run(call, state, payload);
       }
     }
   };
 
   // Calls whose audio here ends a window go first, and their windows are scored and sent at once
   // (a `windows` message): a prompt then waits for its own call's extraction, not the whole batch's.
-  const { urgent, open } = windowEndingCalls(audio);
   if (urgent.size > 0 && urgent.size < open) {
     extract((call) => urgent.has(call));
     if (windows.length > 0) {
@@ -136,16 +226,17 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
     const samples = new Float64Array(seen.length * 2);
     seen.forEach((call, i) => {
       samples[i * 2] = call;
-      samples[i * 2 + 1] = calls.get(call)!.features.samplesSeen;
+      samples[i * 2 + 1] = samplesHad(calls.get(call)!);
     });
-    for (const call of batch.closes) calls.delete(call);
+    // A closing call's held audio ends no window (a payload that would have ended one was extracted at once): dropped with its state.
+    for (const call of batch.closes) drop(call);
     const deltas = clock.ms.slice();
     clock.ms.fill(0);
     // Memory for `undertone_thread_memory_bytes`: reading it costs a syscall, so at most once a second.
     const now = performance.now();
     const memory = now - memoryAt >= 1000 ? packMemory() : undefined;
     if (memory) memoryAt = now;
-    return { type: 'scored', seq: batch.seq, clock: deltas, samples, failures, ...scored, ...(memory ? { memory } : {}) };
+    return { type: 'scored', seq: batch.seq, clock: deltas, samples, heldSamples, failures, ...scored, ...(memory ? { memory } : {}) };
   });
 }
 
@@ -161,11 +252,11 @@ function windowEndingCalls(audio: Int32Array): { urgent: Set<number>; open: numb
     const call = audio[i]!;
     const state = calls.get(call);
     if (state === undefined) continue;
-    after.set(call, (after.get(call) ?? state.features.samplesSeen) + audio[i + 1]! * state.samplesPerByte);
+    after.set(call, (after.get(call) ?? samplesHad(state)) + audio[i + 1]! * state.samplesPerByte);
   }
   const out = new Set<number>();
   for (const [call, samples] of after) {
-    if (windowEndsUpTo(Math.floor(samples)) > windowEndsUpTo(calls.get(call)!.features.samplesSeen)) out.add(call);
+    if (windowEndsUpTo(Math.floor(samples)) > windowEndsUpTo(samplesHad(calls.get(call)!))) out.add(call);
   }
   return { urgent: out, open: after.size };
 }

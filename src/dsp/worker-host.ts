@@ -17,6 +17,7 @@ import { ModelError } from '../shared/errors.js';
 import { DspRemoteError, DspWorkerError } from './dsp-errors.js';
 import type { CallHost, WorkerCall } from './worker-call.js';
 import { unpackMemory, type ThreadMemory } from '../observability/thread-memory.js';
+import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
 import { windowsByCall, type DspWorkerData, type EarlyWindowsMessage, type FromWorker, type MemoryRequest, type OpenOp, type ScoredMessage } from './worker-protocol.js';
 
 /** What the host tells its pool. */
@@ -81,6 +82,8 @@ export class WorkerHost implements CallHost {
   private readonly doneAudioMs = new Float64Array(THROUGHPUT_BATCHES);
   private readonly doneBusyMs = new Float64Array(THROUGHPUT_BATCHES);
   private doneCount = 0;
+  /** Call audio the worker held after its last reply, received and not yet extracted, ms. */
+  private heldMs = 0;
   private crashRequested = false;
   private seq = 0;
   private readonly sent: SentBatch[] = [];
@@ -223,6 +226,14 @@ export class WorkerHost implements CallHost {
     return busy > 0 ? audio / busy : undefined;
   }
 
+  /**
+   * Call audio the worker holds unextracted until it ends a window (or a
+   * call's hold limit), ms summed over its calls, as of its last reply.
+   */
+  heldAudioMs(): number {
+    return this.heldMs;
+  }
+
   /** Whether `call` is pinned here. */
   has(call: unknown): boolean {
     return [...this.calls.values()].includes(call as WorkerCall);
@@ -296,6 +307,7 @@ export class WorkerHost implements CallHost {
     this.doneBusyMs[slot] = performance.now() - batch.sentMs;
     // What gathered while this batch was in flight (see schedule).
     if (this.scheduled && this.sent.length === 0) this.flush();
+    this.heldMs = (message.heldSamples * 1000) / PIPELINE_SAMPLE_RATE;
     this.events.onClock(message.clock);
     if (message.windowCalls.length > 0) this.events.onInference(message.inferenceMs, message.windowCalls.length);
     for (const failure of message.failures) {

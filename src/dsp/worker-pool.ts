@@ -108,6 +108,13 @@ export class WorkerPoolEngine implements DspEngine {
     return sum > 0 ? sum : undefined;
   }
 
+  /** Call audio the workers hold unextracted between window ends, ms summed (see dsp-worker.ts, "hold"). */
+  heldAudioMs(): number {
+    let sum = 0;
+    for (const h of this.hosts) if (h.alive) sum += h.heldAudioMs();
+    return sum;
+  }
+
   /** Each live worker thread's memory, as it last reported it (`undertone_thread_memory_bytes`). */
   threadMemory(): ThreadMemory[] {
     return this.hosts.flatMap((h) => (h.memory ? [h.memory] : []));

@@ -65,8 +65,10 @@ export interface ScoredMessage {
   clock: Float64Array;
   /** The batched model run of this batch (packing, run, unpacking), ms; 0 when it scored nothing. */
   inferenceMs: number;
-  /** [call, samplesSeen] for every call that had audio in the batch and is still open. */
+  /** [call, samples] for every call that had audio in the batch and is still open: pipeline samples extracted or held. */
   samples: Float64Array;
+  /** Pipeline samples the worker holds after the batch, received and not yet extracted (dsp-worker.ts, "hold"). */
+  heldSamples: number;
   /** Per window: its call. */
   windowCalls: Int32Array;
   /** Per window: startSample, endSample, speechRatio. */

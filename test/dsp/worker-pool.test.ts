@@ -163,6 +163,37 @@ describe('worker-pool DSP engine', () => {
     }
   });
 
+  it('holds a call\'s audio between window ends (under 100 ms of it), extracts it with the payload that ends a window, and gives the inline engine\'s window', async () => {
+    const single = await createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card });
+    try {
+      const got: DspWindow[] = [];
+      const call = single.open({ callId: 'H', format: { encoding: 'pcmu', sampleRate: 8000 } }, { onScored: (w) => got.push(...w), onError: (error) => { throw error; } });
+      const speech = angry.subarray(8000 * 22);
+      const replied = async () => {
+        for (let i = 0; i < 2000 && single.backlogMs(performance.now()) > 0; i++) await new Promise((r) => setTimeout(r, 1));
+      };
+      // 20-ms payloads, each its own batch, up to the first window end (sample 16000).
+      const held: number[] = [];
+      for (let offset = 0; offset < 16000; offset += 160) {
+        call.push(speech.subarray(offset, offset + 160));
+        await replied();
+        held.push(single.heldAudioMs());
+      }
+      expect(Math.max(...held)).toBeGreaterThan(0);
+      expect(Math.max(...held)).toBeLessThan(100);
+      // The payload that ended the window took the held audio along.
+      expect(held.at(-1)).toBe(0);
+      expect(got.map((w) => w.endSample)).toEqual([16000]);
+      await call.finish();
+      const ref = openRecorded(createInlineDspEngine({ model }), 'CA-ref');
+      ref.call.push(speech.subarray(0, 16000));
+      await ref.call.finish();
+      expect(Array.from(got[0]!.values)).toEqual(Array.from(ref.rec.windows[0]!.values));
+    } finally {
+      await single.close();
+    }
+  });
+
   it('pins calls to the least-loaded worker and keeps each call in order when they share a worker turn', async () => {
     const calls = ['CA-a', 'CA-b', 'CA-c', 'CA-d'].map((id) => openRecorded(pool, id));
     expect(pool.loads()).toEqual([2, 2]);
