@@ -63,6 +63,8 @@ interface CallState {
   heldBytes: number;
   /** Held bytes at which the call's audio is extracted even though it ends no window. */
   holdLimit: number;
+  /** Wire bytes received, extracted or held: the exact audio clock of a holding call (an L16 decoder may carry half a sample). */
+  bytesHad: number;
 }
 
 /**
@@ -108,9 +110,14 @@ function drop(call: number): void {
   calls.delete(call);
 }
 
-/** Pipeline samples the call has had: extracted, and held. */
+/** Pipeline samples the call has had, extracted or held (before flooring: a half sample of L16 counts half). */
+function audioHad(state: CallState): number {
+  return state.holds ? state.bytesHad * state.samplesPerByte : state.features.samplesSeen;
+}
+
+/** Whole pipeline samples the call has had, extracted or held. */
 function samplesHad(state: CallState): number {
-  return state.features.samplesSeen + Math.floor(state.heldBytes * state.samplesPerByte);
+  return Math.floor(audioHad(state));
 }
 
 const port = parentPort;
@@ -142,6 +149,7 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
         held: new Uint8Array(holdBytes(op)),
         heldBytes: 0,
         holdLimit: holdBytes(op) * (1 + (op.call % HOLD_PHASES)) / HOLD_PHASES,
+        bytesHad: 0,
       });
     } catch (error) {
       fail(op.call, 'opening the call failed', error);
@@ -196,6 +204,7 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
       const state = calls.get(call);
       if (state === undefined) continue; // failed earlier in this batch, or closed
       const payload = bytes.subarray(offsets[k]!, offsets[k + 1]!);
+      state.bytesHad += payload.length;
       if (state.holds && !urgent.has(call) && state.heldBytes + payload.length < state.holdLimit) hold(state, payload);
       else {
         if (state.holds) state.holdLimit = holdBytes(state);
@@ -220,6 +229,12 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
   } else {
     extract(() => true);
   }
+  // A closing call's held audio: by construction it ends no window (a payload that would have ended one
+  // was extracted at once), so this only costs its extraction, and loses nothing should that ever not hold.
+  for (const call of batch.closes) {
+    const state = calls.get(call);
+    if (state !== undefined && state.heldBytes > 0) run(call, state, new Uint8Array(0));
+  }
   return scoreAll(model, windows, windowCalls, failures, fail).then((scored) => {
     // Reported before the closes drop their state: a finishing call's last clock reading comes with its last audio.
     const seen = [...touched].filter((c) => calls.has(c));
@@ -228,7 +243,6 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
       samples[i * 2] = call;
       samples[i * 2 + 1] = samplesHad(calls.get(call)!);
     });
-    // A closing call's held audio ends no window (a payload that would have ended one was extracted at once): dropped with its state.
     for (const call of batch.closes) drop(call);
     const deltas = clock.ms.slice();
     clock.ms.fill(0);
@@ -252,7 +266,7 @@ function windowEndingCalls(audio: Int32Array): { urgent: Set<number>; open: numb
     const call = audio[i]!;
     const state = calls.get(call);
     if (state === undefined) continue;
-    after.set(call, (after.get(call) ?? samplesHad(state)) + audio[i + 1]! * state.samplesPerByte);
+    after.set(call, (after.get(call) ?? audioHad(state)) + audio[i + 1]! * state.samplesPerByte);
   }
   const out = new Set<number>();
   for (const [call, samples] of after) {

@@ -194,6 +194,37 @@ describe('worker-pool DSP engine', () => {
     }
   });
 
+  it('L16 at 8 kHz, held across batches in payloads that split samples: the same windows as inline', async () => {
+    const decode = createDecoder({ encoding: 'pcmu', sampleRate: 8000 });
+    const pcm = decode(angry.subarray(8000 * 20, 8000 * 25));
+    const bytes = new Uint8Array(pcm.length * 2);
+    const view = new DataView(bytes.buffer);
+    pcm.forEach((x, i) => view.setInt16(i * 2, Math.round(x * 32767), true));
+    const format = { encoding: 'l16' as const, sampleRate: 8000 };
+    const single = await createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card });
+    try {
+      const got: DspWindow[] = [];
+      const call = single.open({ callId: 'CA-l16-8k', format }, { onScored: (w) => got.push(...w), onError: (e) => { throw e; } });
+      let held = 0;
+      for (const p of chunks(bytes, 321)) {
+        call.push(p);
+        for (let i = 0; i < 2000 && single.backlogMs(performance.now()) > 0; i++) await new Promise((r) => setTimeout(r, 1));
+        held = Math.max(held, single.heldAudioMs());
+      }
+      await call.finish();
+      const ref: DspWindow[] = [];
+      const inline = createInlineDspEngine({ model }).open({ callId: 'CA-ref', format }, { onScored: (w) => ref.push(...w), onError: (e) => { throw e; } });
+      inline.push(bytes);
+      await inline.finish();
+      expect(held).toBeGreaterThan(0);
+      expect(ref.length).toBeGreaterThanOrEqual(5);
+      expect(got.map((w) => [w.startSample, w.endSample])).toEqual(ref.map((w) => [w.startSample, w.endSample]));
+      got.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(ref[i]!.values)));
+    } finally {
+      await single.close();
+    }
+  });
+
   it('pins calls to the least-loaded worker and keeps each call in order when they share a worker turn', async () => {
     const calls = ['CA-a', 'CA-b', 'CA-c', 'CA-d'].map((id) => openRecorded(pool, id));
     expect(pool.loads()).toEqual([2, 2]);
