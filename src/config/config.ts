@@ -190,8 +190,8 @@ export interface Config {
  * `DSP_THREADS=auto`. The DSP work is about two thirds of the server's CPU
  * and the main thread's a third, so on two cores one DSP thread (half the
  * machine) saturates while the main thread idles: two threads there let the
- * scheduler share both cores (350 calls held against 275–300 with one,
- * docs/performance.md "Two DSP threads on two cores"). From three cores on,
+ * scheduler share both cores (at 350 calls two shed none where one shed a
+ * third; docs/performance.md "Two DSP threads on two cores"). From three cores on,
  * cores − 1 DSP threads already have more than their share, and the main
  * thread, which can use only one core, keeps one.
  */

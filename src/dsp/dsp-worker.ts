@@ -61,7 +61,9 @@ interface CallState {
   /** Wire bytes received and not yet extracted, in order: `held[0, heldBytes)`. */
   held: Uint8Array;
   heldBytes: number;
-  /** Held bytes at which the call's audio is extracted even though it ends no window. */
+  /** Wire bytes of HOLD_MS of the call's audio. */
+  holdFull: number;
+  /** Held bytes at which the call's audio is extracted even though it ends no window (holdFull, less for the first hold). */
   holdLimit: number;
   /** Wire bytes received, extracted or held: the exact audio clock of a holding call (an L16 decoder may carry half a sample). */
   bytesHad: number;
@@ -79,12 +81,6 @@ interface CallState {
 const HOLD_MS = 100;
 /** Phases of a call's first hold (by call number), so that calls that started together do not flush together. */
 const HOLD_PHASES = 8;
-
-/** Wire bytes of HOLD_MS of the call's audio. */
-function holdBytes(format: { samplesPerByte: number } | { encoding: string; sampleRate: number }): number {
-  const perByte = 'samplesPerByte' in format ? format.samplesPerByte : PIPELINE_SAMPLE_RATE / ((format.encoding === 'l16' ? 2 : 1) * format.sampleRate);
-  return Math.round((HOLD_MS * PIPELINE_SAMPLE_RATE) / 1000 / perByte);
-}
 
 /** Pipeline samples held over every call of this worker (reported with each reply). */
 let heldSamples = 0;
@@ -141,14 +137,17 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
   };
   for (const op of batch.opens) {
     try {
+      const samplesPerByte = PIPELINE_SAMPLE_RATE / ((op.encoding === 'l16' ? 2 : 1) * op.sampleRate);
+      const holdFull = Math.round((HOLD_MS * PIPELINE_SAMPLE_RATE) / 1000 / samplesPerByte);
       calls.set(op.call, {
         decode: createDecoder({ encoding: op.encoding, sampleRate: op.sampleRate }),
         features: createCallerFeatureStream({ clock }),
-        samplesPerByte: PIPELINE_SAMPLE_RATE / ((op.encoding === 'l16' ? 2 : 1) * op.sampleRate),
+        samplesPerByte,
         holds: op.sampleRate === PIPELINE_SAMPLE_RATE,
-        held: new Uint8Array(holdBytes(op)),
+        held: new Uint8Array(holdFull),
         heldBytes: 0,
-        holdLimit: holdBytes(op) * (1 + (op.call % HOLD_PHASES)) / HOLD_PHASES,
+        holdFull,
+        holdLimit: (holdFull * (1 + (op.call % HOLD_PHASES))) / HOLD_PHASES,
         bytesHad: 0,
       });
     } catch (error) {
@@ -207,7 +206,7 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
       state.bytesHad += payload.length;
       if (state.holds && !urgent.has(call) && state.heldBytes + payload.length < state.holdLimit) hold(state, payload);
       else {
-        if (state.holds) state.holdLimit = holdBytes(state);
+        state.holdLimit = state.holdFull;
         run(call, state, payload);
       }
     }
