@@ -73,3 +73,47 @@ describe('band energies and log-spectrum slopes', () => {
     expect(pressed.bandHiDb).toBeLessThanOrEqual(0);
   });
 });
+
+describe('LPC formants: warm start', () => {
+  it('gives the formants a cold start gives, frame after frame, through vowel changes, noise and silence', () => {
+    // One analyser carries each frame's roots into the next (the warm start);
+    // a fresh analyser per frame always starts from the fixed points.
+    const vowels: (readonly (readonly [number, number])[])[] = [
+      [[700, 80], [1200, 90], [2600, 120]],
+      [[690, 85], [1230, 90], [2580, 125]],
+      [[350, 60], [2200, 100], [2900, 150]],
+      [[600, 80], [1700, 100], [2500, 120]],
+      [[300, 400], [900, 600], [3500, 300]],
+    ];
+    let seed = 7;
+    const noise = (): Float32Array => {
+      const x = new Float32Array(256);
+      for (let i = 0; i < 256; i++) {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        x[i] = (seed / 2 ** 32 - 0.5) * 0.02;
+      }
+      return x;
+    };
+    const frames: Float32Array[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const v of vowels) frames.push(vowel(v, 50 + 7 * round));
+      frames.push(noise(), new Float32Array(256));
+      for (const v of vowels) frames.push(vowel(v, 80 - 9 * round));
+    }
+    const warm = new LpcFormants();
+    let compared = 0;
+    for (const x of frames) {
+      const w = warm.analyze(x);
+      const c = new LpcFormants().analyze(x);
+      for (let i = 0; i < 3; i++) {
+        expect(Number.isNaN(w.freqHz[i]!)).toBe(Number.isNaN(c.freqHz[i]!));
+        if (Number.isNaN(c.freqHz[i]!)) continue;
+        expect(Math.abs(w.freqHz[i]! - c.freqHz[i]!)).toBeLessThan(1e-6);
+        expect(Math.abs(w.bwHz[i]! - c.bwHz[i]!)).toBeLessThan(1e-6);
+        compared++;
+      }
+      if (!Number.isNaN(c.a1a3Db)) expect(Math.abs(w.a1a3Db - c.a1a3Db)).toBeLessThan(1e-6);
+    }
+    expect(compared).toBeGreaterThan(60);
+  });
+});
