@@ -19,10 +19,14 @@ export interface DriveCall extends TwilioCallIds {
   startOffsetMs: number;
   /** Agent JWT for this call's agent socket; absent with AUTH off. */
   agentToken?: string;
+  /** `ws://host:port` of the instance this call streams into (default `DrivePlan.wsUrl`). */
+  gatewayUrl?: string;
+  /** `ws://host:port` of the instance this call's agent connects to (default `DrivePlan.wsUrl`). */
+  agentUrl?: string;
 }
 
 export interface DrivePlan {
-  /** `ws://host:port` of the server. */
+  /** `ws://host:port` of the server (a call's own `gatewayUrl` / `agentUrl` win). */
   wsUrl: string;
   calls: DriveCall[];
   /** Precomputed base64 payloads per fixture, `framesPerCall` each. */
@@ -133,7 +137,7 @@ export class CallDriver {
     const concurrency = this.plan.connectConcurrency ?? 64;
     await inBatches(this.calls, concurrency, async (c) => {
       try {
-        c.agent = await open(`${this.plan.wsUrl}/v1/agents/${c.spec.agentId}/stream`, c.spec.agentToken);
+        c.agent = await open(`${c.spec.agentUrl ?? this.plan.wsUrl}/v1/agents/${c.spec.agentId}/stream`, c.spec.agentToken);
         c.agent.on('message', (data) => this.onAgentMessage(c, String(data)));
       } catch (err) {
         c.result.error = `agent socket: ${(err as Error).message}`;
@@ -141,7 +145,7 @@ export class CallDriver {
     });
     await inBatches(this.calls, concurrency, async (c) => {
       try {
-        const ws = await open(`${this.plan.wsUrl}/v1/streams/twilio`, undefined);
+        const ws = await open(`${c.spec.gatewayUrl ?? this.plan.wsUrl}/v1/streams/twilio`, undefined);
         ws.on('close', (code, reason) => {
           if (Number.isNaN(c.result.stopMs)) c.result.closedByServer = { code, reason: reason.toString() };
         });

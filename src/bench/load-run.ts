@@ -12,7 +12,7 @@ import type { DriveCall, DriveCallResult, DrivePlan } from './call-driver.js';
 import { createDriverPool } from './driver-pool.js';
 import { framesDue, isAngryCall, nowMs, staggerOffsets } from './pacing.js';
 import { alertLatencies, alertTimings, computeFigures, type LoadFigures, type ServerCallView } from './run-figures.js';
-import { getApiJson, measureServerMemory, sampleServer, type ServerMemory, type ServerSample, type Target } from './server-probe.js';
+import { getApiJson, measureServersMemory, sampleServers, type ServerMemory, type ServerSample, type Target } from './server-probe.js';
 import { FRAME_MS, precomputeFrames } from '../gateway-sim/twilio-messages.js';
 
 export interface BenchFixture {
@@ -33,8 +33,23 @@ export function fixtureStartS(f: BenchFixture, seconds: number): number {
   return Math.max(0, f.promptByS + 2 - seconds);
 }
 
+/** Where each call's agent socket connects when there are several instances. */
+export type AgentPlacement = 'same' | 'other';
+
 export interface LoadRunOptions {
-  target: Target;
+  /**
+   * The instances under test (one, or several on one Redis and one routing
+   * queue). Call i streams into instance i mod K: what a least-connections
+   * balancer does with calls of equal length.
+   */
+  targets: readonly Target[];
+  /**
+   * With several instances, where call i's agent connects: `other` (default)
+   * instance i + 1 mod K, so every prompt crosses instances through the
+   * routing queue and the agent's inbox; `same` the call's own instance (a
+   * balancer that keeps a call's agent with the call: local delivery).
+   */
+  agents?: AgentPlacement;
   calls: number;
   /** Audio per call, s. */
   seconds: number;
@@ -106,7 +121,11 @@ async function readEndedCall(target: Target, callSid: string, deadlineMs: number
 }
 
 export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
-  const { target, calls, seconds } = options;
+  const { targets, calls, seconds } = options;
+  if (targets.length === 0) throw new RangeError('runLoad: no target');
+  const k = targets.length;
+  const agentShift = k > 1 && (options.agents ?? 'other') === 'other' ? 1 : 0;
+  const wsOf = (t: Target): string => t.httpUrl.replace(/^http/, 'ws');
   const rampMs = options.rampMs ?? 1000;
   const streamMs = seconds * 1000;
   // The window needs every call live: from the last start (+ warm-up) to the first end.
@@ -122,14 +141,29 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
     const angry = isAngryCall(i, options.angryShare ?? 0.5);
     const id = hex();
     const agentId = `bench-${options.runId}-${i}`;
-    const agentToken = target.agentToken?.(agentId);
-    return { callSid: `CA${id}`, streamSid: `MZ${id}`, accountSid, agentId, angry, fixture: angry ? angryFixture : calmFixture, startOffsetMs, ...(agentToken ? { agentToken } : {}) };
+    const gateway = targets[i % k]!;
+    const agent = targets[(i + agentShift) % k]!;
+    const agentToken = agent.agentToken?.(agentId);
+    return {
+      callSid: `CA${id}`,
+      streamSid: `MZ${id}`,
+      accountSid,
+      agentId,
+      angry,
+      fixture: angry ? angryFixture : calmFixture,
+      startOffsetMs,
+      ...(agentToken ? { agentToken } : {}),
+      ...(k > 1 ? { gatewayUrl: wsOf(gateway), agentUrl: wsOf(agent) } : {}),
+    };
   });
   const byId = new Map(driveCalls.map((c) => [c.callSid, c]));
-  const plan: DrivePlan = { wsUrl: target.httpUrl.replace(/^http/, 'ws'), calls: driveCalls, frames, framesPerCall, ...(target.gatewayToken ? { gatewayToken: target.gatewayToken } : {}) };
+  const gatewayOf = new Map(driveCalls.map((c, i) => [c.callSid, targets[i % k]!]));
+  // One gateway token opens streams on every instance: they share the JWT secret.
+  const gatewayToken = targets[0]!.gatewayToken;
+  const plan: DrivePlan = { wsUrl: wsOf(targets[0]!), calls: driveCalls, frames, framesPerCall, ...(gatewayToken ? { gatewayToken } : {}) };
 
-  const before = await sampleServer(target, true);
-  const memoryBefore = await measureServerMemory(target);
+  const before = await sampleServers(targets, true);
+  const memoryBefore = await measureServersMemory(targets);
   let memoryLive: ServerMemory | undefined;
   const pool = createDriverPool(plan, options.threads ?? 1);
   let results: DriveCallResult[];
@@ -149,23 +183,23 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
     // The window's two samples on their own timers: a slow scrape elsewhere must not move them.
     const windowSamples = (async () => {
       await sleep(windowStartAt - nowMs());
-      windowStart = await sampleServer(target, true);
+      windowStart = await sampleServers(targets, true);
       genCpu0 = process.cpuUsage();
       // Memory with every call live (after a GC in each server thread): 1 s before the window closes.
       await sleep(windowEndAt - 1000 - nowMs());
-      memoryLive = await measureServerMemory(target);
+      memoryLive = await measureServersMemory(targets);
       await sleep(windowEndAt - nowMs());
       const g = process.cpuUsage(genCpu0);
-      windowEnd = await sampleServer(target, true);
+      windowEnd = await sampleServers(targets, true);
       genCpuMs = (g.user + g.system) / 1000;
     })();
     // A timeline point a second, and the client lag estimate when the server has no lag histogram.
     const sampler = (async () => {
-      let last = await sampleServer(target, false);
+      let last = await sampleServers(targets, false);
       while (!done) {
         await sleep(1000 - ((nowMs() - startAtMs) % 1000));
         if (done) break;
-        const point = await sampleServer(target, timeline.length % 2 === 0);
+        const point = await sampleServers(targets, timeline.length % 2 === 0);
         const liveCalls = driveCalls.filter((c) => point.atMs >= startAtMs + c.startOffsetMs && framesDue(startAtMs + c.startOffsetMs, point.atMs, framesPerCall) < framesPerCall).length;
         const lagMax = point.metrics?.value('undertone_audio_lag_max_seconds');
         timeline.push({
@@ -183,7 +217,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
           // The server read its audio counts somewhere between question and answer: compare with
           // what had been sent half way (a busy server answers late; the midpoint splits the error).
           const askedAt = nowMs();
-          const list = await getApiJson<{ calls: CallSummary[] }>(target, '/v1/calls');
+          const lists = await Promise.all(targets.map((t) => getApiJson<{ calls: CallSummary[] }>(t, '/v1/calls')));
+          const list = lists.some((l) => l === undefined) ? undefined : { calls: lists.flatMap((l) => l!.calls) };
           const asked = (askedAt + nowMs()) / 2;
           if (list === undefined && nowMs() - askedAt > 1000) {
             // No answer for over a second (timed out): the server is at least that far behind.
@@ -206,7 +241,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
     if (!windowStart || !windowEnd) throw new Error('UT_ERR_BENCH_WINDOW: the run ended before its measurement window closed');
     // The server's view of every call; meanwhile late prompts may still arrive (counted as late).
     const deadline = nowMs() + 30_000 + calls * 20;
-    const views = await mapLimit(driveCalls, 16, (c) => readEndedCall(target, c.callSid, deadline));
+    // Each call from the instance it streamed into: that instance holds its record.
+    const views = await mapLimit(driveCalls, 16, (c) => readEndedCall(gatewayOf.get(c.callSid)!, c.callSid, deadline));
     await sleep((options.graceMs ?? 3000) - (nowMs() - lastStop));
     results = await pool.finish();
     const figures = computeFigures({
@@ -223,7 +259,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       memoryLive,
       generatorCpuMs: genCpuMs,
       clientLagMs,
-      cpuSource: target.pid !== undefined ? 'proc' : 'metrics',
+      cpuSource: targets.every((t) => t.pid !== undefined) ? 'proc' : 'metrics',
+      instances: k,
     });
     const alertLatenciesMs = alertLatencies(results, views);
     const alertPoints = alertTimings(results, views).map((t): [number, number] => [(t.recvMs - startAtMs) / 1000, t.totalMs]);

@@ -53,6 +53,29 @@ export class MetricsSnapshot {
     return new MetricsSnapshot(parsePrometheusText(text));
   }
 
+  /**
+   * Several instances' scrapes as one fleet's: samples of the same name and
+   * labels are added (counters, histogram buckets, gauges of amounts), except
+   * names with `_max` in them, which take the largest (the worst instance's
+   * lag). A sample present in only some scrapes is kept as it is.
+   */
+  static merge(snapshots: readonly MetricsSnapshot[]): MetricsSnapshot {
+    if (snapshots.length === 1) return snapshots[0]!;
+    const merged = new Map<string, PromSample>();
+    for (const snap of snapshots) {
+      for (const s of snap.samples) {
+        const key = `${s.name}{${Object.entries(s.labels)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(',')}}`;
+        const had = merged.get(key);
+        if (had === undefined) merged.set(key, { ...s });
+        else had.value = s.name.includes('_max') ? Math.max(had.value, s.value) : had.value + s.value;
+      }
+    }
+    return new MetricsSnapshot([...merged.values()]);
+  }
+
   /** The first sample of `name` whose labels include `labels`; undefined when absent. */
   value(name: string, labels: Readonly<Record<string, string>> = {}): number | undefined {
     for (const s of this.samples) {

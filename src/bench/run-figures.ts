@@ -24,6 +24,8 @@ export const STAGE_NAMES = ['ingest', 'decode', 'features', 'pitch', 'model', 'p
 export interface LoadFigures {
   calls: number;
   seconds: number;
+  /** Server instances the calls were spread over (one Redis, one routing queue); every CPU, memory and stage figure is their sum. */
+  instances: number;
   /** Length of the steady-state window the CPU, stage and lag figures cover, s. */
   measured_s: number;
   cpu_ms_per_call_second: number | null;
@@ -122,6 +124,8 @@ export interface FigureInputs {
   generatorCpuMs: number;
   /** Where the server CPU figures come from. */
   cpuSource: 'proc' | 'metrics';
+  /** Instances the figures add up (default 1). */
+  instances?: number;
   /** Client-side lag samples (ms), used when the lag histogram is absent. */
   clientLagMs: readonly number[];
 }
@@ -257,6 +261,7 @@ export function computeFigures(input: FigureInputs): LoadFigures {
   return {
     calls,
     seconds: input.seconds,
+    instances: input.instances ?? 1,
     measured_s: round(measuredS),
     cpu_ms_per_call_second: orNull(cpuMs === undefined ? undefined : perCallS(cpuMs)),
     cpu_source: cpuMs === undefined ? null : input.cpuSource,

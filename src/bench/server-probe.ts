@@ -77,6 +77,47 @@ export async function sampleServer(target: Target, withMetrics: boolean): Promis
   return { atMs, cpuMs, mainCpuMs, threads, rssBytes, metrics };
 }
 
+/**
+ * One sample of several instances as one fleet (`--instances K`): CPU, RSS
+ * and metrics added up (MetricsSnapshot.merge), threads listed together
+ * (each instance's `dsp-<i>` threads count as DSP threads), the main-thread
+ * figure the sum of the instances' main threads. A figure any instance
+ * lacks is undefined for the fleet: a partial sum would read as a cheaper
+ * server.
+ */
+export async function sampleServers(targets: readonly Target[], withMetrics: boolean): Promise<ServerSample> {
+  if (targets.length === 1) return sampleServer(targets[0]!, withMetrics);
+  const samples = await Promise.all(targets.map((t) => sampleServer(t, withMetrics)));
+  const sum = (pick: (s: ServerSample) => number | undefined): number | undefined => {
+    let total = 0;
+    for (const s of samples) {
+      const v = pick(s);
+      if (v === undefined) return undefined;
+      total += v;
+    }
+    return total;
+  };
+  const metrics = samples.map((s) => s.metrics);
+  const threads = samples.map((s) => s.threads);
+  return {
+    atMs: samples[0]!.atMs,
+    cpuMs: sum((s) => s.cpuMs),
+    mainCpuMs: sum((s) => s.mainCpuMs),
+    threads: threads.every((t) => t !== undefined) ? threads.flat() : undefined,
+    rssBytes: sum((s) => s.rssBytes),
+    metrics: metrics.every((m) => m !== undefined) ? MetricsSnapshot.merge(metrics) : undefined,
+  };
+}
+
+/** Every instance's thread memory added up by thread name (see measureServerMemory); undefined if any instance cannot be probed. */
+export async function measureServersMemory(targets: readonly Target[]): Promise<ServerMemory | undefined> {
+  const each = await Promise.all(targets.map((t) => measureServerMemory(t)));
+  if (each.some((m) => m === undefined)) return undefined;
+  const threads = new Map<string, number>();
+  for (const m of each) for (const [name, bytes] of m!.threads) threads.set(name, (threads.get(name) ?? 0) + bytes);
+  return { gc: each.every((m) => m!.gc), threads };
+}
+
 /** `GET path` as JSON with the supervisor token; undefined on any failure. */
 export async function getApiJson<T>(target: Target, path: string, timeoutMs = 10_000): Promise<T | undefined> {
   const text = await fetchText(`${target.httpUrl}${path}`, target.supervisorToken, timeoutMs);

@@ -36,7 +36,12 @@ lag, alert latency, memory per call and dropped frames.
   --angry-share F    share of calls that turn angry, 0..1 (default 0.5; calls shorter than 29 s start
                      the angry fixture later, so its anger, and the prompt, still fall inside the call)
   --threads K        generator threads (default 1; more if the generator's own CPU is near a core)
-  --url URL          load an already running server instead (no /proc: CPU and RSS from its /metrics);
+  --instances K      spawn K servers on one Redis and one routing queue (default 1; scale-out): call i
+                     streams into server i mod K, and every figure is the servers' sum
+  --agents WHERE     with K > 1, where each call's agent connects: other (default: the next server, so
+                     every prompt crosses servers through the routing queue and the agent's inbox) or
+                     same (the call's own server: local delivery, as a balancer keeping them together)
+  --url URL[,URL…]   load already running servers instead (no /proc: CPU and RSS from their /metrics);
                      auth: JWT_SECRET in the environment (tokens minted), or --token / --agent-token, or AUTH off
   --token JWT        gateway token for --url
   --agent-token JWT  supervisor/admin token for --url: every agent socket and GET /v1/calls
@@ -92,6 +97,8 @@ export async function run(argv: string[]): Promise<number> {
       'angry-share': { type: 'string', default: '0.5' },
       threads: { type: 'string', default: '1' },
       url: { type: 'string' },
+      instances: { type: 'string', default: '1' },
+      agents: { type: 'string', default: 'other' },
       token: { type: 'string' },
       'agent-token': { type: 'string' },
       server: { type: 'string', default: 'auto' },
@@ -173,35 +180,40 @@ async function loadGenerator(v: Values): Promise<number> {
   const warmupMs = Number(str(v, 'warmup-ms'));
   const mode = str(v, 'server');
   if (mode !== 'auto' && mode !== 'tsx' && mode !== 'dist') throw Object.assign(new Error('bench: --server is auto, tsx or dist'), { usage: true });
+  const instances = positiveInt('instances', str(v, 'instances'));
+  const agents = str(v, 'agents');
+  if (agents !== 'same' && agents !== 'other') throw Object.assign(new Error('bench: --agents is same or other'), { usage: true });
   const fixtures: BenchFixture[] = await Promise.all(FIXTURES.map(async (f) => ({ name: f.name, angry: f.angry, ...('promptByS' in f ? { promptByS: f.promptByS } : {}), mulaw: await loadMuLaw(f.file) })));
   const runId = `${process.pid}-${Date.now().toString(36)}`;
   const redisUrl = process.env['REDIS_URL'] ?? CONFIG_DEFAULTS.redisUrl;
   const queueName = `bench-${runId}`;
 
-  let server: SpawnedServer | undefined;
-  let target: Target;
+  let servers: SpawnedServer[] = [];
+  let targets: Target[];
   const url = str(v, 'url');
   if (url !== undefined) {
+    if (instances !== 1) throw Object.assign(new Error('bench: --instances spawns servers; with --url, list the running ones: --url URL,URL'), { usage: true });
     const secret = process.env['JWT_SECRET'];
     const mint = (role: 'agent' | 'supervisor' | 'gateway' | 'admin', sub: string): string | undefined => (secret ? signToken(secret, { role, sub }) : undefined);
     const adminToken = mint('admin', 'bench-admin');
     const agentToken = str(v, 'agent-token');
-    target = {
-      httpUrl: url.replace(/\/$/, ''),
+    targets = url.split(',').map((u) => ({
+      httpUrl: u.trim().replace(/\/$/, ''),
       ...((str(v, 'token') ?? mint('gateway', 'bench-gateway')) ? { gatewayToken: (str(v, 'token') ?? mint('gateway', 'bench-gateway'))! } : {}),
       ...((agentToken ?? mint('supervisor', 'bench-supervisor')) ? { supervisorToken: (agentToken ?? mint('supervisor', 'bench-supervisor'))! } : {}),
       agentToken: (agentId) => agentToken ?? mint('agent', agentId),
       ...(adminToken ? { adminToken } : {}),
-    };
+    }));
   } else {
     const ceiling = findMaxMode ? maxCalls : calls;
-    process.stderr.write(`bench: starting a server (queue '${queueName}')…\n`);
+    process.stderr.write(`bench: starting ${instances === 1 ? 'a server' : `${instances} servers`} (queue '${queueName}')…\n`);
     onInterrupt(() => removeQueue(redisUrl, queueName));
-    ({ server, target } = await startBenchServer({ mode, ceiling, queueName, redisUrl }));
+    ({ servers, targets } = await startBenchServers({ mode, ceiling, queueName, redisUrl, instances, runId }));
   }
-  process.stdout.write(
-    `Undertone bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; server ${server ? `pid ${server.pid} (${server.mode}) at ${server.url}` : target.httpUrl}; generator threads ${threads}\n`,
-  );
+  const serverText =
+    servers.length > 0 ? servers.map((s) => `server pid ${s.pid} (${s.mode}) at ${s.url}`).join(', ') : targets.map((t) => t.httpUrl).join(', ');
+  const placement = targets.length > 1 ? `; calls spread over ${targets.length} instances, agents on ${agents === 'other' ? 'the next instance' : "the call's instance"}` : '';
+  process.stdout.write(`Undertone bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${serverText}; generator threads ${threads}${placement}\n`);
 
   let step = 0;
   let lastStep: LoadFigures | undefined;
@@ -209,7 +221,8 @@ async function loadGenerator(v: Values): Promise<number> {
     step++;
     const progress = createProgress({ label: `${n} calls × ${s} s`, total: s * 1000 + rampMs, unit: 'ms' });
     const result = await runLoad({
-      target,
+      targets,
+      agents,
       calls: n,
       seconds: s,
       rampMs,
@@ -234,15 +247,17 @@ async function loadGenerator(v: Values): Promise<number> {
           // Let the previous step's deliveries drain so steps do not overlap, and
           // an overloaded server recover: its overload guard refuses new calls (1013)
           // until its lag has stayed low for 5 s, which would fail the next step.
-          if (step > 0 && server && (lastStep?.shed_calls ?? 0) + (lastStep?.failed_calls ?? 0) > 0) {
+          if (step > 0 && servers.length > 0 && (lastStep?.shed_calls ?? 0) + (lastStep?.failed_calls ?? 0) > 0) {
             // A server that shed or refused calls holds new calls to the count it kept, and raises that
             // limit only 5 % per quiet 30 s: the next step would measure the limit, not the server.
             process.stdout.write('bench: the last step shed or refused calls; a fresh server for the next step\n');
-            await server.stop();
-            ({ server, target } = await startBenchServer({ mode, ceiling: maxCalls, queueName, redisUrl }));
+            await Promise.all(servers.map((s) => s.stop()));
+            ({ servers, targets } = await startBenchServers({ mode, ceiling: maxCalls, queueName, redisUrl, instances, runId }));
           } else if (step > 0) {
             await new Promise((r) => setTimeout(r, 2000));
-            await waitUntilNotOverloaded(target, 60_000, (ms) => process.stdout.write(`bench: server still overloaded, waited ${Math.round(ms / 1000)} s…\n`));
+            for (const t of targets) {
+              await waitUntilNotOverloaded(t, 60_000, (ms) => process.stdout.write(`bench: server ${t.httpUrl} still overloaded, waited ${Math.round(ms / 1000)} s…\n`));
+            }
           }
           const { figures } = await once(n, stepSeconds);
           lastStep = figures;
@@ -267,8 +282,8 @@ async function loadGenerator(v: Values): Promise<number> {
     }
     return 0;
   } finally {
-    if (server) {
-      await server.stop();
+    if (servers.length > 0) {
+      await Promise.all(servers.map((s) => s.stop()));
       const problem = await removeQueue(redisUrl, queueName);
       if (problem) process.stderr.write(`bench: could not remove queue '${queueName}' from Redis: ${problem}\n`);
     }
@@ -294,16 +309,50 @@ async function waitUntilNotOverloaded(target: Target, maxMs: number, onWait: (wa
   }
 }
 
-/** Spawns the bench's own server (auth on with a secret made up for the run) and the target that reaches it. */
-async function startBenchServer(o: { mode: 'auto' | 'tsx' | 'dist'; ceiling: number; queueName: string; redisUrl: string }): Promise<{ server: SpawnedServer; target: Target }> {
+/**
+ * Spawns the bench's own servers (auth on with one secret made up for the
+ * run, one routing queue, an INSTANCE_ID each) and the targets that reach
+ * them. Started one after another: each loads the model and compiles, and
+ * in parallel they would only slow each other's start.
+ */
+async function startBenchServers(o: {
+  mode: 'auto' | 'tsx' | 'dist';
+  ceiling: number;
+  queueName: string;
+  redisUrl: string;
+  instances: number;
+  runId: string;
+}): Promise<{ servers: SpawnedServer[]; targets: Target[] }> {
   const secret = randomBytes(32).toString('base64url');
-  const server = await spawnServer({
+  const servers: SpawnedServer[] = [];
+  try {
+    for (let i = 0; i < o.instances; i++) servers.push(await startBenchServer(o, secret, `bench-${o.runId}-${i}`));
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw err;
+  }
+  const targets = servers.map(
+    (server): Target => ({
+      httpUrl: server.url,
+      pid: server.pid,
+      gatewayToken: signToken(secret, { role: 'gateway', sub: 'bench-gateway' }),
+      supervisorToken: signToken(secret, { role: 'supervisor', sub: 'bench-supervisor' }),
+      agentToken: (agentId) => signToken(secret, { role: 'agent', sub: agentId }),
+      adminToken: signToken(secret, { role: 'admin', sub: 'bench-admin' }),
+    }),
+  );
+  return { servers, targets };
+}
+
+function startBenchServer(o: { mode: 'auto' | 'tsx' | 'dist'; ceiling: number; queueName: string; redisUrl: string }, secret: string, instanceId: string): Promise<SpawnedServer> {
+  return spawnServer({
     root: process.cwd(),
     mode: o.mode,
     env: {
       AUTH: 'on',
       JWT_SECRET: secret,
       ROUTING_QUEUE: o.queueName,
+      INSTANCE_ID: instanceId,
       REDIS_URL: o.redisUrl,
       LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
       // The bench's own limits must not be what it measures.
@@ -314,13 +363,4 @@ async function startBenchServer(o: { mode: 'auto' | 'tsx' | 'dist'; ceiling: num
       TWILIO_AUTH_TOKEN: '',
     },
   });
-  const target: Target = {
-    httpUrl: server.url,
-    pid: server.pid,
-    gatewayToken: signToken(secret, { role: 'gateway', sub: 'bench-gateway' }),
-    supervisorToken: signToken(secret, { role: 'supervisor', sub: 'bench-supervisor' }),
-    agentToken: (agentId) => signToken(secret, { role: 'agent', sub: agentId }),
-    adminToken: signToken(secret, { role: 'admin', sub: 'bench-admin' }),
-  };
-  return { server, target };
 }

@@ -97,9 +97,38 @@ describe('npm run bench (load generator, spawned server)', () => {
     expect(existsSync(out)).toBe(true);
   }, 160_000);
 
+  it('--instances 2: two servers on one queue, calls spread over them, the figures their sum; both stopped after', async () => {
+    const res = await bench(['--instances', '2', '--calls', '4', '--seconds', '6', '--json', '--out', out, '--server', 'tsx']);
+    expect(res.stderr + res.stdout).not.toMatch(/UT_ERR_/);
+    expect(res.code).toBe(0);
+    const json = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(json['instances']).toBe(2);
+    expect(json['frames_taken']).toBe(4 * 6 * 50);
+    expect(json['dropped_frames']).toBe(0);
+    expect(json['cpu_source']).toBe('proc');
+    // Each instance has its own DSP threads; the fleet's figure counts them all.
+    expect(Object.keys(json['heap_kb_per_call_by_thread'] as object)).toContain('dsp-0');
+    const pids = [...res.stdout.matchAll(/server pid (\d+)/g)].map((m) => Number(m[1]));
+    expect(new Set(pids).size).toBe(2);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    const queue = /queue '([^']+)'/.exec(res.stderr)?.[1];
+    const redis = new Redis(REDIS_URL);
+    try {
+      expect(await redis.keys(`bull:${queue}:*`)).toEqual([]);
+    } finally {
+      await redis.quit();
+    }
+  }, 160_000);
+
   it('refuses bad arguments with exit code 2', async () => {
     const res = await bench(['--calls', '0']);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/--calls/);
+    const both = await bench(['--instances', '2', '--url', 'http://127.0.0.1:1']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--url URL,URL/);
+    const where = await bench(['--agents', 'nowhere']);
+    expect(where.code).toBe(2);
+    expect(where.stderr).toMatch(/--agents/);
   }, 60_000);
 });

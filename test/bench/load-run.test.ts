@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad } from '../../src/bench/load-run.js';
+import { MetricsSnapshot } from '../../src/bench/prom-text.js';
 import { loadFixtureMuLaw, startTestService, type TestService } from '../integration/helpers.js';
 
 describe('load generator against a running server (--url)', () => {
@@ -22,7 +23,7 @@ describe('load generator against a running server (--url)', () => {
       { name: 'calm-then-angry', angry: true, mulaw: await loadFixtureMuLaw('calm-then-angry') },
       { name: 'stays-calm', angry: false, mulaw: await loadFixtureMuLaw('stays-calm') },
     ];
-    const run = await runLoad({ target: { httpUrl: svc.url }, calls: 3, seconds: 4, rampMs: 300, warmupMs: 200, fixtures, threads: 2, runId: `t${process.pid}` });
+    const run = await runLoad({ targets: [{ httpUrl: svc.url }], calls: 3, seconds: 4, rampMs: 300, warmupMs: 200, fixtures, threads: 2, runId: `t${process.pid}` });
     const f = run.figures;
     expect(f.calls).toBe(3);
     expect(f.frames_expected).toBe(3 * 200);
@@ -38,4 +39,55 @@ describe('load generator against a running server (--url)', () => {
     expect(f.measured_s).toBeGreaterThan(0);
     expect(run.timeline.length).toBeGreaterThan(0);
   }, 90_000);
+});
+
+describe('load generator over two instances on one Redis and one routing queue (--instances 2)', () => {
+  let a: TestService;
+  let b: TestService;
+  beforeAll(async () => {
+    a = await startTestService({ CONNECTIONS_PER_IP_PER_MINUTE: '0', INSTANCE_ID: 'bench-a' });
+    b = await startTestService({ CONNECTIONS_PER_IP_PER_MINUTE: '0', INSTANCE_ID: 'bench-b', ROUTING_QUEUE: a.queueName });
+  }, 60_000);
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it("spreads the calls over both, each agent on the other instance, and every angry call's prompt crosses to it", async () => {
+    const fixtures = [
+      { name: 'calm-then-angry', angry: true, promptByS: 27, mulaw: await loadFixtureMuLaw('calm-then-angry') },
+      { name: 'stays-calm', angry: false, mulaw: await loadFixtureMuLaw('stays-calm') },
+    ];
+    const run = await runLoad({
+      targets: [{ httpUrl: a.url }, { httpUrl: b.url }],
+      agents: 'other',
+      calls: 4,
+      seconds: 10,
+      rampMs: 300,
+      warmupMs: 200,
+      fixtures,
+      runId: `t2-${process.pid}`,
+    });
+    const f = run.figures;
+    expect(f.instances).toBe(2);
+    expect(f.frames_sent).toBe(4 * 500);
+    expect(f.frames_taken).toBe(4 * 500);
+    expect(f.dropped_frames).toBe(0);
+    expect(f.failed_calls).toBe(0);
+    // Two calls streamed into each instance (call i into instance i mod 2) …
+    for (const svc of [a, b]) {
+      const m = MetricsSnapshot.parse(await (await fetch(`${svc.url}/metrics`)).text());
+      expect([...m.byLabel('undertone_audio_messages_total', 'source').values()].reduce((x, y) => x + y, 0)).toBe(2 * 500);
+      // … and with no agent on a call's own instance, nothing went to an
+      // agent locally: the prompts reached the agents only through the
+      // routing queue and the agent's inbox on the other instance.
+      expect(m.byLabel('undertone_agent_local_messages_total', 'type').size).toBe(0);
+    }
+    expect(f.angry_calls).toBe(2);
+    expect(f.angry_calls_prompted).toBe(2);
+    expect(f.late_prompts).toBe(0);
+    // The fleet's figures add both instances up.
+    expect(f.cpu_ms_per_call_second).toBeGreaterThan(0);
+    expect(f.lag_source).toBe('metrics');
+  }, 120_000);
 });

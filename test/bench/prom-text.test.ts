@@ -58,3 +58,31 @@ describe('Prometheus text parser', () => {
     expect(snap.histogram('undertone_absent_seconds')).toBeUndefined();
   });
 });
+
+describe('MetricsSnapshot.merge (several instances as one fleet)', () => {
+  it('adds counters and histogram buckets by name and labels, takes the largest of a _max gauge, keeps what only one has', () => {
+    const a = MetricsSnapshot.parse(`undertone_stage_seconds_total{stage="features"} 1.5
+undertone_audio_lag_seconds_bucket{le="0.05"} 3
+undertone_audio_lag_seconds_bucket{le="+Inf"} 10
+undertone_audio_lag_max_seconds 0.2
+undertone_refusals_total{reason="capacity",kind="a"} 1
+`);
+    const b = MetricsSnapshot.parse(`undertone_stage_seconds_total{stage="features"} 2
+undertone_stage_seconds_total{stage="decode"} 0.5
+undertone_audio_lag_seconds_bucket{le="+Inf"} 5
+undertone_audio_lag_seconds_bucket{le="0.05"} 4
+undertone_audio_lag_max_seconds 0.05
+undertone_refusals_total{kind="a",reason="capacity"} 2
+`);
+    const m = MetricsSnapshot.merge([a, b]);
+    expect(m.byLabel('undertone_stage_seconds_total', 'stage')).toEqual(new Map([['features', 3.5], ['decode', 0.5]]));
+    expect(m.histogram('undertone_audio_lag_seconds')).toEqual([
+      { le: 0.05, count: 7 },
+      { le: Number.POSITIVE_INFINITY, count: 15 },
+    ]);
+    expect(m.value('undertone_audio_lag_max_seconds')).toBe(0.2);
+    // Label order does not make two series.
+    expect(m.value('undertone_refusals_total', { reason: 'capacity' })).toBe(3);
+    expect(MetricsSnapshot.merge([a])).toBe(a);
+  });
+});
