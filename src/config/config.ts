@@ -52,10 +52,13 @@ export interface Config {
   readonly maxMessageBytes: number;
   /**
    * Live calls accepted at once, counting gateway sockets that have not sent
-   * their start yet (`MAX_CALLS`, default 300: `npm run bench -- --find-max`
-   * held 350 real-time calls on a 2-core machine with the load generator
-   * beside it); the next stream is closed with 1013. Set it from your own
-   * machine's find-max figure.
+   * their start yet (`MAX_CALLS`, default 1000); the next stream is closed
+   * with 1013. A hard ceiling above what one instance serves: on 2-core
+   * machines `npm run bench -- --find-max` held 238 to 813 real-time calls
+   * with the load generator beside it, and between an instance's real
+   * capacity and this ceiling the overload guard (refusals once lag
+   * builds) and the shedder keep it real time (docs/overload.md). Set it
+   * from your own machine's find-max figure.
    */
   readonly maxCalls: number;
   /** Finished calls kept in memory for `GET /v1/calls/:callId` (`CALL_HISTORY`, default 200). */
@@ -209,7 +212,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   modelCardPath: 'models/emotion.json',
   routingQueue: 'call-routing',
   maxMessageBytes: 64 * 1024,
-  maxCalls: 300,
+  maxCalls: 1000,
   callHistory: 200,
   routingWebhookUrl: null,
   routingWebhookSecret: null,
