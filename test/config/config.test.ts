@@ -24,7 +24,7 @@ describe('loadConfig', () => {
       modelCardPath: 'models/emotion.json',
       routingQueue: 'call-routing',
       maxMessageBytes: 65536,
-      maxCalls: 300,
+      maxCalls: 1000,
       callHistory: 200,
       routingWebhookUrl: null,
       routingWebhookSecret: null,
