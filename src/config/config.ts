@@ -78,7 +78,14 @@ export interface Config {
   readonly startTimeoutMs: number;
   /** A gateway socket that sends nothing for this long is closed with 1008, ms (`IDLE_TIMEOUT_MS`, default 30000; 0 = never). */
   readonly idleTimeoutMs: number;
-  /** New WebSocket connections accepted per client IP per minute (`CONNECTIONS_PER_IP_PER_MINUTE`, default 600; 0 = no limit). */
+  /**
+   * New WebSocket connections accepted per client IP per minute
+   * (`CONNECTIONS_PER_IP_PER_MINUTE`, default 6000; 0 = no limit). Generous
+   * because one IP carries many calls: a telephony gateway (a Twilio media
+   * edge, an AudioHook connector, a jambonz or FreeSWITCH box) streams a whole
+   * floor's calls, and softphones may share one NAT; after an instance fails,
+   * its calls and agents reconnect within seconds. A flood brake, not a quota.
+   */
   readonly connectionsPerIpPerMinute: number;
   /** Ingest pacing: bytes per second one gateway socket may push before it is paused (`INGEST_MAX_BYTES_PER_S`, default 262144 ≈ 18× real time for Twilio). */
   readonly ingestMaxBytesPerS: number;
@@ -226,7 +233,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   clientMaxMessageBytes: 4096,
   startTimeoutMs: 10_000,
   idleTimeoutMs: 30_000,
-  connectionsPerIpPerMinute: 600,
+  connectionsPerIpPerMinute: 6000,
   ingestMaxBytesPerS: 256 * 1024,
   slowConsumerBytes: 1024 * 1024,
   shutdownGraceMs: 10_000,

@@ -38,7 +38,7 @@ describe('loadConfig', () => {
       clientMaxMessageBytes: 4096,
       startTimeoutMs: 10_000,
       idleTimeoutMs: 30_000,
-      connectionsPerIpPerMinute: 600,
+      connectionsPerIpPerMinute: 6000,
       ingestMaxBytesPerS: 262_144,
       slowConsumerBytes: 1_048_576,
       shutdownGraceMs: 10_000,
