@@ -1,17 +1,21 @@
 /**
  * Streaming sample-rate conversion to the pipeline rate (8 kHz), for L16
- * gateways at 16 kHz and for WAV files at any rate.
+ * gateways (16 kHz and others) and for WAV files at any rate. Exactly 2:1
+ * (16 → 8 kHz, the wideband gateways) goes through the half-band
+ * decimator (halfband.ts), a quarter of the cost; every other ratio here.
  *
  * A polyphase Kaiser-windowed-sinc filter: the output at input time t is
  * Σ x[j]·h(t − j), with h a low-pass at 0.925 × the lower Nyquist (3.7 kHz
  * when going to 8 kHz) spanning 32 zero crossings each side (β = 8, about
- * −80 dB stop band, transition ≈ 3.4–4.0 kHz for 16 → 8 kHz). For a ratio
+ * −80 dB stop band, transition ≈ 3.4–4.0 kHz going to 8 kHz). For a ratio
  * in/out = num/den in lowest terms there are `den` phases, computed once per
  * ratio and shared read-only by all calls. Per call, the resampler keeps only
  * the last few input samples and its phase, so chunk boundaries do not
  * change the output.
  */
 import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
+import { HalfbandDecimator } from './halfband.js';
+import { kaiser } from './kaiser.js';
 
 /** Streaming converter from one rate to another. One per call and direction; never share. */
 export interface Resampler {
@@ -28,7 +32,6 @@ export interface Resampler {
 }
 
 const ZERO_CROSSINGS = 32;
-const KAISER_BETA = 8;
 const CUTOFF_SHARE = 0.925;
 /** Above this many phases, positions are truncated to one of this many (error < 1/1024 sample). */
 const MAX_PHASES = 1024;
@@ -50,18 +53,6 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
-/** Modified Bessel function of the first kind, order 0 (series; converges fast for β ≤ 20). */
-function besselI0(x: number): number {
-  let sum = 1;
-  let term = 1;
-  const q = (x * x) / 4;
-  for (let k = 1; k < 50; k++) {
-    term *= q / (k * k);
-    sum += term;
-    if (term < sum * 1e-16) break;
-  }
-  return sum;
-}
 
 function tableFor(inRate: number, outRate: number): PolyphaseTable {
   const key = `${inRate}/${outRate}`;
@@ -76,14 +67,13 @@ function tableFor(inRate: number, outRate: number): PolyphaseTable {
   const half = Math.ceil(ZERO_CROSSINGS / (2 * fc));
   const taps = 2 * half;
   const weights = new Float64Array(phases * taps);
-  const i0Beta = besselI0(KAISER_BETA);
   for (let p = 0; p < phases; p++) {
     const frac = p / phases;
     for (let k = 0; k < taps; k++) {
       // Distance from the output instant to input sample (i - half + 1 + k).
       const t = half - 1 - k + frac;
       const r = t / half;
-      const window = Math.abs(r) >= 1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - r * r)) / i0Beta;
+      const window = kaiser(r);
       const arg = 2 * fc * t;
       const sinc = arg === 0 ? 1 : Math.sin(Math.PI * arg) / (Math.PI * arg);
       weights[p * taps + k] = 2 * fc * sinc * window;
@@ -208,6 +198,20 @@ export function createResampler(inRate: number, outRate = PIPELINE_SAMPLE_RATE):
     throw new RangeError(`sample rates must be positive integers (got ${inRate} → ${outRate})`);
   }
   if (inRate === outRate) return new PassThrough(inRate);
+  // 16 → 8 kHz, the wideband gateways' rate: the half-band filter costs a quarter of the generic one.
+  if (inRate === 2 * outRate) return new HalfbandDecimator(inRate);
+  return new PolyphaseResampler(inRate, outRate);
+}
+
+/**
+ * The generic polyphase resampler for any ratio, 2:1 included (where
+ * `createResampler` takes the half-band decimator): for comparing the two
+ * (scripts/resample-cost.ts, test/audio/resample.test.ts).
+ */
+export function createPolyphaseResampler(inRate: number, outRate = PIPELINE_SAMPLE_RATE): Resampler {
+  if (!Number.isInteger(inRate) || !Number.isInteger(outRate) || inRate <= 0 || outRate <= 0 || inRate === outRate) {
+    throw new RangeError(`polyphase resampling needs two different positive integer rates (got ${inRate} → ${outRate})`);
+  }
   return new PolyphaseResampler(inRate, outRate);
 }
 

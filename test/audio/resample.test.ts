@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createResampler, resampleAll } from '../../src/audio/resample.js';
+import { HalfbandDecimator } from '../../src/audio/halfband.js';
+import { createPolyphaseResampler, createResampler, resampleAll } from '../../src/audio/resample.js';
 import { sine } from '../../src/audio/synth.js';
 
 /** Amplitude of the component at `hz` (least squares on sin/cos), ignoring the first and last 10 %. */
@@ -59,6 +60,33 @@ describe('resampler', () => {
     }
     // 44.1 kHz: 9 kHz would fold to 1 kHz without the low-pass.
     expect(toneAmplitude(resampleAll(sine(9000, 1, 0.5, 44100), 44100), 1000, 8000)).toBeLessThan(1e-3);
+  });
+
+  it('16 kHz → 8 kHz is the half-band decimator: flat through the telephone band, the fold-back kept above it', () => {
+    expect(createResampler(16000, 8000)).toBeInstanceOf(HalfbandDecimator);
+    // Unit gain (within 0.05 dB) up to the features' band edge, 3.4 kHz …
+    for (const hz of [300, 2000, 3400]) expect(20 * Math.log10(toneAmplitude(resampleAll(sine(hz, 1, 0.5, 16000), 16000), hz, 8000) / 0.5)).toBeCloseTo(0, 1);
+    // … and what folds back into 3.4–3.6 kHz (inputs at 4.4–4.6 kHz) is down by more than 70 dB.
+    for (const hz of [4400, 4600]) expect(toneAmplitude(resampleAll(sine(hz, 1, 0.5, 16000), 16000), 8000 - hz, 8000)).toBeLessThan(0.5 * 10 ** (-70 / 20));
+    // An odd number of inputs: the last output sits on the last input (ceil(n / 2) in all).
+    expect(resampleAll(sine(1000, 1, 0.5, 16000).subarray(0, 8001), 16000)).toHaveLength(4001);
+  });
+
+  it('the half-band decimator and the generic filter give the same speech-band signal (within −80 dB)', () => {
+    const n = 16000;
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = 0.3 * Math.sin((2 * Math.PI * 310 * i) / 16000) + 0.2 * Math.sin((2 * Math.PI * 1234 * i) / 16000) + 0.1 * Math.sin((2 * Math.PI * 3000 * i) / 16000);
+    const a = resampleAll(x, 16000);
+    const g = createPolyphaseResampler(16000, 8000);
+    const b = Float32Array.from([...g.process(x), ...g.flush()]);
+    expect(a.length).toBe(b.length);
+    let diff = 0;
+    let power = 0;
+    for (let i = 500; i < a.length - 500; i++) {
+      diff += (a[i]! - b[i]!) ** 2;
+      power += b[i]! ** 2;
+    }
+    expect(10 * Math.log10(diff / power)).toBeLessThan(-80);
   });
 
   it('passes 8 kHz through untouched', () => {
