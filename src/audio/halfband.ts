@@ -14,6 +14,7 @@
  * 4 and 4.3 kHz) lands between 3.7 and 4 kHz, outside it. Output n sits on
  * input 2n (no delay); chunking does not change the output.
  */
+import { InputHistory } from './input-history.js';
 import { kaiser } from './kaiser.js';
 import type { Resampler } from './resample.js';
 
@@ -41,10 +42,8 @@ const CENTRE = 0.5;
 export class HalfbandDecimator implements Resampler {
   readonly inRate: number;
   readonly outRate: number;
-  /** Input samples from absolute index `bufStart`; holds the zero history before sample 0. */
-  private buf = new Float64Array(4 * HALF + 4096);
-  private bufStart = -(HALF - 1);
-  private bufLen = HALF - 1;
+  /** Input samples, from the zero history before sample 0 that output 0 reaches back to. */
+  private readonly input = new InputHistory(HALF - 1, 4 * HALF + 4096);
   /** The next output's centre: input index 2n. */
   private pos = 0;
   private flushed = false;
@@ -57,41 +56,28 @@ export class HalfbandDecimator implements Resampler {
 
   process(input: Float32Array): Float32Array {
     if (this.flushed) throw new Error('resampler already flushed');
-    this.append(input);
+    this.input.append(input);
     return this.drain(Number.POSITIVE_INFINITY);
   }
 
   flush(): Float32Array {
     if (this.flushed) return new Float32Array(0);
-    const end = this.bufStart + this.bufLen;
-    this.append(new Float32Array(HALF));
+    const end = this.input.end;
+    this.input.append(new Float32Array(HALF));
     const out = this.drain(end);
     this.flushed = true;
     return out;
   }
 
-  private append(input: Float32Array): void {
-    const need = this.bufLen + input.length;
-    if (need > this.buf.length) {
-      const grown = new Float64Array(Math.max(need, this.buf.length * 2));
-      grown.set(this.buf.subarray(0, this.bufLen));
-      this.buf = grown;
-    }
-    const buf = this.buf;
-    const at = this.bufLen;
-    for (let i = 0; i < input.length; i++) buf[at + i] = input[i]!;
-    this.bufLen = need;
-  }
-
   /** Every output whose support has arrived (and, when flushing, whose centre lies before `limit`). */
   private drain(limit: number): Float32Array {
-    const available = this.bufStart + this.bufLen;
+    const available = this.input.end;
     // Output at centre p needs inputs up to p + HALF − 1.
     const last = Math.min(available - HALF, limit - 1);
     const count = last >= this.pos ? Math.floor((last - this.pos) / 2) + 1 : 0;
     const out = new Float32Array(count);
-    const buf = this.buf;
-    let c = this.pos - this.bufStart;
+    const buf = this.input.buf;
+    let c = this.pos - this.input.start;
     for (let n = 0; n < count; n++, c += 2) {
       // Two accumulators (even and odd j): the adds of one output overlap
       // instead of waiting on one chain.
@@ -105,12 +91,7 @@ export class HalfbandDecimator implements Resampler {
     }
     this.pos += 2 * count;
     // Keep what the next output's support reaches back to.
-    const drop = Math.min(this.pos - (HALF - 1) - this.bufStart, this.bufLen);
-    if (drop > 0) {
-      buf.copyWithin(0, drop, this.bufLen);
-      this.bufLen -= drop;
-      this.bufStart += drop;
-    }
+    this.input.dropBefore(this.pos - (HALF - 1));
     return out;
   }
 }

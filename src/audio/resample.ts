@@ -15,6 +15,7 @@
  */
 import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
 import { HalfbandDecimator } from './halfband.js';
+import { InputHistory } from './input-history.js';
 import { kaiser } from './kaiser.js';
 
 /** Streaming converter from one rate to another. One per call and direction; never share. */
@@ -88,10 +89,8 @@ class PolyphaseResampler implements Resampler {
   readonly inRate: number;
   readonly outRate: number;
   private readonly t: PolyphaseTable;
-  /** Input samples from absolute index `bufStart`; holds the zero history before sample 0. */
-  private buf: Float64Array;
-  private bufStart: number;
-  private bufLen = 0;
+  /** Input samples, from the zero history before sample 0. */
+  private readonly input: InputHistory;
   /** Next output's input position is `pos + phaseNum / den` (integer part, numerator). */
   private pos = 0;
   private phaseNum = 0;
@@ -101,41 +100,27 @@ class PolyphaseResampler implements Resampler {
     this.inRate = inRate;
     this.outRate = outRate;
     this.t = tableFor(inRate, outRate);
-    this.buf = new Float64Array(this.t.taps * 4 + 4096);
-    // Samples before the stream starts are silence.
-    this.bufStart = -this.t.half;
-    this.bufLen = this.t.half;
+    this.input = new InputHistory(this.t.half, this.t.taps * 4 + 4096);
   }
 
   process(input: Float32Array): Float32Array {
     if (this.flushed) throw new Error('resampler already flushed');
-    this.append(input);
+    this.input.append(input);
     return this.drain();
   }
 
   flush(): Float32Array {
     if (this.flushed) return new Float32Array(0);
-    this.append(new Float32Array(this.t.half + 1));
-    const out = this.drain(this.bufStart + this.bufLen - this.t.half - 1);
+    this.input.append(new Float32Array(this.t.half + 1));
+    const out = this.drain(this.input.end - this.t.half - 1);
     this.flushed = true;
     return out;
-  }
-
-  private append(input: Float32Array): void {
-    const need = this.bufLen + input.length;
-    if (need > this.buf.length) {
-      const grown = new Float64Array(Math.max(need, this.buf.length * 2));
-      grown.set(this.buf.subarray(0, this.bufLen));
-      this.buf = grown;
-    }
-    for (let i = 0; i < input.length; i++) this.buf[this.bufLen + i] = input[i]!;
-    this.bufLen = need;
   }
 
   /** Emits every output whose filter support has arrived (and, when flushing, lies before `limit`). */
   private drain(limit = Number.POSITIVE_INFINITY): Float32Array {
     const { num, den, phases, taps, half, weights } = this.t;
-    const available = this.bufStart + this.bufLen; // one past the last input index held
+    const available = this.input.end; // one past the last input index held
     // Count outputs first so the result is allocated once.
     let count = 0;
     {
@@ -149,10 +134,11 @@ class PolyphaseResampler implements Resampler {
       }
     }
     const out = new Float32Array(count);
-    const buf = this.buf;
+    const buf = this.input.buf;
+    const bufStart = this.input.start;
     for (let n = 0; n < count; n++) {
       const p = phases === den ? this.phaseNum : Math.floor((this.phaseNum * phases) / den);
-      const first = this.pos - half + 1 - this.bufStart;
+      const first = this.pos - half + 1 - bufStart;
       const row = p * taps;
       let acc = 0;
       for (let k = 0; k < taps; k++) acc += buf[first + k]! * weights[row + k]!;
@@ -162,13 +148,7 @@ class PolyphaseResampler implements Resampler {
       this.phaseNum %= den;
     }
     // Drop input no longer needed by the next output's support.
-    const keepFrom = this.pos - half + 1 - this.bufStart;
-    if (keepFrom > 0) {
-      const drop = Math.min(keepFrom, this.bufLen);
-      this.buf.copyWithin(0, drop, this.bufLen);
-      this.bufLen -= drop;
-      this.bufStart += drop;
-    }
+    this.input.dropBefore(this.pos - half + 1);
     return out;
   }
 }
