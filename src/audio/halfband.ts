@@ -43,7 +43,7 @@ export class HalfbandDecimator implements Resampler {
   readonly inRate: number;
   readonly outRate: number;
   /** Input samples, from the zero history before sample 0 that output 0 reaches back to. */
-  private readonly input = new InputHistory(HALF - 1, 4 * HALF + 4096);
+  private readonly input = new InputHistory(HALF - 1, 2 * HALF + 1024);
   /** The next output's centre: input index 2n. */
   private pos = 0;
   private flushed = false;

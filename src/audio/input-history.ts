@@ -11,7 +11,9 @@ export class InputHistory {
 
   /**
    * @param history Silent samples before index 0 that the first outputs reach back to.
-   * @param capacity Initial size (samples); grows as needed.
+   * @param capacity Initial size (samples); grows as needed. Small: a live
+   *   call holds one per call, and a chunk (20 ms, 320 samples at 16 kHz)
+   *   plus the filter's reach is all it needs.
    */
   constructor(history: number, capacity: number) {
     this.buf = new Float64Array(Math.max(capacity, history));

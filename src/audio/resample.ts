@@ -100,7 +100,7 @@ class PolyphaseResampler implements Resampler {
     this.inRate = inRate;
     this.outRate = outRate;
     this.t = tableFor(inRate, outRate);
-    this.input = new InputHistory(this.t.half, this.t.taps * 4 + 4096);
+    this.input = new InputHistory(this.t.half, 2 * this.t.taps + 1024);
   }
 
   process(input: Float32Array): Float32Array {

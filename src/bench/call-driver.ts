@@ -8,7 +8,10 @@
  */
 import WebSocket from 'ws';
 import { framesDue, nowMs, startTicker } from './pacing.js';
+import { l16FirstMessage } from '../gateway-sim/l16-stream-client.js';
 import { connectedMessage, mediaMessage, mediaPrefix, startMessage, stopMessage, type TwilioCallIds } from '../gateway-sim/twilio-messages.js';
+
+const BINARY = { binary: true } as const;
 
 export interface DriveCall extends TwilioCallIds {
   agentId: string;
@@ -29,8 +32,18 @@ export interface DrivePlan {
   /** `ws://host:port` of the server (a call's own `gatewayUrl` / `agentUrl` win). */
   wsUrl: string;
   calls: DriveCall[];
-  /** Precomputed base64 payloads per fixture, `framesPerCall` each. */
+  /**
+   * The gateway protocol the calls speak (default `twilio`): Twilio Media
+   * Streams JSON, or `l16` (the Vonage websocket: one JSON message naming
+   * the call, then binary 20-ms L16 frames, ended by a normal close).
+   */
+  protocol?: 'twilio' | 'l16';
+  /** Twilio: precomputed base64 payloads per fixture, `framesPerCall` each. */
   frames: string[][];
+  /** L16: binary frames per fixture, `framesPerCall` each (precomputeL16Frames). */
+  l16Frames?: Uint8Array[][];
+  /** L16: the wire rate, Hz (8000 or 16000). */
+  l16Rate?: number;
   framesPerCall: number;
   /** Gateway JWT sent as `customParameters.token`; absent with AUTH off. */
   gatewayToken?: string;
@@ -143,16 +156,21 @@ export class CallDriver {
         c.result.error = `agent socket: ${(err as Error).message}`;
       }
     });
+    const l16 = this.plan.protocol === 'l16';
     await inBatches(this.calls, concurrency, async (c) => {
       try {
-        const ws = await open(`${c.spec.gatewayUrl ?? this.plan.wsUrl}/v1/streams/twilio`, undefined);
+        const ws = await open(`${c.spec.gatewayUrl ?? this.plan.wsUrl}/v1/streams/${l16 ? 'l16' : 'twilio'}`, undefined);
         ws.on('close', (code, reason) => {
           if (Number.isNaN(c.result.stopMs)) c.result.closedByServer = { code, reason: reason.toString() };
         });
         const params: Record<string, string> = { agentId: c.spec.agentId, language: 'en-US' };
         if (this.plan.gatewayToken) params['token'] = this.plan.gatewayToken;
-        ws.send(connectedMessage());
-        ws.send(startMessage(c.spec, params));
+        if (l16) {
+          ws.send(JSON.stringify(l16FirstMessage({ flavour: 'vonage', callId: c.spec.callSid, sampleRate: this.plan.l16Rate ?? 16000, metadata: params })));
+        } else {
+          ws.send(connectedMessage());
+          ws.send(startMessage(c.spec, params));
+        }
         c.gateway = ws;
       } catch (err) {
         c.result.error ??= `gateway socket: ${(err as Error).message}`;
@@ -181,6 +199,8 @@ export class CallDriver {
   /** Streams every call in real time from `startAtMs` (epoch ms); resolves once every call has sent its `stop`. */
   run(startAtMs: number): Promise<void> {
     const total = this.plan.framesPerCall;
+    const binary = this.plan.protocol === 'l16' ? this.plan.l16Frames : undefined;
+    if (this.plan.protocol === 'l16' && binary === undefined) throw new Error('CallDriver: an l16 plan needs l16Frames');
     for (const c of this.calls) {
       c.startMs = startAtMs + c.spec.startOffsetMs;
       c.result.startMs = c.startMs;
@@ -194,11 +214,19 @@ export class CallDriver {
           const due = framesDue(c.startMs, now, total);
           if (due <= c.next) continue;
           const ws = c.gateway;
-          const frames = this.plan.frames[c.spec.fixture]!;
           if (ws !== undefined && ws.readyState === WebSocket.OPEN) {
-            for (let f = c.next; f < due; f++) {
-              ws.send(mediaMessage(c.prefix, f, frames[f]!));
-              c.result.sendTimes[f] = now;
+            if (binary !== undefined) {
+              const frames = binary[c.spec.fixture]!;
+              for (let f = c.next; f < due; f++) {
+                ws.send(frames[f]!, BINARY);
+                c.result.sendTimes[f] = now;
+              }
+            } else {
+              const frames = this.plan.frames[c.spec.fixture]!;
+              for (let f = c.next; f < due; f++) {
+                ws.send(mediaMessage(c.prefix, f, frames[f]!));
+                c.result.sendTimes[f] = now;
+              }
             }
             c.result.framesSent += due - c.next;
           } else {
@@ -208,7 +236,8 @@ export class CallDriver {
           if (c.next >= total) {
             c.result.stopMs = now;
             if (ws !== undefined && ws.readyState === WebSocket.OPEN) {
-              ws.send(stopMessage(c.spec, total));
+              // An L16 call ends with the normal close alone.
+              if (binary === undefined) ws.send(stopMessage(c.spec, total));
               ws.close(1000, 'stream ended');
             }
             remaining--;

@@ -13,6 +13,7 @@ import { createDriverPool } from './driver-pool.js';
 import { framesDue, isAngryCall, nowMs, staggerOffsets } from './pacing.js';
 import { alertLatencies, alertTimings, computeFigures, type LoadFigures, type ServerCallView } from './run-figures.js';
 import { getApiJson, measureServersMemory, sampleServers, type ServerMemory, type ServerSample, type Target } from './server-probe.js';
+import { precomputeL16Frames } from '../gateway-sim/l16-stream-client.js';
 import { FRAME_MS, precomputeFrames } from '../gateway-sim/twilio-messages.js';
 
 export interface BenchFixture {
@@ -50,6 +51,10 @@ export interface LoadRunOptions {
    * balancer that keeps a call's agent with the call: local delivery).
    */
   agents?: AgentPlacement;
+  /** The calls' gateway protocol (default `twilio`): see DrivePlan.protocol. */
+  protocol?: 'twilio' | 'l16';
+  /** With `l16`, the wire rate (default 16000 Hz: a wideband gateway, resampled to 8 kHz by the server). */
+  l16Rate?: number;
   calls: number;
   /** Audio per call, s. */
   seconds: number;
@@ -134,7 +139,10 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const framesPerCall = Math.round(streamMs / FRAME_MS);
   const angryFixture = options.fixtures.findIndex((f) => f.angry);
   const calmFixture = options.fixtures.findIndex((f) => !f.angry);
-  const frames = options.fixtures.map((f) => precomputeFrames(f.mulaw, seconds, fixtureStartS(f, seconds)));
+  const protocol = options.protocol ?? 'twilio';
+  const l16Rate = options.l16Rate ?? 16000;
+  const frames = protocol === 'twilio' ? options.fixtures.map((f) => precomputeFrames(f.mulaw, seconds, fixtureStartS(f, seconds))) : [];
+  const l16Frames = protocol === 'l16' ? options.fixtures.map((f) => precomputeL16Frames(f.mulaw, seconds, l16Rate, fixtureStartS(f, seconds))) : undefined;
   const accountSid = `AC${hex()}`;
   const offsets = staggerOffsets(calls, rampMs);
   const driveCalls: DriveCall[] = offsets.map((startOffsetMs, i) => {
@@ -160,7 +168,15 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const gatewayOf = new Map(driveCalls.map((c, i) => [c.callSid, targets[i % k]!]));
   // One gateway token opens streams on every instance: they share the JWT secret.
   const gatewayToken = targets[0]!.gatewayToken;
-  const plan: DrivePlan = { wsUrl: wsOf(targets[0]!), calls: driveCalls, frames, framesPerCall, ...(gatewayToken ? { gatewayToken } : {}) };
+  const plan: DrivePlan = {
+    wsUrl: wsOf(targets[0]!),
+    calls: driveCalls,
+    frames,
+    framesPerCall,
+    protocol,
+    ...(l16Frames ? { l16Frames, l16Rate } : {}),
+    ...(gatewayToken ? { gatewayToken } : {}),
+  };
 
   const before = await sampleServers(targets, true);
   const memoryBefore = await measureServersMemory(targets);
@@ -261,6 +277,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       clientLagMs,
       cpuSource: targets.every((t) => t.pid !== undefined) ? 'proc' : 'metrics',
       instances: k,
+      protocol: protocol === 'l16' ? `l16/${l16Rate}` : 'twilio',
     });
     const alertLatenciesMs = alertLatencies(results, views);
     const alertPoints = alertTimings(results, views).map((t): [number, number] => [(t.recvMs - startAtMs) / 1000, t.totalMs]);

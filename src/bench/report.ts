@@ -20,7 +20,7 @@ export function table(rows: readonly (readonly [string, string])[]): string {
 export function loadRows(f: LoadFigures, threads = 1): [string, string][] {
   const stages = f.stage_cpu_ms_per_call_second;
   return [
-    ['calls × seconds', `${f.calls} × ${f.seconds} s (steady-state window ${f.measured_s.toFixed(1)} s)${f.instances > 1 ? `, over ${f.instances} server instances (CPU and memory: their sum)` : ''}`],
+    ['calls × seconds', `${f.calls} × ${f.seconds} s (steady-state window ${f.measured_s.toFixed(1)} s)${f.protocol !== 'twilio' ? `, ${f.protocol.replace('/', ' at ')} Hz` : ''}${f.instances > 1 ? `, over ${f.instances} server instances (CPU and memory: their sum)` : ''}`],
     ['server CPU per call-second', `${na(f.cpu_ms_per_call_second, ' ms', 3)}${f.cpu_source ? ` (${f.cpu_source === 'proc' ? '/proc of the server' : '/metrics process CPU'})` : ''}  (target ≤ 1.0 ms)`],
     ['  of it the main thread', `${na(f.main_thread_cpu_ms_per_call_second, ' ms', 3)} (sockets, sessions, policy, delivery)`],
     ['  the DSP worker threads', `${na(f.dsp_thread_cpu_ms_per_call_second, ' ms', 3)} (decode, features, pitch, model)`],

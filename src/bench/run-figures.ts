@@ -26,6 +26,8 @@ export interface LoadFigures {
   seconds: number;
   /** Server instances the calls were spread over (one Redis, one routing queue); every CPU, memory and stage figure is their sum. */
   instances: number;
+  /** The calls' gateway protocol: `twilio` (8 kHz mu-law in JSON) or `l16/<rate>` (binary L16 at that rate, the Vonage websocket). */
+  protocol: string;
   /** Length of the steady-state window the CPU, stage and lag figures cover, s. */
   measured_s: number;
   cpu_ms_per_call_second: number | null;
@@ -126,6 +128,8 @@ export interface FigureInputs {
   cpuSource: 'proc' | 'metrics';
   /** Instances the figures add up (default 1). */
   instances?: number;
+  /** See LoadFigures.protocol (default `twilio`). */
+  protocol?: string;
   /** Client-side lag samples (ms), used when the lag histogram is absent. */
   clientLagMs: readonly number[];
 }
@@ -262,6 +266,7 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     calls,
     seconds: input.seconds,
     instances: input.instances ?? 1,
+    protocol: input.protocol ?? 'twilio',
     measured_s: round(measuredS),
     cpu_ms_per_call_second: orNull(cpuMs === undefined ? undefined : perCallS(cpuMs)),
     cpu_source: cpuMs === undefined ? null : input.cpuSource,

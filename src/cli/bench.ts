@@ -41,6 +41,9 @@ lag, alert latency, memory per call and dropped frames.
   --agents WHERE     with K > 1, where each call's agent connects: other (default: the next server, so
                      every prompt crosses servers through the routing queue and the agent's inbox) or
                      same (the call's own server: local delivery, as a balancer keeping them together)
+  --protocol P       twilio (default: 8 kHz mu-law in Twilio Media Streams JSON) or l16 (the Vonage
+                     websocket: binary 20-ms L16 frames, at --rate)
+  --rate HZ          with --protocol l16: 8000 or 16000 (default 16000, resampled to 8 kHz by the server)
   --url URL[,URL…]   load already running servers instead (no /proc: CPU and RSS from their /metrics);
                      auth: JWT_SECRET in the environment (tokens minted), or --token / --agent-token, or AUTH off
   --token JWT        gateway token for --url
@@ -99,6 +102,8 @@ export async function run(argv: string[]): Promise<number> {
       url: { type: 'string' },
       instances: { type: 'string', default: '1' },
       agents: { type: 'string', default: 'other' },
+      protocol: { type: 'string', default: 'twilio' },
+      rate: { type: 'string', default: '16000' },
       token: { type: 'string' },
       'agent-token': { type: 'string' },
       server: { type: 'string', default: 'auto' },
@@ -183,6 +188,10 @@ async function loadGenerator(v: Values): Promise<number> {
   const instances = positiveInt('instances', str(v, 'instances'));
   const agents = str(v, 'agents');
   if (agents !== 'same' && agents !== 'other') throw Object.assign(new Error('bench: --agents is same or other'), { usage: true });
+  const protocol = str(v, 'protocol');
+  if (protocol !== 'twilio' && protocol !== 'l16') throw Object.assign(new Error('bench: --protocol is twilio or l16'), { usage: true });
+  const l16Rate = Number(str(v, 'rate'));
+  if (l16Rate !== 8000 && l16Rate !== 16000) throw Object.assign(new Error('bench: --rate is 8000 or 16000'), { usage: true });
   const fixtures: BenchFixture[] = await Promise.all(FIXTURES.map(async (f) => ({ name: f.name, angry: f.angry, ...('promptByS' in f ? { promptByS: f.promptByS } : {}), mulaw: await loadMuLaw(f.file) })));
   const runId = `${process.pid}-${Date.now().toString(36)}`;
   const redisUrl = process.env['REDIS_URL'] ?? CONFIG_DEFAULTS.redisUrl;
@@ -223,6 +232,8 @@ async function loadGenerator(v: Values): Promise<number> {
     const result = await runLoad({
       targets,
       agents,
+      protocol,
+      l16Rate,
       calls: n,
       seconds: s,
       rampMs,

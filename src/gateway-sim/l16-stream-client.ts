@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
+import { MU_LAW_TO_FLOAT } from '../audio/g711.js';
 import { resampleAll } from '../audio/resample.js';
 
 export type L16Flavour = 'vonage' | 'jambonz' | 'mod_audio_fork';
@@ -54,6 +55,31 @@ export function l16FirstMessage(o: Pick<L16StreamOptions, 'flavour' | 'callId' |
     case 'mod_audio_fork':
       return { uuid: o.callId, sampleRate: `${o.sampleRate / 1000}k`, mixType, ...extra };
   }
+}
+
+/**
+ * The binary frames of a call `seconds` long at `rate`, for the load
+ * generator: `mulaw` (8 kHz) from `startS` seconds in, looped whole 20-ms
+ * frames at a time as the Twilio frames are (a short last frame padded with
+ * silence), converted to float, resampled to `rate` and cut into 20-ms
+ * mono L16 frames.
+ */
+export function precomputeL16Frames(mulaw: Uint8Array, seconds: number, rate: number, startS = 0): Uint8Array[] {
+  if (mulaw.length === 0) throw new RangeError('fixture audio is empty');
+  const frames = Math.round((seconds * 1000) / 20);
+  const inFixture = Math.ceil(mulaw.length / 160);
+  const first = Math.round((startS * 1000) / 20);
+  const samples8k = new Float32Array(frames * 160);
+  for (let f = 0; f < frames; f++) {
+    const from = ((first + f) % inFixture) * 160;
+    for (let i = 0; i < 160; i++) {
+      const src = from + i;
+      samples8k[f * 160 + i] = src < mulaw.length ? MU_LAW_TO_FLOAT[mulaw[src]!]! : 0;
+    }
+  }
+  const wire = toL16(rate === 8000 ? samples8k : resampleAll(samples8k, 8000, rate), 1);
+  const frameBytes = (rate / 50) * 2;
+  return Array.from({ length: frames }, (_, f) => wire.slice(f * frameBytes, (f + 1) * frameBytes));
 }
 
 /** 16-bit little-endian PCM of float samples (clipped), `channels` interleaved with silence after the first. */

@@ -127,6 +127,12 @@ describe('npm run bench (load generator, spawned server)', () => {
     const both = await bench(['--instances', '2', '--url', 'http://127.0.0.1:1']);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--url URL,URL/);
+    const proto = await bench(['--protocol', 'sip']);
+    expect(proto.code).toBe(2);
+    expect(proto.stderr).toMatch(/--protocol/);
+    const rate = await bench(['--protocol', 'l16', '--rate', '44100']);
+    expect(rate.code).toBe(2);
+    expect(rate.stderr).toMatch(/--rate/);
     const where = await bench(['--agents', 'nowhere']);
     expect(where.code).toBe(2);
     expect(where.stderr).toMatch(/--agents/);

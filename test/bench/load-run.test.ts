@@ -39,6 +39,25 @@ describe('load generator against a running server (--url)', () => {
     expect(f.measured_s).toBeGreaterThan(0);
     expect(run.timeline.length).toBeGreaterThan(0);
   }, 90_000);
+
+  it('--protocol l16: wideband calls (binary L16 at 16 kHz, the Vonage websocket) are taken whole and the angry one prompted', async () => {
+    const fixtures = [
+      { name: 'calm-then-angry', angry: true, promptByS: 27, mulaw: await loadFixtureMuLaw('calm-then-angry') },
+      { name: 'stays-calm', angry: false, mulaw: await loadFixtureMuLaw('stays-calm') },
+    ];
+    const run = await runLoad({ targets: [{ httpUrl: svc.url }], protocol: 'l16', l16Rate: 16000, calls: 2, seconds: 10, rampMs: 300, warmupMs: 200, fixtures, runId: `l16-${process.pid}` });
+    const f = run.figures;
+    expect(f.protocol).toBe('l16/16000');
+    expect(f.frames_sent).toBe(2 * 500);
+    // The server counts the audio it took at 8 kHz after resampling: every 20-ms frame of it.
+    expect(f.frames_taken).toBe(2 * 500);
+    expect(f.dropped_frames).toBe(0);
+    expect(f.failed_calls).toBe(0);
+    const m = MetricsSnapshot.parse(await (await fetch(`${svc.url}/metrics`)).text());
+    expect(m.byLabel('undertone_audio_messages_total', 'source').get('l16')).toBeGreaterThanOrEqual(2 * 500);
+    expect(f.angry_calls).toBe(1);
+    expect(f.angry_calls_prompted).toBe(1);
+  }, 90_000);
 });
 
 describe('load generator over two instances on one Redis and one routing queue (--instances 2)', () => {
