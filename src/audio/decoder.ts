@@ -9,6 +9,7 @@ import type { AudioFormat } from '../ingest/call-event.js';
 import { AudioFormatError } from '../shared/errors.js';
 import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
 import { A_LAW_TO_FLOAT, MU_LAW_TO_FLOAT } from './g711.js';
+import { HalfbandDecimator } from './halfband.js';
 import { createResampler } from './resample.js';
 
 /**
@@ -50,6 +51,21 @@ function l16Decoder(): (payload: Uint8Array) => Float32Array {
     for (let k = 0; k < n; k++) out[k] = out[k]! / 32768;
     return out;
   };
+}
+
+/**
+ * The pipeline samples a decoder of `format` has given after `wireBytes`
+ * bytes of its stream, before flooring (an L16 byte is half a sample), for
+ * formats where that is a function of the byte count alone: 8 kHz G.711 and
+ * L16, and L16 at 16 kHz (the half-band decimator's lag is fixed). Undefined
+ * for the rates the generic resampler converts. Lets a DSP worker hold audio
+ * undecoded and still know when it would complete a window.
+ */
+export function pipelineSamplesAfter(format: AudioFormat): ((wireBytes: number) => number) | undefined {
+  const bytesPerSample = format.encoding === 'l16' ? 2 : 1;
+  if (format.sampleRate === PIPELINE_SAMPLE_RATE) return (wireBytes) => wireBytes / bytesPerSample;
+  if (format.sampleRate === 2 * PIPELINE_SAMPLE_RATE) return (wireBytes) => HalfbandDecimator.outputsAfter(Math.floor(wireBytes / bytesPerSample));
+  return undefined;
 }
 
 /**

@@ -48,6 +48,16 @@ export class HalfbandDecimator implements Resampler {
   private pos = 0;
   private flushed = false;
 
+  /**
+   * Outputs a stream of `inputs` samples has given so far (before `flush`):
+   * output n waits for input 2n + HALF − 1. A function of the input count
+   * alone, so a DSP worker can tell from wire bytes whether held audio
+   * would complete a window (src/dsp/dsp-worker.ts).
+   */
+  static outputsAfter(inputs: number): number {
+    return inputs >= HALF ? Math.floor((inputs - HALF) / 2) + 1 : 0;
+  }
+
   constructor(inRate: number) {
     if (inRate % 2 !== 0) throw new RangeError(`half-band decimation needs an even input rate, got ${inRate}`);
     this.inRate = inRate;

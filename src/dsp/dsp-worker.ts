@@ -10,7 +10,8 @@
  *   reply. Each call's audio stays in order (all of a call's payloads in a
  *   batch go in the same pass); a call's windows come in one message or the other.
  *
- * An 8 kHz call's audio that ends no window is held (up to HOLD_MS) and
+ * A call's audio that ends no window is held (up to HOLD_MS; 8 kHz formats
+ * and L16 at 16 kHz, where the samples a byte count gives are exact) and
  * extracted with a later payload: with the one that ends the next window, or
  * once the hold is full. Nothing leaves the worker between window ends and
  * the feature stream's output does not depend on how its audio is chunked,
@@ -24,7 +25,7 @@
  * main thread then fails its calls and starts a replacement.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createDecoder } from '../audio/decoder.js';
+import { createDecoder, pipelineSamplesAfter } from '../audio/decoder.js';
 import { createCallerFeatureStream, type CallerFeatureStreamWithFlush } from '../features/caller-feature-stream.js';
 import type { FeatureWindow } from '../features/types.js';
 import { openEmotionModel } from '../model/emotion-model.js';
@@ -53,10 +54,12 @@ interface CallState {
   /** Pipeline samples per wire byte (1 for 8 kHz G.711): where the batch's audio will take the stream. */
   samplesPerByte: number;
   /**
-   * Whether the call's audio may be held (up to HOLD_MS): 8 kHz formats
-   * only, where a held byte is an exact number of pipeline samples (the main
-   * thread's audio clock and the window-end test stay exact).
+   * Pipeline samples after a number of wire bytes (audio/decoder.ts
+   * `pipelineSamplesAfter`), where that is exact: 8 kHz formats and L16 at
+   * 16 kHz. Only those calls' audio is held (up to HOLD_MS): the main
+   * thread's audio clock and the window-end test must stay exact.
    */
+  samplesAfter: ((wireBytes: number) => number) | undefined;
   holds: boolean;
   /** Wire bytes received and not yet extracted, in order: `held[0, heldBytes)`. */
   held: Uint8Array;
@@ -108,7 +111,7 @@ function drop(call: number): void {
 
 /** Pipeline samples the call has had, extracted or held (before flooring: a half sample of L16 counts half). */
 function audioHad(state: CallState): number {
-  return state.holds ? state.bytesHad * state.samplesPerByte : state.features.samplesSeen;
+  return state.samplesAfter !== undefined ? state.samplesAfter(state.bytesHad) : state.features.samplesSeen;
 }
 
 /** Whole pipeline samples the call has had, extracted or held. */
@@ -137,13 +140,16 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
   };
   for (const op of batch.opens) {
     try {
+      const format = { encoding: op.encoding, sampleRate: op.sampleRate };
       const samplesPerByte = PIPELINE_SAMPLE_RATE / ((op.encoding === 'l16' ? 2 : 1) * op.sampleRate);
       const holdFull = Math.round((HOLD_MS * PIPELINE_SAMPLE_RATE) / 1000 / samplesPerByte);
+      const samplesAfter = pipelineSamplesAfter(format);
       calls.set(op.call, {
-        decode: createDecoder({ encoding: op.encoding, sampleRate: op.sampleRate }),
+        decode: createDecoder(format),
         features: createCallerFeatureStream({ clock }),
         samplesPerByte,
-        holds: op.sampleRate === PIPELINE_SAMPLE_RATE,
+        samplesAfter,
+        holds: samplesAfter !== undefined,
         held: new Uint8Array(holdFull),
         heldBytes: 0,
         holdFull,
@@ -260,18 +266,21 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
  * how many open calls have audio in it.
  */
 function windowEndingCalls(audio: Int32Array): { urgent: Set<number>; open: number } {
-  const after = new Map<number, number>();
+  // Each call's wire bytes in this batch.
+  const bytes = new Map<number, number>();
   for (let i = 0; i + 1 < audio.length; i += 2) {
     const call = audio[i]!;
-    const state = calls.get(call);
-    if (state === undefined) continue;
-    after.set(call, (after.get(call) ?? audioHad(state)) + audio[i + 1]! * state.samplesPerByte);
+    if (!calls.has(call)) continue;
+    bytes.set(call, (bytes.get(call) ?? 0) + audio[i + 1]!);
   }
   const out = new Set<number>();
-  for (const [call, samples] of after) {
-    if (windowEndsUpTo(Math.floor(samples)) > windowEndsUpTo(samplesHad(calls.get(call)!))) out.add(call);
+  for (const [call, n] of bytes) {
+    const state = calls.get(call)!;
+    // Exact where the format allows (every holding call); else an estimate from the wire rate.
+    const after = state.samplesAfter !== undefined ? state.samplesAfter(state.bytesHad + n) : state.features.samplesSeen + n * state.samplesPerByte;
+    if (windowEndsUpTo(Math.floor(after)) > windowEndsUpTo(samplesHad(state))) out.add(call);
   }
-  return { urgent: out, open: after.size };
+  return { urgent: out, open: bytes.size };
 }
 
 /** One `session.run` for every window of the batch; the windows of failed calls are left out. */

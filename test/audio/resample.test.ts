@@ -89,6 +89,18 @@ describe('resampler', () => {
     expect(10 * Math.log10(diff / power)).toBeLessThan(-80);
   });
 
+  it('the half-band decimator\'s output count is a function of its input count (outputsAfter), however the input is chunked', () => {
+    const r = createResampler(16000, 8000);
+    const x = sine(440, 0.5, 0.5, 16000);
+    let inputs = 0;
+    let outputs = 0;
+    for (const size of [1, 63, 1, 2, 320, 7, 641, 64, 1000]) {
+      outputs += r.process(x.subarray(inputs, inputs + size)).length;
+      inputs += size;
+      expect(outputs).toBe(HalfbandDecimator.outputsAfter(inputs));
+    }
+  });
+
   it('passes 8 kHz through untouched', () => {
     const x = sine(500, 0.1, 0.5, 8000);
     expect(createResampler(8000).process(x)).toBe(x);
