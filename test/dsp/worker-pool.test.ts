@@ -195,19 +195,25 @@ describe('worker-pool DSP engine', () => {
     }
   });
 
-  it('L16 at 8 kHz, held across batches in payloads that split samples: the same windows as inline', async () => {
+  /**
+   * Five angry seconds of the fixture as L16 at `rate`, streamed to one
+   * worker in `payloadBytes` payloads (sizes that split samples), each its
+   * own batch; and the same bytes through the inline engine.
+   */
+  async function l16HeldAgainstInline(rate: 8000 | 16000, payloadBytes: number) {
     const decode = createDecoder({ encoding: 'pcmu', sampleRate: 8000 });
-    const pcm = decode(angry.subarray(8000 * 20, 8000 * 25));
+    const pcm8k = decode(angry.subarray(8000 * 20, 8000 * 25));
+    const pcm = rate === 8000 ? pcm8k : resampleAll(pcm8k, 8000, rate);
     const bytes = new Uint8Array(pcm.length * 2);
     const view = new DataView(bytes.buffer);
-    pcm.forEach((x, i) => view.setInt16(i * 2, Math.round(x * 32767), true));
-    const format = { encoding: 'l16' as const, sampleRate: 8000 };
+    pcm.forEach((x, i) => view.setInt16(i * 2, Math.max(-32768, Math.min(32767, Math.round(x * 32767))), true));
+    const format = { encoding: 'l16' as const, sampleRate: rate };
     const single = await createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card });
     try {
       const got: DspWindow[] = [];
-      const call = single.open({ callId: 'CA-l16-8k', format }, { onScored: (w) => got.push(...w), onError: (e) => { throw e; } });
+      const call = single.open({ callId: `CA-l16-${rate}`, format }, { onScored: (w) => got.push(...w), onError: (e) => { throw e; } });
       let held = 0;
-      for (const p of chunks(bytes, 321)) {
+      for (const p of chunks(bytes, payloadBytes)) {
         call.push(p);
         for (let i = 0; i < 2000 && single.backlogMs(performance.now()) > 0; i++) await new Promise((r) => setTimeout(r, 1));
         held = Math.max(held, single.heldAudioMs());
@@ -217,47 +223,31 @@ describe('worker-pool DSP engine', () => {
       const inline = createInlineDspEngine({ model }).open({ callId: 'CA-ref', format }, { onScored: (w) => ref.push(...w), onError: (e) => { throw e; } });
       inline.push(bytes);
       await inline.finish();
-      expect(held).toBeGreaterThan(0);
-      expect(ref.length).toBeGreaterThanOrEqual(5);
-      expect(got.map((w) => [w.startSample, w.endSample])).toEqual(ref.map((w) => [w.startSample, w.endSample]));
-      got.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(ref[i]!.values)));
+      return { got, ref, held, samples: call.samplesSeen, refSamples: inline.samplesSeen };
     } finally {
       await single.close();
     }
+  }
+
+  const expectSameWindows = (got: DspWindow[], ref: DspWindow[]): void => {
+    expect(ref.length).toBeGreaterThanOrEqual(5);
+    expect(got.map((w) => [w.startSample, w.endSample])).toEqual(ref.map((w) => [w.startSample, w.endSample]));
+    got.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(ref[i]!.values)));
+  };
+
+  it('L16 at 8 kHz, held across batches in payloads that split samples: the same windows as inline', async () => {
+    const r = await l16HeldAgainstInline(8000, 321);
+    expect(r.held).toBeGreaterThan(0);
+    expectSameWindows(r.got, r.ref);
   });
 
   it('L16 at 16 kHz, held across batches in payloads that split samples: the same windows and audio clock as inline', async () => {
     // The half-band decimator's output count is a function of the bytes had, so a wideband call is held too.
-    const decode = createDecoder({ encoding: 'pcmu', sampleRate: 8000 });
-    const pcm = resampleAll(decode(angry.subarray(8000 * 20, 8000 * 25)), 8000, 16000);
-    const bytes = new Uint8Array(pcm.length * 2);
-    const view = new DataView(bytes.buffer);
-    pcm.forEach((x, i) => view.setInt16(i * 2, Math.max(-32768, Math.min(32767, Math.round(x * 32767))), true));
-    const format = { encoding: 'l16' as const, sampleRate: 16000 };
-    const single = await createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card });
-    try {
-      const got: DspWindow[] = [];
-      const call = single.open({ callId: 'CA-l16-16k', format }, { onScored: (w) => got.push(...w), onError: (e) => { throw e; } });
-      let held = 0;
-      for (const p of chunks(bytes, 641)) {
-        call.push(p);
-        for (let i = 0; i < 2000 && single.backlogMs(performance.now()) > 0; i++) await new Promise((r) => setTimeout(r, 1));
-        held = Math.max(held, single.heldAudioMs());
-      }
-      await call.finish();
-      const ref: DspWindow[] = [];
-      const inline = createInlineDspEngine({ model }).open({ callId: 'CA-ref', format }, { onScored: (w) => ref.push(...w), onError: (e) => { throw e; } });
-      inline.push(bytes);
-      await inline.finish();
-      expect(held).toBeGreaterThan(0);
-      expect(held).toBeLessThanOrEqual(100);
-      expect(call.samplesSeen).toBe(inline.samplesSeen);
-      expect(ref.length).toBeGreaterThanOrEqual(5);
-      expect(got.map((w) => [w.startSample, w.endSample])).toEqual(ref.map((w) => [w.startSample, w.endSample]));
-      got.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(ref[i]!.values)));
-    } finally {
-      await single.close();
-    }
+    const r = await l16HeldAgainstInline(16000, 641);
+    expect(r.held).toBeGreaterThan(0);
+    expect(r.held).toBeLessThanOrEqual(100);
+    expect(r.samples).toBe(r.refSamples);
+    expectSameWindows(r.got, r.ref);
   });
 
   it('pins calls to the least-loaded worker and keeps each call in order when they share a worker turn', async () => {
