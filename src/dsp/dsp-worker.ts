@@ -60,7 +60,6 @@ interface CallState {
    * thread's audio clock and the window-end test must stay exact.
    */
   samplesAfter: ((wireBytes: number) => number) | undefined;
-  holds: boolean;
   /** Wire bytes received and not yet extracted, in order: `held[0, heldBytes)`. */
   held: Uint8Array;
   heldBytes: number;
@@ -149,7 +148,6 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
         features: createCallerFeatureStream({ clock }),
         samplesPerByte,
         samplesAfter,
-        holds: samplesAfter !== undefined,
         held: new Uint8Array(holdFull),
         heldBytes: 0,
         holdFull,
@@ -210,7 +208,7 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
       if (state === undefined) continue; // failed earlier in this batch, or closed
       const payload = bytes.subarray(offsets[k]!, offsets[k + 1]!);
       state.bytesHad += payload.length;
-      if (state.holds && !urgent.has(call) && state.heldBytes + payload.length < state.holdLimit) hold(state, payload);
+      if (state.samplesAfter !== undefined && !urgent.has(call) && state.heldBytes + payload.length < state.holdLimit) hold(state, payload);
       else {
         state.holdLimit = state.holdFull;
         run(call, state, payload);
