@@ -1,7 +1,8 @@
 /**
  * The generator side of one share of the load: for each call an agent
- * socket (`/v1/agents/:agentId/stream`) and a Twilio gateway socket
- * (`/v1/streams/twilio`), media paced in real time by one tick loop, prompt
+ * socket (`/v1/agents/:agentId/stream`) and a gateway socket (Twilio Media
+ * Streams on `/v1/streams/twilio`, or the Vonage L16 websocket on
+ * `/v1/streams/l16`), media paced in real time by one tick loop, prompt
  * arrivals recorded. Runs on the main thread or in a worker thread
  * (drive-worker.ts); its plan and results are plain data so they cross
  * threads by structured clone.

@@ -25,8 +25,8 @@ const HELP = `usage: npm run bench [-- options]
 Load generator (default): starts its own server (child process: own port,
 own ROUTING_QUEUE, auth on with a JWT secret made up for the run), opens
 --calls concurrent Twilio Media Streams calls paced in real time (20 ms
-mu-law frames of audio-fixtures/demo: a share turn angry), one agent socket
-per call, and prints server CPU per call-second (and by stage), processing
+mu-law frames of audio-fixtures/demo: a share turn angry; --protocol l16 for
+L16 calls), one agent socket per call, and prints server CPU per call-second (and by stage), processing
 lag, alert latency, memory per call and dropped frames.
 
   --calls N          concurrent calls (default 100)
