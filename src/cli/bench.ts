@@ -3,7 +3,6 @@
  * server (default), or the per-call chain alone (`--in-process`). Figures,
  * not pass/fail: these machines are shared, so runs are noisy.
  */
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -16,8 +15,9 @@ import { runLoad, type BenchFixture, type LoadRunResult } from '../bench/load-ru
 import type { LoadFigures } from '../bench/run-figures.js';
 import { removeQueue } from '../bench/redis-cleanup.js';
 import { findMaxRows, findMaxSvg, loadRows, table, timelineSvg, writeReport } from '../bench/report.js';
-import { onInterrupt, spawnServer, type SpawnedServer } from '../bench/server-process.js';
-import { scrapeMetrics, type Target } from '../bench/server-probe.js';
+import { startBenchServers, waitUntilNotOverloaded } from '../bench/bench-servers.js';
+import { onInterrupt, type SpawnedServer } from '../bench/server-process.js';
+import type { Target } from '../bench/server-probe.js';
 import { createProgress } from './progress.js';
 
 const HELP = `usage: npm run bench [-- options]
@@ -26,8 +26,9 @@ Load generator (default): starts its own server (child process: own port,
 own ROUTING_QUEUE, auth on with a JWT secret made up for the run), opens
 --calls concurrent Twilio Media Streams calls paced in real time (20 ms
 mu-law frames of audio-fixtures/demo: a share turn angry; --protocol l16 for
-L16 calls), one agent socket per call, and prints server CPU per call-second (and by stage), processing
-lag, alert latency, memory per call and dropped frames.
+L16 calls), one agent socket per call, and prints server CPU per call-second
+(and by stage), processing lag, alert latency, memory per call and dropped
+frames.
 
   --calls N          concurrent calls (default 100)
   --seconds S        audio per call, s (default 30)
@@ -299,79 +300,4 @@ async function loadGenerator(v: Values): Promise<number> {
       if (problem) process.stderr.write(`bench: could not remove queue '${queueName}' from Redis: ${problem}\n`);
     }
   }
-}
-
-/**
- * Polls `undertone_overloaded` until the server admits calls again (0, or
- * absent on a server without the guard), at most `maxMs`.
- */
-async function waitUntilNotOverloaded(target: Target, maxMs: number, onWait: (waitedMs: number) => void): Promise<void> {
-  const t0 = performance.now();
-  let told = 0;
-  while (performance.now() - t0 < maxMs) {
-    const metrics = await scrapeMetrics(target);
-    if ((metrics?.value('undertone_overloaded') ?? 0) === 0) return;
-    const waited = performance.now() - t0;
-    if (waited - told >= 10_000) {
-      told = waited;
-      onWait(waited);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-/**
- * Spawns the bench's own servers (auth on with one secret made up for the
- * run, one routing queue, an INSTANCE_ID each) and the targets that reach
- * them. Started one after another: each loads the model and compiles, and
- * in parallel they would only slow each other's start.
- */
-async function startBenchServers(o: {
-  mode: 'auto' | 'tsx' | 'dist';
-  ceiling: number;
-  queueName: string;
-  redisUrl: string;
-  instances: number;
-  runId: string;
-}): Promise<{ servers: SpawnedServer[]; targets: Target[] }> {
-  const secret = randomBytes(32).toString('base64url');
-  const servers: SpawnedServer[] = [];
-  try {
-    for (let i = 0; i < o.instances; i++) servers.push(await startBenchServer(o, secret, `bench-${o.runId}-${i}`));
-  } catch (err) {
-    await Promise.all(servers.map((s) => s.stop()));
-    throw err;
-  }
-  const targets = servers.map(
-    (server): Target => ({
-      httpUrl: server.url,
-      pid: server.pid,
-      gatewayToken: signToken(secret, { role: 'gateway', sub: 'bench-gateway' }),
-      supervisorToken: signToken(secret, { role: 'supervisor', sub: 'bench-supervisor' }),
-      agentToken: (agentId) => signToken(secret, { role: 'agent', sub: agentId }),
-      adminToken: signToken(secret, { role: 'admin', sub: 'bench-admin' }),
-    }),
-  );
-  return { servers, targets };
-}
-
-function startBenchServer(o: { mode: 'auto' | 'tsx' | 'dist'; ceiling: number; queueName: string; redisUrl: string }, secret: string, instanceId: string): Promise<SpawnedServer> {
-  return spawnServer({
-    root: process.cwd(),
-    mode: o.mode,
-    env: {
-      AUTH: 'on',
-      JWT_SECRET: secret,
-      ROUTING_QUEUE: o.queueName,
-      INSTANCE_ID: instanceId,
-      REDIS_URL: o.redisUrl,
-      LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
-      // The bench's own limits must not be what it measures.
-      MAX_CALLS: String(Math.max(200, o.ceiling * 2)),
-      CALL_HISTORY: String(Math.max(200, o.ceiling + 10)),
-      CONNECTIONS_PER_IP_PER_MINUTE: '0',
-      // The generator is no Twilio: it authenticates with the start token only.
-      TWILIO_AUTH_TOKEN: '',
-    },
-  });
 }
