@@ -9,8 +9,7 @@ import type { AudioFormat } from '../ingest/call-event.js';
 import { AudioFormatError } from '../shared/errors.js';
 import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
 import { A_LAW_TO_FLOAT, MU_LAW_TO_FLOAT } from './g711.js';
-import { HalfbandDecimator } from './halfband.js';
-import { createResampler } from './resample.js';
+import { createResampler, outputsAfter } from './resample.js';
 
 /**
  * Decodes one payload to float samples in [-1, 1] at 8 kHz; it may be empty.
@@ -56,16 +55,16 @@ function l16Decoder(): (payload: Uint8Array) => Float32Array {
 /**
  * The pipeline samples a decoder of `format` has given after `wireBytes`
  * bytes of its stream, before flooring (an L16 byte is half a sample), for
- * formats where that is a function of the byte count alone: 8 kHz G.711 and
- * L16, and L16 at 16 kHz (the half-band decimator's lag is fixed). Undefined
- * for the rates the generic resampler converts. Lets a DSP worker hold audio
- * undecoded and still know when it would complete a window.
+ * formats where that is a function of the byte count alone: 8 kHz, and the
+ * rates that are whole multiples of it (16, 24, 32, 48 kHz: the resampler's
+ * lag is fixed, see `outputsAfter`). Undefined for the rest. Lets a DSP
+ * worker hold audio undecoded and still know when it would complete a window.
  */
 export function pipelineSamplesAfter(format: AudioFormat): ((wireBytes: number) => number) | undefined {
   const bytesPerSample = format.encoding === 'l16' ? 2 : 1;
   if (format.sampleRate === PIPELINE_SAMPLE_RATE) return (wireBytes) => wireBytes / bytesPerSample;
-  if (format.sampleRate === 2 * PIPELINE_SAMPLE_RATE) return (wireBytes) => HalfbandDecimator.outputsAfter(Math.floor(wireBytes / bytesPerSample));
-  return undefined;
+  const outputs = outputsAfter(format.sampleRate, PIPELINE_SAMPLE_RATE);
+  return outputs === undefined ? undefined : (wireBytes) => outputs(Math.floor(wireBytes / bytesPerSample));
 }
 
 /**

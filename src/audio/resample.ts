@@ -45,6 +45,13 @@ interface PolyphaseTable {
   half: number;
   /** phases × taps, row p holds the weights for fractional position p / phases. */
   weights: Float64Array;
+  /**
+   * Integer ratios (den = 1: one phase, an output on every num-th input):
+   * the weight at distance t = 0 … half − 1 from the output's input, which
+   * the filter has on both sides (the windowed sinc is even; at −half the
+   * window is 0), so an output takes half the multiplies.
+   */
+  folded: Float64Array | undefined;
 }
 
 const tables = new Map<string, PolyphaseTable>();
@@ -80,7 +87,8 @@ function tableFor(inRate: number, outRate: number): PolyphaseTable {
       weights[p * taps + k] = 2 * fc * sinc * window;
     }
   }
-  const table: PolyphaseTable = { num, den, phases, taps, half, weights };
+  const folded = den === 1 ? Float64Array.from({ length: half }, (_, t) => weights[half - 1 - t]!) : undefined;
+  const table: PolyphaseTable = { num, den, phases, taps, half, weights, folded };
   tables.set(key, table);
   return table;
 }
@@ -136,6 +144,26 @@ class PolyphaseResampler implements Resampler {
     const out = new Float32Array(count);
     const buf = this.input.buf;
     const bufStart = this.input.start;
+    const folded = this.t.folded;
+    if (folded !== undefined) {
+      // One phase: the output at input `pos` from the pairs of inputs at equal distances.
+      let c = this.pos - bufStart;
+      for (let n = 0; n < count; n++, c += num) {
+        // Two accumulators, so that the adds of one output overlap.
+        let a0 = folded[0]! * buf[c]!;
+        let a1 = 0;
+        let t = 1;
+        for (; t + 1 < half; t += 2) {
+          a0 += folded[t]! * (buf[c - t]! + buf[c + t]!);
+          a1 += folded[t + 1]! * (buf[c - t - 1]! + buf[c + t + 1]!);
+        }
+        if (t < half) a0 += folded[t]! * (buf[c - t]! + buf[c + t]!);
+        out[n] = a0 + a1;
+      }
+      this.pos += count * num;
+      this.input.dropBefore(this.pos - half + 1);
+      return out;
+    }
     for (let n = 0; n < count; n++) {
       const p = phases === den ? this.phaseNum : Math.floor((this.phaseNum * phases) / den);
       const first = this.pos - half + 1 - bufStart;
@@ -181,6 +209,23 @@ export function createResampler(inRate: number, outRate = PIPELINE_SAMPLE_RATE):
   // 16 → 8 kHz, the wideband gateways' rate: the half-band filter costs a quarter of the generic one.
   if (inRate === 2 * outRate) return new HalfbandDecimator(inRate);
   return new PolyphaseResampler(inRate, outRate);
+}
+
+/**
+ * The outputs a fresh resampler from `inRate` to `outRate` has given after
+ * `inputs` input samples (before `flush`), in closed form: for equal rates,
+ * 2:1 (the half-band decimator) and other integer ratios (one phase);
+ * undefined for fractional ratios, whose phases this does not model. A DSP
+ * worker uses it to tell from wire bytes whether held audio would complete
+ * a window.
+ */
+export function outputsAfter(inRate: number, outRate = PIPELINE_SAMPLE_RATE): ((inputs: number) => number) | undefined {
+  if (inRate === outRate) return (inputs) => inputs;
+  if (inRate === 2 * outRate) return (inputs) => HalfbandDecimator.outputsAfter(inputs);
+  const t = tableFor(inRate, outRate);
+  if (t.den !== 1) return undefined;
+  // Output n sits on input n·num and waits for input n·num + half.
+  return (inputs) => (inputs > t.half ? Math.floor((inputs - t.half - 1) / t.num) + 1 : 0);
 }
 
 /**

@@ -11,7 +11,8 @@
  *   batch go in the same pass); a call's windows come in one message or the other.
  *
  * A call's audio that ends no window is held (up to HOLD_MS; 8 kHz formats
- * and L16 at 16 kHz, where the samples a byte count gives are exact) and
+ * and L16 at whole multiples of 8 kHz, where the samples a byte count gives
+ * are exact) and
  * extracted with a later payload: with the one that ends the next window, or
  * once the hold is full. Nothing leaves the worker between window ends and
  * the feature stream's output does not depend on how its audio is chunked,
@@ -56,7 +57,7 @@ interface CallState {
   /**
    * Pipeline samples after a number of wire bytes (audio/decoder.ts
    * `pipelineSamplesAfter`), where that is exact: 8 kHz formats and L16 at
-   * 16 kHz. Only those calls' audio is held (up to HOLD_MS): the main
+   * 16, 24, 32 and 48 kHz. Only those calls' audio is held (up to HOLD_MS): the main
    * thread's audio clock and the window-end test must stay exact.
    */
   samplesAfter: ((wireBytes: number) => number) | undefined;

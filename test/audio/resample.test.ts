@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HalfbandDecimator } from '../../src/audio/halfband.js';
-import { createPolyphaseResampler, createResampler, resampleAll } from '../../src/audio/resample.js';
+import { createPolyphaseResampler, createResampler, outputsAfter, resampleAll } from '../../src/audio/resample.js';
 import { sine } from '../../src/audio/synth.js';
 
 /** Amplitude of the component at `hz` (least squares on sin/cos), ignoring the first and last 10 %. */
@@ -89,16 +89,22 @@ describe('resampler', () => {
     expect(10 * Math.log10(diff / power)).toBeLessThan(-80);
   });
 
-  it('the half-band decimator\'s output count is a function of its input count (outputsAfter), however the input is chunked', () => {
-    const r = createResampler(16000, 8000);
-    const x = sine(440, 0.5, 0.5, 16000);
-    let inputs = 0;
-    let outputs = 0;
-    for (const size of [1, 63, 1, 2, 320, 7, 641, 64, 1000]) {
-      outputs += r.process(x.subarray(inputs, inputs + size)).length;
-      inputs += size;
-      expect(outputs).toBe(HalfbandDecimator.outputsAfter(inputs));
+  it('at 16, 24, 32 and 48 kHz the output count is a function of the input count (outputsAfter), however the input is chunked', () => {
+    for (const rate of [16000, 24000, 32000, 48000]) {
+      const r = createResampler(rate, 8000);
+      const count = outputsAfter(rate)!;
+      const x = sine(440, 1, 0.5, rate);
+      let inputs = 0;
+      let outputs = 0;
+      for (const size of [1, 63, 1, 2, 320, 7, 641, 64, 1000, 5]) {
+        outputs += r.process(x.subarray(inputs, inputs + size)).length;
+        inputs += size;
+        expect(outputs).toBe(count(inputs));
+      }
     }
+    expect(outputsAfter(16000)!(1000)).toBe(HalfbandDecimator.outputsAfter(1000));
+    // 44.1 kHz, a fractional ratio (80 phases), has no closed form here: such calls are not held.
+    expect(outputsAfter(44100)).toBeUndefined();
   });
 
   it('passes 8 kHz through untouched', () => {

@@ -200,7 +200,7 @@ describe('worker-pool DSP engine', () => {
    * worker in `payloadBytes` payloads (sizes that split samples), each its
    * own batch; and the same bytes through the inline engine.
    */
-  async function l16HeldAgainstInline(rate: 8000 | 16000, payloadBytes: number) {
+  async function l16HeldAgainstInline(rate: 8000 | 16000 | 24000, payloadBytes: number) {
     const decode = createDecoder({ encoding: 'pcmu', sampleRate: 8000 });
     const pcm8k = decode(angry.subarray(8000 * 20, 8000 * 25));
     const pcm = rate === 8000 ? pcm8k : resampleAll(pcm8k, 8000, rate);
@@ -246,6 +246,13 @@ describe('worker-pool DSP engine', () => {
     const r = await l16HeldAgainstInline(16000, 641);
     expect(r.held).toBeGreaterThan(0);
     expect(r.held).toBeLessThanOrEqual(100);
+    expect(r.samples).toBe(r.refSamples);
+    expectSameWindows(r.got, r.ref);
+  });
+
+  it('L16 at 24 kHz (one-phase 3:1 resampling) is held too: the same windows and audio clock as inline', async () => {
+    const r = await l16HeldAgainstInline(24000, 963);
+    expect(r.held).toBeGreaterThan(0);
     expect(r.samples).toBe(r.refSamples);
     expectSameWindows(r.got, r.ref);
   });
