@@ -2,7 +2,8 @@
  * CPU of 16 → 8 kHz conversion per call-second (one call's stream in 20-ms
  * chunks of 320 samples, as an L16 gateway sends them): the half-band
  * decimator that `createResampler` uses against the generic polyphase
- * filter, and how far apart their outputs are in the telephone band.
+ * filter, and how far apart their outputs are in the telephone band; and
+ * what the other accepted L16 rates (24, 32, 48 kHz) cost.
  *
  *   npx tsx scripts/resample-cost.ts [--seconds 60]
  */
@@ -42,6 +43,18 @@ function cost(make: () => Resampler): { msPerCallS: number; out: Float32Array } 
   return { msPerCallS: (u.user + u.system) / 1000 / seconds, out };
 }
 
+/** One call-second at `rate` in 20-ms chunks, as above, for the other accepted L16 rates. */
+function costAt(rate: number): number {
+  const chunkAt = new Float32Array(rate / 50);
+  for (let i = 0; i < chunkAt.length; i++) chunkAt[i] = 0.3 * Math.sin((2 * Math.PI * 440 * i) / rate);
+  const r = createResampler(rate, 8000);
+  for (let k = 0; k < 500; k++) r.process(chunkAt);
+  const t0 = process.cpuUsage();
+  for (let k = 0; k < seconds * 50; k++) r.process(chunkAt);
+  const u = process.cpuUsage(t0);
+  return Number(((u.user + u.system) / 1000 / seconds).toFixed(3));
+}
+
 const half = cost(() => createResampler(16000, 8000));
 const generic = cost(() => createPolyphaseResampler(16000, 8000));
 // Compare the two on the same output instants (both put output n on input 2n), past the start-up.
@@ -57,7 +70,8 @@ const report = {
   halfband_cpu_ms_per_call_second: Number(half.msPerCallS.toFixed(3)),
   generic_cpu_ms_per_call_second: Number(generic.msPerCallS.toFixed(3)),
   difference_db: Number((10 * Math.log10(diff / power)).toFixed(1)),
+  cpu_ms_per_call_second_by_rate: Object.fromEntries([24000, 32000, 48000].map((rate) => [rate, costAt(rate)])),
 };
 process.stdout.write(
-  `16 → 8 kHz, ${seconds} s in 20-ms chunks: half-band ${report.halfband_cpu_ms_per_call_second} ms of CPU per call-second, generic ${report.generic_cpu_ms_per_call_second}; their outputs differ by ${report.difference_db} dB (tones at 440, 1800 and 3100 Hz, and 5 kHz that neither lets fold back)\n${JSON.stringify(report)}\n`,
+  `16 → 8 kHz, ${seconds} s in 20-ms chunks: half-band ${report.halfband_cpu_ms_per_call_second} ms of CPU per call-second, generic ${report.generic_cpu_ms_per_call_second}; their outputs differ by ${report.difference_db} dB (tones at 440, 1800 and 3100 Hz, and 5 kHz that neither lets fold back); 24 / 32 / 48 kHz: ${Object.values(report.cpu_ms_per_call_second_by_rate).join(' / ')} ms\n${JSON.stringify(report)}\n`,
 );
