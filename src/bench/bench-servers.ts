@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { signToken } from '../http/auth/tokens.js';
+import type { AudiohookCredentials } from './call-driver.js';
 import { spawnServer, type SpawnedServer } from './server-process.js';
 import { scrapeMetrics, type Target } from './server-probe.js';
 
@@ -49,9 +50,11 @@ export async function waitUntilNotOverloaded(target: Target, maxMs: number, onWa
  */
 export async function startBenchServers(o: BenchServerOptions): Promise<{ servers: SpawnedServer[]; targets: Target[] }> {
   const secret = randomBytes(32).toString('base64url');
+  // An AudioHook key for the run, signed upgrades (as Genesys Cloud signs them).
+  const audiohook = { apiKey: `bench-${o.runId}`, clientSecret: randomBytes(32).toString('base64') };
   const servers: SpawnedServer[] = [];
   try {
-    for (let i = 0; i < (o.instances ?? 1); i++) servers.push(await startBenchServer(o, secret, `bench-${o.runId}-${i}`));
+    for (let i = 0; i < (o.instances ?? 1); i++) servers.push(await startBenchServer(o, secret, audiohook, `bench-${o.runId}-${i}`));
   } catch (err) {
     await Promise.all(servers.map((s) => s.stop()));
     throw err;
@@ -64,18 +67,20 @@ export async function startBenchServers(o: BenchServerOptions): Promise<{ server
       supervisorToken: signToken(secret, { role: 'supervisor', sub: 'bench-supervisor' }),
       agentToken: (agentId) => signToken(secret, { role: 'agent', sub: agentId }),
       adminToken: signToken(secret, { role: 'admin', sub: 'bench-admin' }),
+      audiohook,
     }),
   );
   return { servers, targets };
 }
 
-function startBenchServer(o: BenchServerOptions, secret: string, instanceId: string): Promise<SpawnedServer> {
+function startBenchServer(o: BenchServerOptions, secret: string, audiohook: AudiohookCredentials, instanceId: string): Promise<SpawnedServer> {
   return spawnServer({
     root: process.cwd(),
     mode: o.mode,
     env: {
       AUTH: 'on',
       JWT_SECRET: secret,
+      AUDIOHOOK_API_KEYS: JSON.stringify({ [audiohook.apiKey]: audiohook.clientSecret }),
       ROUTING_QUEUE: o.queueName,
       INSTANCE_ID: instanceId,
       REDIS_URL: o.redisUrl,

@@ -1,19 +1,36 @@
 /**
  * The generator side of one share of the load: for each call an agent
  * socket (`/v1/agents/:agentId/stream`) and a gateway socket (Twilio Media
- * Streams on `/v1/streams/twilio`, or the Vonage L16 websocket on
- * `/v1/streams/l16`), media paced in real time by one tick loop, prompt
- * arrivals recorded. Runs on the main thread or in a worker thread
+ * Streams on `/v1/streams/twilio`, the Vonage L16 websocket on
+ * `/v1/streams/l16`, or Genesys AudioHook on `/v1/streams/audiohook`), media
+ * paced in real time by one tick loop, prompt arrivals recorded. Runs on the main thread or in a worker thread
  * (drive-worker.ts); its plan and results are plain data so they cross
  * threads by structured clone.
  */
+import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { framesDue, nowMs, startTicker } from './pacing.js';
+import { AudiohookMessages } from '../gateway-sim/audiohook-stream-client.js';
+import { signAudiohookRequest } from '../gateway-sim/audiohook-signer.js';
 import { l16FirstMessage } from '../gateway-sim/l16-stream-client.js';
 import { connectedMessage, mediaMessage, mediaPrefix, startMessage, stopMessage, type TwilioCallIds } from '../gateway-sim/twilio-messages.js';
 
 const BINARY = { binary: true } as const;
+/** What the generator offers in AudioHook's `open`: both channels, as Genesys Cloud sends them (external = the customer). */
+const AUDIOHOOK_MEDIA = [{ type: 'audio', format: 'PCMU', channels: ['external', 'internal'], rate: 8000 }];
+/** How long an AudioHook `open` may wait for `opened`, ms. */
+const OPENED_TIMEOUT_MS = 15_000;
 
+/** The gateway protocols the generator speaks. */
+export type DriveProtocol = 'twilio' | 'l16' | 'audiohook';
+
+/** AudioHook credentials: an api key and its base64 client secret (`""` sends unsigned upgrades). */
+export interface AudiohookCredentials {
+  apiKey: string;
+  clientSecret: string;
+}
+
+/** One call. With AudioHook, `callSid` is the call's conversationId (a UUID). */
 export interface DriveCall extends TwilioCallIds {
   agentId: string;
   /** Index into `DrivePlan.frames`. */
@@ -35,16 +52,20 @@ export interface DrivePlan {
   calls: DriveCall[];
   /**
    * The gateway protocol the calls speak (default `twilio`): Twilio Media
-   * Streams JSON, or `l16` (the Vonage websocket: one JSON message naming
-   * the call, then binary 20-ms L16 frames, ended by a normal close).
+   * Streams JSON; `l16` (the Vonage websocket: one JSON message naming the
+   * call, then binary 20-ms L16 frames, ended by a normal close); or
+   * `audiohook` (Genesys: a signed upgrade, `open` → `opened` before media,
+   * binary stereo PCMU frames, `close` → `closed`, then the socket closes).
    */
-  protocol?: 'twilio' | 'l16';
+  protocol?: DriveProtocol;
   /** Twilio: precomputed base64 payloads per fixture, `framesPerCall` each. */
   frames: string[][];
-  /** L16: binary frames per fixture, `framesPerCall` each (precomputeL16Frames). */
-  l16Frames?: Uint8Array[][];
+  /** L16 and AudioHook: binary 20-ms frames per fixture, `framesPerCall` each (precomputeL16Frames, precomputeAudiohookFrames). */
+  binaryFrames?: Uint8Array[][];
   /** L16: the wire rate, Hz (8000 or 16000). */
   l16Rate?: number;
+  /** AudioHook: the key the upgrades are signed with. */
+  audiohook?: AudiohookCredentials;
   framesPerCall: number;
   /** Gateway JWT sent as `customParameters.token`; absent with AUTH off. */
   gatewayToken?: string;
@@ -91,16 +112,18 @@ interface LiveCall {
   next: number;
   result: DriveCallResult;
   startMs: number;
+  /** AudioHook: the session's seq bookkeeping. */
+  hook?: AudiohookMessages;
 }
 
-function open(url: string, token: string | undefined): Promise<WebSocket> {
+function open(url: string, token: string | undefined, headers: Record<string, string> = {}): Promise<WebSocket> {
   // The generator must stay cheap: no permessage-deflate (Twilio does not compress), and an
   // all-zero client mask, which ws then skips applying (a mask only guards against caching
   // proxies, and there is none between the bench and the server).
   const ws = new WebSocket(url, {
     perMessageDeflate: false,
     generateMask: (mask: Buffer) => void mask.fill(0),
-    ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+    headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
   });
   ws.on('error', () => undefined); // surfaced through 'close' / the open failure
   return new Promise((resolve, reject) => {
@@ -143,9 +166,10 @@ export class CallDriver {
   }
 
   /**
-   * Opens every agent socket, then every gateway socket with its `connected`
-   * and `start` sent: the server has set the calls up before media starts, so
-   * set-up stays out of the measurement window.
+   * Opens every agent socket, then every gateway socket with the messages
+   * that start its call (Twilio's `connected` and `start`, L16's first JSON
+   * message, AudioHook's `open` answered by `opened`): the server has set the
+   * calls up before media starts, so set-up stays out of the measurement window.
    */
   async prepare(): Promise<void> {
     const concurrency = this.plan.connectConcurrency ?? 64;
@@ -157,16 +181,21 @@ export class CallDriver {
         c.result.error = `agent socket: ${(err as Error).message}`;
       }
     });
-    const l16 = this.plan.protocol === 'l16';
+    const protocol = this.plan.protocol ?? 'twilio';
     await inBatches(this.calls, concurrency, async (c) => {
       try {
-        const ws = await open(`${c.spec.gatewayUrl ?? this.plan.wsUrl}/v1/streams/${l16 ? 'l16' : 'twilio'}`, undefined);
+        const base = c.spec.gatewayUrl ?? this.plan.wsUrl;
+        const params: Record<string, string> = { agentId: c.spec.agentId, language: 'en-US' };
+        if (protocol === 'audiohook') {
+          c.gateway = await this.openAudiohook(c, base, params);
+          return;
+        }
+        const ws = await open(`${base}/v1/streams/${protocol}`, undefined);
         ws.on('close', (code, reason) => {
           if (Number.isNaN(c.result.stopMs)) c.result.closedByServer = { code, reason: reason.toString() };
         });
-        const params: Record<string, string> = { agentId: c.spec.agentId, language: 'en-US' };
         if (this.plan.gatewayToken) params['token'] = this.plan.gatewayToken;
-        if (l16) {
+        if (protocol === 'l16') {
           ws.send(JSON.stringify(l16FirstMessage({ flavour: 'vonage', callId: c.spec.callSid, sampleRate: this.plan.l16Rate ?? 16000, metadata: params })));
         } else {
           ws.send(connectedMessage());
@@ -177,6 +206,73 @@ export class CallDriver {
         c.result.error ??= `gateway socket: ${(err as Error).message}`;
       }
     });
+  }
+
+  /**
+   * An AudioHook session up to `opened`: the signed upgrade (the call's
+   * conversationId is its `callSid`), `open` offering stereo PCMU with the
+   * agent and language in customConfig, and the server's `opened`. Later
+   * server messages are bookkept (their seq is the next `serverseq`); the
+   * `closed` answering our `close` ends the socket, as Genesys does.
+   */
+  private async openAudiohook(c: LiveCall, base: string, params: Record<string, string>): Promise<WebSocket> {
+    const creds = this.plan.audiohook;
+    if (creds === undefined) throw new Error('an AudioHook plan needs credentials');
+    const url = new URL(`${base}/v1/streams/audiohook`);
+    const ids = { organizationId: randomUUID(), sessionId: randomUUID(), correlationId: randomUUID() };
+    const headers =
+      creds.clientSecret === ''
+        ? { 'audiohook-organization-id': ids.organizationId, 'audiohook-session-id': ids.sessionId, 'audiohook-correlation-id': ids.correlationId, 'x-api-key': creds.apiKey }
+        : signAudiohookRequest({ ...ids, requestTarget: url.pathname, authority: url.host, apiKey: creds.apiKey, clientSecret: creds.clientSecret });
+    const ws = await open(url.href, undefined, headers);
+    const hook = new AudiohookMessages(ids.sessionId);
+    c.hook = hook;
+    let onOpened: ((err?: Error) => void) | undefined;
+    const opened = new Promise<void>((resolve, reject) => {
+      onOpened = (err) => (err ? reject(err) : resolve());
+    });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      let type: string;
+      let info: unknown;
+      try {
+        const m = hook.received(String(data));
+        type = m.type;
+        info = m.parameters?.['info'];
+      } catch {
+        return;
+      }
+      if (type === 'opened') onOpened?.();
+      else if (type === 'closed') ws.close(1000, 'closed');
+      else if (type === 'disconnect') {
+        c.result.error ??= `AudioHook disconnect: ${String(info)}`;
+        onOpened?.(new Error(`disconnect before opened: ${String(info)}`));
+      }
+    });
+    ws.on('close', (code, reason) => {
+      if (Number.isNaN(c.result.stopMs)) c.result.closedByServer = { code, reason: reason.toString() };
+      onOpened?.(new Error(`socket closed before opened (${code})`));
+    });
+    ws.send(
+      hook.openMessage({
+        organizationId: ids.organizationId,
+        conversationId: c.spec.callSid,
+        media: AUDIOHOOK_MEDIA,
+        language: params['language']!,
+        customConfig: { agentId: c.spec.agentId },
+      }),
+    );
+    const timer = setTimeout(() => onOpened?.(new Error(`no 'opened' within ${OPENED_TIMEOUT_MS} ms`)), OPENED_TIMEOUT_MS);
+    try {
+      await opened;
+    } catch (err) {
+      ws.terminate();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      onOpened = undefined;
+    }
+    return ws;
   }
 
   private onAgentMessage(c: LiveCall, text: string): void {
@@ -200,8 +296,9 @@ export class CallDriver {
   /** Streams every call in real time from `startAtMs` (epoch ms); resolves once every call has sent its `stop`. */
   run(startAtMs: number): Promise<void> {
     const total = this.plan.framesPerCall;
-    const binary = this.plan.protocol === 'l16' ? this.plan.l16Frames : undefined;
-    if (this.plan.protocol === 'l16' && binary === undefined) throw new Error('CallDriver: an l16 plan needs l16Frames');
+    const protocol = this.plan.protocol ?? 'twilio';
+    const binary = protocol === 'twilio' ? undefined : this.plan.binaryFrames;
+    if (protocol !== 'twilio' && binary === undefined) throw new Error(`CallDriver: an ${protocol} plan needs binaryFrames`);
     for (const c of this.calls) {
       c.startMs = startAtMs + c.spec.startOffsetMs;
       c.result.startMs = c.startMs;
@@ -237,9 +334,15 @@ export class CallDriver {
           if (c.next >= total) {
             c.result.stopMs = now;
             if (ws !== undefined && ws.readyState === WebSocket.OPEN) {
-              // An L16 call ends with the normal close alone.
-              if (binary === undefined) ws.send(stopMessage(c.spec, total));
-              ws.close(1000, 'stream ended');
+              if (c.hook !== undefined) {
+                // AudioHook: `close` at the audio's end position; the socket closes on `closed`.
+                c.hook.samplesSent = total * 160;
+                ws.send(c.hook.message('close', { reason: 'end' }));
+              } else {
+                // An L16 call ends with the normal close alone.
+                if (binary === undefined) ws.send(stopMessage(c.spec, total));
+                ws.close(1000, 'stream ended');
+              }
             }
             remaining--;
           }

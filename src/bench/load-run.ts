@@ -8,11 +8,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CallDetail, CallSummary } from '../calls/call-views.js';
-import type { DriveCall, DriveCallResult, DrivePlan } from './call-driver.js';
+import type { DriveCall, DriveCallResult, DrivePlan, DriveProtocol } from './call-driver.js';
 import { createDriverPool } from './driver-pool.js';
 import { framesDue, isAngryCall, nowMs, staggerOffsets } from './pacing.js';
 import { alertLatencies, alertTimings, computeFigures, type LoadFigures, type ServerCallView } from './run-figures.js';
 import { getApiJson, measureServersMemory, sampleServers, type ServerMemory, type ServerSample, type Target } from './server-probe.js';
+import { precomputeAudiohookFrames } from '../gateway-sim/audiohook-stream-client.js';
 import { precomputeL16Frames } from '../gateway-sim/l16-stream-client.js';
 import { FRAME_MS, precomputeFrames } from '../gateway-sim/twilio-messages.js';
 
@@ -51,8 +52,8 @@ export interface LoadRunOptions {
    * balancer that keeps a call's agent with the call: local delivery).
    */
   agents?: AgentPlacement;
-  /** The calls' gateway protocol (default `twilio`): see DrivePlan.protocol. */
-  protocol?: 'twilio' | 'l16';
+  /** The calls' gateway protocol (default `twilio`): see DrivePlan.protocol. AudioHook needs `audiohook` credentials. */
+  protocol?: DriveProtocol;
   /** With `l16`, the wire rate (default 16000 Hz: a wideband gateway, resampled to 8 kHz by the server). */
   l16Rate?: number;
   calls: number;
@@ -142,18 +143,27 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   const protocol = options.protocol ?? 'twilio';
   const l16Rate = options.l16Rate ?? 16000;
   const frames = protocol === 'twilio' ? options.fixtures.map((f) => precomputeFrames(f.mulaw, seconds, fixtureStartS(f, seconds))) : [];
-  const l16Frames = protocol === 'l16' ? options.fixtures.map((f) => precomputeL16Frames(f.mulaw, seconds, l16Rate, fixtureStartS(f, seconds))) : undefined;
+  const binaryFrames =
+    protocol === 'l16'
+      ? options.fixtures.map((f) => precomputeL16Frames(f.mulaw, seconds, l16Rate, fixtureStartS(f, seconds)))
+      : protocol === 'audiohook'
+        ? options.fixtures.map((f) => precomputeAudiohookFrames(f.mulaw, seconds, fixtureStartS(f, seconds)))
+        : undefined;
+  const audiohook = protocol === 'audiohook' ? targets[0]!.audiohook : undefined;
+  if (protocol === 'audiohook' && audiohook === undefined) throw new RangeError('runLoad: --protocol audiohook needs the targets\' AudioHook api key');
   const accountSid = `AC${hex()}`;
   const offsets = staggerOffsets(calls, rampMs);
   const driveCalls: DriveCall[] = offsets.map((startOffsetMs, i) => {
     const angry = isAngryCall(i, options.angryShare ?? 0.5);
     const id = hex();
+    // AudioHook's call id is the conversationId, a UUID.
+    const callSid = protocol === 'audiohook' ? `${id.slice(0, 8)}-${id.slice(8, 12)}-4${id.slice(13, 16)}-a${id.slice(17, 20)}-${id.slice(20)}` : `CA${id}`;
     const agentId = `bench-${options.runId}-${i}`;
     const gateway = targets[i % k]!;
     const agent = targets[(i + agentShift) % k]!;
     const agentToken = agent.agentToken?.(agentId);
     return {
-      callSid: `CA${id}`,
+      callSid,
       streamSid: `MZ${id}`,
       accountSid,
       agentId,
@@ -174,7 +184,9 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
     frames,
     framesPerCall,
     protocol,
-    ...(l16Frames ? { l16Frames, l16Rate } : {}),
+    ...(binaryFrames ? { binaryFrames } : {}),
+    ...(protocol === 'l16' ? { l16Rate } : {}),
+    ...(audiohook ? { audiohook } : {}),
     ...(gatewayToken ? { gatewayToken } : {}),
   };
 
@@ -277,7 +289,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       clientLagMs,
       cpuSource: targets.every((t) => t.pid !== undefined) ? 'proc' : 'metrics',
       instances: k,
-      protocol: protocol === 'l16' ? `l16/${l16Rate}` : 'twilio',
+      protocol: protocol === 'l16' ? `l16/${l16Rate}` : protocol,
     });
     const alertLatenciesMs = alertLatencies(results, views);
     const alertPoints = alertTimings(results, views).map((t): [number, number] => [(t.recvMs - startAtMs) / 1000, t.totalMs]);

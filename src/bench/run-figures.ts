@@ -26,7 +26,7 @@ export interface LoadFigures {
   seconds: number;
   /** Server instances the calls were spread over (one Redis, one routing queue); every CPU, memory and stage figure is their sum. */
   instances: number;
-  /** The calls' gateway protocol: `twilio` (8 kHz mu-law in JSON) or `l16/<rate>` (binary L16 at that rate, the Vonage websocket). */
+  /** The calls' gateway protocol: `twilio` (8 kHz mu-law in JSON), `l16/<rate>` (binary L16 at that rate, the Vonage websocket) or `audiohook` (Genesys: binary stereo PCMU). */
   protocol: string;
   /** Length of the steady-state window the CPU, stage and lag figures cover, s. */
   measured_s: number;

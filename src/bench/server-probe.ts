@@ -4,6 +4,7 @@
  * the stage and lag metrics; the call API (`GET /v1/calls[/:callId]`).
  * Every read that fails gives `undefined`: a missing figure prints as n/a.
  */
+import type { AudiohookCredentials } from './call-driver.js';
 import { MetricsSnapshot } from './prom-text.js';
 import { processCpuMs, processRssBytes, threadCpu, type ThreadCpu } from './proc-stat.js';
 
@@ -20,6 +21,8 @@ export interface Target {
   adminToken?: string;
   /** Agent JWT for an agent id (AUTH on); undefined with AUTH off. */
   agentToken?: (agentId: string) => string | undefined;
+  /** An AudioHook api key the server takes (one of its `AUDIOHOOK_API_KEYS`), for `--protocol audiohook`. */
+  audiohook?: AudiohookCredentials;
 }
 
 export interface ServerSample {

@@ -18,6 +18,7 @@ import { findMaxRows, findMaxSvg, loadRows, table, timelineSvg, writeReport } fr
 import { startBenchServers, waitUntilNotOverloaded } from '../bench/bench-servers.js';
 import { onInterrupt, type SpawnedServer } from '../bench/server-process.js';
 import type { Target } from '../bench/server-probe.js';
+import type { AudiohookCredentials } from '../bench/call-driver.js';
 import { createProgress } from './progress.js';
 
 const HELP = `usage: npm run bench [-- options]
@@ -25,8 +26,8 @@ const HELP = `usage: npm run bench [-- options]
 Load generator (default): starts its own server (child process: own port,
 own ROUTING_QUEUE, auth on with a JWT secret made up for the run), opens
 --calls concurrent Twilio Media Streams calls paced in real time (20 ms
-mu-law frames of audio-fixtures/demo: a share turn angry; --protocol l16 for
-L16 calls), one agent socket per call, and prints server CPU per call-second
+mu-law frames of audio-fixtures/demo: a share turn angry; --protocol l16 or
+audiohook for the other gateways), one agent socket per call, and prints server CPU per call-second
 (and by stage), processing lag, alert latency, memory per call and dropped
 frames.
 
@@ -42,8 +43,10 @@ frames.
   --agents WHERE     with K > 1, where each call's agent connects: other (default: the next server, so
                      every prompt crosses servers through the routing queue and the agent's inbox) or
                      same (the call's own server: local delivery, as a balancer keeping them together)
-  --protocol P       twilio (default: 8 kHz mu-law in Twilio Media Streams JSON) or l16 (the Vonage
-                     websocket: binary 20-ms L16 frames, at --rate)
+  --protocol P       twilio (default: 8 kHz mu-law in Twilio Media Streams JSON), l16 (the Vonage
+                     websocket: binary 20-ms L16 frames, at --rate) or audiohook (Genesys AudioHook:
+                     signed upgrades, open/opened, binary stereo PCMU, close/closed; with --url the
+                     first key of AUDIOHOOK_API_KEYS in the environment)
   --rate HZ          with --protocol l16: 8000 or 16000 (default 16000, resampled to 8 kHz by the server)
   --url URL[,URL…]   load already running servers instead (no /proc: CPU and RSS from their /metrics);
                      auth: JWT_SECRET in the environment (tokens minted), or --token / --agent-token, or AUTH off
@@ -190,7 +193,7 @@ async function loadGenerator(v: Values): Promise<number> {
   const agents = str(v, 'agents');
   if (agents !== 'same' && agents !== 'other') throw Object.assign(new Error('bench: --agents is same or other'), { usage: true });
   const protocol = str(v, 'protocol');
-  if (protocol !== 'twilio' && protocol !== 'l16') throw Object.assign(new Error('bench: --protocol is twilio or l16'), { usage: true });
+  if (protocol !== 'twilio' && protocol !== 'l16' && protocol !== 'audiohook') throw Object.assign(new Error('bench: --protocol is twilio, l16 or audiohook'), { usage: true });
   const l16Rate = Number(str(v, 'rate'));
   if (l16Rate !== 8000 && l16Rate !== 16000) throw Object.assign(new Error('bench: --rate is 8000 or 16000'), { usage: true });
   const fixtures: BenchFixture[] = await Promise.all(FIXTURES.map(async (f) => ({ name: f.name, angry: f.angry, ...('promptByS' in f ? { promptByS: f.promptByS } : {}), mulaw: await loadMuLaw(f.file) })));
@@ -207,12 +210,14 @@ async function loadGenerator(v: Values): Promise<number> {
     const mint = (role: 'agent' | 'supervisor' | 'gateway' | 'admin', sub: string): string | undefined => (secret ? signToken(secret, { role, sub }) : undefined);
     const adminToken = mint('admin', 'bench-admin');
     const agentToken = str(v, 'agent-token');
+    const audiohook = protocol === 'audiohook' ? audiohookKeyFromEnv() : undefined;
     targets = url.split(',').map((u) => ({
       httpUrl: u.trim().replace(/\/$/, ''),
       ...((str(v, 'token') ?? mint('gateway', 'bench-gateway')) ? { gatewayToken: (str(v, 'token') ?? mint('gateway', 'bench-gateway'))! } : {}),
       ...((agentToken ?? mint('supervisor', 'bench-supervisor')) ? { supervisorToken: (agentToken ?? mint('supervisor', 'bench-supervisor'))! } : {}),
       agentToken: (agentId) => agentToken ?? mint('agent', agentId),
       ...(adminToken ? { adminToken } : {}),
+      ...(audiohook ? { audiohook } : {}),
     }));
   } else {
     const ceiling = findMaxMode ? maxCalls : calls;
@@ -300,4 +305,20 @@ async function loadGenerator(v: Values): Promise<number> {
       if (problem) process.stderr.write(`bench: could not remove queue '${queueName}' from Redis: ${problem}\n`);
     }
   }
+}
+
+/** `--protocol audiohook --url …`: the first key of `AUDIOHOOK_API_KEYS` (the servers' own setting, a JSON object of api key → base64 client secret). */
+function audiohookKeyFromEnv(): AudiohookCredentials {
+  const usage = (why: string): Error => Object.assign(new Error(`bench: --protocol audiohook with --url signs with the first key of AUDIOHOOK_API_KEYS: ${why}`), { usage: true });
+  const raw = process.env['AUDIOHOOK_API_KEYS'];
+  if (raw === undefined || raw.trim() === '') throw usage('it is not set');
+  let keys: unknown;
+  try {
+    keys = JSON.parse(raw);
+  } catch {
+    throw usage('it is not JSON');
+  }
+  const first = keys !== null && typeof keys === 'object' && !Array.isArray(keys) ? Object.entries(keys)[0] : undefined;
+  if (first === undefined || typeof first[1] !== 'string') throw usage('it holds no {"<api key>": "<base64 client secret>"} entry');
+  return { apiKey: first[0], clientSecret: first[1] };
 }

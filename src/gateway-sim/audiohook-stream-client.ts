@@ -87,6 +87,28 @@ export interface AudiohookStreamResult {
   received: ServerMessage[];
 }
 
+/**
+ * A call's audio as AudioHook's binary frames for the load generator: 20-ms
+ * stereo PCMU, [external, internal] interleaved (the customer, then a
+ * silent agent), `seconds` of them from `startS` into the fixture, looping
+ * whole frames (a frame never straddles the seam).
+ */
+export function precomputeAudiohookFrames(mulaw: Uint8Array, seconds: number, startS = 0): Uint8Array[] {
+  if (mulaw.length === 0) throw new RangeError('fixture audio is empty');
+  const frames = Math.round((seconds * 1000) / 20);
+  const inFixture = Math.ceil(mulaw.length / 160);
+  const first = Math.round((startS * 1000) / 20);
+  return Array.from({ length: frames }, (_, f) => {
+    const from = ((first + f) % inFixture) * 160;
+    const frame = new Uint8Array(320).fill(0xff); // mu-law silence
+    for (let i = 0; i < 160; i++) {
+      const src = from + i;
+      if (src < mulaw.length) frame[2 * i] = mulaw[src]!;
+    }
+    return frame;
+  });
+}
+
 /** Streams one call as Genesys Cloud would; resolves once `closed` arrived and the socket closed. */
 export async function streamAudiohookCall(o: AudiohookStreamOptions): Promise<AudiohookStreamResult> {
   const url = new URL(o.url);

@@ -15,9 +15,9 @@ import { REDIS_URL } from '../integration/helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function bench(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', 'src/main.ts', 'bench', ...args], { cwd: root, env: { ...process.env, REDIS_URL }, timeout: 150_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, ['--expose-gc', '--import', 'tsx', 'src/main.ts', 'bench', ...args], { cwd: root, env: { ...process.env, REDIS_URL, ...env }, timeout: 150_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -97,12 +97,15 @@ describe('npm run bench (load generator, spawned server)', () => {
     expect(existsSync(out)).toBe(true);
   }, 160_000);
 
-  it('--instances 2: two servers on one queue, calls spread over them, the figures their sum; both stopped after', async () => {
-    const res = await bench(['--instances', '2', '--calls', '4', '--seconds', '6', '--json', '--out', out, '--server', 'tsx']);
+  it('--instances 2 --protocol audiohook: two servers on one queue (one AudioHook key), calls spread over them, the figures their sum; both stopped after', async () => {
+    const res = await bench(['--instances', '2', '--protocol', 'audiohook', '--calls', '4', '--seconds', '6', '--json', '--out', out, '--server', 'tsx']);
     expect(res.stderr + res.stdout).not.toMatch(/UT_ERR_/);
     expect(res.code).toBe(0);
     const json = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(json['instances']).toBe(2);
+    // Signed AudioHook sessions on both servers: every frame taken, none failed.
+    expect(json['protocol']).toBe('audiohook');
+    expect(json['failed_calls']).toBe(0);
     expect(json['frames_taken']).toBe(4 * 6 * 50);
     expect(json['dropped_frames']).toBe(0);
     expect(json['cpu_source']).toBe('proc');
@@ -133,6 +136,9 @@ describe('npm run bench (load generator, spawned server)', () => {
     const rate = await bench(['--protocol', 'l16', '--rate', '44100']);
     expect(rate.code).toBe(2);
     expect(rate.stderr).toMatch(/--rate/);
+    const hook = await bench(['--protocol', 'audiohook', '--url', 'http://127.0.0.1:1'], { AUDIOHOOK_API_KEYS: '' });
+    expect(hook.code).toBe(2);
+    expect(hook.stderr).toMatch(/AUDIOHOOK_API_KEYS: it is not set/);
     const where = await bench(['--agents', 'nowhere']);
     expect(where.code).toBe(2);
     expect(where.stderr).toMatch(/--agents/);

@@ -4,6 +4,7 @@
  * /metrics, two generator threads. No timing assertions: the figures must
  * exist and the frame accounting must add up.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad } from '../../src/bench/load-run.js';
 import { MetricsSnapshot } from '../../src/bench/prom-text.js';
@@ -58,6 +59,52 @@ describe('load generator against a running server (--url)', () => {
     expect(f.angry_calls).toBe(1);
     expect(f.angry_calls_prompted).toBe(1);
   }, 90_000);
+});
+
+describe('load generator speaking AudioHook (--protocol audiohook)', () => {
+  const audiohook = { apiKey: 'bench-test-key', clientSecret: randomBytes(32).toString('base64') };
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService({ CONNECTIONS_PER_IP_PER_MINUTE: '0', AUDIOHOOK_API_KEYS: JSON.stringify({ [audiohook.apiKey]: audiohook.clientSecret }) });
+  }, 60_000);
+  afterAll(async () => {
+    await svc?.close();
+  });
+
+  it('signed sessions, open/opened, stereo PCMU, close/closed: every frame taken, the angry call prompted, each call ended by its close', async () => {
+    const fixtures = [
+      { name: 'calm-then-angry', angry: true, promptByS: 27, mulaw: await loadFixtureMuLaw('calm-then-angry') },
+      { name: 'stays-calm', angry: false, mulaw: await loadFixtureMuLaw('stays-calm') },
+    ];
+    const run = await runLoad({ targets: [{ httpUrl: svc.url, audiohook }], protocol: 'audiohook', calls: 2, seconds: 10, rampMs: 300, warmupMs: 200, fixtures, runId: `ah-${process.pid}` });
+    const f = run.figures;
+    expect(f.protocol).toBe('audiohook');
+    expect(f.failed_calls).toBe(0);
+    expect(f.frames_sent).toBe(2 * 500);
+    expect(f.frames_taken).toBe(2 * 500);
+    expect(f.dropped_frames).toBe(0);
+    const m = MetricsSnapshot.parse(await (await fetch(`${svc.url}/metrics`)).text());
+    // Both channels arrive in each frame; the customer's is what is scored.
+    expect(m.byLabel('undertone_audio_messages_total', 'source').get('audiohook')).toBeGreaterThanOrEqual(2 * 500);
+    expect(f.angry_calls).toBe(1);
+    expect(f.angry_calls_prompted).toBe(1);
+    // Each call ended through AudioHook's close handshake (a hangup, not a dropped socket),
+    // with the agent's channel counted apart from the customer's.
+    const closed = svc.lines.filter((l) => l.msg === 'AudioHook session closed by the client');
+    expect(closed).toHaveLength(2);
+    for (const { callId } of closed) {
+      const detail = (await (await fetch(`${svc.url}/v1/calls/${callId}`)).json()) as { state: string; endReason: string; audioMs: number; agentAudioMs: number };
+      expect(detail).toMatchObject({ state: 'ended', endReason: 'hangup', audioMs: 10_000, agentAudioMs: 10_000 });
+    }
+  }, 90_000);
+
+  it('refuses to run without an AudioHook key for the targets', async () => {
+    const fixtures = [
+      { name: 'a', angry: true, mulaw: await loadFixtureMuLaw('calm-then-angry') },
+      { name: 'c', angry: false, mulaw: await loadFixtureMuLaw('stays-calm') },
+    ];
+    await expect(runLoad({ targets: [{ httpUrl: svc.url }], protocol: 'audiohook', calls: 1, seconds: 4, fixtures, runId: 'x' })).rejects.toThrow(/AudioHook api key/);
+  });
 });
 
 describe('load generator over two instances on one Redis and one routing queue (--instances 2)', () => {
