@@ -3,8 +3,8 @@
  * socket (`/v1/agents/:agentId/stream`) and a gateway socket (Twilio Media
  * Streams on `/v1/streams/twilio`, the Vonage L16 websocket on
  * `/v1/streams/l16`, or Genesys AudioHook on `/v1/streams/audiohook`), media
- * paced in real time by one tick loop, prompt arrivals recorded. Runs on the main thread or in a worker thread
- * (drive-worker.ts); its plan and results are plain data so they cross
+ * paced in real time by one tick loop, prompt arrivals recorded. Runs on
+ * the main thread or in a worker thread (drive-worker.ts); its plan and results are plain data so they cross
  * threads by structured clone.
  */
 import { randomUUID } from 'node:crypto';
@@ -100,7 +100,7 @@ export interface DriveCallResult {
   /** Close code/reason when the server closed the gateway socket before the call ended. */
   closedByServer?: { code: number; reason: string };
   prompts: PromptArrival[];
-  /** Set when a socket could not be opened. */
+  /** Set when a socket could not be opened, or the server ended the call in-band (an AudioHook `disconnect`). */
   error?: string;
 }
 
@@ -213,7 +213,9 @@ export class CallDriver {
    * conversationId is its `callSid`), `open` offering stereo PCMU with the
    * agent and language in customConfig, and the server's `opened`. Later
    * server messages are bookkept (their seq is the next `serverseq`); the
-   * `closed` answering our `close` ends the socket, as Genesys does.
+   * `closed` answering our `close` ends the socket, as Genesys does. A
+   * server's `disconnect` (an error, or the call shed under overload) is
+   * answered with `close`, and its info becomes the call's close reason.
    */
   private async openAudiohook(c: LiveCall, base: string, params: Record<string, string>): Promise<WebSocket> {
     const creds = this.plan.audiohook;
@@ -245,12 +247,17 @@ export class CallDriver {
       if (type === 'opened') onOpened?.();
       else if (type === 'closed') ws.close(1000, 'closed');
       else if (type === 'disconnect') {
-        c.result.error ??= `AudioHook disconnect: ${String(info)}`;
-        onOpened?.(new Error(`disconnect before opened: ${String(info)}`));
+        disconnected = String(info);
+        if (Number.isNaN(c.result.stopMs)) c.result.error ??= `AudioHook disconnect: ${disconnected}`;
+        onOpened?.(new Error(`disconnect before opened: ${disconnected}`));
+        if (ws.readyState === WebSocket.OPEN && Number.isNaN(c.result.stopMs)) ws.send(hook.message('close', { reason: 'disconnect' }));
       }
     });
+    let disconnected: string | undefined;
     ws.on('close', (code, reason) => {
-      if (Number.isNaN(c.result.stopMs)) c.result.closedByServer = { code, reason: reason.toString() };
+      // The server's in-band goodbye says why; the socket's own close code follows the handshake.
+      if (disconnected !== undefined) c.result.closedByServer = { code, reason: disconnected };
+      else if (Number.isNaN(c.result.stopMs)) c.result.closedByServer = { code, reason: reason.toString() };
       onOpened?.(new Error(`socket closed before opened (${code})`));
     });
     ws.send(

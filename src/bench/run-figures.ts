@@ -241,7 +241,8 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     else dropped += Math.max(0, r.framesSent - taken);
     dropped += r.framesFailed;
     if (r.error !== undefined || (r.closedByServer !== undefined && r.closedByServer.code !== 1000)) failedCalls++;
-    if (r.closedByServer?.code === 1013 && /this call is shed/.test(r.closedByServer.reason)) shedCalls++;
+    // Twilio and L16 calls are shed with close code 1013; an AudioHook call by a `disconnect` saying so.
+    if (r.closedByServer !== undefined && /this call is shed/.test(r.closedByServer.reason)) shedCalls++;
     let promptedInTime = false;
     for (const p of r.prompts) {
       prompts++;
