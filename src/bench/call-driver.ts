@@ -230,6 +230,8 @@ export class CallDriver {
     const hook = new AudiohookMessages(ids.sessionId);
     c.hook = hook;
     let onOpened: ((err?: Error) => void) | undefined;
+    /** The server's `disconnect` info, once it said goodbye in-band. */
+    let disconnected: string | undefined;
     const opened = new Promise<void>((resolve, reject) => {
       onOpened = (err) => (err ? reject(err) : resolve());
     });
@@ -253,7 +255,6 @@ export class CallDriver {
         if (ws.readyState === WebSocket.OPEN && Number.isNaN(c.result.stopMs)) ws.send(hook.message('close', { reason: 'disconnect' }));
       }
     });
-    let disconnected: string | undefined;
     ws.on('close', (code, reason) => {
       // The server's in-band goodbye says why; the socket's own close code follows the handshake.
       if (disconnected !== undefined) c.result.closedByServer = { code, reason: disconnected };
