@@ -11,6 +11,7 @@ import type { CallDetail, CallSummary } from '../calls/call-views.js';
 import type { DriveCall, DriveCallResult, DrivePlan, DriveProtocol } from './call-driver.js';
 import { createDriverPool } from './driver-pool.js';
 import { framesDue, isAngryCall, nowMs, staggerOffsets } from './pacing.js';
+import { machineCpu, type MachineCpu } from './proc-stat.js';
 import { alertLatencies, alertTimings, computeFigures, type LoadFigures, type ServerCallView } from './run-figures.js';
 import { getApiJson, measureServersMemory, sampleServers, type ServerMemory, type ServerSample, type Target } from './server-probe.js';
 import { precomputeAudiohookFrames } from '../gateway-sim/audiohook-stream-client.js';
@@ -198,6 +199,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
   let windowStart: ServerSample | undefined;
   let windowEnd: ServerSample | undefined;
   let genCpu0: NodeJS.CpuUsage | undefined;
+  let machine0: MachineCpu | undefined;
+  let machineWindow: { start: MachineCpu; end: MachineCpu } | undefined;
   let genCpuMs = 0;
   const clientLagMs: number[] = [];
   const timeline: TimelinePoint[] = [];
@@ -212,6 +215,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
     const windowSamples = (async () => {
       await sleep(windowStartAt - nowMs());
       windowStart = await sampleServers(targets, true);
+      machine0 = machineCpu();
       genCpu0 = process.cpuUsage();
       // Memory with every call live (after a GC in each server thread): 1 s before the window closes.
       await sleep(windowEndAt - 1000 - nowMs());
@@ -219,6 +223,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       await sleep(windowEndAt - nowMs());
       const g = process.cpuUsage(genCpu0);
       windowEnd = await sampleServers(targets, true);
+      const machine1 = machineCpu();
+      if (machine0 !== undefined && machine1 !== undefined) machineWindow = { start: machine0, end: machine1 };
       genCpuMs = (g.user + g.system) / 1000;
     })();
     // A timeline point a second, and the client lag estimate when the server has no lag histogram.
@@ -286,6 +292,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunResult> {
       memoryBefore,
       memoryLive,
       generatorCpuMs: genCpuMs,
+      machineCpu: machineWindow,
       clientLagMs,
       cpuSource: targets.every((t) => t.pid !== undefined) ? 'proc' : 'metrics',
       instances: k,

@@ -1,7 +1,8 @@
 /**
  * CPU time and resident memory of a process from Linux /proc: what the
  * process really used, all threads included (onnxruntime's pool, libuv's),
- * without asking the process itself.
+ * without asking the process itself; and the whole machine's CPU time,
+ * steal included (what a hypervisor took from this VM).
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -92,4 +93,49 @@ export function threadCpuDeltaMs(before: readonly ThreadCpu[], after: readonly T
   let ms = 0;
   for (const t of after) if (pattern.test(t.name)) ms += t.cpuMs - (was.get(t.tid) ?? 0);
   return ms;
+}
+
+/** The machine's CPU time so far, all CPUs, in clock ticks (the `cpu` line of /proc/stat). */
+export interface MachineCpu {
+  /** user + nice + system + irq + softirq (guest time is inside user). */
+  busy: number;
+  /** idle + iowait. */
+  idle: number;
+  /** Time a hypervisor ran something else while this VM wanted the CPU. */
+  steal: number;
+}
+
+/** Shares of all CPUs' time between two readings, 0..1 (they add up to 1). */
+export interface MachineCpuShares {
+  busy: number;
+  steal: number;
+  idle: number;
+}
+
+/** The `cpu` line of /proc/stat: user nice system idle iowait irq softirq steal [guest guest_nice]. */
+export function parseMachineCpu(stat: string): MachineCpu {
+  const line = stat.split('\n').find((l) => l.startsWith('cpu '));
+  const f = line?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  if (f.length < 8 || f.slice(0, 8).some((v) => !Number.isFinite(v))) throw new Error(`unreadable /proc/stat cpu line: ${String(line).slice(0, 80)}`);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
+  return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal };
+}
+
+/** The machine's CPU time so far; undefined where /proc/stat cannot be read (not Linux). */
+export function machineCpu(): MachineCpu | undefined {
+  try {
+    return parseMachineCpu(readFileSync('/proc/stat', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy, stolen and idle shares of the machine's CPU time from `a` to `b`; undefined when no time passed. */
+export function machineCpuShares(a: MachineCpu, b: MachineCpu): MachineCpuShares | undefined {
+  const busy = b.busy - a.busy;
+  const idle = b.idle - a.idle;
+  const steal = b.steal - a.steal;
+  const total = busy + idle + steal;
+  if (!(total > 0)) return undefined;
+  return { busy: busy / total, steal: steal / total, idle: idle / total };
 }

@@ -10,6 +10,7 @@ import type { LoadRunResult } from './load-run.js';
 import type { LoadFigures } from './run-figures.js';
 
 const na = (v: number | null, unit = '', digits = 2): string => (v === null ? 'n/a' : `${v.toFixed(digits)}${unit}`);
+const pct = (share: number): string => `${(share * 100).toFixed(0)} %`;
 
 /** Key/value rows, aligned. */
 export function table(rows: readonly (readonly [string, string])[]): string {
@@ -45,6 +46,12 @@ export function loadRows(f: LoadFigures, threads = 1): [string, string][] {
       `${f.dropped_frames}${f.failed_calls > 0 ? ` (${f.failed_calls} call(s) refused or closed early${f.shed_calls > 0 ? `, ${f.shed_calls} of them shed past capacity` : ''})` : ''}${f.unverified_calls > 0 ? `; ${f.unverified_calls} call(s) unverified (the server could not report them)` : ''}`,
     ],
     ['load generator: frames sent late, p99', `${na(f.generator_send_late_p99_ms, ' ms', 1)} (send − due; large means the generator itself was starved)`],
+    [
+      'machine CPU over the window (all cores)',
+      f.machine_cpu === null
+        ? 'n/a (no /proc/stat)'
+        : `busy ${pct(f.machine_cpu.busy)}, stolen by the hypervisor ${pct(f.machine_cpu.steal)}, idle ${pct(f.machine_cpu.idle)}${f.machine_cpu.steal >= 0.05 ? ' (a VM short of its cores: figures from such a run are not comparable with a quiet one)' : ''}`,
+    ],
     [
       'load generator CPU per call-second',
       `${f.generator_cpu_ms_per_call_second.toFixed(3)} ms (${((f.generator_cpu_ms_per_call_second * f.calls) / 1000).toFixed(2)} cores${(f.generator_cpu_ms_per_call_second * f.calls) / 1000 > 0.7 * threads ? ': near its threads\' capacity, try more --threads' : ''})`,

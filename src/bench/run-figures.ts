@@ -6,7 +6,7 @@
 import type { DriveCallResult } from './call-driver.js';
 import { histogramDelta, histogramQuantile, quantile } from './histogram.js';
 import { frameForAudioMs } from './pacing.js';
-import { DSP_THREAD_NAME, threadCpuDeltaMs } from './proc-stat.js';
+import { DSP_THREAD_NAME, machineCpuShares, threadCpuDeltaMs, type MachineCpu, type MachineCpuShares } from './proc-stat.js';
 import type { MetricsSnapshot } from './prom-text.js';
 import type { ServerMemory, ServerSample } from './server-probe.js';
 import { FRAME_MS } from '../gateway-sim/twilio-messages.js';
@@ -87,6 +87,20 @@ export interface LoadFigures {
   generator_cpu_ms_per_call_second: number;
   /** How late the generator handed frames to their sockets (send − due), p99, ms: a starved generator shows here, not as server lag. */
   generator_send_late_p99_ms: number | null;
+  /**
+   * The machine the bench runs on (spawned servers and generator alike) over
+   * the window, shares of all its CPUs' time: busy, stolen by the hypervisor
+   * (a VM that gets less than its cores), idle. Null where /proc/stat is not
+   * readable. With `--url`, the generator's machine only.
+   */
+  machine_cpu: MachineCpuShares | null;
+}
+
+function machineShares(m: FigureInputs['machineCpu']): MachineCpuShares | null {
+  const shares = m === undefined ? undefined : machineCpuShares(m.start, m.end);
+  if (shares === undefined) return null;
+  const r = (v: number): number => Math.round(v * 1000) / 1000;
+  return { busy: r(shares.busy), steal: r(shares.steal), idle: r(shares.idle) };
 }
 
 /** p99 of send − due over every frame sent (a sample of at most ~20 000 frames). */
@@ -124,6 +138,8 @@ export interface FigureInputs {
   memoryLive?: ServerMemory | undefined;
   /** Generator process CPU over the window, ms. */
   generatorCpuMs: number;
+  /** The machine's CPU time at the window's start and end (see LoadFigures.machine_cpu). */
+  machineCpu?: { start: MachineCpu; end: MachineCpu } | undefined;
   /** Where the server CPU figures come from. */
   cpuSource: 'proc' | 'metrics';
   /** Instances the figures add up (default 1). */
@@ -302,6 +318,7 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     unverified_calls: unverified,
     generator_cpu_ms_per_call_second: round(perCallS(input.generatorCpuMs)),
     generator_send_late_p99_ms: orNull(sendLateP99(input.results)),
+    machine_cpu: machineShares(input.machineCpu),
   };
 }
 

@@ -76,6 +76,11 @@ describe('npm run bench (load generator, spawned server)', () => {
     const parts = (json['main_thread_cpu_ms_per_call_second'] as number) + (json['dsp_thread_cpu_ms_per_call_second'] as number) + (json['other_thread_cpu_ms_per_call_second'] as number);
     expect(parts).toBeGreaterThanOrEqual((json['cpu_ms_per_call_second'] as number) - 0.01);
     expect(json['generator_cpu_ms_per_call_second']).toBeGreaterThan(0);
+    // The machine's CPU over the window, from /proc/stat: shares that add up to the whole.
+    const machine = json['machine_cpu'] as { busy: number; steal: number; idle: number };
+    expect(machine.busy).toBeGreaterThan(0);
+    expect(machine.busy + machine.steal + machine.idle).toBeCloseTo(1, 2);
+    expect(res.stdout).toMatch(/machine CPU over the window \(all cores\)\s+busy \d+ %, stolen by the hypervisor \d+ %, idle \d+ %/);
 
     const files = readdirSync(out);
     expect(files.some((f) => /^bench-.*\.json$/.test(f))).toBe(true);

@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { DSP_THREAD_NAME, parseProcStatCpuMs, processCpuMs, processRssBytes, threadCpu, threadCpuDeltaMs, type ThreadCpu } from '../../src/bench/proc-stat.js';
+import {
+  DSP_THREAD_NAME,
+  machineCpu,
+  machineCpuShares,
+  parseMachineCpu,
+  parseProcStatCpuMs,
+  processCpuMs,
+  processRssBytes,
+  threadCpu,
+  threadCpuDeltaMs,
+  type ThreadCpu,
+} from '../../src/bench/proc-stat.js';
 
 describe('/proc figures', () => {
   it('reads utime + stime after the last ")" (a command name may hold spaces and parentheses)', () => {
@@ -10,6 +21,21 @@ describe('/proc figures', () => {
     expect(parseProcStatCpuMs(stat, 100)).toBe(3000);
     expect(parseProcStatCpuMs(stat, 250)).toBe(1200);
     expect(() => parseProcStatCpuMs('garbage', 100)).toThrow(/unreadable/);
+  });
+
+  it("reads the machine's CPU time from /proc/stat's cpu line, and its busy, stolen and idle shares between two readings", () => {
+    // user nice system idle iowait irq softirq steal guest guest_nice
+    const a = parseMachineCpu('cpu  1000 10 200 5000 90 5 45 300 0 0\ncpu0 500 5 100 2500 45 2 22 150 0 0\nintr 1 2 3\n');
+    expect(a).toEqual({ busy: 1260, idle: 5090, steal: 300 });
+    const b = { busy: a.busy + 560, idle: a.idle + 240, steal: a.steal + 200 };
+    expect(machineCpuShares(a, b)).toEqual({ busy: 0.56, steal: 0.2, idle: 0.24 });
+    expect(machineCpuShares(a, a)).toBeUndefined();
+    expect(() => parseMachineCpu('intr 1 2 3')).toThrow(/unreadable/);
+    expect(() => parseMachineCpu('cpu  1 2 3')).toThrow(/unreadable/);
+    // This machine (Linux): readable, and time only grows.
+    const now = machineCpu();
+    expect(now).toBeDefined();
+    expect(now!.busy + now!.idle).toBeGreaterThan(0);
   });
 
   it('measures this very process: CPU grows with work, RSS is positive', () => {

@@ -58,6 +58,12 @@ describe('load run figures', () => {
     expect(f.lag_p99_ms).toBeNull();
   });
 
+  it("the machine's busy, stolen and idle shares over the window; null when /proc/stat was not read", () => {
+    const machineCpu = { start: { busy: 1000, idle: 3000, steal: 100 }, end: { busy: 1600, idle: 3300, steal: 200 } };
+    expect(computeFigures(base({ machineCpu })).machine_cpu).toEqual({ busy: 0.6, steal: 0.1, idle: 0.3 });
+    expect(computeFigures(base({})).machine_cpu).toBeNull();
+  });
+
   it('main thread CPU per call over the window, beside the whole process', () => {
     const f = computeFigures(base({ windowStart: sample(0, 1000, 100 * 1024 * 1024, undefined, 400), windowEnd: sample(1000, 1050, 101 * 1024 * 1024, undefined, 420) }));
     expect(f.cpu_ms_per_call_second).toBe(25);
