@@ -151,8 +151,10 @@ export class AudiohookAdapter implements IngestAdapter {
       return result;
     }
     const bytesPerSample = this.frameBytes / 2;
-    const first = new Uint8Array(samples * bytesPerSample);
-    const second = new Uint8Array(samples * bytesPerSample);
+    // Both channels in one new buffer (two views): one allocation per frame, not two.
+    const split = new Uint8Array(data.length);
+    const first = split.subarray(0, samples * bytesPerSample);
+    const second = split.subarray(samples * bytesPerSample);
     for (let i = 0, o = 0; o < first.length; i += this.frameBytes, o += bytesPerSample) {
       for (let b = 0; b < bytesPerSample; b++) {
         first[o + b] = data[i + b]!;
