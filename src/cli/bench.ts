@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { readWav } from '../audio/wav.js';
-import { CONFIG_DEFAULTS } from '../config/config.js';
+import { CONFIG_DEFAULTS, readAudiohookApiKeys } from '../config/config.js';
+import { ConfigError } from '../shared/errors.js';
 import { signToken } from '../http/auth/tokens.js';
 import { findMax } from '../bench/find-max.js';
 import { runInProcess } from '../bench/in-process.js';
@@ -27,9 +28,9 @@ Load generator (default): starts its own server (child process: own port,
 own ROUTING_QUEUE, auth on with a JWT secret made up for the run), opens
 --calls concurrent Twilio Media Streams calls paced in real time (20 ms
 mu-law frames of audio-fixtures/demo: a share turn angry; --protocol l16 or
-audiohook for the other gateways), one agent socket per call, and prints server CPU per call-second
-(and by stage), processing lag, alert latency, memory per call and dropped
-frames.
+audiohook for the other gateways), one agent socket per call, and prints
+server CPU per call-second (and by stage), processing lag, alert latency,
+memory per call and dropped frames.
 
   --calls N          concurrent calls (default 100)
   --seconds S        audio per call, s (default 30)
@@ -307,18 +308,16 @@ async function loadGenerator(v: Values): Promise<number> {
   }
 }
 
-/** `--protocol audiohook --url …`: the first key of `AUDIOHOOK_API_KEYS` (the servers' own setting, a JSON object of api key → base64 client secret). */
+/** `--protocol audiohook --url …`: the first key of `AUDIOHOOK_API_KEYS`, the servers' own setting, read and checked as they read it. */
 function audiohookKeyFromEnv(): AudiohookCredentials {
   const usage = (why: string): Error => Object.assign(new Error(`bench: --protocol audiohook with --url signs with the first key of AUDIOHOOK_API_KEYS: ${why}`), { usage: true });
-  const raw = process.env['AUDIOHOOK_API_KEYS'];
-  if (raw === undefined || raw.trim() === '') throw usage('it is not set');
-  let keys: unknown;
+  let keys: Readonly<Record<string, string>>;
   try {
-    keys = JSON.parse(raw);
-  } catch {
-    throw usage('it is not JSON');
+    keys = readAudiohookApiKeys(process.env);
+  } catch (err) {
+    throw usage(err instanceof ConfigError ? err.problems.join('; ') : String(err));
   }
-  const first = keys !== null && typeof keys === 'object' && !Array.isArray(keys) ? Object.entries(keys)[0] : undefined;
-  if (first === undefined || typeof first[1] !== 'string') throw usage('it holds no {"<api key>": "<base64 client secret>"} entry');
+  const first = Object.entries(keys)[0];
+  if (first === undefined) throw usage('it is not set');
   return { apiKey: first[0], clientSecret: first[1] };
 }

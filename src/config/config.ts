@@ -281,6 +281,19 @@ function audiohookKeys(env: Env, problems: string[]): Readonly<Record<string, st
   return Object.freeze(keys);
 }
 
+/**
+ * `AUDIOHOOK_API_KEYS` alone, validated as at start-up, for a tool that
+ * connects as Genesys would (the bench with `--url`): the server's own
+ * setting, so the tool signs with a key the server takes. Throws
+ * `ConfigError` with every problem; `{}` when unset.
+ */
+export function readAudiohookApiKeys(env: Env = process.env): Readonly<Record<string, string>> {
+  const problems: string[] = [];
+  const keys = audiohookKeys(env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return keys;
+}
+
 /** `DSP_THREADS`: `auto` or a whole number 0-64. */
 function dspThreads(env: Env, problems: string[]): number {
   const value = raw(env, 'DSP_THREADS');

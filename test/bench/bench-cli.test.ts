@@ -144,6 +144,9 @@ describe('npm run bench (load generator, spawned server)', () => {
     const hook = await bench(['--protocol', 'audiohook', '--url', 'http://127.0.0.1:1'], { AUDIOHOOK_API_KEYS: '' });
     expect(hook.code).toBe(2);
     expect(hook.stderr).toMatch(/AUDIOHOOK_API_KEYS: it is not set/);
+    const badKeys = await bench(['--protocol', 'audiohook', '--url', 'http://127.0.0.1:1'], { AUDIOHOOK_API_KEYS: 'nope' });
+    expect(badKeys.code).toBe(2);
+    expect(badKeys.stderr).toMatch(/AUDIOHOOK_API_KEYS must be a JSON object/);
     const where = await bench(['--agents', 'nowhere']);
     expect(where.code).toBe(2);
     expect(where.stderr).toMatch(/--agents/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autoDspThreads, CONFIG_DEFAULTS, loadConfig } from '../../src/config/config.js';
+import { autoDspThreads, CONFIG_DEFAULTS, loadConfig, readAudiohookApiKeys } from '../../src/config/config.js';
 import { ConfigError } from '../../src/shared/errors.js';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
@@ -233,6 +233,12 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(message);
     expect(problems[0]).not.toContain('not base64!');
+  });
+
+  it('reads AUDIOHOOK_API_KEYS alone, as start-up does, for a tool that signs as Genesys (readAudiohookApiKeys)', () => {
+    expect(readAudiohookApiKeys({ AUDIOHOOK_API_KEYS: '{"key-1":"c2VjcmV0"}', PORT: 'not a port' })).toEqual({ 'key-1': 'c2VjcmV0' });
+    expect(readAudiohookApiKeys({})).toEqual({});
+    expect(() => readAudiohookApiKeys({ AUDIOHOOK_API_KEYS: '{"k":"not base64!"}' })).toThrow(ConfigError);
   });
 
   it('lists every problem at once, in one ConfigError', () => {
