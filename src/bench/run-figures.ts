@@ -80,7 +80,7 @@ export interface LoadFigures {
   dropped_frames: number;
   /** Calls the server closed early or that could not be opened. */
   failed_calls: number;
-  /** Of those, live calls the server shed past capacity (closed 1013 mid-call, src/calls/load-shedder.ts). */
+  /** Of those, live calls the server shed past capacity (closed 1013 mid-call, or an AudioHook `disconnect` saying so: src/calls/load-shedder.ts). */
   shed_calls: number;
   /** Calls whose audio taken the server could not report (forgotten, or GET /v1/calls/:callId failed): their frames are not counted as dropped. */
   unverified_calls: number;
