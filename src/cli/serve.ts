@@ -122,6 +122,7 @@ export async function startService(config: Config, options: StartServiceOptions)
       config.dspThreads > 0
         ? await createWorkerPoolEngine({
             threads: config.dspThreads,
+            gatherMs: config.dspGatherMs,
             modelPath: config.modelPath,
             card: model.card,
             logger,

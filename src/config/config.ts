@@ -185,6 +185,15 @@ export interface Config {
    */
   readonly dspThreads: number;
   /**
+   * How long call audio that ends no window may wait on the main thread for
+   * more before it is posted to its DSP thread, ms (`DSP_GATHER_MS`, 0-100;
+   * default 20). Fewer, larger batches cost both threads less per
+   * call-second; a payload that ends a window goes at once with what has
+   * gathered, so prompts do not wait (docs/performance.md "Gathering
+   * batches"). 0 = every event-loop turn.
+   */
+  readonly dspGatherMs: number;
+  /**
    * Send each prompt and priority change to the agent's sockets on the
    * instance that decided it at once, ahead of the routing queue
    * (`AGENT_LOCAL_DELIVERY`, default true): the queue still carries it
@@ -249,6 +258,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   redisPrefix: '',
   redisCluster: false,
   dspThreads: autoDspThreads(),
+  dspGatherMs: 20,
   agentLocalDelivery: true,
 });
 
@@ -362,6 +372,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisPrefix: text(env, 'REDIS_PREFIX', d.redisPrefix, problems, redisPrefixProblem),
     redisCluster: boolean(env, 'REDIS_CLUSTER', d.redisCluster, problems),
     dspThreads: dspThreads(env, problems),
+    dspGatherMs: integer(env, 'DSP_GATHER_MS', d.dspGatherMs, 0, 100, problems),
     agentLocalDelivery: boolean(env, 'AGENT_LOCAL_DELIVERY', d.agentLocalDelivery, problems),
   };
   // An unsigned webhook would let anyone who finds the URL move calls around.

@@ -2,13 +2,16 @@
  * The main thread's side of one DSP worker: the calls pinned to it, the
  * batch of this event-loop turn, and the replies.
  *
- * Batching: payloads are copied into one staging buffer as they arrive; the
- * first push of a turn schedules a `setImmediate` that posts the whole turn
- * as one message, transferring a right-sized copy of the staged bytes (one
- * memcpy; no further copy across threads; the staging buffer is reused). The
- * worker answers each batch with one message, in order, so results are
- * matched to batches by order alone; before it, possibly a `windows` message
- * with the batch's windows that were scored first (see dsp-worker.ts).
+ * Batching: payloads are copied into one staging buffer as they arrive and
+ * posted together as one message, transferring a right-sized copy of the
+ * staged bytes (one memcpy; no further copy across threads; the staging
+ * buffer is reused). One batch is in flight at a time. A batch goes at the
+ * next turn when it holds a payload that ends one of its call's windows (a
+ * score, and maybe a prompt, waits on it), an open, a close or the crash
+ * hook; else once its oldest audio has waited `gatherMs`. The worker answers each batch with one message, in
+ * order, so results are matched to batches by order alone; before it,
+ * possibly a `windows` message with the batch's windows that were scored
+ * first (see dsp-worker.ts).
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
@@ -66,8 +69,14 @@ export class WorkerHost implements CallHost {
   private started = false;
   private dead = false;
 
-  // This turn's batch.
+  // The batch gathering.
+  /** It holds something to post. */
   private scheduled = false;
+  /** A post is due at the next turn (setImmediate armed), or at `timer`. */
+  private immediate = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** It holds a window-ending payload, an open, a close or the crash hook: due at once, whatever its audio's age. */
+  private urgent = false;
   private opens: OpenOp[] = [];
   private closes: number[] = [];
   private audio: number[] = [];
@@ -96,6 +105,8 @@ export class WorkerHost implements CallHost {
     readonly index: number,
     data: DspWorkerData,
     private readonly events: HostEvents,
+    /** How long a batch's oldest audio may wait for more before it is posted, ms (see WorkerPoolOptions.gatherMs). */
+    private readonly gatherMs = 0,
   ) {
     this.worker = startWorker(data);
     // An idle worker must not keep the process alive (the pool closes it); one with batches in flight does.
@@ -171,10 +182,11 @@ export class WorkerHost implements CallHost {
   attach(call: WorkerCall): void {
     this.calls.set(call.id, call);
     this.opens.push({ call: call.id, callId: call.callId, encoding: call.format.encoding, sampleRate: call.format.sampleRate });
-    this.schedule();
+    this.schedule(true);
   }
 
-  enqueueAudio(call: WorkerCall, payload: Uint8Array): void {
+  /** `endsWindow`: the payload completes one of the call's windows (its score is awaited), so the batch goes at once. */
+  enqueueAudio(call: WorkerCall, payload: Uint8Array, endsWindow: boolean): void {
     if (this.staged + payload.length > this.staging.length) {
       const grown = new Uint8Array(Math.max(this.staging.length * 2, this.staged + payload.length));
       grown.set(this.staging.subarray(0, this.staged));
@@ -192,12 +204,12 @@ export class WorkerHost implements CallHost {
       entry.payloads += 1;
       entry.bytes = call.bytes;
     }
-    this.schedule();
+    this.schedule(endsWindow);
   }
 
   enqueueClose(call: WorkerCall): void {
     this.closes.push(call.id);
-    this.schedule();
+    this.schedule(true);
   }
 
   /**
@@ -246,29 +258,60 @@ export class WorkerHost implements CallHost {
   /** Test hook: the worker throws an uncaught error on its next batch. */
   crash(): void {
     this.crashRequested = true;
-    this.schedule();
+    this.schedule(true);
   }
 
   /** Stops the worker (shutdown); its calls should have finished. */
   async terminate(): Promise<void> {
     this.dead = true;
+    clearTimeout(this.timer);
     await this.worker.terminate();
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.dead) return;
+  private schedule(urgent = false): void {
+    if (urgent) this.urgent = true;
+    if (this.dead) return;
     this.scheduled = true;
     // One batch in flight at a time: while the worker computes one, the next
     // gathers every call's audio and goes when the reply arrives (receive).
     // Under load that is a few posts per worker batch instead of one per
     // event-loop turn (postMessage was the main thread's largest cost).
-    if (this.sent.length === 0) setImmediate(() => this.flush());
+    if (this.sent.length === 0) this.arm();
+  }
+
+  /**
+   * Posts the gathering batch when it is due: at the next turn when it is
+   * urgent or its oldest audio has waited `gatherMs`, else by a timer at that
+   * age. Why wait at all: each batch costs both threads a message, the worker
+   * up to two model runs and the main thread a pass over the reply, so fewer,
+   * larger batches cost less per call-second. Why not for a window-ending
+   * payload: its window's score is what a prompt waits for, and the audio
+   * gathered so far goes along with it (docs/performance.md "Gathering batches").
+   */
+  private arm(): void {
+    if (this.immediate) return;
+    const waitMs = this.urgent || Number.isNaN(this.turnQueuedMs) ? 0 : this.turnQueuedMs + this.gatherMs - performance.now();
+    if (waitMs <= 0) {
+      this.immediate = true;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      setImmediate(() => this.flush());
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.arm();
+      }, waitMs);
+    }
   }
 
   /** Posts this turn's batch: one message, one transferred buffer. */
   private flush(): void {
+    this.immediate = false;
+    if (!this.scheduled || this.dead || this.sent.length > 0) return;
     this.scheduled = false;
-    if (this.dead) return;
+    this.urgent = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const seq = ++this.seq;
     const audio = Int32Array.from(this.audio);
     // A right-sized copy is sent (transferred) and the staging buffer kept: a batch
@@ -305,8 +348,11 @@ export class WorkerHost implements CallHost {
     const slot = this.doneCount++ % THROUGHPUT_BATCHES;
     this.doneAudioMs[slot] = batch.audioMs;
     this.doneBusyMs[slot] = performance.now() - batch.sentMs;
-    // What gathered while this batch was in flight (see schedule).
-    if (this.scheduled && this.sent.length === 0) this.flush();
+    // What gathered while this batch was in flight (see schedule): now if it is due.
+    if (this.scheduled && this.sent.length === 0) {
+      if (this.urgent || Number.isNaN(this.turnQueuedMs) || performance.now() - this.turnQueuedMs >= this.gatherMs) this.flush();
+      else this.arm();
+    }
     this.heldMs = (message.heldSamples * 1000) / PIPELINE_SAMPLE_RATE;
     this.events.onClock(message.clock);
     if (message.windowCalls.length > 0) this.events.onInference(message.inferenceMs, message.windowCalls.length);

@@ -38,6 +38,12 @@ export interface WorkerPoolOptions {
    * which the inline engine feeds through the timed model). Optional.
    */
   onInference?: (ms: number, windows: number) => void;
+  /**
+   * How long a call's audio may wait on the main thread for more before its
+   * worker's batch is posted, ms (default 0: at the next event-loop turn).
+   * Opens and closes are not held. See worker-host.ts.
+   */
+  gatherMs?: number;
 }
 
 export class WorkerPoolEngine implements DspEngine {
@@ -137,7 +143,7 @@ export class WorkerPoolEngine implements DspEngine {
   }
 
   private startHost(): WorkerHost {
-    return new WorkerHost(this.nextIndex++, { modelPath: this.options.modelPath, card: this.options.card, index: this.nextIndex - 1 }, this.events);
+    return new WorkerHost(this.nextIndex++, { modelPath: this.options.modelPath, card: this.options.card, index: this.nextIndex - 1 }, this.events, this.options.gatherMs ?? 0);
   }
 
   private replace(dead: WorkerHost, error: unknown): void {

@@ -54,9 +54,18 @@ describe('loadConfig', () => {
       redisPrefix: '',
       redisCluster: false,
       dspThreads: autoDspThreads(),
+      dspGatherMs: 20,
       agentLocalDelivery: true,
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
+  });
+
+  it('reads DSP_GATHER_MS: 0-100 ms, default 20', () => {
+    expect(loadConfig({}).dspGatherMs).toBe(20);
+    expect(loadConfig({ DSP_GATHER_MS: '0' }).dspGatherMs).toBe(0);
+    expect(loadConfig({ DSP_GATHER_MS: '100' }).dspGatherMs).toBe(100);
+    expect(problemsOf({ DSP_GATHER_MS: '101' })).toEqual(['DSP_GATHER_MS must be between 0 and 100, got 101']);
+    expect(problemsOf({ DSP_GATHER_MS: 'soon' })).toEqual([expect.stringMatching(/^DSP_GATHER_MS must be a whole number/)]);
   });
 
   it('reads DSP_THREADS: auto = one per core up to two, then every core but one; 0 = inline; refuses anything else', () => {
