@@ -185,11 +185,10 @@ export interface Config {
    */
   readonly dspThreads: number;
   /**
-   * How long call audio that ends no window may wait on the main thread for
-   * more before it is posted to its DSP thread, ms (`DSP_GATHER_MS`, 0-100;
-   * default 20). Fewer, larger batches cost both threads less per
-   * call-second; a payload that ends a window goes at once with what has
-   * gathered, so prompts do not wait (docs/performance.md "Gathering
+   * How long call audio may wait on the main thread for more before it is
+   * posted to its DSP thread, ms (`DSP_GATHER_MS`, 0-100; default 20).
+   * Fewer, larger batches cost both threads less per call-second; the price
+   * is up to this much more alert latency (docs/performance.md "Gathering
    * batches"). 0 = every event-loop turn.
    */
   readonly dspGatherMs: number;

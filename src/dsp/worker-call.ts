@@ -11,7 +11,7 @@ import { windowEndsUpTo, type DspCall, type DspCallSink, type DspWindow } from '
 
 /** What a call needs from its host. */
 export interface CallHost {
-  enqueueAudio(call: WorkerCall, payload: Uint8Array, endsWindow: boolean): void;
+  enqueueAudio(call: WorkerCall, payload: Uint8Array): void;
   enqueueClose(call: WorkerCall): void;
   /** The call is done (drained or aborted): it no longer counts on the host. */
   retire(call: WorkerCall): void;
@@ -76,11 +76,9 @@ export class WorkerCall implements DspCall {
   push(payload: Uint8Array): void {
     if (this.finishing) throw new Error('DspCall: push after finish');
     if (this.done) return;
-    // Exact at 8 kHz; for a resampled format an estimate (a window it misses goes with the next batch).
-    const before = windowEndsUpTo(this.samplesSeen);
     this.bytesPushed += payload.length;
     this.inFlight += 1;
-    this.host.enqueueAudio(this, payload, windowEndsUpTo(this.samplesSeen) > before);
+    this.host.enqueueAudio(this, payload);
   }
 
   finish(): Promise<void> {

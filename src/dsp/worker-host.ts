@@ -5,10 +5,9 @@
  * Batching: payloads are copied into one staging buffer as they arrive and
  * posted together as one message, transferring a right-sized copy of the
  * staged bytes (one memcpy; no further copy across threads; the staging
- * buffer is reused). One batch is in flight at a time. A batch goes at the
- * next turn when it holds a payload that ends one of its call's windows (a
- * score, and maybe a prompt, waits on it), an open, a close or the crash
- * hook; else once its oldest audio has waited `gatherMs`. The worker answers each batch with one message, in
+ * buffer is reused). One batch is in flight at a time. A batch goes once
+ * its oldest audio has waited `gatherMs`, or at the next turn when it holds
+ * an open, a close or the crash hook. The worker answers each batch with one message, in
  * order, so results are matched to batches by order alone; before it,
  * possibly a `windows` message with the batch's windows that were scored
  * first (see dsp-worker.ts).
@@ -75,7 +74,7 @@ export class WorkerHost implements CallHost {
   /** A post is due at the next turn (setImmediate armed), or at `timer`. */
   private immediate = false;
   private timer: NodeJS.Timeout | undefined;
-  /** It holds a window-ending payload, an open, a close or the crash hook: due at once, whatever its audio's age. */
+  /** It holds an open, a close or the crash hook: due at once, whatever its audio's age. */
   private urgent = false;
   private opens: OpenOp[] = [];
   private closes: number[] = [];
@@ -185,8 +184,7 @@ export class WorkerHost implements CallHost {
     this.schedule(true);
   }
 
-  /** `endsWindow`: the payload completes one of the call's windows (its score is awaited), so the batch goes at once. */
-  enqueueAudio(call: WorkerCall, payload: Uint8Array, endsWindow: boolean): void {
+  enqueueAudio(call: WorkerCall, payload: Uint8Array): void {
     if (this.staged + payload.length > this.staging.length) {
       const grown = new Uint8Array(Math.max(this.staging.length * 2, this.staged + payload.length));
       grown.set(this.staging.subarray(0, this.staged));
@@ -204,7 +202,7 @@ export class WorkerHost implements CallHost {
       entry.payloads += 1;
       entry.bytes = call.bytes;
     }
-    this.schedule(endsWindow);
+    this.schedule();
   }
 
   enqueueClose(call: WorkerCall): void {
@@ -280,13 +278,14 @@ export class WorkerHost implements CallHost {
   }
 
   /**
-   * Posts the gathering batch when it is due: at the next turn when it is
-   * urgent or its oldest audio has waited `gatherMs`, else by a timer at that
-   * age. Why wait at all: each batch costs both threads a message, the worker
-   * up to two model runs and the main thread a pass over the reply, so fewer,
-   * larger batches cost less per call-second. Why not for a window-ending
-   * payload: its window's score is what a prompt waits for, and the audio
-   * gathered so far goes along with it (docs/performance.md "Gathering batches").
+   * Posts the gathering batch when it is due: at the next turn when it holds
+   * a control op or its oldest audio has waited `gatherMs`, else by a timer
+   * at that age. Why wait: each batch costs both threads a message, the
+   * worker up to two model runs (≈ 45 µs each, whatever their size) and the
+   * main thread a pass over the reply, so fewer, larger batches cost less per
+   * call-second. A window-ending payload waits too: sending it at once left
+   * too few windows per batch to gain anything at load
+   * (docs/performance.md "Gathering batches").
    */
   private arm(): void {
     if (this.immediate) return;

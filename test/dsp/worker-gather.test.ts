@@ -1,8 +1,8 @@
 /**
- * Gathering batches on the main thread (WorkerPoolOptions.gatherMs): audio
- * that ends no window waits for more; a payload that ends a window, and a
- * close, go at once and take what has gathered along. Real worker threads;
- * the gather is made long (2 s) so that what the assertions wait on cannot be
+ * Gathering batches on the main thread (WorkerPoolOptions.gatherMs): call
+ * audio waits until the batch's oldest has waited gatherMs; an open or a
+ * close goes at once and takes what has gathered along. Real worker threads;
+ * the gather is made long (1 s) so that what the assertions wait on cannot be
  * a slow machine's doing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { createWorkerPoolEngine, type WorkerPoolEngine } from '../../src/dsp/wor
 import type { LoadedEmotionModel } from '../../src/model/emotion-model.js';
 import { loadFixtureMuLaw, loadTestModel, MODEL_PATH } from '../integration/helpers.js';
 
-const GATHER_MS = 2000;
+const GATHER_MS = 1000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('worker pool: gathering batches', () => {
@@ -30,7 +30,7 @@ describe('worker pool: gathering batches', () => {
     await pool?.close();
   });
 
-  it('holds audio that ends no window for gatherMs, and posts the payload that ends a window at once, with it', async () => {
+  it('holds a call\'s audio, the payload that ends a window too, until the oldest has waited gatherMs: the same window as inline', async () => {
     const got: Array<{ window: DspWindow; atMs: number }> = [];
     const call = pool.open(
       { callId: 'G1', format: { encoding: 'pcmu', sampleRate: 8000 } },
@@ -38,20 +38,16 @@ describe('worker pool: gathering batches', () => {
     );
     // The open goes at once (audio pushed in its turn would go with it).
     await sleep(50);
-    // Its first window ends at sample 16000: 20-ms payloads up to one short of it.
+    // 20-ms payloads up to and including the one that ends the first window (sample 16000).
     const t0 = performance.now();
-    for (let offset = 0; offset < 16000 - 160; offset += 160) call.push(speech.subarray(offset, offset + 160));
+    for (let offset = 0; offset < 16000; offset += 160) call.push(speech.subarray(offset, offset + 160));
     await sleep(300);
     // Not posted: the backlog is the gathering batch's age (a posted batch is answered within ms).
     expect(pool.backlogMs(performance.now())).toBeGreaterThanOrEqual(300);
     expect(got).toEqual([]);
-
-    const pushedMs = performance.now();
-    call.push(speech.subarray(16000 - 160, 16000));
-    for (let i = 0; i < 400 && got.length === 0; i++) await sleep(5);
+    for (let i = 0; i < 400 && got.length === 0; i++) await sleep(10);
     expect(got.map((g) => g.window.endSample)).toEqual([16000]);
-    // Long before the gathered audio would have been due (t0 + 2 s): the window-ending payload did not wait.
-    expect(got[0]!.atMs - pushedMs).toBeLessThan(GATHER_MS - (pushedMs - t0) - 500);
+    expect(got[0]!.atMs - t0).toBeGreaterThanOrEqual(GATHER_MS - 5);
     expect(pool.backlogMs(performance.now())).toBe(0);
 
     // The same window as the inline engine's: gathering changes when audio moves, not what comes out.
@@ -83,7 +79,7 @@ describe('worker pool: gathering batches', () => {
     call.push(speech.subarray(8000, 12000));
     const closedAt = performance.now();
     await call.finish();
-    expect(performance.now() - closedAt).toBeLessThan(GATHER_MS - 500);
+    expect(performance.now() - closedAt).toBeLessThan(GATHER_MS - 300);
     expect(pool.backlogMs(performance.now())).toBe(0);
     // 1.5 s of audio: no window yet.
     expect(got).toEqual([]);
