@@ -186,10 +186,11 @@ export interface Config {
   readonly dspThreads: number;
   /**
    * How long call audio may wait on the main thread for more before it is
-   * posted to its DSP thread, ms (`DSP_GATHER_MS`, 0-100; default 20).
-   * Fewer, larger batches cost both threads less per call-second; the price
-   * is up to this much more alert latency (docs/performance.md "Gathering
-   * batches"). 0 = every event-loop turn.
+   * posted to its DSP thread, ms (`DSP_GATHER_MS`, 0-100; default 0: the
+   * next event-loop turn the worker is free). 20 cut CPU per call-second by
+   * 12–18 % at 100–250 calls but only ≈ 5 % near capacity, and its wait
+   * adds to lag and alert latency, so capacity by lag fell
+   * (docs/performance.md "Gathering batches"): for CPU over latency.
    */
   readonly dspGatherMs: number;
   /**
@@ -257,7 +258,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   redisPrefix: '',
   redisCluster: false,
   dspThreads: autoDspThreads(),
-  dspGatherMs: 20,
+  dspGatherMs: 0,
   agentLocalDelivery: true,
 });
 

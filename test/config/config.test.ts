@@ -54,15 +54,15 @@ describe('loadConfig', () => {
       redisPrefix: '',
       redisCluster: false,
       dspThreads: autoDspThreads(),
-      dspGatherMs: 20,
+      dspGatherMs: 0,
       agentLocalDelivery: true,
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
   });
 
-  it('reads DSP_GATHER_MS: 0-100 ms, default 20', () => {
-    expect(loadConfig({}).dspGatherMs).toBe(20);
-    expect(loadConfig({ DSP_GATHER_MS: '0' }).dspGatherMs).toBe(0);
+  it('reads DSP_GATHER_MS: 0-100 ms, default 0', () => {
+    expect(loadConfig({}).dspGatherMs).toBe(0);
+    expect(loadConfig({ DSP_GATHER_MS: '20' }).dspGatherMs).toBe(20);
     expect(loadConfig({ DSP_GATHER_MS: '100' }).dspGatherMs).toBe(100);
     expect(problemsOf({ DSP_GATHER_MS: '101' })).toEqual(['DSP_GATHER_MS must be between 0 and 100, got 101']);
     expect(problemsOf({ DSP_GATHER_MS: 'soon' })).toEqual([expect.stringMatching(/^DSP_GATHER_MS must be a whole number/)]);
