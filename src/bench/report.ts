@@ -30,6 +30,12 @@ export function loadRows(f: LoadFigures, threads = 1): [string, string][] {
       '  by stage, ms per call-second',
       stages === null ? 'n/a (the server exports no undertone_stage_seconds_total)' : Object.entries(stages).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '),
     ],
+    [
+      '  DSP batches / model runs per second',
+      f.dsp_batches_per_s === null
+        ? 'n/a (inline DSP, or the server exports no undertone_dsp_batches_total)'
+        : `${f.dsp_batches_per_s.toFixed(0)} / ${na(f.model_runs_per_s, '', 0)} (${na(f.audio_messages_per_dsp_batch, '', 1)} audio messages per batch)`,
+    ],
     ['processing lag p50 / p99', `${na(f.lag_p50_ms, ' ms', 1)} / ${na(f.lag_p99_ms, ' ms', 1)}${f.lag_source === 'client' ? ' (client-side estimate: audio sent − audio the server took, and frame sent → prompt decided)' : ''}  (real time: p99 < ${MAX_REALTIME_LAG_MS} ms)`],
     ['alert latency p50 / p99', `${na(f.alert_latency_p50_ms, ' ms', 1)} / ${na(f.alert_latency_p99_ms, ' ms', 1)} over ${f.prompts} prompt(s) received (${f.prompts_decided} decided by the server)`],
     ['  frame sent → decided / decided → delivered, p50', `${na(f.alert_decide_p50_ms, ' ms', 1)} / ${na(f.alert_deliver_p50_ms, ' ms', 1)} (p99 ${na(f.alert_decide_p99_ms, ' ms', 1)} / ${na(f.alert_deliver_p99_ms, ' ms', 1)})`],

@@ -40,6 +40,16 @@ export interface LoadFigures {
   /** The rest: process − main − DSP threads (V8's GC and compiler threads, libuv's and onnxruntime's pools, threads that ended). From /proc only. */
   other_thread_cpu_ms_per_call_second: number | null;
   stage_cpu_ms_per_call_second: Record<string, number> | null;
+  /**
+   * Batches the main thread posted to its DSP workers per second of the
+   * window, and gateway audio messages per batch (how much each post
+   * carries: `DSP_GATHER_MS`, docs/performance.md "Gathering batches").
+   * Null when the server exports no `undertone_dsp_batches_total` (inline DSP).
+   */
+  dsp_batches_per_s: number | null;
+  audio_messages_per_dsp_batch: number | null;
+  /** Batched model runs per second of the window (`undertone_inference_seconds`' count): each costs a fixed overhead, whatever its size. */
+  model_runs_per_s: number | null;
   lag_p50_ms: number | null;
   lag_p99_ms: number | null;
   /** `metrics` (undertone_audio_lag_seconds) or `client` (audio sent vs audio the server reports taken, and prompt windows' frame sent → decided). */
@@ -210,6 +220,16 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     for (const [stage, s] of sb) stages[stage] = round(perCallS((s - (sa?.get(stage) ?? 0)) * 1000));
   }
 
+  const delta = (name: string): number | undefined => {
+    const end = b.metrics?.value(name);
+    return end === undefined ? undefined : end - (a.metrics?.value(name) ?? 0);
+  };
+  const batches = delta('undertone_dsp_batches_total');
+  let messages: number | undefined;
+  for (const v of b.metrics?.byLabel('undertone_audio_messages_total', 'source').values() ?? []) messages = (messages ?? 0) + v;
+  for (const v of a.metrics?.byLabel('undertone_audio_messages_total', 'source').values() ?? []) if (messages !== undefined) messages -= v;
+  const modelRuns = delta('undertone_inference_seconds_count');
+
   let lagP50: number | undefined;
   let lagP99: number | undefined;
   let lagSource: LoadFigures['lag_source'] = null;
@@ -291,6 +311,9 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     dsp_thread_cpu_ms_per_call_second: orNull(dspCpuMs === undefined ? undefined : perCallS(dspCpuMs)),
     other_thread_cpu_ms_per_call_second: orNull(otherCpuMs === undefined ? undefined : perCallS(otherCpuMs)),
     stage_cpu_ms_per_call_second: stages,
+    dsp_batches_per_s: orNull(batches === undefined ? undefined : batches / measuredS),
+    audio_messages_per_dsp_batch: orNull(batches === undefined || messages === undefined || batches <= 0 ? undefined : messages / batches),
+    model_runs_per_s: orNull(modelRuns === undefined ? undefined : modelRuns / measuredS),
     lag_p50_ms: orNull(lagP50),
     lag_p99_ms: orNull(lagP99),
     lag_source: lagSource,

@@ -116,6 +116,8 @@ export interface DspEngine {
    * Absent when inline.
    */
   throughputCalls?(): number | undefined;
+  /** Batches posted to worker threads so far, one message each (`undertone_dsp_batches_total`); absent for the inline engine. */
+  batchesPosted?(): number;
   /** Memory of the engine's worker threads, as they last reported it (absent or empty when inline). */
   threadMemory?(): ThreadMemory[];
   /** Memory of the engine's worker threads asked now, after a full GC in each when `gc` (and the process runs with --expose-gc). */

@@ -244,6 +244,11 @@ export class WorkerHost implements CallHost {
     return this.heldMs;
   }
 
+  /** Batches posted to this worker so far (each one message). */
+  get batchesPosted(): number {
+    return this.seq;
+  }
+
   /** Whether `call` is pinned here. */
   has(call: unknown): boolean {
     return [...this.calls.values()].includes(call as WorkerCall);

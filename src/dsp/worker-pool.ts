@@ -52,6 +52,8 @@ export class WorkerPoolEngine implements DspEngine {
   private nextCall = 1;
   private nextIndex = 0;
   private closed = false;
+  /** Batches posted by workers that have since died (their hosts are gone). */
+  private retiredBatches = 0;
   /** Where the workers' stage times go: the clock the calls are opened with (one per process). */
   private clock: StageClock | undefined;
   private readonly events: HostEvents = {
@@ -114,6 +116,13 @@ export class WorkerPoolEngine implements DspEngine {
     return sum > 0 ? sum : undefined;
   }
 
+  /** Batches posted to the workers so far, replaced workers included (see DspEngine.batchesPosted). */
+  batchesPosted(): number {
+    let sum = this.retiredBatches;
+    for (const h of this.hosts) sum += h.batchesPosted;
+    return sum;
+  }
+
   /** Call audio the workers hold unextracted between window ends, ms summed (see dsp-worker.ts, "hold"). */
   heldAudioMs(): number {
     let sum = 0;
@@ -149,6 +158,7 @@ export class WorkerPoolEngine implements DspEngine {
   private replace(dead: WorkerHost, error: unknown): void {
     const i = this.hosts.indexOf(dead);
     if (i >= 0) this.hosts.splice(i, 1);
+    this.retiredBatches += dead.batchesPosted;
     if (this.closed) return;
     const host = this.startHost();
     this.hosts.push(host);

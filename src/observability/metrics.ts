@@ -50,6 +50,8 @@ export interface MetricSources {
   overloaded?: () => boolean;
   /** The load shedder's admission limit (`undertone_admission_limit_calls`; 0 while unlimited). */
   admissionLimit?: () => number;
+  /** Batches posted to the DSP worker threads so far (`undertone_dsp_batches_total`; absent without workers). */
+  dspBatches?: () => number;
 }
 
 /** A tally the hot path bumps with `n += 1`; summed into its counter at each scrape. */
@@ -148,6 +150,16 @@ export class Metrics {
       help: 'Prompts and priority changes sent to agent sockets on the instance that decided them, ahead of the routing queue (AGENT_LOCAL_DELIVERY)',
       labelNames: ['type'],
       registers,
+    });
+    new Counter({
+      name: 'undertone_dsp_batches_total',
+      help: 'Batches posted to the DSP worker threads, one message each (rate() against undertone_audio_messages_total: payloads per batch)',
+      registers,
+      collect() {
+        if (!sources.dspBatches) return;
+        this.reset();
+        this.inc(sources.dspBatches());
+      },
     });
     new Gauge({
       name: 'undertone_admission_limit_calls',

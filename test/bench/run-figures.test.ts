@@ -142,6 +142,26 @@ describe('load run figures', () => {
     expect(client.lag_p99_ms).toBe(40);
   });
 
+  it('DSP batches and model runs per second, and audio messages per batch, from /metrics deltas; null without the counter', () => {
+    const scrape = (batches: number, twilio: number, l16: number, runs: number): string =>
+      [
+        `undertone_dsp_batches_total ${batches}`,
+        `undertone_audio_messages_total{source="twilio"} ${twilio}`,
+        `undertone_audio_messages_total{source="l16"} ${l16}`,
+        `undertone_inference_seconds_count ${runs}`,
+      ].join('\n');
+    const f = computeFigures(
+      base({ windowStart: sample(0, 1000, 100 * 1024 * 1024, scrape(100, 1000, 0, 40)), windowEnd: sample(2000, 1050, 101 * 1024 * 1024, scrape(700, 4000, 600, 440)) }),
+    );
+    expect(f.dsp_batches_per_s).toBe(300); // 600 batches over 2 s
+    expect(f.audio_messages_per_dsp_batch).toBe(6); // 3600 messages over 600 batches
+    expect(f.model_runs_per_s).toBe(200);
+    const inline = computeFigures(base({ windowStart: sample(0, 1000, 1, 'undertone_inference_seconds_count 1'), windowEnd: sample(1000, 1050, 1, 'undertone_inference_seconds_count 9') }));
+    expect(inline.dsp_batches_per_s).toBeNull();
+    expect(inline.audio_messages_per_dsp_batch).toBeNull();
+    expect(inline.model_runs_per_s).toBe(8);
+  });
+
   it('a call the server refused or closed early counts as failed', () => {
     const refused = { ...call({ angry: false, t0: 0, sent: 0, failed: FRAMES }), closedByServer: { code: 1013, reason: 'overloaded' } };
     const f = computeFigures(base({ results: [call({ angry: false, t0: 0 }), refused], views: [view(2000), view(undefined)] }));

@@ -43,6 +43,11 @@ describe('serve with DSP worker threads', () => {
       const metrics = await (await fetch(`${svc.url}/metrics`)).text();
       const count = /^undertone_inference_seconds_count (\d+)/m.exec(metrics);
       expect(Number(count?.[1])).toBeGreaterThan(0);
+      // And the batches posted to them: fewer than the call's audio messages (several go in one).
+      const batches = Number(/^undertone_dsp_batches_total (\d+)/m.exec(metrics)?.[1]);
+      const messages = Number(/^undertone_audio_messages_total\{source="twilio"\} (\d+)/m.exec(metrics)?.[1]);
+      expect(batches).toBeGreaterThan(0);
+      expect(batches).toBeLessThan(messages);
     });
   });
 

@@ -60,6 +60,18 @@ describe('worker pool: gathering batches', () => {
     call.abort();
   });
 
+  it('counts the batches it posts (undertone_dsp_batches_total): one for the gathered audio, not one per payload', async () => {
+    const call = pool.open({ callId: 'G3', format: { encoding: 'pcmu', sampleRate: 8000 } }, { onScored: () => undefined, onError: (error) => { throw error; } });
+    await sleep(50);
+    const before = pool.batchesPosted();
+    for (let offset = 0; offset < 4000; offset += 160) call.push(speech.subarray(offset, offset + 160));
+    for (let i = 0; i < 300 && pool.backlogMs(performance.now()) > 0; i++) await sleep(10);
+    expect(pool.batchesPosted() - before).toBe(1);
+    await call.finish();
+    await sleep(50);
+    expect(pool.batchesPosted() - before).toBe(2); // the close, at the next turn
+  });
+
   it('posts gathered audio once it has waited gatherMs, and a close at once', async () => {
     const got: DspWindow[] = [];
     const call = pool.open(
