@@ -1,16 +1,16 @@
 /**
  * The main thread's side of one DSP worker: the calls pinned to it, the
- * batch of this event-loop turn, and the replies.
+ * batch gathering for it, and the replies.
  *
  * Batching: payloads are copied into one staging buffer as they arrive and
  * posted together as one message, transferring a right-sized copy of the
  * staged bytes (one memcpy; no further copy across threads; the staging
  * buffer is reused). One batch is in flight at a time. A batch goes once
- * its oldest audio has waited `gatherMs`, or at the next turn when it holds
- * an open, a close or the crash hook. The worker answers each batch with one message, in
- * order, so results are matched to batches by order alone; before it,
- * possibly a `windows` message with the batch's windows that were scored
- * first (see dsp-worker.ts).
+ * its oldest audio has waited `gatherMs` (default 0: the next turn), or at
+ * the next turn when it holds an open, a close or the crash hook. The worker
+ * answers each batch with one message, in order, so results are matched to
+ * batches by order alone; before it, possibly a `windows` message with the
+ * batch's windows that were scored first (see dsp-worker.ts).
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
@@ -278,19 +278,19 @@ export class WorkerHost implements CallHost {
     // One batch in flight at a time: while the worker computes one, the next
     // gathers every call's audio and goes when the reply arrives (receive).
     // Under load that is a few posts per worker batch instead of one per
-    // event-loop turn (postMessage was the main thread's largest cost).
+    // event-loop turn: each post wakes the worker and its reply the main thread.
     if (this.sent.length === 0) this.arm();
   }
 
   /**
    * Posts the gathering batch when it is due: at the next turn when it holds
    * a control op or its oldest audio has waited `gatherMs`, else by a timer
-   * at that age. Why wait: each batch costs both threads a message, the
-   * worker up to two model runs (≈ 45 µs each, whatever their size) and the
-   * main thread a pass over the reply, so fewer, larger batches cost less per
-   * call-second. A window-ending payload waits too: sending it at once left
-   * too few windows per batch to gain anything at load
-   * (docs/performance.md "Gathering batches").
+   * at that age. Why wait: each batch costs both threads a message and a
+   * wake-up, and the worker up to two model runs (≈ 45 µs each, whatever
+   * their size): ≈ 330 µs of CPU per batch on a 2-core VM, so fewer, larger
+   * batches cost less per call-second. A window-ending payload waits too:
+   * sending it at once left too few windows per batch to gain anything at
+   * load (docs/performance.md "Gathering batches").
    */
   private arm(): void {
     if (this.immediate) return;
@@ -403,6 +403,7 @@ export class WorkerHost implements CallHost {
   private die(error: unknown): void {
     if (this.dead) return;
     this.dead = true;
+    clearTimeout(this.timer);
     const calls = [...this.calls.values()];
     this.calls.clear();
     for (const resolve of this.memoryWaiters.splice(0)) resolve(undefined);
