@@ -225,9 +225,8 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     return end === undefined ? undefined : end - (a.metrics?.value(name) ?? 0);
   };
   const batches = delta('undertone_dsp_batches_total');
-  let messages: number | undefined;
-  for (const v of b.metrics?.byLabel('undertone_audio_messages_total', 'source').values() ?? []) messages = (messages ?? 0) + v;
-  for (const v of a.metrics?.byLabel('undertone_audio_messages_total', 'source').values() ?? []) if (messages !== undefined) messages -= v;
+  const allSources = (m: MetricsSnapshot | undefined): number => [...(m?.byLabel('undertone_audio_messages_total', 'source').values() ?? [])].reduce((x, y) => x + y, 0);
+  const messages = b.metrics === undefined ? undefined : allSources(b.metrics) - allSources(a.metrics);
   const modelRuns = delta('undertone_inference_seconds_count');
 
   let lagP50: number | undefined;

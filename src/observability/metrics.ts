@@ -151,16 +151,6 @@ export class Metrics {
       labelNames: ['type'],
       registers,
     });
-    new Counter({
-      name: 'undertone_dsp_batches_total',
-      help: 'Batches posted to the DSP worker threads, one message each (rate() against undertone_audio_messages_total: payloads per batch)',
-      registers,
-      collect() {
-        if (!sources.dspBatches) return;
-        this.reset();
-        this.inc(sources.dspBatches());
-      },
-    });
     new Gauge({
       name: 'undertone_admission_limit_calls',
       help: 'Live calls this instance admits since it last had to shed calls (its measured capacity); 0 while it has not had to',
@@ -215,6 +205,19 @@ export class Metrics {
   /** Registers where a scraped gauge reads its value; later calls replace earlier ones. */
   setSources(sources: MetricSources): void {
     Object.assign(this.sources, sources);
+    // Only a server with DSP workers has the series (a 0 would read as "no batches" with inline DSP).
+    if (sources.dspBatches !== undefined && this.registry.getSingleMetric('undertone_dsp_batches_total') === undefined) {
+      const all = this.sources;
+      new Counter({
+        name: 'undertone_dsp_batches_total',
+        help: 'Batches posted to the DSP worker threads, one message each (rate() against undertone_audio_messages_total: payloads per batch)',
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(all.dspBatches?.() ?? 0);
+        },
+      });
+    }
   }
 
   /**

@@ -92,3 +92,16 @@ describe('undertone_stage_seconds_total', () => {
     expect(s.get('undertone_stage_seconds_total{stage="features"}')).toBe(0.5);
   });
 });
+
+describe('undertone_dsp_batches_total', () => {
+  it('exists only once a DSP worker pool is a source, and reads its count at each scrape', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    expect([...(await samples(metrics)).keys()].some((k) => k.startsWith('undertone_dsp_batches_total'))).toBe(false);
+    let posted = 3;
+    metrics.setSources({ dspBatches: () => posted });
+    expect((await samples(metrics)).get('undertone_dsp_batches_total')).toBe(3);
+    posted = 10;
+    metrics.setSources({ dspBatches: () => posted });
+    expect((await samples(metrics)).get('undertone_dsp_batches_total')).toBe(10);
+  });
+});
