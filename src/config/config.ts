@@ -188,8 +188,8 @@ export interface Config {
    * How long call audio may wait on the main thread for more before it is
    * posted to its DSP thread, ms (`DSP_GATHER_MS`, 0-100; default 0: the
    * next event-loop turn the worker is free). 20 cut CPU per call-second by
-   * 12–18 % at 100–250 calls but only ≈ 5 % near capacity, and its wait
-   * adds to lag and alert latency, so capacity by lag fell
+   * 12–18 % at 100–250 calls but only ≈ 5 % near capacity (no gain in
+   * calls held), and its wait adds to lag and alert latency
    * (docs/performance.md "Gathering batches"): for CPU over latency.
    */
   readonly dspGatherMs: number;
