@@ -294,7 +294,7 @@ export class WorkerHost implements CallHost {
    */
   private arm(): void {
     if (this.immediate) return;
-    const waitMs = this.urgent || Number.isNaN(this.turnQueuedMs) ? 0 : this.turnQueuedMs + this.gatherMs - performance.now();
+    const waitMs = this.dueInMs();
     if (waitMs <= 0) {
       this.immediate = true;
       clearTimeout(this.timer);
@@ -306,6 +306,11 @@ export class WorkerHost implements CallHost {
         this.arm();
       }, waitMs);
     }
+  }
+
+  /** How long until the gathering batch is due, ms (≤ 0: now). */
+  private dueInMs(): number {
+    return this.urgent || Number.isNaN(this.turnQueuedMs) ? 0 : this.turnQueuedMs + this.gatherMs - performance.now();
   }
 
   /** Posts this turn's batch: one message, one transferred buffer. */
@@ -354,7 +359,7 @@ export class WorkerHost implements CallHost {
     this.doneBusyMs[slot] = performance.now() - batch.sentMs;
     // What gathered while this batch was in flight (see schedule): now if it is due.
     if (this.scheduled && this.sent.length === 0) {
-      if (this.urgent || Number.isNaN(this.turnQueuedMs) || performance.now() - this.turnQueuedMs >= this.gatherMs) this.flush();
+      if (this.dueInMs() <= 0) this.flush();
       else this.arm();
     }
     this.heldMs = (message.heldSamples * 1000) / PIPELINE_SAMPLE_RATE;
