@@ -13,6 +13,9 @@
  *
  *   nice -n 10 npx tsx scripts/dsp-engine-load.ts --threads 0 --calls 100 --seconds 20
  *   nice -n 10 npx tsx scripts/dsp-engine-load.ts --threads 1 --calls 100,200,300 --seconds 20
+ *
+ * `--pack-calls P` places calls as `DSP_PACK_CALLS` does (default: the
+ * server's default, 100; 0 spreads them over the threads from the first).
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -21,7 +24,7 @@ import { readWav } from '../src/audio/wav.js';
 import { createCallPipeline } from '../src/calls/call-pipeline.js';
 import { CallSession } from '../src/calls/call-session.js';
 import type { DspEngine } from '../src/dsp/dsp-engine.js';
-import { createWorkerPoolEngine } from '../src/dsp/worker-pool.js';
+import { createWorkerPoolEngine, DEFAULT_PACK_CALLS } from '../src/dsp/worker-pool.js';
 import { loadEmotionModel } from '../src/model/emotion-model.js';
 import { StageClock, STAGES } from '../src/observability/stage-clock.js';
 import { createEscalationPolicy } from '../src/policy/create-escalation-policy.js';
@@ -32,15 +35,17 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '0' },
     calls: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '20' },
+    'pack-calls': { type: 'string', default: String(DEFAULT_PACK_CALLS) },
   },
 });
 const threads = Number(values.threads);
 const counts = values.calls.split(',').map(Number);
 const seconds = Number(values.seconds);
+const packCalls = Number(values['pack-calls']);
 
 const modelPath = 'models/emotion.onnx';
 const model = await loadEmotionModel({ modelPath, cardPath: 'models/emotion.json' });
-const dsp: DspEngine | undefined = threads > 0 ? await createWorkerPoolEngine({ threads, modelPath, card: model.card }) : undefined;
+const dsp: DspEngine | undefined = threads > 0 ? await createWorkerPoolEngine({ threads, modelPath, card: model.card, packCalls }) : undefined;
 const audio = readWav(readFileSync('audio-fixtures/demo/calm-then-angry.wav')).muLaw!;
 const logger = createLogger({ level: 'silent' });
 /** /proc stat times are in clock ticks of 1/USER_HZ s. */

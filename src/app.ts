@@ -310,6 +310,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
     activeCalls: () => registry.liveCount,
     publishBuffered: () => (deps.publisher as { readonly buffered?: number }).buffered ?? 0,
     ...(pipeline.dsp.batchesPosted ? { dspBatches: () => pipeline.dsp.batchesPosted!() } : {}),
+    ...(pipeline.dsp.callsByWorker ? { dspWorkerCalls: () => pipeline.dsp.callsByWorker!() } : {}),
   });
   registerConnectionRateLimit(app, { perMinute: config.connectionsPerIpPerMinute, metrics });
   registerAuth(app, { enabled: config.auth, jwtSecret: config.jwtSecret, twilioAuthToken: config.twilioAuthToken, publicUrl: config.publicUrl, metrics });

@@ -123,6 +123,7 @@ export async function startService(config: Config, options: StartServiceOptions)
         ? await createWorkerPoolEngine({
             threads: config.dspThreads,
             gatherMs: config.dspGatherMs,
+            packCalls: config.dspPackCalls,
             modelPath: config.modelPath,
             card: model.card,
             logger,
@@ -172,7 +173,7 @@ export async function startService(config: Config, options: StartServiceOptions)
     started.unshift({ name: 'app', close: () => app.close() });
     await app.listen({ port: config.port, host: config.host });
     const url = baseUrl(app, config.host);
-    logger.info({ url, modelVersion: model.version, queue: config.routingQueue, instanceId: config.instanceId, worker: config.runWorker, dspThreads: config.dspThreads }, 'undertone serving');
+    logger.info({ url, modelVersion: model.version, queue: config.routingQueue, instanceId: config.instanceId, worker: config.runWorker, dspThreads: config.dspThreads, dspPackCalls: config.dspPackCalls }, 'undertone serving');
 
     let closing: Promise<void> | undefined;
     return {

@@ -118,6 +118,8 @@ export interface DspEngine {
   throughputCalls?(): number | undefined;
   /** Batches posted to worker threads so far, one message each (`undertone_dsp_batches_total`); absent for the inline engine. */
   batchesPosted?(): number;
+  /** Open calls on each live worker thread, by the thread's index (`undertone_dsp_worker_calls`); absent for the inline engine. */
+  callsByWorker?(): { worker: number; calls: number }[];
   /** Memory of the engine's worker threads, as they last reported it (absent or empty when inline). */
   threadMemory?(): ThreadMemory[];
   /** Memory of the engine's worker threads asked now, after a full GC in each when `gc` (and the process runs with --expose-gc). */

@@ -1,8 +1,18 @@
 /**
  * The worker-pool DSP engine: K worker threads, each with its own ONNX
  * session and the decoders and feature streams of the calls pinned to it.
- * A call is pinned at `open` to the worker with the fewest open calls and
- * stays there: its audio is one ordered chain, on that thread.
+ * A call is pinned at `open` and stays there: its audio is one ordered
+ * chain, on that thread.
+ *
+ * Placement packs, then spreads (`packCalls`, P). A new call goes to the
+ * busiest worker that still has fewer than P calls; once every worker has
+ * P, to the one with the fewest. Why: each batch costs a wake-up on both
+ * threads on top of its audio (docs/performance.md, "Packing calls"), so
+ * at 100 calls one thread with batches half again as large cost 13 % less
+ * CPU per call than two, at the same alert latency; past K·P the calls are
+ * spread evenly, as capacity needs. P must be a load one thread carries
+ * easily on a slow machine (one thread held 250 calls on the slowest seen),
+ * and a worker that has fallen behind is not packed further.
  *
  * Start-up waits until every worker has opened its model; a worker that
  * cannot (a bad model) fails start-up with its ModelError. The model card is
@@ -44,6 +54,49 @@ export interface WorkerPoolOptions {
    * Opens and closes are not held. See worker-host.ts.
    */
   gatherMs?: number;
+  /**
+   * Calls a worker takes before the next one is used (see the header), at
+   * least 0; 0 spreads every call to the worker with the fewest. Default
+   * `DEFAULT_PACK_CALLS` (100).
+   */
+  packCalls?: number;
+}
+
+/** Calls per worker before placement spreads: well under what one thread held on the slowest machine seen (250). */
+export const DEFAULT_PACK_CALLS = 100;
+
+/**
+ * A worker whose oldest unprocessed audio has waited this long takes no
+ * more calls by packing, ms. Why: were one thread too slow for `packCalls`
+ * calls (a machine far slower than any seen), packing would keep adding to
+ * the thread that is behind while another idles. Normal waits are a few ms
+ * (one batch's turnaround); the overload guard acts at 1000.
+ */
+export const PACK_MAX_BACKLOG_MS = 100;
+
+/** What placement reads of a worker. */
+export interface Placeable {
+  readonly alive: boolean;
+  /** Open calls pinned to it. */
+  readonly load: number;
+  backlogMs(nowMs: number): number;
+}
+
+/**
+ * Which live worker a new call goes to (see the header): among those with
+ * fewer than `packCalls` calls and not behind (`PACK_MAX_BACKLOG_MS`), the
+ * busiest; else the least busy; ties to the first. Undefined when none is
+ * alive.
+ */
+export function placeCall<H extends Placeable>(hosts: readonly H[], packCalls: number, nowMs: number): H | undefined {
+  let packed: H | undefined;
+  let spread: H | undefined;
+  for (const h of hosts) {
+    if (!h.alive) continue;
+    if (h.load < packCalls && (packed === undefined || h.load > packed.load) && h.backlogMs(nowMs) < PACK_MAX_BACKLOG_MS) packed = h;
+    if (spread === undefined || h.load < spread.load) spread = h;
+  }
+  return packed ?? spread;
 }
 
 export class WorkerPoolEngine implements DspEngine {
@@ -80,8 +133,7 @@ export class WorkerPoolEngine implements DspEngine {
     // Same synchronous check as the inline engine: an unknown format fails the call's start.
     createDecoder(spec.format);
     if (spec.clock) this.clock = spec.clock;
-    let host: WorkerHost | undefined;
-    for (const h of this.hosts) if (h.alive && (host === undefined || h.load < host.load)) host = h;
+    const host = placeCall(this.hosts, this.options.packCalls ?? DEFAULT_PACK_CALLS, performance.now());
     if (host === undefined) throw new DspWorkerError('no DSP worker is running');
     const call = new WorkerCall(this.nextCall++, spec.callId, spec.format, sink, host);
     host.attach(call);
@@ -141,6 +193,11 @@ export class WorkerPoolEngine implements DspEngine {
     return all.filter((m): m is ThreadMemory => m !== undefined);
   }
 
+  /** Open calls on each live worker, by its index (a replacement has a new one: `dsp-<index>`). */
+  callsByWorker(): { worker: number; calls: number }[] {
+    return this.hosts.filter((h) => h.alive).map((h) => ({ worker: h.index, calls: h.load }));
+  }
+
   /** Open calls per worker, in worker order (for tests and logs). */
   loads(): number[] {
     return this.hosts.map((h) => h.load);
@@ -173,6 +230,9 @@ export class WorkerPoolEngine implements DspEngine {
 /** Starts the pool and waits until every worker is ready (closing it again if one fails). */
 export async function createWorkerPoolEngine(options: WorkerPoolOptions): Promise<WorkerPoolEngine> {
   if (!Number.isInteger(options.threads) || options.threads < 1) throw new RangeError(`worker pool needs at least 1 thread, got ${options.threads}`);
+  if (options.packCalls !== undefined && !(Number.isInteger(options.packCalls) && options.packCalls >= 0)) {
+    throw new RangeError(`packCalls must be a whole number ≥ 0, got ${options.packCalls}`);
+  }
   const pool = new WorkerPoolEngine(options);
   try {
     await pool.ready();

@@ -52,6 +52,8 @@ export interface MetricSources {
   admissionLimit?: () => number;
   /** Batches posted to the DSP worker threads so far (`undertone_dsp_batches_total`; absent without workers). */
   dspBatches?: () => number;
+  /** Open calls per live DSP worker thread (`undertone_dsp_worker_calls{worker}`; absent without workers). */
+  dspWorkerCalls?: () => { worker: number; calls: number }[];
 }
 
 /** A tally the hot path bumps with `n += 1`; summed into its counter at each scrape. */
@@ -215,6 +217,19 @@ export class Metrics {
         collect() {
           this.reset();
           this.inc(all.dspBatches?.() ?? 0);
+        },
+      });
+    }
+    if (sources.dspWorkerCalls !== undefined && this.registry.getSingleMetric('undertone_dsp_worker_calls') === undefined) {
+      const all = this.sources;
+      new Gauge({
+        name: 'undertone_dsp_worker_calls',
+        help: 'Open calls pinned to each live DSP worker thread (worker = its index, as in the thread name dsp-<index>); DSP_PACK_CALLS fills one before the next',
+        labelNames: ['worker'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const { worker, calls } of all.dspWorkerCalls?.() ?? []) this.set({ worker: String(worker) }, calls);
         },
       });
     }

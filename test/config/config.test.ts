@@ -55,6 +55,7 @@ describe('loadConfig', () => {
       redisCluster: false,
       dspThreads: autoDspThreads(),
       dspGatherMs: 0,
+      dspPackCalls: 100,
       agentLocalDelivery: true,
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
@@ -66,6 +67,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ DSP_GATHER_MS: '100' }).dspGatherMs).toBe(100);
     expect(problemsOf({ DSP_GATHER_MS: '101' })).toEqual(['DSP_GATHER_MS must be between 0 and 100, got 101']);
     expect(problemsOf({ DSP_GATHER_MS: 'soon' })).toEqual([expect.stringMatching(/^DSP_GATHER_MS must be a whole number/)]);
+  });
+
+  it('reads DSP_PACK_CALLS: 0-100000 calls per DSP thread before the next is used, default 100', () => {
+    expect(loadConfig({}).dspPackCalls).toBe(100);
+    expect(loadConfig({ DSP_PACK_CALLS: '0' }).dspPackCalls).toBe(0);
+    expect(loadConfig({ DSP_PACK_CALLS: '250' }).dspPackCalls).toBe(250);
+    expect(problemsOf({ DSP_PACK_CALLS: '-1' })).toEqual(["DSP_PACK_CALLS must be a whole number between 0 and 100000, got '-1'"]);
+    expect(problemsOf({ DSP_PACK_CALLS: '100001' })).toEqual(['DSP_PACK_CALLS must be between 0 and 100000, got 100001']);
+    expect(problemsOf({ DSP_PACK_CALLS: 'many' })).toEqual([expect.stringMatching(/^DSP_PACK_CALLS must be a whole number/)]);
   });
 
   it('reads DSP_THREADS: auto = one per core up to two, then every core but one; 0 = inline; refuses anything else', () => {

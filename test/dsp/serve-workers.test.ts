@@ -51,6 +51,32 @@ describe('serve with DSP worker threads', () => {
     });
   });
 
+  it('packs calls onto the first worker up to DSP_PACK_CALLS, then the next, and shows each worker\'s calls in /metrics', async () => {
+    const svc = await startTestService({ DSP_THREADS: '2', DSP_PACK_CALLS: '3' });
+    try {
+      expect(svc.lines.find((l) => l.msg === 'undertone serving')).toMatchObject({ dspThreads: 2, dspPackCalls: 3 });
+      const workerCalls = async (): Promise<string[]> => {
+        const text = await (await fetch(`${svc.url}/metrics`)).text();
+        return text.split('\n').filter((l) => l.startsWith('undertone_dsp_worker_calls{'));
+      };
+      expect(await workerCalls()).toEqual(['undertone_dsp_worker_calls{worker="0"} 0', 'undertone_dsp_worker_calls{worker="1"} 0']);
+      // Four calls: packed 3 + 1 (spread would give 2 + 2, the default of 100 4 + 0).
+      const sids = [twilioCallSid(), twilioCallSid(), twilioCallSid(), twilioCallSid()];
+      const gateways = await Promise.all(sids.map((sid) => TwilioGateway.open(svc.wsUrl, sid)));
+      gateways.forEach((gw, i) => gw.start({ agentId: `agent-pack-${i}` }).audio(angry.subarray(0, 8000)));
+      await waitFor(async () => {
+        const all = await Promise.all(sids.map((sid) => getJson<CallDetail>(`${svc.url}/v1/calls/${sid}`)));
+        return all.every((r) => r.body.audioMs === 1000) ? true : undefined;
+      }, 'the four calls to stream 1 s each');
+      expect(await workerCalls()).toEqual(['undertone_dsp_worker_calls{worker="0"} 3', 'undertone_dsp_worker_calls{worker="1"} 1']);
+      for (const gw of gateways) gw.stop();
+      for (const sid of sids) await waitForCallEnded(svc.url, sid);
+      expect(await workerCalls()).toEqual(['undertone_dsp_worker_calls{worker="0"} 0', 'undertone_dsp_worker_calls{worker="1"} 0']);
+    } finally {
+      await svc.close();
+    }
+  });
+
   it('a graceful shutdown flushes a live call through its worker, then stops the worker', async () => {
     const svc = await startTestService({ DSP_THREADS: '1' });
     let closed = false;

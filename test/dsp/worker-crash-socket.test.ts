@@ -26,7 +26,8 @@ describe('a DSP worker crash under live calls', () => {
   beforeAll(async () => {
     const model = await loadTestModel();
     angry = await loadFixtureMuLaw('calm-then-angry');
-    pool = await createWorkerPoolEngine({ threads: 2, modelPath: MODEL_PATH, card: model.card });
+    // Spread (packCalls 0): the two calls must land on different workers.
+    pool = await createWorkerPoolEngine({ threads: 2, modelPath: MODEL_PATH, card: model.card, packCalls: 0 });
     const captured = captureLogger('info');
     lines = captured.lines;
     app = await buildApp(loadConfig({ PORT: '0', AUTH: 'off', DSP_THREADS: '2' }), {

@@ -61,7 +61,8 @@ describe('worker-pool DSP engine', () => {
     model = await loadTestModel();
     angry = await loadFixtureMuLaw('calm-then-angry');
     calm = await loadFixtureMuLaw('stays-calm');
-    pool = await createWorkerPoolEngine({ threads: 2, modelPath: MODEL_PATH, card: model.card });
+    // Spread (packCalls 0): the tests below need calls on both workers with only a few open.
+    pool = await createWorkerPoolEngine({ threads: 2, modelPath: MODEL_PATH, card: model.card, packCalls: 0 });
   });
   afterAll(async () => {
     await pool?.close();
@@ -280,6 +281,38 @@ describe('worker-pool DSP engine', () => {
     const angryEnds = await reference(angry);
     const calmEnds = await reference(calm);
     expect(calls.map((c) => c.rec.windows.map((w) => w.endSample))).toEqual([angryEnds, calmEnds, calmEnds, angryEnds]);
+  });
+
+  it('packs calls onto one worker up to packCalls, then fills the next, then spreads; the busiest worker with room is refilled first', async () => {
+    const packed = await createWorkerPoolEngine({ threads: 2, modelPath: MODEL_PATH, card: model.card, packCalls: 3 });
+    try {
+      const calls = Array.from({ length: 7 }, (_, i) => openRecorded(packed, `CA-p${i}`));
+      // 0-2 on the first worker, 3-5 on the second, and with both at packCalls the seventh to the fewest (the first).
+      expect(packed.loads()).toEqual([4, 3]);
+      const finish = async (...which: number[]): Promise<void> => {
+        for (const i of which) await calls[i]!.call.finish();
+      };
+      // Both under packCalls (1 and 2): the busier one takes the next call.
+      await finish(0, 1, 6, 3);
+      expect(packed.loads()).toEqual([1, 2]);
+      const next = openRecorded(packed, 'CA-p-next');
+      expect(packed.loads()).toEqual([1, 3]);
+      // A packed call is scored as any other.
+      for (const p of chunks(calm)) next.call.push(p);
+      await next.call.finish();
+      expect(next.rec.errors).toEqual([]);
+      expect(next.rec.windows.length).toBeGreaterThan(0);
+      await finish(2, 4, 5);
+      expect(packed.loads()).toEqual([0, 0]);
+    } finally {
+      await packed.close();
+    }
+  });
+
+  it('refuses a packCalls that is not a whole number ≥ 0', async () => {
+    for (const packCalls of [-1, 1.5, Number.NaN]) {
+      await expect(createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card, packCalls })).rejects.toThrow(RangeError);
+    }
   });
 
   it('a CallSession on the pool decides the same timeline and events as on the inline engine', async () => {
