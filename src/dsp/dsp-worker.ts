@@ -5,7 +5,8 @@
  *
  *   opens → the payloads of the calls whose audio here ends a window, decoded
  *   and framed in arrival order, their windows scored in one `session.run`
- *   and sent at once (a `windows` message) → every other call's payloads →
+ *   and sent at once (a `windows` message; only when at least
+ *   EARLY_MIN_REST_PAYLOADS others follow) → every other call's payloads →
  *   one batched `session.run` for the windows they completed → closes → one
  *   reply. Each call's audio stays in order (all of a call's payloads in a
  *   batch go in the same pass); a call's windows come in one message or the other.
@@ -39,6 +40,7 @@ import { windowEndsUpTo } from './dsp-engine.js';
 import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
 import {
   describeError,
+  EARLY_MIN_REST_PAYLOADS,
   packScores,
   SCORE_FIELDS,
   type BatchMessage,
@@ -219,7 +221,9 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
 
   // Calls whose audio here ends a window go first, and their windows are scored and sent at once
   // (a `windows` message): a prompt then waits for its own call's extraction, not the whole batch's.
-  if (urgent.size > 0 && urgent.size < open) {
+  // Only when the rest is large enough to matter: a message each way wakes both threads, and the rest
+  // of a small batch is mostly held audio (EARLY_MIN_REST_PAYLOADS).
+  if (urgent.size > 0 && urgent.size < open && restPayloads(audio, urgent) >= EARLY_MIN_REST_PAYLOADS) {
     extract((call) => urgent.has(call));
     if (windows.length > 0) {
       const early = await scoreAll(model, windows, windowCalls, failures, fail);
@@ -256,6 +260,13 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
     if (memory) memoryAt = now;
     return { type: 'scored', seq: batch.seq, clock: deltas, samples, heldSamples, failures, ...scored, ...(memory ? { memory } : {}) };
   });
+}
+
+/** The batch's payloads of open calls that end no window here: what an early pass would let a prompt skip. */
+function restPayloads(audio: Int32Array, urgent: Set<number>): number {
+  let n = 0;
+  for (let i = 0; i + 1 < audio.length; i += 2) if (!urgent.has(audio[i]!) && calls.has(audio[i]!)) n++;
+  return n;
 }
 
 /**

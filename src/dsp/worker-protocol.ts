@@ -83,9 +83,21 @@ export interface ScoredMessage {
 }
 
 /**
+ * A batch's window-ending calls go ahead in their own `windows` message only
+ * when at least this many payloads of other calls follow them. Why: the
+ * message wakes the main thread once more per batch (at 100 calls, without
+ * it for batches of ≈ 24 payloads: ≈ 6 % less CPU per call-second, alert
+ * latency p50 +0.6–1.3 ms; docs/performance.md "Packing calls"), while the
+ * rest of a small batch costs little, its audio mostly held (dsp-worker.ts).
+ * Large batches, under load, still send their windows ahead.
+ */
+export const EARLY_MIN_REST_PAYLOADS = 64;
+
+/**
  * Worker → main, before a batch's `scored` reply: the windows of the calls
  * whose audio in the batch completed a window, extracted and scored ahead of
- * the batch's other calls (dsp-worker.ts). The `scored` reply that follows
+ * the batch's other calls (dsp-worker.ts), when at least
+ * EARLY_MIN_REST_PAYLOADS of theirs follow. The `scored` reply that follows
  * carries the rest; a call's windows never come in both.
  */
 export interface EarlyWindowsMessage extends Pick<ScoredMessage, 'seq' | 'inferenceMs' | 'windowCalls' | 'positions' | 'values' | 'scores'> {

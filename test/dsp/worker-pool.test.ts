@@ -12,6 +12,7 @@ import { windowEndsUpTo, type DspCall, type DspEngine, type DspWindow } from '..
 import { DspWorkerError } from '../../src/dsp/dsp-errors.js';
 import { createInlineDspEngine } from '../../src/dsp/inline-engine.js';
 import { createWorkerPoolEngine, type WorkerPoolEngine } from '../../src/dsp/worker-pool.js';
+import { EARLY_MIN_REST_PAYLOADS } from '../../src/dsp/worker-protocol.js';
 import type { CallStartEvent } from '../../src/ingest/call-event.js';
 import type { LoadedEmotionModel } from '../../src/model/emotion-model.js';
 import { StageClock, Stage } from '../../src/observability/stage-clock.js';
@@ -125,7 +126,11 @@ describe('worker-pool DSP engine', () => {
     b.got.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(a.got[i]!.values)));
   });
 
-  it('scores a call whose audio ends a window ahead of the rest of its batch, and sends its windows at once', async () => {
+  /**
+   * One batch on one worker: `others` calls' payloads (each far from a window end) first, then A's,
+   * which ends A's first window. Returns the order the calls' results came back in and A's window.
+   */
+  async function batchEndingAWindow(others: number): Promise<{ log: string[]; got: DspWindow[] }> {
     const single = await createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card });
     try {
       const log: string[] = [];
@@ -136,33 +141,48 @@ describe('worker-pool DSP engine', () => {
           { onScored: (w) => (log.push(`${id}:${w.length}`), id === 'A' && got.push(...w)), onError: (error) => { throw error; } },
         );
       const a = open('A');
-      const b = open('B');
+      const bs = Array.from({ length: others }, (_, i) => open(`B${i}`));
       const speech = angry.subarray(8000 * 22); // the angry part: every window has speech
       const settled = async () => {
-        for (let i = 0; i < 2000 && !(log.some((e) => e.startsWith('A:')) && log.some((e) => e.startsWith('B:'))); i++) await new Promise((r) => setTimeout(r, 5));
+        for (let i = 0; i < 2000 && !(log.some((e) => e.startsWith('A:')) && bs.every((_, k) => log.some((e) => e.startsWith(`B${k}:`)))); i++) await new Promise((r) => setTimeout(r, 5));
       };
-      // A one payload short of its first window end (16000 samples), B far from one.
+      // A one payload short of its first window end (16000 samples), the others far from one.
       a.push(speech.subarray(0, 16000 - 160));
-      b.push(calm.subarray(0, 8000));
+      for (const b of bs) b.push(calm.subarray(0, 8000));
       await settled();
       log.length = 0;
-      // One batch: B's payload first, then A's, which ends A's first window.
-      b.push(calm.subarray(8000, 8160));
+      // One batch: the others' payloads first, then A's, which ends A's first window.
+      for (const b of bs) b.push(calm.subarray(8000, 8160));
       a.push(speech.subarray(16000 - 160, 16000));
       await settled();
-      // A's window came before the batch's reply settled B (without the early pass B, first in the batch, came first).
-      expect(log[0]).toBe('A:1');
-      expect(log).toContain('B:0');
-      await Promise.all([a.finish(), b.finish()]);
-      // The same window the inline engine extracts.
-      const ref = openRecorded(createInlineDspEngine({ model }), 'CA-ref');
-      ref.call.push(speech.subarray(0, 16000));
-      await ref.call.finish();
-      expect(got.map((w) => w.endSample)).toEqual([16000]);
-      expect(Array.from(got[0]!.values)).toEqual(Array.from(ref.rec.windows[0]!.values));
+      await Promise.all([a.finish(), ...bs.map((b) => b.finish())]);
+      return { log, got };
     } finally {
       await single.close();
     }
+  }
+
+  it(`scores a call whose audio ends a window ahead of the rest of a large batch (${EARLY_MIN_REST_PAYLOADS} others), and sends its windows at once`, async () => {
+    const { log, got } = await batchEndingAWindow(EARLY_MIN_REST_PAYLOADS);
+    // A's window came before the batch's reply settled the others (without the early pass B0, first in the batch, came first).
+    expect(log[0]).toBe('A:1');
+    expect(log).toContain('B0:0');
+    // The same window the inline engine extracts.
+    const ref = openRecorded(createInlineDspEngine({ model }), 'CA-ref');
+    ref.call.push(angry.subarray(8000 * 22, 8000 * 22 + 16000));
+    await ref.call.finish();
+    expect(got.map((w) => w.endSample)).toEqual([16000]);
+    expect(Array.from(got[0]!.values)).toEqual(Array.from(ref.rec.windows[0]!.values));
+  });
+
+  it(`in a small batch (${EARLY_MIN_REST_PAYLOADS - 1} others) the window-ending call gets no pass of its own: one reply, in batch order, the same window`, async () => {
+    const { log, got } = await batchEndingAWindow(EARLY_MIN_REST_PAYLOADS - 1);
+    expect(log[0]).toBe('B0:0');
+    expect(log.indexOf('A:1')).toBe(EARLY_MIN_REST_PAYLOADS - 1);
+    const ref = openRecorded(createInlineDspEngine({ model }), 'CA-ref');
+    ref.call.push(angry.subarray(8000 * 22, 8000 * 22 + 16000));
+    await ref.call.finish();
+    expect(Array.from(got[0]!.values)).toEqual(Array.from(ref.rec.windows[0]!.values));
   });
 
   it('holds a call\'s audio between window ends (under 100 ms of it), extracts it with the payload that ends a window, and gives the inline engine\'s window', async () => {
