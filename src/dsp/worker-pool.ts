@@ -84,16 +84,17 @@ export interface Placeable {
 
 /**
  * Which live worker a new call goes to (see the header): among those with
- * fewer than `packCalls` calls and not behind (`PACK_MAX_BACKLOG_MS`), the
+ * fewer than `packCalls` calls and not behind (oldest audio waiting under
+ * `maxBacklogMs`: `PACK_MAX_BACKLOG_MS` plus any gathering wait), the
  * busiest; else the least busy; ties to the first. Undefined when none is
  * alive.
  */
-export function placeCall<H extends Placeable>(hosts: readonly H[], packCalls: number, nowMs: number): H | undefined {
+export function placeCall<H extends Placeable>(hosts: readonly H[], packCalls: number, nowMs: number, maxBacklogMs = PACK_MAX_BACKLOG_MS): H | undefined {
   let packed: H | undefined;
   let spread: H | undefined;
   for (const h of hosts) {
     if (!h.alive) continue;
-    if (h.load < packCalls && (packed === undefined || h.load > packed.load) && h.backlogMs(nowMs) < PACK_MAX_BACKLOG_MS) packed = h;
+    if (h.load < packCalls && (packed === undefined || h.load > packed.load) && h.backlogMs(nowMs) < maxBacklogMs) packed = h;
     if (spread === undefined || h.load < spread.load) spread = h;
   }
   return packed ?? spread;
@@ -133,7 +134,8 @@ export class WorkerPoolEngine implements DspEngine {
     // Same synchronous check as the inline engine: an unknown format fails the call's start.
     createDecoder(spec.format);
     if (spec.clock) this.clock = spec.clock;
-    const host = placeCall(this.hosts, this.options.packCalls ?? DEFAULT_PACK_CALLS, performance.now());
+    // Audio waits up to gatherMs by design (worker-host.ts): only a wait beyond that means behind.
+    const host = placeCall(this.hosts, this.options.packCalls ?? DEFAULT_PACK_CALLS, performance.now(), PACK_MAX_BACKLOG_MS + (this.options.gatherMs ?? 0));
     if (host === undefined) throw new DspWorkerError('no DSP worker is running');
     const call = new WorkerCall(this.nextCall++, spec.callId, spec.format, sink, host);
     host.attach(call);

@@ -45,6 +45,13 @@ describe('placeCall', () => {
     expect(pick([worker('a', 60, 5 * behind), worker('b', 30, behind)], 100)).toBe('b');
   });
 
+  it('counts as behind only a wait past maxBacklogMs (the pool adds its gathering wait)', () => {
+    const hosts = [worker('a', 60, PACK_MAX_BACKLOG_MS + 20), worker('b', 10)];
+    expect(placeCall(hosts, 100, 0)?.name).toBe('b');
+    expect(placeCall(hosts, 100, 0, PACK_MAX_BACKLOG_MS + 20)?.name).toBe('b');
+    expect(placeCall(hosts, 100, 0, PACK_MAX_BACKLOG_MS + 21)?.name).toBe('a');
+  });
+
   it('skips dead workers; none alive: undefined', () => {
     expect(pick([worker('a', 50, 0, false), worker('b', 0)], 100)).toBe('b');
     expect(pick([worker('a', 0, 0, false)], 100)).toBeUndefined();
