@@ -198,8 +198,8 @@ export interface Config {
    * Calls a DSP thread takes before the next thread is used
    * (`DSP_PACK_CALLS`, 0-100000; default 100; 0 = every call to the thread
    * with the fewest). Past threads × this many, calls are spread evenly.
-   * Below it one thread's larger batches cost ≈ 10 % less CPU per call than
-   * two threads' half-empty ones, at the same alert latency
+   * Below it one thread's larger batches cost ≈ 13 % less CPU per call than
+   * two threads' half-empty ones (at 100 calls), at the same alert latency
    * (docs/performance.md "Packing calls"). Keep it to a load one thread
    * carries easily.
    */

@@ -169,7 +169,7 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
   const windows: FeatureWindow[] = [];
   const windowCalls: number[] = [];
   const touched = new Set<number>();
-  const { urgent, open } = windowEndingCalls(audio);
+  const { urgent, open, restPayloads } = windowEndingCalls(audio);
   /** Decodes and extracts `payload` (with the call's held bytes before it); windows to the batch's list. */
   const run = (call: number, state: CallState, payload: Uint8Array): void => {
     let input = payload;
@@ -223,7 +223,7 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
   // (a `windows` message): a prompt then waits for its own call's extraction, not the whole batch's.
   // Only when the rest is large enough to matter: a message each way wakes both threads, and the rest
   // of a small batch is mostly held audio (EARLY_MIN_REST_PAYLOADS).
-  if (urgent.size > 0 && urgent.size < open && restPayloads(audio, urgent) >= EARLY_MIN_REST_PAYLOADS) {
+  if (urgent.size > 0 && restPayloads >= EARLY_MIN_REST_PAYLOADS) {
     extract((call) => urgent.has(call));
     if (windows.length > 0) {
       const early = await scoreAll(model, windows, windowCalls, failures, fail);
@@ -262,35 +262,33 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
   });
 }
 
-/** The batch's payloads of open calls that end no window here: what an early pass would let a prompt skip. */
-function restPayloads(audio: Int32Array, urgent: Set<number>): number {
-  let n = 0;
-  for (let i = 0; i + 1 < audio.length; i += 2) if (!urgent.has(audio[i]!) && calls.has(audio[i]!)) n++;
-  return n;
-}
-
 /**
  * The calls whose audio in this batch crosses a window end, by the wire
  * length of their payloads (exact at 8 kHz; for a resampled format an
- * estimate: a window it misses still comes, with the batch's reply), and
- * how many open calls have audio in it.
+ * estimate: a window it misses still comes, with the batch's reply), how
+ * many open calls have audio in it, and how many payloads of the other
+ * open calls follow (what an early pass lets a prompt skip).
  */
-function windowEndingCalls(audio: Int32Array): { urgent: Set<number>; open: number } {
-  // Each call's wire bytes in this batch.
+function windowEndingCalls(audio: Int32Array): { urgent: Set<number>; open: number; restPayloads: number } {
+  // Each call's wire bytes and payloads in this batch.
   const bytes = new Map<number, number>();
+  const payloads = new Map<number, number>();
   for (let i = 0; i + 1 < audio.length; i += 2) {
     const call = audio[i]!;
     if (!calls.has(call)) continue;
     bytes.set(call, (bytes.get(call) ?? 0) + audio[i + 1]!);
+    payloads.set(call, (payloads.get(call) ?? 0) + 1);
   }
   const out = new Set<number>();
+  let restPayloads = 0;
   for (const [call, n] of bytes) {
     const state = calls.get(call)!;
     // Exact where the format allows (every holding call); else an estimate from the wire rate.
     const after = state.samplesAfter !== undefined ? state.samplesAfter(state.bytesHad + n) : state.features.samplesSeen + n * state.samplesPerByte;
     if (windowEndsUpTo(Math.floor(after)) > windowEndsUpTo(samplesHad(state))) out.add(call);
+    else restPayloads += payloads.get(call)!;
   }
-  return { urgent: out, open: bytes.size };
+  return { urgent: out, open: bytes.size, restPayloads };
 }
 
 /** One `session.run` for every window of the batch; the windows of failed calls are left out. */
