@@ -26,7 +26,7 @@
  * calls that had windows in the batch. An uncaught error ends the worker; the
  * main thread then fails its calls and starts a replacement.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import { createDecoder, pipelineSamplesAfter } from '../audio/decoder.js';
 import { createCallerFeatureStream, type CallerFeatureStreamWithFlush } from '../features/caller-feature-stream.js';
 import type { FeatureWindow } from '../features/types.js';
@@ -339,7 +339,7 @@ let chain: Promise<EmotionModel | undefined> = openEmotionModel({ modelPath: dat
     // (thread-name.ts). Named only now: threads this one starts inherit its name, and the session and the
     // file reads that may start onnxruntime's or libuv's pools are behind us.
     nameThisThread(`dsp-${data.index}`);
-    post({ type: 'ready', memory: packMemory() });
+    post({ type: 'ready', memory: packMemory(), youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb ?? 0 });
     return model;
   },
   (error: unknown) => {

@@ -52,12 +52,13 @@ const THROUGHPUT_BATCHES = 8;
  * not pass ESM loader hooks (`--import tsx`) on to worker threads, so the
  * worker registers tsx's CommonJS hook itself and requires the entry.
  */
-function startWorker(data: DspWorkerData): Worker {
+function startWorker(data: DspWorkerData, youngGenerationMb: number): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./dsp-worker.js', here), { workerData: data });
+  const resourceLimits = youngGenerationMb > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb } } : {};
+  if (!here.endsWith('.ts')) return new Worker(new URL('./dsp-worker.js', here), { workerData: data, ...resourceLimits });
   const entry = fileURLToPath(new URL('./dsp-worker.ts', here));
   const tsx = createRequire(here).resolve('tsx/cjs');
-  return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});`, { eval: true, workerData: data });
+  return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});`, { eval: true, workerData: data, ...resourceLimits });
 }
 
 export class WorkerHost implements CallHost {
@@ -93,6 +94,8 @@ export class WorkerHost implements CallHost {
   /** Call audio the worker held after its last reply, received and not yet extracted, ms. */
   private heldMs = 0;
   private crashRequested = false;
+  /** The young generation the thread reported it has, MB (undefined before it is ready). */
+  youngGenerationMb: number | undefined;
   private seq = 0;
   private readonly sent: SentBatch[] = [];
   /** The worker's memory as it last reported it. */
@@ -106,8 +109,10 @@ export class WorkerHost implements CallHost {
     private readonly events: HostEvents,
     /** How long a batch's oldest audio may wait for more before it is posted, ms (see WorkerPoolOptions.gatherMs). */
     private readonly gatherMs = 0,
+    /** The thread's young generation, MB; 0 = V8's default (see WorkerPoolOptions.youngGenerationMb). */
+    youngGenerationMb = 0,
   ) {
-    this.worker = startWorker(data);
+    this.worker = startWorker(data, youngGenerationMb);
     // An idle worker must not keep the process alive (the pool closes it); one with batches in flight does.
     this.worker.unref();
     this.ready = new Promise<void>((resolve, reject) => {
@@ -122,6 +127,7 @@ export class WorkerHost implements CallHost {
         } else if (message.type === 'scored') this.receive(message);
         else if (message.type === 'ready') {
           this.started = true;
+          this.youngGenerationMb = message.youngGenerationMb;
           resolve();
         } else {
           const error = message.code === 'UT_ERR_MODEL' ? new ModelError(message.message) : new DspRemoteError(message.name, message.message, message.code);

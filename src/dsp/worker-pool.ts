@@ -60,7 +60,25 @@ export interface WorkerPoolOptions {
    * `DEFAULT_PACK_CALLS` (100).
    */
   packCalls?: number;
+  /**
+   * Each worker thread's young generation (V8's `maxYoungGenerationSizeMb`),
+   * MB, at least 0; 0 = V8's default, sized from the machine's memory (48 on
+   * a 24-GB machine). Default `DEFAULT_DSP_YOUNG_GENERATION_MB` (8).
+   */
+  youngGenerationMb?: number;
 }
+
+/**
+ * A DSP thread's young generation, MB. Why: V8 grows a busy thread's young
+ * generation to its default (48 MB here) and keeps it, though a DSP thread's
+ * state is typed arrays that live as long as their call and its garbage is
+ * a few small objects per batch: two threads held ≈ 80 MB of mostly empty
+ * space, a third of the server's memory per call at 300 calls. With 8 MB
+ * per thread memory per call fell from ≈ 320 to ≈ 245 KB there, at the same
+ * CPU (docs/performance.md, "Memory per live call: the DSP threads' young
+ * generation").
+ */
+export const DEFAULT_DSP_YOUNG_GENERATION_MB = 8;
 
 /** Calls per worker before placement spreads: well under what one thread held on the slowest machine seen (250). */
 export const DEFAULT_PACK_CALLS = 100;
@@ -200,6 +218,11 @@ export class WorkerPoolEngine implements DspEngine {
     return this.hosts.filter((h) => h.alive).map((h) => ({ worker: h.index, calls: h.load }));
   }
 
+  /** The young generation each live worker thread reported it has, MB, in worker order (for tests and logs). */
+  youngGenerationMb(): (number | undefined)[] {
+    return this.hosts.filter((h) => h.alive).map((h) => h.youngGenerationMb);
+  }
+
   /** Open calls per worker, in worker order (for tests and logs). */
   loads(): number[] {
     return this.hosts.map((h) => h.load);
@@ -211,7 +234,13 @@ export class WorkerPoolEngine implements DspEngine {
   }
 
   private startHost(): WorkerHost {
-    return new WorkerHost(this.nextIndex++, { modelPath: this.options.modelPath, card: this.options.card, index: this.nextIndex - 1 }, this.events, this.options.gatherMs ?? 0);
+    return new WorkerHost(
+      this.nextIndex++,
+      { modelPath: this.options.modelPath, card: this.options.card, index: this.nextIndex - 1 },
+      this.events,
+      this.options.gatherMs ?? 0,
+      this.options.youngGenerationMb ?? DEFAULT_DSP_YOUNG_GENERATION_MB,
+    );
   }
 
   private replace(dead: WorkerHost, error: unknown): void {
@@ -234,6 +263,9 @@ export async function createWorkerPoolEngine(options: WorkerPoolOptions): Promis
   if (!Number.isInteger(options.threads) || options.threads < 1) throw new RangeError(`worker pool needs at least 1 thread, got ${options.threads}`);
   if (options.packCalls !== undefined && !(Number.isInteger(options.packCalls) && options.packCalls >= 0)) {
     throw new RangeError(`packCalls must be a whole number ≥ 0, got ${options.packCalls}`);
+  }
+  if (options.youngGenerationMb !== undefined && !(Number.isInteger(options.youngGenerationMb) && options.youngGenerationMb >= 0)) {
+    throw new RangeError(`youngGenerationMb must be a whole number ≥ 0, got ${options.youngGenerationMb}`);
   }
   const pool = new WorkerPoolEngine(options);
   try {

@@ -108,6 +108,8 @@ export interface ReadyMessage {
   type: 'ready';
   /** The worker thread's memory once its model is open. */
   memory?: Float64Array;
+  /** The young generation V8 gave this thread, MB (`resourceLimits.maxYoungGenerationSizeMb` as the thread reads it). */
+  youngGenerationMb: number;
 }
 
 export interface InitErrorMessage {

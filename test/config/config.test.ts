@@ -56,6 +56,7 @@ describe('loadConfig', () => {
       dspThreads: autoDspThreads(),
       dspGatherMs: 0,
       dspPackCalls: 100,
+      dspYoungGenerationMb: 8,
       agentLocalDelivery: true,
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
@@ -76,6 +77,14 @@ describe('loadConfig', () => {
     expect(problemsOf({ DSP_PACK_CALLS: '-1' })).toEqual(["DSP_PACK_CALLS must be a whole number between 0 and 100000, got '-1'"]);
     expect(problemsOf({ DSP_PACK_CALLS: '100001' })).toEqual(['DSP_PACK_CALLS must be between 0 and 100000, got 100001']);
     expect(problemsOf({ DSP_PACK_CALLS: 'many' })).toEqual([expect.stringMatching(/^DSP_PACK_CALLS must be a whole number/)]);
+  });
+
+  it('reads DSP_YOUNG_GENERATION_MB: 0-1024 MB per DSP thread (0 = V8\'s default), default 8', () => {
+    expect(loadConfig({}).dspYoungGenerationMb).toBe(8);
+    expect(loadConfig({ DSP_YOUNG_GENERATION_MB: '0' }).dspYoungGenerationMb).toBe(0);
+    expect(loadConfig({ DSP_YOUNG_GENERATION_MB: '16' }).dspYoungGenerationMb).toBe(16);
+    expect(problemsOf({ DSP_YOUNG_GENERATION_MB: '-1' })).toEqual(["DSP_YOUNG_GENERATION_MB must be a whole number between 0 and 1024, got '-1'"]);
+    expect(problemsOf({ DSP_YOUNG_GENERATION_MB: '2048' })).toEqual(['DSP_YOUNG_GENERATION_MB must be between 0 and 1024, got 2048']);
   });
 
   it('reads DSP_THREADS: auto = one per core up to two, then every core but one; 0 = inline; refuses anything else', () => {

@@ -3,6 +3,7 @@
  * for the same call, results in order, stage times merged from the workers,
  * a crashed worker failing only its own calls, and a bad model failing start-up.
  */
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecoder } from '../../src/audio/decoder.js';
 import { resampleAll } from '../../src/audio/resample.js';
@@ -11,7 +12,7 @@ import { CallSession } from '../../src/calls/call-session.js';
 import { windowEndsUpTo, type DspCall, type DspEngine, type DspWindow } from '../../src/dsp/dsp-engine.js';
 import { DspWorkerError } from '../../src/dsp/dsp-errors.js';
 import { createInlineDspEngine } from '../../src/dsp/inline-engine.js';
-import { createWorkerPoolEngine, type WorkerPoolEngine } from '../../src/dsp/worker-pool.js';
+import { createWorkerPoolEngine, DEFAULT_DSP_YOUNG_GENERATION_MB, type WorkerPoolEngine } from '../../src/dsp/worker-pool.js';
 import { EARLY_MIN_REST_PAYLOADS } from '../../src/dsp/worker-protocol.js';
 import type { CallStartEvent } from '../../src/ingest/call-event.js';
 import type { LoadedEmotionModel } from '../../src/model/emotion-model.js';
@@ -332,6 +333,27 @@ describe('worker-pool DSP engine', () => {
   it('refuses a packCalls that is not a whole number ≥ 0', async () => {
     for (const packCalls of [-1, 1.5, Number.NaN]) {
       await expect(createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card, packCalls })).rejects.toThrow(RangeError);
+    }
+  });
+
+  it(`starts each worker thread with its young generation capped (default ${DEFAULT_DSP_YOUNG_GENERATION_MB} MB; 0 = V8's own), as the thread itself reads it`, async () => {
+    expect(pool.youngGenerationMb()).toEqual([DEFAULT_DSP_YOUNG_GENERATION_MB, DEFAULT_DSP_YOUNG_GENERATION_MB]);
+    const capped = await createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card, youngGenerationMb: 5 });
+    const uncapped = await createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card, youngGenerationMb: 0 });
+    // What V8 gives a thread started without limits, on this machine.
+    const plain = new Worker("const w = require('node:worker_threads'); w.parentPort.postMessage(w.resourceLimits.maxYoungGenerationSizeMb);", { eval: true });
+    const v8Default = await new Promise<number>((resolve) => plain.once('message', resolve));
+    await plain.terminate();
+    try {
+      expect(capped.youngGenerationMb()).toEqual([5]);
+      expect(uncapped.youngGenerationMb()).toEqual([v8Default]);
+      expect(v8Default).not.toBe(5);
+    } finally {
+      await capped.close();
+      await uncapped.close();
+    }
+    for (const youngGenerationMb of [-1, 2.5, Number.NaN]) {
+      await expect(createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card, youngGenerationMb })).rejects.toThrow(RangeError);
     }
   });
 
