@@ -70,13 +70,12 @@ export interface WorkerPoolOptions {
 
 /**
  * A DSP thread's young generation, MB. Why: V8 grows a busy thread's young
- * generation to its default (48 MB here) and keeps it, though a DSP thread's
- * state is typed arrays that live as long as their call and its garbage is
- * a few small objects per batch: two threads held ≈ 80 MB of mostly empty
- * space, a third of the server's memory per call at 300 calls. With 8 MB
- * per thread memory per call fell from ≈ 320 to ≈ 245 KB there, at the same
- * CPU (docs/performance.md, "Memory per live call: the DSP threads' young
- * generation").
+ * generation to its default (48 MB here, 32 of it new space) and keeps it,
+ * though a DSP thread's state is typed arrays that live as long as their
+ * call and its garbage is a few small objects per batch. With 8 MB per
+ * thread the server's memory per call at 300 calls fell from ≈ 320 to
+ * ≈ 245 KB (RSS), at the same CPU (docs/performance.md, "The DSP threads'
+ * young generation").
  */
 export const DEFAULT_DSP_YOUNG_GENERATION_MB = 8;
 
