@@ -169,7 +169,7 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
   const windows: FeatureWindow[] = [];
   const windowCalls: number[] = [];
   const touched = new Set<number>();
-  const { urgent, open, restPayloads } = windowEndingCalls(audio);
+  const { urgent, restPayloads } = windowEndingCalls(audio);
   /** Decodes and extracts `payload` (with the call's held bytes before it); windows to the batch's list. */
   const run = (call: number, state: CallState, payload: Uint8Array): void => {
     let input = payload;
@@ -265,11 +265,11 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
 /**
  * The calls whose audio in this batch crosses a window end, by the wire
  * length of their payloads (exact at 8 kHz; for a resampled format an
- * estimate: a window it misses still comes, with the batch's reply), how
- * many open calls have audio in it, and how many payloads of the other
- * open calls follow (what an early pass lets a prompt skip).
+ * estimate: a window it misses still comes, with the batch's reply), and
+ * how many payloads of the other open calls follow (what an early pass lets
+ * a prompt skip).
  */
-function windowEndingCalls(audio: Int32Array): { urgent: Set<number>; open: number; restPayloads: number } {
+function windowEndingCalls(audio: Int32Array): { urgent: Set<number>; restPayloads: number } {
   // Each call's wire bytes and payloads in this batch.
   const bytes = new Map<number, number>();
   const payloads = new Map<number, number>();
@@ -288,7 +288,7 @@ function windowEndingCalls(audio: Int32Array): { urgent: Set<number>; open: numb
     if (windowEndsUpTo(Math.floor(after)) > windowEndsUpTo(samplesHad(state))) out.add(call);
     else restPayloads += payloads.get(call)!;
   }
-  return { urgent: out, open: bytes.size, restPayloads };
+  return { urgent: out, restPayloads };
 }
 
 /** One `session.run` for every window of the batch; the windows of failed calls are left out. */
