@@ -46,6 +46,17 @@ interface SentBatch {
 /** Batches the throughput figure spans: a few seconds under load, where it matters. */
 const THROUGHPUT_BATCHES = 8;
 
+/** The staging buffer's size at the start, and the least it is cut back to, bytes. */
+const STAGING_MIN_BYTES = 16 * 1024;
+/**
+ * Batches in a row that each used at most a quarter of a grown staging buffer
+ * before it is cut back (to twice their largest, rounded up to a power of
+ * two). Why: one stall (a long GC pause, a busy host) makes one large turn,
+ * and the buffer kept that size for the rest of the process; the run of
+ * batches keeps a load that still needs it from reallocating every few turns.
+ */
+const STAGING_SHRINK_BATCHES = 64;
+
 /**
  * Starts the worker thread. From the compiled `dist/` the entry is plain
  * JavaScript. From source (tsx, vitest) it is TypeScript, and Node 20 does
@@ -80,8 +91,11 @@ export class WorkerHost implements CallHost {
   private opens: OpenOp[] = [];
   private closes: number[] = [];
   private audio: number[] = [];
-  private staging = new Uint8Array(16 * 1024);
+  private staging = new Uint8Array(STAGING_MIN_BYTES);
   private staged = 0;
+  /** Batches in a row that used at most a quarter of the staging buffer, and the largest of them, bytes. */
+  private smallBatches = 0;
+  private smallBatchesMaxBytes = 0;
   private turnCalls = new Map<WorkerCall, { payloads: number; bytes: number }>();
   /** When this turn's first payload was queued; NaN while it holds none. */
   private turnQueuedMs = Number.NaN;
@@ -343,6 +357,7 @@ export class WorkerHost implements CallHost {
       { type: 'batch', seq, opens: this.opens, audio, bytes, closes: this.closes, ...(this.crashRequested ? { crash: true } : {}) },
       [audio.buffer, bytes],
     );
+    this.fitStaging(this.staged);
     this.staged = 0;
     this.turnQueuedMs = Number.NaN;
     this.audio = [];
@@ -350,6 +365,29 @@ export class WorkerHost implements CallHost {
     this.closes = [];
     this.turnCalls = new Map();
     this.crashRequested = false;
+  }
+
+  /** Cuts a grown staging buffer back once batches have stayed small for a while (see STAGING_SHRINK_BATCHES). */
+  private fitStaging(usedBytes: number): void {
+    if (this.staging.length <= STAGING_MIN_BYTES) return;
+    if (usedBytes * 4 > this.staging.length) {
+      this.smallBatches = 0;
+      this.smallBatchesMaxBytes = 0;
+      return;
+    }
+    this.smallBatchesMaxBytes = Math.max(this.smallBatchesMaxBytes, usedBytes);
+    if (++this.smallBatches < STAGING_SHRINK_BATCHES) return;
+    let size = STAGING_MIN_BYTES;
+    while (size < 2 * this.smallBatchesMaxBytes) size *= 2;
+    // Called once the batch is copied out: the staged bytes need not move.
+    this.staging = new Uint8Array(size);
+    this.smallBatches = 0;
+    this.smallBatchesMaxBytes = 0;
+  }
+
+  /** The staging buffer's size, bytes: the memory this host keeps for gathering audio. */
+  get stagingBytes(): number {
+    return this.staging.length;
   }
 
   private receive(message: ScoredMessage): void {

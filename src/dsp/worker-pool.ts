@@ -194,6 +194,13 @@ export class WorkerPoolEngine implements DspEngine {
     return sum;
   }
 
+  /** The main thread's staging buffers for gathering batches, bytes summed over the live workers. */
+  stagingBytes(): number {
+    let sum = 0;
+    for (const h of this.hosts) if (h.alive) sum += h.stagingBytes;
+    return sum;
+  }
+
   /** Call audio the workers hold unextracted between window ends, ms summed (see dsp-worker.ts, "hold"). */
   heldAudioMs(): number {
     let sum = 0;
