@@ -6,7 +6,8 @@
  *   npx tsx scripts/ingest-cost.ts micro  [--messages 200000]
  *   npx tsx scripts/ingest-cost.ts socket [--calls 300] [--seconds 20]
  *   npx tsx scripts/ingest-cost.ts floor  [--calls 300] [--seconds 20]
- *   (socket and floor: --tick-ms 5 paces like the bench's generator; default 20, one burst per frame time)
+ *   npx tsx scripts/ingest-cost.ts net    [--calls 300] [--seconds 20] [--read-only]
+ *   (socket, floor and net: --tick-ms 5 paces like the bench's generator; default 20, one burst per frame time)
  *
  * - `micro`: one gateway connection driven in-process (`handleGatewaySocket`
  *   on a stand-in socket, the adapter chain app.ts builds: start-token guard
@@ -20,6 +21,12 @@
  * - `floor`: the same load against a bare `ws` server on a plain HTTP server
  *   that only JSON.parses each message and decodes its base64 payload: what
  *   receiving Twilio media costs Node and ws before any of our code.
+ * - `net`: the same load against a bare `net` server: the WebSocket handshake
+ *   and frames read by hand from the socket's `data` events (no HTTP server,
+ *   no `ws`, no stream piping), then the same JSON.parse and base64 decode
+ *   per message: what the kernel, libuv and Node's socket cost with the
+ *   least JavaScript on top. `--read-only` drops even the frame parsing
+ *   (bytes counted, nothing read): the socket alone.
  *
  * Both socket modes also print the main thread's own CPU (/proc/self/task).
  *
@@ -30,7 +37,9 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { mainThreadCpuMs } from '../src/bench/proc-stat.js';
 import { buildApp } from '../src/app.js';
@@ -55,6 +64,7 @@ const { positionals, values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     url: { type: 'string' },
     'tick-ms': { type: 'string', default: '20' },
+    'read-only': { type: 'boolean', default: false },
   },
 });
 const mode = positionals[0] ?? 'micro';
@@ -176,9 +186,6 @@ function startClient(url: string, calls: number, seconds: number): { done: Promi
 
 /** The bare-ws floor: a plain ws server that parses each message and decodes its payload, nothing more. */
 async function floorServer(): Promise<void> {
-  const calls = Number(values.calls);
-  const seconds = Number(values.seconds);
-  const warmS = 3;
   const server = createServer();
   const wss = new WebSocketServer({ server, perMessageDeflate: false });
   let live = 0;
@@ -195,20 +202,117 @@ async function floorServer(): Promise<void> {
     socket.on('close', () => live--);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  const client = startClient(`ws://127.0.0.1:${port}/`, calls, seconds + warmS + 1);
-  const deadline = Date.now() + 30_000;
-  while (live < calls && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  await new Promise((r) => setTimeout(r, warmS * 1000));
-  const liveNow = live;
-  const m0 = messages;
-  const { split, mainMs, wallS } = await measureCpu(seconds);
-  const n = messages - m0;
-  client.stop();
-  await client.done;
+  const m = await measureUnderLoad((server.address() as { port: number }).port, () => live, () => messages);
   wss.close();
   server.close();
-  report('floor', liveNow, wallS, split, mainMs, n, undefined, decodedBytes);
+  report('floor', m.live, m.wallS, m.split, m.mainMs, m.messages, undefined, decodedBytes);
+}
+
+/**
+ * Runs the client against a bare server on `port`: waits for every call to
+ * be live (`live()`), warms up, and measures the server's CPU and the
+ * messages it counted (`messages()`) over `--seconds`.
+ */
+async function measureUnderLoad(
+  port: number,
+  live: () => number,
+  messages: () => number,
+): Promise<{ live: number; wallS: number; split: NodeJS.CpuUsage; mainMs: number; messages: number }> {
+  const calls = Number(values.calls);
+  const seconds = Number(values.seconds);
+  const warmS = 3;
+  const client = startClient(`ws://127.0.0.1:${port}/`, calls, seconds + warmS + 1);
+  const deadline = Date.now() + 30_000;
+  while (live() < calls && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, warmS * 1000));
+  const liveNow = live();
+  const m0 = messages();
+  const { split, mainMs, wallS } = await measureCpu(seconds);
+  const n = messages() - m0;
+  client.stop();
+  await client.done;
+  return { live: liveNow, wallS, split, mainMs, messages: n };
+}
+
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/**
+ * The bare-net floor: RFC 6455 server side by hand, just enough for this
+ * client (masked frames, 7/16-bit lengths, no fragmentation, no control
+ * frames but close): a measuring tool, not a WebSocket server.
+ */
+async function netServer(): Promise<void> {
+  const readOnly = values['read-only'] === true;
+  let live = 0;
+  let messages = 0;
+  let decodedBytes = 0;
+  let readBytes = 0;
+  const onText = (text: string): void => {
+    const msg = JSON.parse(text) as { event: string; media?: { payload: string } };
+    if (msg.event === 'media') {
+      decodedBytes += Buffer.from(msg.media!.payload, 'base64').length;
+      messages++;
+    } else if (msg.event === 'start') live++;
+  };
+  const server = createNetServer((socket) => {
+    let pending: Buffer = Buffer.alloc(0);
+    let open = false;
+    socket.on('data', (chunk: Buffer) => {
+      if (readOnly && open) {
+        readBytes += chunk.length;
+        // ≈ 330-byte media frames: count them as the other modes count messages.
+        messages = Math.floor(readBytes / 330);
+        return;
+      }
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      if (!open) {
+        const end = pending.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const key = /sec-websocket-key: *([^\r\n]+)/i.exec(pending.subarray(0, end).toString('latin1'))?.[1] ?? '';
+        const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
+        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+        open = true;
+        pending = pending.subarray(end + 4);
+        if (readOnly) {
+          live++;
+          pending = Buffer.alloc(0);
+          return;
+        }
+      }
+      let at = 0;
+      for (;;) {
+        if (pending.length - at < 2) break;
+        const b0 = pending[at]!;
+        const b1 = pending[at + 1]!;
+        let len = b1 & 0x7f;
+        let head = 2;
+        if (len === 126) {
+          if (pending.length - at < 4) break;
+          len = pending.readUInt16BE(at + 2);
+          head = 4;
+        } else if (len === 127) throw new Error('net: 64-bit frame lengths are not expected here');
+        const masked = (b1 & 0x80) !== 0;
+        const total = head + (masked ? 4 : 0) + len;
+        if (pending.length - at < total) break;
+        const payload = pending.subarray(at + total - len, at + total);
+        if (masked) {
+          const m = at + head;
+          for (let i = 0; i < len; i++) payload[i]! ^= pending[m + (i & 3)]!;
+        }
+        const opcode = b0 & 0x0f;
+        if (opcode === 1) onText(payload.toString('utf8'));
+        else if (opcode === 8) socket.end();
+        at += total;
+      }
+      pending = at === pending.length ? Buffer.alloc(0) : pending.subarray(at);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => live--);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const m = await measureUnderLoad((server.address() as { port: number }).port, () => live, () => messages);
+  server.close();
+  report(readOnly ? 'net-read-only' : 'net', m.live, m.wallS, m.split, m.mainMs, m.messages, undefined, readOnly ? undefined : decodedBytes);
 }
 
 function report(mode: string, live: number, wallS: number, split: NodeJS.CpuUsage, mainMs: number, messages: number, ingestMs: number | undefined, checksum?: number): void {
@@ -318,5 +422,6 @@ async function client(): Promise<void> {
 if (mode === 'micro') await micro();
 else if (mode === 'socket') await socketServer();
 else if (mode === 'floor') await floorServer();
+else if (mode === 'net') await netServer();
 else if (mode === 'client') await client();
-else throw new Error(`unknown mode ${mode}: micro | socket | floor`);
+else throw new Error(`unknown mode ${mode}: micro | socket | floor | net`);
