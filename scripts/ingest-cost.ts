@@ -6,7 +6,7 @@
  *   npx tsx scripts/ingest-cost.ts micro  [--messages 200000]
  *   npx tsx scripts/ingest-cost.ts socket [--calls 300] [--seconds 20]
  *   npx tsx scripts/ingest-cost.ts floor  [--calls 300] [--seconds 20]
- *   npx tsx scripts/ingest-cost.ts net    [--calls 300] [--seconds 20] [--read-only]
+ *   npx tsx scripts/ingest-cost.ts net    [--calls 300] [--seconds 20] [--read-only] [--read-pacing-ms 100]
  *   (socket, floor and net: --tick-ms 5 paces like the bench's generator; default 20, one burst per frame time)
  *
  * - `micro`: one gateway connection driven in-process (`handleGatewaySocket`
@@ -26,7 +26,9 @@
  *   no `ws`, no stream piping), then the same JSON.parse and base64 decode
  *   per message: what the kernel, libuv and Node's socket cost with the
  *   least JavaScript on top. `--read-only` drops even the frame parsing
- *   (bytes counted, nothing read): the socket alone.
+ *   (bytes counted, nothing read): the socket alone. `--read-pacing-ms M`
+ *   reads each socket at most every M ms (src/http/limits/read-pacer.ts,
+ *   with no window end ever due): what batching the reads saves.
  *
  * Both socket modes also print the main thread's own CPU (/proc/self/task).
  *
@@ -51,6 +53,7 @@ import { Metrics } from '../src/observability/metrics.js';
 import { Stage, StageClock } from '../src/observability/stage-clock.js';
 import { createEscalationPolicy } from '../src/policy/create-escalation-policy.js';
 import { handleGatewaySocket } from '../src/http/gateway-socket.js';
+import { ReadPacer } from '../src/http/limits/read-pacer.js';
 import { withStartToken } from '../src/http/auth/gateway-start-token.js';
 import { createTokenVerifier } from '../src/http/auth/tokens.js';
 import { createTwilioAdapter } from '../src/ingest/twilio-adapter.js';
@@ -65,6 +68,7 @@ const { positionals, values } = parseArgs({
     url: { type: 'string' },
     'tick-ms': { type: 'string', default: '20' },
     'read-only': { type: 'boolean', default: false },
+    'read-pacing-ms': { type: 'string', default: '0' },
   },
 });
 const mode = positionals[0] ?? 'micro';
@@ -243,6 +247,8 @@ const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
  */
 async function netServer(): Promise<void> {
   const readOnly = values['read-only'] === true;
+  const pacingMs = Number(values['read-pacing-ms']);
+  const pacer = pacingMs > 0 ? new ReadPacer({ intervalMs: pacingMs }) : undefined;
   let live = 0;
   let messages = 0;
   let decodedBytes = 0;
@@ -257,7 +263,9 @@ async function netServer(): Promise<void> {
   const server = createNetServer((socket) => {
     let pending: Buffer = Buffer.alloc(0);
     let open = false;
+    const paced = pacer?.attach(socket);
     socket.on('data', (chunk: Buffer) => {
+      if (open) paced?.afterMessage(Number.POSITIVE_INFINITY);
       if (readOnly && open) {
         readBytes += chunk.length;
         // ≈ 330-byte media frames: count them as the other modes count messages.
@@ -311,8 +319,9 @@ async function netServer(): Promise<void> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const m = await measureUnderLoad((server.address() as { port: number }).port, () => live, () => messages);
+  pacer?.close();
   server.close();
-  report(readOnly ? 'net-read-only' : 'net', m.live, m.wallS, m.split, m.mainMs, m.messages, undefined, readOnly ? undefined : decodedBytes);
+  report((readOnly ? 'net-read-only' : 'net') + (pacer ? `-paced-${pacingMs}` : ''), m.live, m.wallS, m.split, m.mainMs, m.messages, undefined, readOnly ? undefined : decodedBytes);
 }
 
 function report(mode: string, live: number, wallS: number, split: NodeJS.CpuUsage, mainMs: number, messages: number, ingestMs: number | undefined, checksum?: number): void {

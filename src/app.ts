@@ -58,6 +58,7 @@ import { registerCallRoutes } from './http/call-routes.js';
 import { registerDashboardRoutes } from './http/dashboard-routes.js';
 import { registerErrorHandlers } from './http/error-handler.js';
 import { closeForShutdown, handleGatewaySocket } from './http/gateway-socket.js';
+import { ReadPacer } from './http/limits/read-pacer.js';
 import { startHeartbeat } from './http/heartbeat.js';
 import { registerHealthRoutes, type RedisPing } from './http/health-routes.js';
 import type { IngestAdapterFactory } from './ingest/ingest-adapter.js';
@@ -299,7 +300,9 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
     registry.refreshPace(performance.now());
   }, 1000);
   lagTicker.unref();
+  const readPacer = config.gatewayReadPacingMs > 0 ? new ReadPacer({ intervalMs: config.gatewayReadPacingMs }) : undefined;
   app.addHook('onClose', async () => {
+    readPacer?.close();
     limits.stop();
     overload.stop();
     clearInterval(lagTicker);
@@ -310,6 +313,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
     activeCalls: () => registry.liveCount,
     publishBuffered: () => (deps.publisher as { readonly buffered?: number }).buffered ?? 0,
     ...(pipeline.dsp.batchesPosted ? { dspBatches: () => pipeline.dsp.batchesPosted!() } : {}),
+    ...(readPacer ? { gatewayReadPauses: () => readPacer.pausesTotal } : {}),
     ...(pipeline.dsp.callsByWorker ? { dspWorkerCalls: () => pipeline.dsp.callsByWorker!() } : {}),
   });
   registerConnectionRateLimit(app, { perMinute: config.connectionsPerIpPerMinute, metrics });
@@ -336,6 +340,7 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
         logger: request.log as Logger,
         maxMessageBytes: config.maxMessageBytes,
         ...(pipeline.clock ? { clock: pipeline.clock } : {}),
+        ...(readPacer ? { pacing: readPacer.attach(request.raw.socket) } : {}),
       });
     });
   }

@@ -25,6 +25,7 @@
  * the wall clock, so a call replayed at any speed gives the same events.
  */
 import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
+import { FEATURE_CONFIG } from '../features/feature-names.js';
 import type { DspCall, DspWindow } from '../dsp/dsp-engine.js';
 import type { CallAudioEvent, CallStartEvent } from '../ingest/call-event.js';
 import type { EmotionScores, ScoredWindow } from '../model/types.js';
@@ -184,6 +185,22 @@ export class CallSession {
   /** Caller audio seen so far, ms: the call's clock. */
   get audioMs(): number {
     return samplesToMs(this.dsp.samplesSeen, PIPELINE_SAMPLE_RATE);
+  }
+
+  /**
+   * When the frame that completes the call's next window is due to arrive
+   * (`performance.now()` ms): the call's lag anchor (its earliest arrival
+   * against its audio clock) plus the window end's audio time. The frame a
+   * prompt can come from, so the gateway socket's read pacing reads it as it
+   * arrives. Undefined before the call's first audio and once it no longer
+   * takes audio.
+   */
+  get nextWindowEndDueMs(): number | undefined {
+    if (this.state !== 'live' || this.failed || !Number.isFinite(this.lagAnchorMs)) return undefined;
+    const seen = this.dsp.samplesSeen;
+    const { windowSamples, windowHopSamples } = FEATURE_CONFIG;
+    const next = seen < windowSamples ? windowSamples : windowSamples + windowHopSamples * (Math.floor((seen - windowSamples) / windowHopSamples) + 1);
+    return this.lagAnchorMs + (next * 1000) / PIPELINE_SAMPLE_RATE;
   }
 
   /** Windows not yet fully processed (scored, observed, published), counting audio in flight to a worker by its window ends. */

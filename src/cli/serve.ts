@@ -174,7 +174,7 @@ export async function startService(config: Config, options: StartServiceOptions)
     started.unshift({ name: 'app', close: () => app.close() });
     await app.listen({ port: config.port, host: config.host });
     const url = baseUrl(app, config.host);
-    logger.info({ url, modelVersion: model.version, queue: config.routingQueue, instanceId: config.instanceId, worker: config.runWorker, dspThreads: config.dspThreads, dspPackCalls: config.dspPackCalls, dspYoungGenerationMb: config.dspYoungGenerationMb }, 'undertone serving');
+    logger.info({ url, modelVersion: model.version, queue: config.routingQueue, instanceId: config.instanceId, worker: config.runWorker, dspThreads: config.dspThreads, dspPackCalls: config.dspPackCalls, dspYoungGenerationMb: config.dspYoungGenerationMb, dspGatherMs: config.dspGatherMs, gatewayReadPacingMs: config.gatewayReadPacingMs }, 'undertone serving');
 
     let closing: Promise<void> | undefined;
     return {

@@ -195,6 +195,15 @@ export interface Config {
    */
   readonly dspGatherMs: number;
   /**
+   * Gateway sockets are read at most this often while a call streams, ms
+   * (`GATEWAY_READ_PACING_MS`, 0-200; 0 = every message as it arrives):
+   * frames wait in the kernel and are read together, except the one that
+   * completes a window, read as it arrives (src/http/limits/read-pacer.ts).
+   * Each read of a socket costs far more than the message it carries
+   * (docs/performance.md "Reading gateway sockets in batches").
+   */
+  readonly gatewayReadPacingMs: number;
+  /**
    * Calls a DSP thread takes before the next thread is used
    * (`DSP_PACK_CALLS`, 0-100000; default 100; 0 = every call to the thread
    * with the fewest). Past threads × this many, calls are spread evenly.
@@ -279,6 +288,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   redisCluster: false,
   dspThreads: autoDspThreads(),
   dspGatherMs: 0,
+  gatewayReadPacingMs: 0,
   dspPackCalls: DEFAULT_PACK_CALLS,
   dspYoungGenerationMb: DEFAULT_DSP_YOUNG_GENERATION_MB,
   agentLocalDelivery: true,
@@ -395,6 +405,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisCluster: boolean(env, 'REDIS_CLUSTER', d.redisCluster, problems),
     dspThreads: dspThreads(env, problems),
     dspGatherMs: integer(env, 'DSP_GATHER_MS', d.dspGatherMs, 0, 100, problems),
+    gatewayReadPacingMs: integer(env, 'GATEWAY_READ_PACING_MS', d.gatewayReadPacingMs, 0, 200, problems),
     dspPackCalls: integer(env, 'DSP_PACK_CALLS', d.dspPackCalls, 0, 100_000, problems),
     dspYoungGenerationMb: integer(env, 'DSP_YOUNG_GENERATION_MB', d.dspYoungGenerationMb, 0, 1024, problems),
     agentLocalDelivery: boolean(env, 'AGENT_LOCAL_DELIVERY', d.agentLocalDelivery, problems),

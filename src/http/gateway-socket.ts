@@ -22,6 +22,7 @@ import { Stage, type StageClock } from '../observability/stage-clock.js';
 import { CapacityError, ProtocolError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { closeFor, closeReason } from './close-reason.js';
+import type { PacedSocket } from './limits/read-pacer.js';
 
 export interface GatewaySocketOptions {
   registry: CallRegistry;
@@ -38,6 +39,8 @@ export interface GatewaySocketOptions {
    * which CallSession times as decode, features…). Optional.
    */
   clock?: StageClock;
+  /** Read pacing of this socket (`GATEWAY_READ_PACING_MS`); absent: every message is read as it arrives. */
+  pacing?: PacedSocket;
 }
 
 /** Per-socket shutdown hooks, so `closeForShutdown` can let an adapter say goodbye first. */
@@ -78,6 +81,8 @@ export function handleGatewaySocket(socket: WebSocket, options: GatewaySocketOpt
   const closeWith = (error: unknown): void => {
     if (closing) return;
     closing = true;
+    // The peer's closing handshake must not wait for a paced read.
+    options.pacing?.release();
     const { code, reason } = closeFor(error);
     if (code === 1011) log.error({ err: error }, 'gateway stream failed');
     else log.warn({ closeCode: code, reason }, 'closing gateway stream');
@@ -152,13 +157,17 @@ export function handleGatewaySocket(socket: WebSocket, options: GatewaySocketOpt
       if (clock !== undefined) clock.add(Stage.ingest, performance.now() - t0);
       const events = result.events;
       for (let i = 0; i < events.length; i++) dispatch(events[i]!);
-      if (result.endSession) closeLater(1000, 'session closed');
+      if (result.endSession) {
+        options.pacing?.release();
+        closeLater(1000, 'session closed');
+      } else if (options.pacing !== undefined) options.pacing.afterMessage(session?.nextWindowEndDueMs);
     } catch (error) {
       closeWith(error);
     }
   });
 
   socket.on('close', (code: number) => {
+    options.pacing?.release();
     if (closeTimer !== undefined) clearTimeout(closeTimer);
     shutdownHooks.delete(socket);
     log.debug({ closeCode: code }, 'gateway socket closed');

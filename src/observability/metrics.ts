@@ -54,6 +54,8 @@ export interface MetricSources {
   dspBatches?: () => number;
   /** Open calls per live DSP worker thread (`undertone_dsp_worker_calls{worker}`; absent without workers). */
   dspWorkerCalls?: () => { worker: number; calls: number }[];
+  /** Times a gateway socket stopped reading until its next paced read (`undertone_gateway_read_pauses_total`; absent without pacing). */
+  gatewayReadPauses?: () => number;
 }
 
 /** A tally the hot path bumps with `n += 1`; summed into its counter at each scrape. */
@@ -217,6 +219,18 @@ export class Metrics {
         collect() {
           this.reset();
           this.inc(all.dspBatches?.() ?? 0);
+        },
+      });
+    }
+    if (sources.gatewayReadPauses !== undefined && this.registry.getSingleMetric('undertone_gateway_read_pauses_total') === undefined) {
+      const all = this.sources;
+      new Counter({
+        name: 'undertone_gateway_read_pauses_total',
+        help: 'Times a gateway socket stopped reading until its next paced read (GATEWAY_READ_PACING_MS); rate() against undertone_audio_messages_total: how many messages each read takes',
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(all.gatewayReadPauses?.() ?? 0);
         },
       });
     }

@@ -55,6 +55,7 @@ describe('loadConfig', () => {
       redisCluster: false,
       dspThreads: autoDspThreads(),
       dspGatherMs: 0,
+      gatewayReadPacingMs: 0,
       dspPackCalls: 100,
       dspYoungGenerationMb: 8,
       agentLocalDelivery: true,
@@ -68,6 +69,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ DSP_GATHER_MS: '100' }).dspGatherMs).toBe(100);
     expect(problemsOf({ DSP_GATHER_MS: '101' })).toEqual(['DSP_GATHER_MS must be between 0 and 100, got 101']);
     expect(problemsOf({ DSP_GATHER_MS: 'soon' })).toEqual([expect.stringMatching(/^DSP_GATHER_MS must be a whole number/)]);
+  });
+
+  it('reads GATEWAY_READ_PACING_MS: 0-200 ms, default 0 (every message read as it arrives)', () => {
+    expect(loadConfig({}).gatewayReadPacingMs).toBe(0);
+    expect(loadConfig({ GATEWAY_READ_PACING_MS: '100' }).gatewayReadPacingMs).toBe(100);
+    expect(problemsOf({ GATEWAY_READ_PACING_MS: '201' })).toEqual(['GATEWAY_READ_PACING_MS must be between 0 and 200, got 201']);
+    expect(problemsOf({ GATEWAY_READ_PACING_MS: 'often' })).toEqual([expect.stringMatching(/^GATEWAY_READ_PACING_MS must be a whole number/)]);
   });
 
   it('reads DSP_PACK_CALLS: 0-100000 calls per DSP thread before the next is used, default 100', () => {
