@@ -206,33 +206,38 @@ export class Metrics {
     });
   }
 
+  /** A counter whose total is read from a source at each scrape, registered once. */
+  private sourceCounter(name: string, help: string, total: () => number): void {
+    if (this.registry.getSingleMetric(name) !== undefined) return;
+    new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(total());
+      },
+    });
+  }
+
   /** Registers where a scraped gauge reads its value; later calls replace earlier ones. */
   setSources(sources: MetricSources): void {
     Object.assign(this.sources, sources);
     // Only a server with DSP workers has the series (a 0 would read as "no batches" with inline DSP).
-    if (sources.dspBatches !== undefined && this.registry.getSingleMetric('undertone_dsp_batches_total') === undefined) {
-      const all = this.sources;
-      new Counter({
-        name: 'undertone_dsp_batches_total',
-        help: 'Batches posted to the DSP worker threads, one message each (rate() against undertone_audio_messages_total: payloads per batch)',
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          this.inc(all.dspBatches?.() ?? 0);
-        },
-      });
+    if (sources.dspBatches !== undefined) {
+      this.sourceCounter(
+        'undertone_dsp_batches_total',
+        'Batches posted to the DSP worker threads, one message each (rate() against undertone_audio_messages_total: payloads per batch)',
+        () => this.sources.dspBatches?.() ?? 0,
+      );
     }
-    if (sources.gatewayReadPauses !== undefined && this.registry.getSingleMetric('undertone_gateway_read_pauses_total') === undefined) {
-      const all = this.sources;
-      new Counter({
-        name: 'undertone_gateway_read_pauses_total',
-        help: 'Times a gateway socket stopped reading until its next paced read (GATEWAY_READ_PACING_MS); rate() against undertone_audio_messages_total: how many messages each read takes',
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          this.inc(all.gatewayReadPauses?.() ?? 0);
-        },
-      });
+    // Only a paced server has it (0 would read as "paced, never paused").
+    if (sources.gatewayReadPauses !== undefined) {
+      this.sourceCounter(
+        'undertone_gateway_read_pauses_total',
+        'Times a gateway socket stopped reading until its next paced read (GATEWAY_READ_PACING_MS); rate() against undertone_audio_messages_total: how many messages each read takes',
+        () => this.sources.gatewayReadPauses?.() ?? 0,
+      );
     }
     if (sources.dspWorkerCalls !== undefined && this.registry.getSingleMetric('undertone_dsp_worker_calls') === undefined) {
       const all = this.sources;
