@@ -89,10 +89,16 @@ export class ReadPacer {
     this.tickMs = Math.min(5, this.intervalMs);
   }
 
-  /** Times a socket stopped reading, since the start (`undertone_gateway_read_pauses_total`). */
-  pausesTotal = 0;
+  private pauses = 0;
+  /** After `close()`: nothing is stopped any more. */
+  private closed = false;
 
-  /** Stopped sockets now (for tests and metrics). */
+  /** Times a socket stopped reading, since the start (`undertone_gateway_read_pauses_total`). */
+  get pausesTotal(): number {
+    return this.pauses;
+  }
+
+  /** Stopped sockets now (for tests). */
   get stoppedCount(): number {
     return this.stopped.size;
   }
@@ -104,14 +110,14 @@ export class ReadPacer {
     let released = false;
     return {
       afterMessage: (windowEndDueMs) => {
-        if (released || windowEndDueMs === undefined || this.stopped.has(handle)) return;
+        if (released || this.closed || windowEndDueMs === undefined || this.stopped.has(handle)) return;
         const now = this.now();
         const resumeAt = windowEndDueMs - this.leadMs;
         if (resumeAt <= now) return;
         // Node stopped it (backpressure on a paused socket): its own flow control decides.
         if (!handle.reading || socket.destroyed) return;
         handle.readStop();
-        this.pausesTotal += 1;
+        this.pauses += 1;
         this.stopped.set(handle, { at: Math.min(now + this.intervalMs, resumeAt), socket });
         this.arm();
       },
@@ -123,8 +129,9 @@ export class ReadPacer {
     };
   }
 
-  /** Resumes every socket (shutdown). */
+  /** Resumes every socket and pauses none from now on (shutdown). */
   close(): void {
+    this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     for (const [handle, { socket }] of this.stopped) if (handle.reading && !socket.destroyed) handle.readStart();
