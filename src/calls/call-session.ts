@@ -56,6 +56,9 @@ export interface CallSessionOptions {
 
 const DEFAULTS = { maxPendingWindows: 64, maxTimeline: 1200, maxEvents: 500 };
 
+/** Audio this far ahead of the wall time since the call's first audio: the stream is not real time, and is not read-paced. */
+const READ_AHEAD_SLACK_MS = 250;
+
 function samplesToMs(samples: number, sampleRate: number): number {
   return Math.round((samples * 1000) / sampleRate);
 }
@@ -110,6 +113,8 @@ export class CallSession {
    * ever lowers the anchor, so a backlog shows as lag and is never absorbed.
    */
   private lagAnchorMs = Number.POSITIVE_INFINITY;
+  /** When the call's first caller audio arrived (`performance.now()`); NaN before. */
+  private firstAudioAtMs = Number.NaN;
   private agentSamples = 0;
   private dtmfDigits = 0;
   private ignoredAfterEndBytes = 0;
@@ -192,12 +197,15 @@ export class CallSession {
    * (`performance.now()` ms): the call's lag anchor (its earliest arrival
    * against its audio clock) plus the window end's audio time. The frame a
    * prompt can come from, so the gateway socket's read pacing reads it as it
-   * arrives. Undefined before the call's first audio and once it no longer
-   * takes audio.
+   * arrives. Undefined before the call's first audio, once it no longer takes
+   * audio, and while its audio runs ahead of the wall time since its first
+   * (a replay, a file sent at once: read as fast as it comes).
    */
   get nextWindowEndDueMs(): number | undefined {
     if (this.state !== 'live' || this.failed || !Number.isFinite(this.lagAnchorMs)) return undefined;
     const seen = this.dsp.samplesSeen;
+    const seenMs = (seen * 1000) / PIPELINE_SAMPLE_RATE;
+    if (seenMs - (performance.now() - this.firstAudioAtMs) > READ_AHEAD_SLACK_MS) return undefined;
     const { windowSamples, windowHopSamples } = FEATURE_CONFIG;
     const next = seen < windowSamples ? windowSamples : windowSamples + windowHopSamples * (Math.floor((seen - windowSamples) / windowHopSamples) + 1);
     return this.lagAnchorMs + (next * 1000) / PIPELINE_SAMPLE_RATE;
@@ -228,7 +236,9 @@ export class CallSession {
     }
     if (this.failed) return;
     this.dsp.push(event.payload);
-    const anchor = performance.now() - samplesToMs(this.dsp.samplesSeen, PIPELINE_SAMPLE_RATE);
+    const now = performance.now();
+    if (Number.isNaN(this.firstAudioAtMs)) this.firstAudioAtMs = now;
+    const anchor = now - samplesToMs(this.dsp.samplesSeen, PIPELINE_SAMPLE_RATE);
     if (anchor < this.lagAnchorMs) this.lagAnchorMs = anchor;
     this.checkBacklog();
   }

@@ -54,8 +54,8 @@ describe('loadConfig', () => {
       redisPrefix: '',
       redisCluster: false,
       dspThreads: autoDspThreads(),
-      dspGatherMs: 0,
-      gatewayReadPacingMs: 0,
+      dspGatherMs: 10,
+      gatewayReadPacingMs: 100,
       dspPackCalls: 100,
       dspYoungGenerationMb: 8,
       agentLocalDelivery: true,
@@ -63,17 +63,18 @@ describe('loadConfig', () => {
     expect(config).toEqual(CONFIG_DEFAULTS);
   });
 
-  it('reads DSP_GATHER_MS: 0-100 ms, default 0', () => {
-    expect(loadConfig({}).dspGatherMs).toBe(0);
+  it('reads DSP_GATHER_MS: 0-100 ms, default 10', () => {
+    expect(loadConfig({}).dspGatherMs).toBe(10);
+    expect(loadConfig({ DSP_GATHER_MS: '0' }).dspGatherMs).toBe(0);
     expect(loadConfig({ DSP_GATHER_MS: '20' }).dspGatherMs).toBe(20);
     expect(loadConfig({ DSP_GATHER_MS: '100' }).dspGatherMs).toBe(100);
     expect(problemsOf({ DSP_GATHER_MS: '101' })).toEqual(['DSP_GATHER_MS must be between 0 and 100, got 101']);
     expect(problemsOf({ DSP_GATHER_MS: 'soon' })).toEqual([expect.stringMatching(/^DSP_GATHER_MS must be a whole number/)]);
   });
 
-  it('reads GATEWAY_READ_PACING_MS: 0-200 ms, default 0 (every message read as it arrives)', () => {
-    expect(loadConfig({}).gatewayReadPacingMs).toBe(0);
-    expect(loadConfig({ GATEWAY_READ_PACING_MS: '100' }).gatewayReadPacingMs).toBe(100);
+  it('reads GATEWAY_READ_PACING_MS: 0-200 ms (0: every message read as it arrives), default 100', () => {
+    expect(loadConfig({}).gatewayReadPacingMs).toBe(100);
+    expect(loadConfig({ GATEWAY_READ_PACING_MS: '0' }).gatewayReadPacingMs).toBe(0);
     expect(problemsOf({ GATEWAY_READ_PACING_MS: '201' })).toEqual(['GATEWAY_READ_PACING_MS must be between 0 and 200, got 201']);
     expect(problemsOf({ GATEWAY_READ_PACING_MS: 'often' })).toEqual([expect.stringMatching(/^GATEWAY_READ_PACING_MS must be a whole number/)]);
   });

@@ -10,6 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ReadPacer } from '../../src/http/limits/read-pacer.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+async function waitUntil(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await sleep(5);
+}
 
 interface Pair {
   server: Server;
@@ -143,6 +146,25 @@ describe('ReadPacer', () => {
     expect(chunks.join('')).toBe('a;b;');
     expect(endAt - releasedAt).toBeLessThan(50);
     expect(pacer.stoppedCount).toBe(0);
+  });
+
+  it('reads on at once when a later message of the same read finds nothing due (a stream ahead of real time)', async () => {
+    const pair = await socketPair();
+    open.push(pair);
+    const pacer = new ReadPacer({ intervalMs: 500 });
+    pacers.push(pacer);
+    const paced = pacer.attach(pair.accepted);
+    const arrivals: number[] = [];
+    pair.accepted.on('data', () => arrivals.push(performance.now()));
+    paced.afterMessage(performance.now() + 10_000);
+    expect(pacer.stoppedCount).toBe(1);
+    paced.afterMessage(undefined);
+    expect(pacer.stoppedCount).toBe(0);
+    const sentAt = performance.now();
+    pair.client.write('now;');
+    await waitUntil(() => arrivals.length > 0);
+    expect(arrivals[0]! - sentAt).toBeLessThan(100);
+    expect(pacer.pausesTotal).toBe(1);
   });
 
   it('leaves a stream without a TCP handle unpaced', () => {

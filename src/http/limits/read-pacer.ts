@@ -110,9 +110,16 @@ export class ReadPacer {
     let released = false;
     return {
       afterMessage: (windowEndDueMs) => {
-        if (released || this.closed || windowEndDueMs === undefined || this.stopped.has(handle)) return;
+        if (released || this.closed) return;
         const now = this.now();
-        const resumeAt = windowEndDueMs - this.leadMs;
+        const resumeAt = windowEndDueMs === undefined ? now : windowEndDueMs - this.leadMs;
+        const entry = this.stopped.get(handle);
+        if (entry !== undefined) {
+          // Stopped by an earlier message of the same read; a later one finds the
+          // window end near, or the stream ahead of real time: read on at once.
+          if (resumeAt <= now) this.resume(handle, entry.socket);
+          return;
+        }
         if (resumeAt <= now) return;
         // Node stopped it (backpressure on a paused socket): its own flow control decides.
         if (!handle.reading || socket.destroyed) return;
@@ -124,7 +131,7 @@ export class ReadPacer {
       release: () => {
         if (released) return;
         released = true;
-        if (this.stopped.delete(handle) && handle.reading && !socket.destroyed) handle.readStart();
+        if (this.stopped.has(handle)) this.resume(handle, socket);
       },
     };
   }
@@ -138,6 +145,12 @@ export class ReadPacer {
     this.stopped.clear();
   }
 
+  private resume(handle: PacedHandle, socket: Socket): void {
+    this.stopped.delete(handle);
+    // `reading` false: Node stopped it meanwhile and restarts it itself.
+    if (handle.reading && !socket.destroyed) handle.readStart();
+  }
+
   private arm(): void {
     if (this.timer !== undefined) return;
     this.timer = setInterval(() => this.sweep(), this.tickMs);
@@ -146,12 +159,7 @@ export class ReadPacer {
 
   private sweep(): void {
     const now = this.now();
-    for (const [handle, { at, socket }] of this.stopped) {
-      if (at > now) continue;
-      this.stopped.delete(handle);
-      // `reading` false: Node stopped it meanwhile and restarts it itself.
-      if (handle.reading && !socket.destroyed) handle.readStart();
-    }
+    for (const [handle, { at, socket }] of this.stopped) if (at <= now) this.resume(handle, socket);
     if (this.stopped.size === 0 && this.timer !== undefined) {
       clearInterval(this.timer);
       this.timer = undefined;
