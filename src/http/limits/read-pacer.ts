@@ -113,11 +113,10 @@ export class ReadPacer {
         if (released || this.closed) return;
         const now = this.now();
         const resumeAt = windowEndDueMs === undefined ? now : windowEndDueMs - this.leadMs;
-        const entry = this.stopped.get(handle);
-        if (entry !== undefined) {
+        if (this.stopped.has(handle)) {
           // Stopped by an earlier message of the same read; a later one finds the
           // window end near, or the stream ahead of real time: read on at once.
-          if (resumeAt <= now) this.resume(handle, entry.socket);
+          if (resumeAt <= now) this.resume(handle, socket);
           return;
         }
         if (resumeAt <= now) return;
@@ -141,8 +140,7 @@ export class ReadPacer {
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    for (const [handle, { socket }] of this.stopped) if (handle.reading && !socket.destroyed) handle.readStart();
-    this.stopped.clear();
+    for (const [handle, { socket }] of this.stopped) this.resume(handle, socket);
   }
 
   private resume(handle: PacedHandle, socket: Socket): void {
