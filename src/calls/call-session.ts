@@ -25,8 +25,7 @@
  * the wall clock, so a call replayed at any speed gives the same events.
  */
 import { PIPELINE_SAMPLE_RATE } from '../features/types.js';
-import { FEATURE_CONFIG } from '../features/feature-names.js';
-import type { DspCall, DspWindow } from '../dsp/dsp-engine.js';
+import { nextWindowEnd, type DspCall, type DspWindow } from '../dsp/dsp-engine.js';
 import type { CallAudioEvent, CallStartEvent } from '../ingest/call-event.js';
 import type { EmotionScores, ScoredWindow } from '../model/types.js';
 import { createCallerScoreBaseline, type CallerScoreBaseline } from '../model/caller-score-baseline.js';
@@ -206,9 +205,7 @@ export class CallSession {
     const seen = this.dsp.samplesSeen;
     const seenMs = (seen * 1000) / PIPELINE_SAMPLE_RATE;
     if (seenMs - (performance.now() - this.firstAudioAtMs) > READ_AHEAD_SLACK_MS) return undefined;
-    const { windowSamples, windowHopSamples } = FEATURE_CONFIG;
-    const next = seen < windowSamples ? windowSamples : windowSamples + windowHopSamples * (Math.floor((seen - windowSamples) / windowHopSamples) + 1);
-    return this.lagAnchorMs + (next * 1000) / PIPELINE_SAMPLE_RATE;
+    return this.lagAnchorMs + (nextWindowEnd(seen) * 1000) / PIPELINE_SAMPLE_RATE;
   }
 
   /** Windows not yet fully processed (scored, observed, published), counting audio in flight to a worker by its window ends. */

@@ -134,3 +134,8 @@ const { windowSamples: WINDOW, windowHopSamples: WINDOW_HOP } = FEATURE_CONFIG;
 export function windowEndsUpTo(samples: number): number {
   return samples < WINDOW ? 0 : Math.floor((samples - WINDOW) / WINDOW_HOP) + 1;
 }
+
+/** The first window end (sample 16000, 20000, …) after `samples`: where the next window completes. */
+export function nextWindowEnd(samples: number): number {
+  return WINDOW + WINDOW_HOP * windowEndsUpTo(samples);
+}

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDecoder } from '../../src/audio/decoder.js';
 import type { DspWindow } from '../../src/dsp/dsp-engine.js';
-import { windowEndsUpTo } from '../../src/dsp/dsp-engine.js';
+import { nextWindowEnd, windowEndsUpTo } from '../../src/dsp/dsp-engine.js';
 import { createInlineDspEngine } from '../../src/dsp/inline-engine.js';
 import { createCallerFeatureStream } from '../../src/features/caller-feature-stream.js';
 import type { FeatureWindow } from '../../src/features/types.js';
@@ -68,5 +68,7 @@ describe('inline DSP engine', () => {
 
   it('counts window ends: 2 s windows every 0.5 s', () => {
     expect([0, 15_999, 16_000, 19_999, 20_000, 24_000].map(windowEndsUpTo)).toEqual([0, 0, 1, 1, 2, 3]);
+    // The next window completes at the first window end after the audio so far (a completed one is past).
+    expect([0, 15_999, 16_000, 19_999, 20_000].map(nextWindowEnd)).toEqual([16_000, 16_000, 20_000, 20_000, 24_000]);
   });
 });
