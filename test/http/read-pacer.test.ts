@@ -43,12 +43,18 @@ describe('ReadPacer', () => {
     }
   });
 
-  it('reads a paced socket every intervalMs: 20-ms messages arrive in few reads, all of them, in order', async () => {
+  /** A connected socket pair whose accepted side is paced by a new pacer; both closed after the test. */
+  async function pacedPair(options: ConstructorParameters<typeof ReadPacer>[0]) {
     const pair = await socketPair();
     open.push(pair);
-    const pacer = new ReadPacer({ intervalMs: 100 });
+    const pacer = new ReadPacer(options);
     pacers.push(pacer);
-    const paced = pacer.attach(pair.accepted);
+    return { ...pair, pacer, paced: pacer.attach(pair.accepted) };
+  }
+
+  it('reads a paced socket every intervalMs: 20-ms messages arrive in few reads, all of them, in order', async () => {
+    const pair = await pacedPair({ intervalMs: 100 });
+    const { pacer, paced } = pair;
     let reads = 0;
     let received = '';
     pair.accepted.on('data', (chunk: Buffer) => {
@@ -72,11 +78,8 @@ describe('ReadPacer', () => {
   });
 
   it('reads unpaced when told nothing is due (undefined) or the due time is within leadMs', async () => {
-    const pair = await socketPair();
-    open.push(pair);
-    const pacer = new ReadPacer({ intervalMs: 100, leadMs: 30 });
-    pacers.push(pacer);
-    const paced = pacer.attach(pair.accepted);
+    const pair = await pacedPair({ intervalMs: 100, leadMs: 30 });
+    const { pacer, paced } = pair;
     let reads = 0;
     let turn = 0;
     pair.accepted.on('data', () => {
@@ -93,11 +96,8 @@ describe('ReadPacer', () => {
   });
 
   it('resumes leadMs before the due time, so the message that ends a window is read as it arrives', async () => {
-    const pair = await socketPair();
-    open.push(pair);
-    const pacer = new ReadPacer({ intervalMs: 200, leadMs: 30 });
-    pacers.push(pacer);
-    const paced = pacer.attach(pair.accepted);
+    const pair = await pacedPair({ intervalMs: 200, leadMs: 30 });
+    const { pacer, paced } = pair;
     const dueAt = performance.now() + 150;
     const arrivals: { text: string; atMs: number }[] = [];
     pair.accepted.on('data', (chunk: Buffer) => {
@@ -123,11 +123,8 @@ describe('ReadPacer', () => {
   });
 
   it('release() reads a stopped socket at once; a peer that closes meanwhile is seen', async () => {
-    const pair = await socketPair();
-    open.push(pair);
-    const pacer = new ReadPacer({ intervalMs: 200 });
-    pacers.push(pacer);
-    const paced = pacer.attach(pair.accepted);
+    const pair = await pacedPair({ intervalMs: 200 });
+    const { pacer, paced } = pair;
     const chunks: string[] = [];
     pair.accepted.on('data', (chunk: Buffer) => {
       chunks.push(chunk.toString('latin1'));
@@ -149,11 +146,8 @@ describe('ReadPacer', () => {
   });
 
   it('reads on at once when a later message of the same read finds nothing due (a stream ahead of real time)', async () => {
-    const pair = await socketPair();
-    open.push(pair);
-    const pacer = new ReadPacer({ intervalMs: 500 });
-    pacers.push(pacer);
-    const paced = pacer.attach(pair.accepted);
+    const pair = await pacedPair({ intervalMs: 500 });
+    const { pacer, paced } = pair;
     const arrivals: number[] = [];
     pair.accepted.on('data', () => arrivals.push(performance.now()));
     paced.afterMessage(performance.now() + 10_000);
