@@ -103,6 +103,14 @@ function mediaJson(n: number, seq: number): string {
   });
 }
 
+/**
+ * A client media message's size on the wire: its JSON (a mid-run sequence
+ * number; the digits vary by a few bytes) plus a masked frame's 8-byte
+ * header (2, a 16-bit length, the 4-byte mask). `net --read-only` counts
+ * messages by it.
+ */
+const MEDIA_FRAME_WIRE_BYTES = Buffer.byteLength(mediaJson(0, 500)) + 8;
+
 const stubModel: EmotionModel = {
   featureNames: [],
   version: 'stub',
@@ -268,8 +276,8 @@ async function netServer(): Promise<void> {
       if (open) paced?.afterMessage(Number.POSITIVE_INFINITY);
       if (readOnly && open) {
         readBytes += chunk.length;
-        // ≈ 330-byte media frames: count them as the other modes count messages.
-        messages = Math.floor(readBytes / 330);
+        // Nothing is parsed: messages estimated from the bytes, at a media frame's size on the wire.
+        messages = Math.floor(readBytes / MEDIA_FRAME_WIRE_BYTES);
         return;
       }
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
