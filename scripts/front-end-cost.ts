@@ -4,8 +4,8 @@
  * stream runs it, in 160-sample blocks, against the same recurrences in C
  * (scripts/native/front-end.c, compiled here with the machine's gcc at -O2
  * and at -O3 -march=native) fed the same coefficients. Prints CPU ns per
- * sample and ms per call-second (8 kHz) for each, and whether the outputs
- * agree bit for bit:
+ * sample and ms per call-second (8 kHz) for each, and whether the last
+ * outputs (band, low-pass, envelope) agree bit for bit:
  *
  *   npx tsx scripts/front-end-cost.ts [--seconds 2000]
  *
@@ -78,7 +78,7 @@ try {
 const js = rows[0]!;
 for (const r of rows) {
   const msPerCallS = (r.nsPerSample * 8000) / 1e6;
-  const same = Math.fround(r.checksum) === Math.fround(js.checksum) ? 'same output' : `output differs (${r.checksum} vs ${js.checksum})`;
+  const same = r.checksum === js.checksum ? 'same output' : `output differs (${r.checksum} vs ${js.checksum})`;
   console.log(`${r.build.padEnd(26)} ${r.nsPerSample.toFixed(2).padStart(6)} ns/sample  ${msPerCallS.toFixed(3)} ms per call-second  ×${(js.nsPerSample / r.nsPerSample).toFixed(2)}  ${same}`);
 }
 console.log(JSON.stringify({ seconds, builds: rows.map((r) => ({ build: r.build, ns_per_sample: Number(r.nsPerSample.toFixed(3)) })) }));
