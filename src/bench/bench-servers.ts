@@ -43,6 +43,17 @@ export async function waitUntilNotOverloaded(target: Target, maxMs: number, onWa
 }
 
 /**
+ * Between two runs on the same servers: 2 s for the last run's deliveries to
+ * drain, then each server's overload guard admitting calls again (at most
+ * 60 s each; an overloaded server refuses new calls with 1013 until its lag
+ * has stayed low for 5 s, which would fail the next run).
+ */
+export async function settleServers(targets: readonly Target[], onWait: (target: Target, waitedMs: number) => void): Promise<void> {
+  await new Promise((r) => setTimeout(r, 2000));
+  for (const t of targets) await waitUntilNotOverloaded(t, 60_000, (ms) => onWait(t, ms));
+}
+
+/**
  * Spawns the bench's own servers (auth on with one secret made up for the
  * run, one routing queue, an INSTANCE_ID each) and the targets that reach
  * them. Started one after another: each loads the model and compiles, and

@@ -8,6 +8,7 @@ import { renderPanelsSvg } from './bench-svg.js';
 import { MAX_REALTIME_LAG_MS, type FindMaxStep } from './find-max.js';
 import type { LoadRunResult } from './load-run.js';
 import type { LoadFigures } from './run-figures.js';
+import type { RoundRecord } from './rounds.js';
 
 const na = (v: number | null, unit = '', digits = 2): string => (v === null ? 'n/a' : `${v.toFixed(digits)}${unit}`);
 const pct = (share: number): string => `${(share * 100).toFixed(0)} %`;
@@ -73,6 +74,37 @@ export function findMaxRows(steps: readonly FindMaxStep[], max: number): [string
     ]),
     ['max real-time calls', String(max)],
   ];
+}
+
+/** One line per `--rounds` round: its calls' outcome, and what was left after them. */
+export function roundRows(records: readonly RoundRecord[]): [string, string][] {
+  return records.map((r): [string, string] => {
+    const memory = r.memory_kib_after === null ? 'n/a' : Object.entries(r.memory_kib_after).map(([t, kib]) => `${t} ${(kib / 1024).toFixed(2)} MiB`).join(', ');
+    return [
+      `  round ${r.round}`,
+      `${r.calls} calls, angry prompted ${r.angry_calls_prompted}/${r.angry_calls}, dropped ${r.dropped_frames}, failed ${r.failed_calls}; after: live calls ${r.live_calls_after ?? 'n/a'}, memory${r.memory_after_gc ? ' after GC' : ''} ${memory}`,
+    ];
+  });
+}
+
+/** `--rounds`: each thread's memory after each round, which should level off, not climb. */
+export function roundsSvg(records: readonly RoundRecord[], title: string): string {
+  const colours = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
+  const threads = [...new Set(records.flatMap((r) => Object.keys(r.memory_kib_after ?? {})))];
+  return renderPanelsSvg({
+    title,
+    xLabel: 'round',
+    panels: [
+      {
+        title: 'heap + external after GC, MiB, per thread (after each round, its calls ended)',
+        series: threads.map((t, i) => ({
+          name: t,
+          colour: colours[i % colours.length]!,
+          points: records.flatMap((r) => (r.memory_kib_after?.[t] === undefined ? [] : [[r.round, r.memory_kib_after[t]! / 1024] as [number, number]])),
+        })),
+      },
+    ],
+  });
 }
 
 export function timelineSvg(run: LoadRunResult, title: string): string {

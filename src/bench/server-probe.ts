@@ -132,6 +132,17 @@ export async function getApiJson<T>(target: Target, path: string, timeoutMs = 10
   }
 }
 
+/** Live calls summed over the servers (`GET /v1/calls`); undefined if any cannot be read. */
+export async function liveCallsOn(targets: readonly Target[]): Promise<number | undefined> {
+  const each = await Promise.all(targets.map((t) => getApiJson<{ calls?: unknown }>(t, '/v1/calls')));
+  let n = 0;
+  for (const answer of each) {
+    if (!Array.isArray(answer?.calls)) return undefined;
+    n += answer.calls.length;
+  }
+  return n;
+}
+
 /** The server's answer to `GET /admin/memory?gc=1` (src/http/memory-route.ts). */
 export interface ServerMemory {
   /** Whether every thread collected garbage first (the server runs with --expose-gc). */

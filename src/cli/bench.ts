@@ -15,10 +15,11 @@ import { runInProcess } from '../bench/in-process.js';
 import { runLoad, type BenchFixture, type LoadRunResult } from '../bench/load-run.js';
 import type { LoadFigures } from '../bench/run-figures.js';
 import { removeQueue } from '../bench/redis-cleanup.js';
-import { findMaxRows, findMaxSvg, loadRows, table, timelineSvg, writeReport } from '../bench/report.js';
-import { startBenchServers, waitUntilNotOverloaded } from '../bench/bench-servers.js';
+import { findMaxRows, findMaxSvg, loadRows, roundRows, roundsSvg, table, timelineSvg, writeReport } from '../bench/report.js';
+import { settleServers, startBenchServers } from '../bench/bench-servers.js';
+import { runRounds } from '../bench/rounds.js';
 import { onInterrupt, type SpawnedServer } from '../bench/server-process.js';
-import type { Target } from '../bench/server-probe.js';
+import { liveCallsOn, measureServersMemory, type Target } from '../bench/server-probe.js';
 import type { AudiohookCredentials } from '../bench/call-driver.js';
 import { createProgress } from './progress.js';
 
@@ -61,6 +62,10 @@ memory per call and dropped frames.
   --start-calls N    first --find-max step (default 50)
   --max-calls N      --find-max never tries more (default 2000)
   --step-seconds S   audio per --find-max step (default 10)
+  --rounds K         run the same load K times on the same server (a soak, default 1): after each
+                     round, once its calls have ended, the live calls left and every thread's memory
+                     after a full GC; its growth per call over rounds 2..K (K ≥ 3) is what an ended
+                     call leaves behind
   --json             last line printed is one JSON object with every figure
   --out DIR          where bench-<time>.json and .svg go (default reports)
 
@@ -113,6 +118,7 @@ export async function run(argv: string[]): Promise<number> {
       'agent-token': { type: 'string' },
       server: { type: 'string', default: 'auto' },
       'find-max': { type: 'boolean' },
+      rounds: { type: 'string', default: '1' },
       'start-calls': { type: 'string', default: '50' },
       'max-calls': { type: 'string', default: '2000' },
       'step-seconds': { type: 'string', default: '10' },
@@ -179,6 +185,8 @@ async function inProcess(v: Values): Promise<number> {
 
 async function loadGenerator(v: Values): Promise<number> {
   const findMaxMode = v['find-max'] === true;
+  const rounds = positiveInt('rounds', str(v, 'rounds'));
+  if (findMaxMode && rounds > 1) throw Object.assign(new Error('bench: --rounds and --find-max do not go together'), { usage: true });
   const calls = positiveInt('calls', str(v, 'calls') ?? '100');
   const seconds = positiveInt('seconds', str(v, 'seconds') ?? '30');
   const stepSeconds = positiveInt('step-seconds', str(v, 'step-seconds'));
@@ -231,6 +239,7 @@ async function loadGenerator(v: Values): Promise<number> {
   const placement = targets.length > 1 ? `; calls spread over ${targets.length} instances, agents on ${agents === 'other' ? 'the next instance' : "the call's instance"}` : '';
   process.stdout.write(`Undertone bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${serverText}; generator threads ${threads}${placement}\n`);
 
+  const stillOverloaded = (t: Target, ms: number): void => void process.stdout.write(`bench: server ${t.httpUrl} still overloaded, waited ${Math.round(ms / 1000)} s…\n`);
   let step = 0;
   let lastStep: LoadFigures | undefined;
   const once = async (n: number, s: number): Promise<LoadRunResult> => {
@@ -272,10 +281,7 @@ async function loadGenerator(v: Values): Promise<number> {
             await Promise.all(servers.map((s) => s.stop()));
             ({ servers, targets } = await startBenchServers({ mode, ceiling: maxCalls, queueName, redisUrl, instances, runId }));
           } else if (step > 0) {
-            await new Promise((r) => setTimeout(r, 2000));
-            for (const t of targets) {
-              await waitUntilNotOverloaded(t, 60_000, (ms) => process.stdout.write(`bench: server ${t.httpUrl} still overloaded, waited ${Math.round(ms / 1000)} s…\n`));
-            }
+            await settleServers(targets, stillOverloaded);
           }
           const { figures } = await once(n, stepSeconds);
           lastStep = figures;
@@ -289,6 +295,22 @@ async function loadGenerator(v: Values): Promise<number> {
       if (best) process.stdout.write(`\nat ${best.calls} calls:\n${table(loadRows(best.figures, threads))}\n`);
       const json = { ...(best?.figures ?? res.steps[0]!.figures), max_realtime_calls: res.maxRealtimeCalls, steps: res.steps.map((s) => ({ ...s.figures, realtime: s.realtime })) };
       const paths = await writeReport(out, stamp(), json, findMaxSvg(res.steps, `Undertone --find-max: max real-time calls ${res.maxRealtimeCalls}`));
+      process.stdout.write(`\nreport: ${paths.json}, picture: ${paths.svg}\n`);
+      if (v.json) process.stdout.write(`${JSON.stringify(json)}\n`);
+    } else if (rounds > 1) {
+      const res = await runRounds({
+        rounds,
+        calls,
+        run: async () => (await once(calls, seconds)).figures,
+        settle: () => settleServers(targets, stillOverloaded),
+        probe: async () => ({ live: await liveCallsOn(targets), memory: await measureServersMemory(targets) }),
+        onRound: (r) => process.stdout.write(`${table(roundRows([r]))}\n`),
+      });
+      process.stdout.write(`\n${table(roundRows(res.records))}\n`);
+      const retained = res.retainedKibPerCall === null ? 'n/a' : `${res.retainedKibPerCall.toFixed(2)} KiB`;
+      process.stdout.write(`\nleft behind per ended call (memory growth per call run, ${rounds >= 3 ? `rounds 2..${rounds}` : 'both rounds'}, all threads, after GC): ${retained}\n`);
+      const json = { ...res.figures.at(-1)!, rounds: res.records, retained_kib_per_call: res.retainedKibPerCall };
+      const paths = await writeReport(out, stamp(), json, roundsSvg(res.records, `Undertone bench: ${rounds} rounds of ${calls} calls × ${seconds} s`));
       process.stdout.write(`\nreport: ${paths.json}, picture: ${paths.svg}\n`);
       if (v.json) process.stdout.write(`${JSON.stringify(json)}\n`);
     } else {

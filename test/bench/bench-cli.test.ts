@@ -128,6 +128,23 @@ describe('npm run bench (load generator, spawned server)', () => {
     }
   }, 160_000);
 
+  it('--rounds 3: the same load three times on one server, each round read after its calls ended (none left live, memory after GC), the growth per call in the JSON', async () => {
+    const res = await bench(['--rounds', '3', '--calls', '2', '--seconds', '4', '--json', '--out', out, '--server', 'tsx']);
+    expect(res.stderr + res.stdout).not.toMatch(/UT_ERR_/);
+    expect(res.code).toBe(0);
+    const json = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { rounds: Record<string, unknown>[]; retained_kib_per_call: unknown; frames_taken: number };
+    expect(json.frames_taken).toBe(2 * 4 * 50);
+    expect(json.rounds.map((r) => r['round'])).toEqual([1, 2, 3]);
+    for (const r of json.rounds) {
+      expect(r).toMatchObject({ calls: 2, dropped_frames: 0, failed_calls: 0, live_calls_after: 0, memory_after_gc: true });
+      expect(Object.keys(r['memory_kib_after'] as object)).toEqual(expect.arrayContaining(['main', 'dsp-0']));
+    }
+    expect(typeof json.retained_kib_per_call).toBe('number');
+    expect(res.stdout).toMatch(/left behind per ended call \(memory growth per call run, rounds 2\.\.3, all threads, after GC\): -?\d+\.\d+ KiB/);
+    const pid = Number(/server pid (\d+)/.exec(res.stdout)?.[1]);
+    expect(alive(pid)).toBe(false);
+  }, 160_000);
+
   it('refuses bad arguments with exit code 2', async () => {
     const res = await bench(['--calls', '0']);
     expect(res.code).toBe(2);
@@ -147,6 +164,9 @@ describe('npm run bench (load generator, spawned server)', () => {
     const badKeys = await bench(['--protocol', 'audiohook', '--url', 'http://127.0.0.1:1'], { AUDIOHOOK_API_KEYS: 'nope' });
     expect(badKeys.code).toBe(2);
     expect(badKeys.stderr).toMatch(/AUDIOHOOK_API_KEYS must be a JSON object/);
+    const soakMax = await bench(['--rounds', '2', '--find-max']);
+    expect(soakMax.code).toBe(2);
+    expect(soakMax.stderr).toMatch(/--rounds and --find-max/);
     const where = await bench(['--agents', 'nowhere']);
     expect(where.code).toBe(2);
     expect(where.stderr).toMatch(/--agents/);
