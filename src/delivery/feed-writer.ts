@@ -70,6 +70,8 @@ export class FeedWriter {
   private live = new Map<string, string | null>();
   private scopes = new Map<string, string>();
   private alerts = new Map<string, { json: string; at: number }>();
+  /** History keys whose call ended in this batch: pushed out once more, then forgotten. */
+  private ended = new Set<string>();
   private pending = 0;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
@@ -104,7 +106,10 @@ export class FeedWriter {
     if (list === undefined) this.history.set(key, [msgJson]);
     else list.push(msgJson);
     // The call's last event: its history must outlive it by the full TTL.
-    if (msg.type === 'call.ended') this.expiresPushed.delete(key);
+    if (msg.type === 'call.ended') {
+      this.expiresPushed.delete(key);
+      this.ended.add(key);
+    }
     this.added(msg.type !== 'call.scores');
   }
 
@@ -153,7 +158,8 @@ export class FeedWriter {
     this.immediate = undefined;
     if (this.pending === 0) return Promise.all(this.inFlight).then(() => undefined);
     const { redis, keys, historyTtlMs, liveTtlMs, alertTtlMs } = this.options;
-    const { envelopes, history, live, scopes, alerts } = this;
+    const { envelopes, history, live, scopes, alerts, ended } = this;
+    this.ended = new Set();
     this.envelopes = [];
     this.history = new Map();
     this.live = new Map();
@@ -197,7 +203,9 @@ export class FeedWriter {
       if (pushed === undefined || now - pushed >= this.expireRefreshMs) {
         multi.pexpire(key, historyTtlMs + this.expireRefreshMs);
         index += 1;
-        this.expiresPushed.set(key, now);
+        // An ended call's stamp would only wait to be pruned: nothing more is expected for it.
+        if (ended.has(key)) this.expiresPushed.delete(key);
+        else this.expiresPushed.set(key, now);
       }
     }
     if (envelopes.length > 0) multi.publish(keys.supervisorChannel, envelopes.length === 1 ? envelopes[0]! : `[${envelopes.join(',')}]`);
@@ -220,6 +228,11 @@ export class FeedWriter {
       .finally(() => this.inFlight.delete(done));
     this.inFlight.add(done);
     return Promise.all(this.inFlight).then(() => undefined);
+  }
+
+  /** History keys this writer keeps an expiry stamp for: its calls still streaming (and, for two refresh periods, ones that ended elsewhere). */
+  get expiryStamps(): number {
+    return this.expiresPushed.size;
   }
 
   /** Forgets expiry stamps of calls quiet for two refresh periods (ended elsewhere, or remote). */

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ObservedCall } from '../../src/calls/call-observer.js';
 import { createCallFeedObserver, type CallFeedObserver } from '../../src/delivery/call-feed-observer.js';
 import { deliveryKeys } from '../../src/delivery/delivery-keys.js';
+import { FeedWriter } from '../../src/delivery/feed-writer.js';
 import { createSupervisorFeed, type FeedScope, type SupervisorFeed } from '../../src/delivery/supervisor-feed.js';
 import type { SupervisorFeedEvent } from '../../src/delivery/supervisor-messages.js';
 import type { ScoredWindow } from '../../src/model/types.js';
@@ -159,6 +160,56 @@ describe('supervisor feed: batched Redis writes', () => {
     expect(got.map((e) => e.msg.type)).toEqual(['call.started', 'call.scores', 'call.agent']);
     expect(multi).toHaveBeenCalledTimes(1);
     multi.mockRestore();
+  });
+
+  it("pushes an ended call's history expiry out once more, then keeps no stamp for it; a streaming call's stamp stays", async () => {
+    const keys = deliveryKeys(namespace);
+    const historyTtlMs = 60_000;
+    const errors: unknown[] = [];
+    const writer = new FeedWriter({
+      redis,
+      keys,
+      maxHistory: 100,
+      historyTtlMs,
+      liveTtlMs: 10_000,
+      alertTtlMs: 10_000,
+      flushEveryMs: 0,
+      now: () => Date.now(),
+      onError: (_what, err) => errors.push(err),
+    });
+    const scope = { team: null, queue: null };
+    const scores = (callId: string): SupervisorFeedEvent => ({
+      type: 'call.scores',
+      at: new Date().toISOString(),
+      callId,
+      audioMs: 2000,
+      agitation: 0.1,
+      anger: 0.1,
+      arousal: 0.1,
+      emotion: { neutral: 0.9, anger: 0.1, happiness: 0, sadness: 0 },
+      tier: 1,
+    });
+    const ended = (callId: string): SupervisorFeedEvent => ({
+      type: 'call.ended',
+      at: new Date().toISOString(),
+      callId,
+      summary: { peakAgitation: 0.1, meanAgitation: 0.1, msAtTier: { 1: 2000, 2: 0, 3: 0, 4: 0 }, prompts: 0, escalations: 0, endReason: 'hangup', audioMs: 2000 },
+    });
+    writer.publish(scores('ends'), scope, 'ends');
+    writer.publish(scores('streams'), scope, 'streams');
+    await writer.flush();
+    expect(writer.expiryStamps).toBe(2);
+    // Its last event in a later batch, within the refresh period: the expiry is still pushed out to the full TTL.
+    await redis.pexpire(keys.callHistory('ends'), 1000);
+    writer.publish(ended('ends'), scope, 'ends');
+    writer.publish(scores('streams'), scope, 'streams');
+    await writer.flush();
+    expect(await redis.pttl(keys.callHistory('ends'))).toBeGreaterThan(historyTtlMs);
+    expect(await redis.lrange(keys.callHistory('ends'), 0, -1)).toHaveLength(2);
+    // … and the ended call leaves no stamp behind; the streaming one keeps its own.
+    expect(writer.expiryStamps).toBe(1);
+    await writer.close();
+    expect(errors).toEqual([]);
   });
 
   it('still delivers a single (unbatched) envelope on the channel', async () => {
