@@ -79,6 +79,7 @@ import { attachSocketLimits } from './http/limits/socket-limits.js';
 import { Metrics } from './observability/metrics.js';
 import { registerMetricsRoute } from './observability/metrics-route.js';
 import { readThreadMemory, registerThreadMemoryGauge } from './observability/thread-memory.js';
+import type { GcNudge } from './observability/gc-nudge.js';
 import { registerMemoryRoute } from './http/memory-route.js';
 import { timedModel } from './observability/timed-model.js';
 import { StageClock } from './observability/stage-clock.js';
@@ -124,6 +125,8 @@ export interface AppDeps {
    * when absent.
    */
   clock?: StageClock;
+  /** The main thread's array-buffer nudge (`startService` starts it); its counts go to `/metrics` and `/admin/memory`. */
+  gcNudge?: GcNudge;
 }
 
 /** Tuning that is not configuration (tests and benchmarks set it). */
@@ -321,8 +324,8 @@ export async function buildApp(config: Config, deps: AppDeps, options: AppOption
   const verifyToken = createTokenVerifier(config.jwtSecret);
   registerMetricsRoute(app, metrics);
   // Heap + external per thread (main and DSP workers): memory per call without allocator slack.
-  registerThreadMemoryGauge(metrics.registry, () => [readThreadMemory('main'), ...(pipeline.dsp.threadMemory?.() ?? [])]);
-  registerMemoryRoute(app, pipeline.dsp);
+  registerThreadMemoryGauge(metrics.registry, () => [readThreadMemory('main', deps.gcNudge?.stats), ...(pipeline.dsp.threadMemory?.() ?? [])]);
+  registerMemoryRoute(app, pipeline.dsp, deps.gcNudge);
 
   registerErrorHandlers(app);
   registerHealthRoutes(app, { redis: deps.redis, model: deps.model, isShuttingDown: () => shuttingDown, publisher: () => publisher.health() });

@@ -36,6 +36,7 @@ import { createLogger, type Logger } from '../shared/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { StageClock } from '../observability/stage-clock.js';
 import { openPublishJournal } from '../queue/publish-journal.js';
+import { GcNudge } from '../observability/gc-nudge.js';
 
 export interface StartServiceOptions {
   logger: Logger;
@@ -125,6 +126,8 @@ export async function startService(config: Config, options: StartServiceOptions)
             gatherMs: config.dspGatherMs,
             packCalls: config.dspPackCalls,
             youngGenerationMb: config.dspYoungGenerationMb,
+            gcNudgeMs: config.gcNudgeMs,
+            gcNudgeMinBytes: config.gcNudgeMinKb * 1024,
             modelPath: config.modelPath,
             card: model.card,
             logger,
@@ -155,8 +158,14 @@ export async function startService(config: Config, options: StartServiceOptions)
       started.unshift({ name: 'routing-worker', close: () => worker.close() });
     }
 
+    // This thread's array-buffer nudge (each DSP thread runs its own); its timer never holds the process open.
+    const gcNudge = new GcNudge({ intervalMs: config.gcNudgeMs, minGrowthBytes: config.gcNudgeMinKb * 1024 });
+    if (config.gcNudgeMs > 0 && !gcNudge.start()) logger.warn('GC_NUDGE_MS: V8 would not expose gc here; binary calls may hold more memory');
+    started.unshift({ name: 'gc-nudge', close: async () => gcNudge.stop() });
+
     const app = await buildApp(config, {
       logger,
+      gcNudge,
       model,
       dsp,
       policyFactory,
@@ -174,7 +183,7 @@ export async function startService(config: Config, options: StartServiceOptions)
     started.unshift({ name: 'app', close: () => app.close() });
     await app.listen({ port: config.port, host: config.host });
     const url = baseUrl(app, config.host);
-    logger.info({ url, modelVersion: model.version, queue: config.routingQueue, instanceId: config.instanceId, worker: config.runWorker, dspThreads: config.dspThreads, dspPackCalls: config.dspPackCalls, dspYoungGenerationMb: config.dspYoungGenerationMb, dspGatherMs: config.dspGatherMs, gatewayReadPacingMs: config.gatewayReadPacingMs }, 'undertone serving');
+    logger.info({ url, modelVersion: model.version, queue: config.routingQueue, instanceId: config.instanceId, worker: config.runWorker, dspThreads: config.dspThreads, dspPackCalls: config.dspPackCalls, dspYoungGenerationMb: config.dspYoungGenerationMb, dspGatherMs: config.dspGatherMs, gatewayReadPacingMs: config.gatewayReadPacingMs, gcNudgeMs: config.gcNudgeMs, gcNudgeMinKb: config.gcNudgeMinKb }, 'undertone serving');
 
     let closing: Promise<void> | undefined;
     return {

@@ -6,6 +6,7 @@
  */
 import { availableParallelism, hostname } from 'node:os';
 import { DEFAULT_DSP_YOUNG_GENERATION_MB, DEFAULT_PACK_CALLS } from '../dsp/worker-pool.js';
+import { DEFAULT_GC_NUDGE_MIN_GROWTH_BYTES, DEFAULT_GC_NUDGE_MS } from '../observability/gc-nudge.js';
 import { hashTagOf, redisPrefixProblem } from '../queue/redis-prefix.js';
 import { ConfigError } from '../shared/errors.js';
 import {
@@ -225,6 +226,23 @@ export interface Config {
    */
   readonly dspYoungGenerationMb: number;
   /**
+   * How often each thread (main and DSP) checks its array-buffer memory and,
+   * when it grew by `gcNudgeMinKb` since the last collection, runs a young-generation
+   * one, ms (`GC_NUDGE_MS`, 0-10000; default 100; 0 = off). Why: binary
+   * audio's socket reads and the batches between threads are freed only by a
+   * collection, and with little garbage in V8's own heap one comes too
+   * rarely (docs/performance.md, "Wideband calls' memory without a flag").
+   */
+  readonly gcNudgeMs: number;
+  /**
+   * Growth of a thread's array-buffer memory since its last low that makes
+   * the nudge collect, KiB (`GC_NUDGE_MIN_KB`, 0-65536; default 256; 0 =
+   * collect at every check). Where most calls are wideband (L16 16 kHz), 0
+   * keeps RSS per call near 255 KiB; for Twilio calls it costs memory
+   * (objects promoted early), so it is not the default.
+   */
+  readonly gcNudgeMinKb: number;
+  /**
    * Send each prompt and priority change to the agent's sockets on the
    * instance that decided it at once, ahead of the routing queue
    * (`AGENT_LOCAL_DELIVERY`, default true): the queue still carries it
@@ -293,6 +311,8 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   gatewayReadPacingMs: 100,
   dspPackCalls: DEFAULT_PACK_CALLS,
   dspYoungGenerationMb: DEFAULT_DSP_YOUNG_GENERATION_MB,
+  gcNudgeMs: DEFAULT_GC_NUDGE_MS,
+  gcNudgeMinKb: DEFAULT_GC_NUDGE_MIN_GROWTH_BYTES / 1024,
   agentLocalDelivery: true,
 });
 
@@ -410,6 +430,8 @@ export function loadConfig(env: Env = process.env): Config {
     gatewayReadPacingMs: integer(env, 'GATEWAY_READ_PACING_MS', d.gatewayReadPacingMs, 0, 200, problems),
     dspPackCalls: integer(env, 'DSP_PACK_CALLS', d.dspPackCalls, 0, 100_000, problems),
     dspYoungGenerationMb: integer(env, 'DSP_YOUNG_GENERATION_MB', d.dspYoungGenerationMb, 0, 1024, problems),
+    gcNudgeMs: integer(env, 'GC_NUDGE_MS', d.gcNudgeMs, 0, 10_000, problems),
+    gcNudgeMinKb: integer(env, 'GC_NUDGE_MIN_KB', d.gcNudgeMinKb, 0, 65_536, problems),
     agentLocalDelivery: boolean(env, 'AGENT_LOCAL_DELIVERY', d.agentLocalDelivery, problems),
   };
   // An unsigned webhook would let anyone who finds the URL move calls around.

@@ -34,6 +34,7 @@ import { openEmotionModel } from '../model/emotion-model.js';
 import type { EmotionModel } from '../model/types.js';
 import { Stage, StageClock } from '../observability/stage-clock.js';
 import { collectGarbage, packMemory } from '../observability/thread-memory.js';
+import { GcNudge } from '../observability/gc-nudge.js';
 import { nameThisThread } from '../observability/thread-name.js';
 import { scoreMeasured } from './score-timing.js';
 import { windowEndsUpTo } from './dsp-engine.js';
@@ -129,6 +130,8 @@ const calls = new Map<number, CallState>();
 const featureCount = data.card.featureNames.length;
 /** When this thread's memory was last reported (performance.now() ms). */
 let memoryAt = Number.NEGATIVE_INFINITY;
+/** Batches arrive as ArrayBuffers freed only by a collection: see observability/gc-nudge.ts. */
+const gcNudge = new GcNudge({ intervalMs: data.gcNudgeMs ?? 0, ...(data.gcNudgeMinBytes !== undefined ? { minGrowthBytes: data.gcNudgeMinBytes } : {}) });
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
@@ -256,7 +259,7 @@ async function processBatch(model: EmotionModel, batch: BatchMessage): Promise<S
     clock.ms.fill(0);
     // Memory for `undertone_thread_memory_bytes`: reading it costs a syscall, so at most once a second.
     const now = performance.now();
-    const memory = now - memoryAt >= 1000 ? packMemory() : undefined;
+    const memory = now - memoryAt >= 1000 ? packMemory(gcNudge.stats) : undefined;
     if (memory) memoryAt = now;
     return { type: 'scored', seq: batch.seq, clock: deltas, samples, heldSamples, failures, ...scored, ...(memory ? { memory } : {}) };
   });
@@ -339,7 +342,8 @@ let chain: Promise<EmotionModel | undefined> = openEmotionModel({ modelPath: dat
     // (thread-name.ts). Named only now: threads this one starts inherit its name, and the session and the
     // file reads that may start onnxruntime's or libuv's pools are behind us.
     nameThisThread(`dsp-${data.index}`);
-    post({ type: 'ready', memory: packMemory(), youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb ?? 0 });
+    gcNudge.start();
+    post({ type: 'ready', memory: packMemory(gcNudge.stats), youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb ?? 0 });
     return model;
   },
   (error: unknown) => {
@@ -352,7 +356,7 @@ port.on('message', (message: ToWorker) => {
   if (message.type === 'memory') {
     // Answered now, between batches (not on the batch chain): the bench's memory probe.
     if (message.gc) collectGarbage();
-    post({ type: 'memory', memory: packMemory() });
+    post({ type: 'memory', memory: packMemory(gcNudge.stats) });
     return;
   }
   const batch = message;

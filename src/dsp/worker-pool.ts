@@ -66,6 +66,10 @@ export interface WorkerPoolOptions {
    * a 24-GB machine). Default `DEFAULT_DSP_YOUNG_GENERATION_MB` (8).
    */
   youngGenerationMb?: number;
+  /** Each worker thread's array-buffer nudge interval, ms; 0 = off (observability/gc-nudge.ts). Default 0. */
+  gcNudgeMs?: number;
+  /** Its growth threshold, bytes (GcNudgeOptions.minGrowthBytes). Default 256 KiB. */
+  gcNudgeMinBytes?: number;
 }
 
 /**
@@ -242,7 +246,7 @@ export class WorkerPoolEngine implements DspEngine {
   private startHost(): WorkerHost {
     return new WorkerHost(
       this.nextIndex++,
-      { modelPath: this.options.modelPath, card: this.options.card, index: this.nextIndex - 1 },
+      { modelPath: this.options.modelPath, card: this.options.card, index: this.nextIndex - 1, gcNudgeMs: this.options.gcNudgeMs ?? 0, gcNudgeMinBytes: this.options.gcNudgeMinBytes },
       this.events,
       this.options.gatherMs ?? 0,
       this.options.youngGenerationMb ?? DEFAULT_DSP_YOUNG_GENERATION_MB,
@@ -269,6 +273,9 @@ export async function createWorkerPoolEngine(options: WorkerPoolOptions): Promis
   if (!Number.isInteger(options.threads) || options.threads < 1) throw new RangeError(`worker pool needs at least 1 thread, got ${options.threads}`);
   if (options.packCalls !== undefined && !(Number.isInteger(options.packCalls) && options.packCalls >= 0)) {
     throw new RangeError(`packCalls must be a whole number ≥ 0, got ${options.packCalls}`);
+  }
+  if (options.gcNudgeMs !== undefined && !(Number.isInteger(options.gcNudgeMs) && options.gcNudgeMs >= 0)) {
+    throw new RangeError(`gcNudgeMs must be a whole number ≥ 0, got ${options.gcNudgeMs}`);
   }
   if (options.youngGenerationMb !== undefined && !(Number.isInteger(options.youngGenerationMb) && options.youngGenerationMb >= 0)) {
     throw new RangeError(`youngGenerationMb must be a whole number ≥ 0, got ${options.youngGenerationMb}`);

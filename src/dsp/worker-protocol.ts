@@ -18,6 +18,10 @@ export interface DspWorkerData {
   card: ModelCard;
   /** For the worker's errors and logs. */
   index: number;
+  /** The thread's array-buffer nudge interval, ms; 0 or absent = off. */
+  gcNudgeMs?: number;
+  /** Its growth threshold, bytes; absent = the default. */
+  gcNudgeMinBytes?: number | undefined;
 }
 
 /** A call pinned to the worker, opened in this batch. */

@@ -10,6 +10,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DspEngine } from '../dsp/dsp-engine.js';
 import { collectGarbage, readThreadMemory, type ThreadMemory } from '../observability/thread-memory.js';
+import type { GcNudge } from '../observability/gc-nudge.js';
 
 export interface MemoryReport {
   /** Whether every thread collected garbage before it was read. */
@@ -18,17 +19,17 @@ export interface MemoryReport {
   threads: ThreadMemory[];
 }
 
-export async function measureProcessMemory(dsp: Pick<DspEngine, 'measureThreadMemory'>, gc: boolean): Promise<MemoryReport> {
+export async function measureProcessMemory(dsp: Pick<DspEngine, 'measureThreadMemory'>, gc: boolean, nudge?: GcNudge): Promise<MemoryReport> {
   // Workers first (they collect in parallel), then this thread.
   const workers = (await dsp.measureThreadMemory?.(gc)) ?? [];
   const collected = gc && collectGarbage();
-  const main = readThreadMemory('main');
+  const main = readThreadMemory('main', nudge?.stats);
   return { gc: collected, rssBytes: process.memoryUsage.rss(), threads: [main, ...workers] };
 }
 
-export function registerMemoryRoute(app: FastifyInstance, dsp: Pick<DspEngine, 'measureThreadMemory'>): void {
+export function registerMemoryRoute(app: FastifyInstance, dsp: Pick<DspEngine, 'measureThreadMemory'>, nudge?: GcNudge): void {
   app.get<{ Querystring: { gc?: string } }>('/admin/memory', async (request) => {
     const gc = request.query.gc === '1' || request.query.gc === 'true';
-    return measureProcessMemory(dsp, gc);
+    return measureProcessMemory(dsp, gc, nudge);
   });
 }

@@ -10,7 +10,8 @@
  * A worker's figures are the ones it last reported (at most a second old
  * while it has work).
  */
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { GcNudgeStats } from './gc-nudge.js';
 
 /** One thread's memory, bytes (`process.memoryUsage()` as read on that thread). */
 export interface ThreadMemory {
@@ -21,6 +22,9 @@ export interface ThreadMemory {
   /** Memory held outside the V8 heap by this thread's objects; includes `arrayBuffers`. */
   external: number;
   arrayBuffers: number;
+  /** Young-generation collections the thread's array-buffer nudge ran (observability/gc-nudge.ts), and the time they took, ms. */
+  gcNudges: number;
+  gcNudgeMs: number;
 }
 
 /**
@@ -36,19 +40,27 @@ export function collectGarbage(): boolean {
   return true;
 }
 
-/** Packed form a worker posts: heapUsed, heapTotal, external, arrayBuffers. */
-export function packMemory(): Float64Array {
+/** Packed form a worker posts: heapUsed, heapTotal, external, arrayBuffers, gcNudges, gcNudgeMs. */
+export function packMemory(nudge?: Readonly<GcNudgeStats>): Float64Array {
   const m = process.memoryUsage();
-  return Float64Array.of(m.heapUsed, m.heapTotal, m.external, m.arrayBuffers);
+  return Float64Array.of(m.heapUsed, m.heapTotal, m.external, m.arrayBuffers, nudge?.nudges ?? 0, nudge?.nudgeMs ?? 0);
 }
 
 export function unpackMemory(thread: string, packed: Float64Array): ThreadMemory {
-  return { thread, heapUsed: packed[0] ?? 0, heapTotal: packed[1] ?? 0, external: packed[2] ?? 0, arrayBuffers: packed[3] ?? 0 };
+  return {
+    thread,
+    heapUsed: packed[0] ?? 0,
+    heapTotal: packed[1] ?? 0,
+    external: packed[2] ?? 0,
+    arrayBuffers: packed[3] ?? 0,
+    gcNudges: packed[4] ?? 0,
+    gcNudgeMs: packed[5] ?? 0,
+  };
 }
 
-/** This thread's memory now. */
-export function readThreadMemory(thread: string): ThreadMemory {
-  return unpackMemory(thread, packMemory());
+/** This thread's memory now (with its nudge's counts, when it has one). */
+export function readThreadMemory(thread: string, nudge?: Readonly<GcNudgeStats>): ThreadMemory {
+  return unpackMemory(thread, packMemory(nudge));
 }
 
 /** Registers `undertone_thread_memory_bytes`, read from `threads()` at each scrape. */
@@ -69,6 +81,30 @@ export function registerThreadMemoryGauge(registry: Registry, threads: () => rea
         this.set({ thread: t.thread, kind: 'external' }, t.external);
         this.set({ thread: t.thread, kind: 'array_buffers' }, t.arrayBuffers);
       }
+    },
+  });
+  const nudges = 'undertone_gc_nudges_total';
+  if (registry.getSingleMetric(nudges)) registry.removeSingleMetric(nudges);
+  new Counter({
+    name: nudges,
+    help: 'Young-generation collections run because a thread\'s array-buffer memory grew (GC_NUDGE_MS), per thread',
+    labelNames: ['thread'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of threads()) this.inc({ thread: t.thread }, t.gcNudges);
+    },
+  });
+  const seconds = 'undertone_gc_nudge_seconds_total';
+  if (registry.getSingleMetric(seconds)) registry.removeSingleMetric(seconds);
+  new Counter({
+    name: seconds,
+    help: 'Time those collections blocked their thread, per thread',
+    labelNames: ['thread'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of threads()) this.inc({ thread: t.thread }, t.gcNudgeMs / 1000);
     },
   });
 }

@@ -58,6 +58,8 @@ describe('loadConfig', () => {
       gatewayReadPacingMs: 100,
       dspPackCalls: 100,
       dspYoungGenerationMb: 8,
+      gcNudgeMs: 100,
+      gcNudgeMinKb: 256,
       agentLocalDelivery: true,
     });
     expect(config).toEqual(CONFIG_DEFAULTS);
@@ -94,6 +96,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ DSP_YOUNG_GENERATION_MB: '16' }).dspYoungGenerationMb).toBe(16);
     expect(problemsOf({ DSP_YOUNG_GENERATION_MB: '-1' })).toEqual(["DSP_YOUNG_GENERATION_MB must be a whole number between 0 and 1024, got '-1'"]);
     expect(problemsOf({ DSP_YOUNG_GENERATION_MB: '2048' })).toEqual(['DSP_YOUNG_GENERATION_MB must be between 0 and 1024, got 2048']);
+  });
+
+  it('reads GC_NUDGE_MS (0-10000 ms between each thread\'s array-buffer checks, 0 = off, default 100) and GC_NUDGE_MIN_KB (0-65536, default 256)', () => {
+    expect(loadConfig({}).gcNudgeMs).toBe(100);
+    expect(loadConfig({ GC_NUDGE_MS: '0' }).gcNudgeMs).toBe(0);
+    expect(loadConfig({ GC_NUDGE_MS: '250' }).gcNudgeMs).toBe(250);
+    expect(problemsOf({ GC_NUDGE_MS: '-5' })).toEqual(["GC_NUDGE_MS must be a whole number between 0 and 10000, got '-5'"]);
+    expect(problemsOf({ GC_NUDGE_MS: '20000' })).toEqual(['GC_NUDGE_MS must be between 0 and 10000, got 20000']);
+    expect(loadConfig({ GC_NUDGE_MIN_KB: '0' }).gcNudgeMinKb).toBe(0);
+    expect(problemsOf({ GC_NUDGE_MIN_KB: '70000' })).toEqual(['GC_NUDGE_MIN_KB must be between 0 and 65536, got 70000']);
   });
 
   it('reads DSP_THREADS: auto = one per core up to two, then every core but one; 0 = inline; refuses anything else', () => {

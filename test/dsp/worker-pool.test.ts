@@ -357,6 +357,12 @@ describe('worker-pool DSP engine', () => {
     }
   });
 
+  it('refuses a gcNudgeMs that is not a whole number ≥ 0', async () => {
+    for (const gcNudgeMs of [-1, 2.5, Number.NaN]) {
+      await expect(createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card, gcNudgeMs })).rejects.toThrow(RangeError);
+    }
+  });
+
   it('a CallSession on the pool decides the same timeline and events as on the inline engine', async () => {
     const run = async (dsp: DspEngine | undefined, callId: string) => {
       const published: PolicyEvent[] = [];
