@@ -37,6 +37,10 @@ export function loadRows(f: LoadFigures, threads = 1): [string, string][] {
         ? 'n/a (inline DSP, or the server exports no undertone_dsp_batches_total)'
         : `${f.dsp_batches_per_s.toFixed(0)} / ${na(f.model_runs_per_s, '', 0)} (${na(f.audio_messages_per_dsp_batch, '', 1)} audio messages per batch)`,
     ],
+    [
+      '  GC nudges per second (all threads)',
+      f.gc_nudges_per_s === null ? 'n/a (the server exports no undertone_gc_nudges_total)' : `${f.gc_nudges_per_s.toFixed(1)} (${na(f.gc_nudge_ms_per_call_second, ' ms', 4)} per call-second; GC_NUDGE_MS)`,
+    ],
     ['processing lag p50 / p99', `${na(f.lag_p50_ms, ' ms', 1)} / ${na(f.lag_p99_ms, ' ms', 1)}${f.lag_source === 'client' ? ' (client-side estimate: audio sent − audio the server took, and frame sent → prompt decided)' : ''}  (real time: p99 < ${MAX_REALTIME_LAG_MS} ms)`],
     ['alert latency p50 / p99', `${na(f.alert_latency_p50_ms, ' ms', 1)} / ${na(f.alert_latency_p99_ms, ' ms', 1)} over ${f.prompts} prompt(s) received (${f.prompts_decided} decided by the server)`],
     ['  frame sent → decided / decided → delivered, p50', `${na(f.alert_decide_p50_ms, ' ms', 1)} / ${na(f.alert_deliver_p50_ms, ' ms', 1)} (p99 ${na(f.alert_decide_p99_ms, ' ms', 1)} / ${na(f.alert_deliver_p99_ms, ' ms', 1)})`],

@@ -50,6 +50,15 @@ export interface LoadFigures {
   audio_messages_per_dsp_batch: number | null;
   /** Batched model runs per second of the window (`undertone_inference_seconds`' count): each costs a fixed overhead, whatever its size. */
   model_runs_per_s: number | null;
+  /**
+   * Young-generation collections the GC nudge ran per second of the window
+   * (all threads; `undertone_gc_nudges_total`), and the time they took, ms
+   * per call-second. Null when the server exports no such counter.
+   */
+  gc_nudges_per_s: number | null;
+  /** The same by thread (`main`, `dsp-<i>`). */
+  gc_nudges_per_s_by_thread: Record<string, number> | null;
+  gc_nudge_ms_per_call_second: number | null;
   lag_p50_ms: number | null;
   lag_p99_ms: number | null;
   /** `metrics` (undertone_audio_lag_seconds) or `client` (audio sent vs audio the server reports taken, and prompt windows' frame sent → decided). */
@@ -228,6 +237,21 @@ export function computeFigures(input: FigureInputs): LoadFigures {
   const allSources = (m: MetricsSnapshot | undefined): number => [...(m?.byLabel('undertone_audio_messages_total', 'source').values() ?? [])].reduce((x, y) => x + y, 0);
   const messages = b.metrics === undefined ? undefined : allSources(b.metrics) - allSources(a.metrics);
   const modelRuns = delta('undertone_inference_seconds_count');
+  const allThreads = (m: MetricsSnapshot | undefined, name: string): number | undefined => {
+    const byThread = m?.byLabel(name, 'thread');
+    return byThread === undefined || byThread.size === 0 ? undefined : [...byThread.values()].reduce((x, y) => x + y, 0);
+  };
+  const nudgesEnd = allThreads(b.metrics, 'undertone_gc_nudges_total');
+  const nudges = nudgesEnd === undefined ? undefined : nudgesEnd - (allThreads(a.metrics, 'undertone_gc_nudges_total') ?? 0);
+  let nudgesByThread: Record<string, number> | null = null;
+  const nb = b.metrics?.byLabel('undertone_gc_nudges_total', 'thread');
+  if (nb !== undefined && nb.size > 0) {
+    const na = a.metrics?.byLabel('undertone_gc_nudges_total', 'thread');
+    nudgesByThread = {};
+    for (const [thread, n] of nb) nudgesByThread[thread] = round((n - (na?.get(thread) ?? 0)) / measuredS);
+  }
+  const nudgeSEnd = allThreads(b.metrics, 'undertone_gc_nudge_seconds_total');
+  const nudgeS = nudgeSEnd === undefined ? undefined : nudgeSEnd - (allThreads(a.metrics, 'undertone_gc_nudge_seconds_total') ?? 0);
 
   let lagP50: number | undefined;
   let lagP99: number | undefined;
@@ -313,6 +337,9 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     dsp_batches_per_s: orNull(batches === undefined ? undefined : batches / measuredS),
     audio_messages_per_dsp_batch: orNull(batches === undefined || messages === undefined || batches <= 0 ? undefined : messages / batches),
     model_runs_per_s: orNull(modelRuns === undefined ? undefined : modelRuns / measuredS),
+    gc_nudges_per_s: orNull(nudges === undefined ? undefined : nudges / measuredS),
+    gc_nudges_per_s_by_thread: nudgesByThread,
+    gc_nudge_ms_per_call_second: orNull(nudgeS === undefined ? undefined : perCallS(nudgeS * 1000)),
     lag_p50_ms: orNull(lagP50),
     lag_p99_ms: orNull(lagP99),
     lag_source: lagSource,

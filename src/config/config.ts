@@ -6,7 +6,7 @@
  */
 import { availableParallelism, hostname } from 'node:os';
 import { DEFAULT_DSP_YOUNG_GENERATION_MB, DEFAULT_PACK_CALLS } from '../dsp/worker-pool.js';
-import { DEFAULT_GC_NUDGE_MIN_GROWTH_BYTES, DEFAULT_GC_NUDGE_MS } from '../observability/gc-nudge.js';
+import { DEFAULT_GC_NUDGE_MIN_GROWTH_BYTES } from '../observability/gc-nudge.js';
 import { hashTagOf, redisPrefixProblem } from '../queue/redis-prefix.js';
 import { ConfigError } from '../shared/errors.js';
 import {
@@ -227,20 +227,19 @@ export interface Config {
   readonly dspYoungGenerationMb: number;
   /**
    * How often each thread (main and DSP) checks its array-buffer memory and,
-   * when it grew by `gcNudgeMinKb` since the last collection, runs a young-generation
-   * one, ms (`GC_NUDGE_MS`, 0-10000; default 100; 0 = off). Why: binary
-   * audio's socket reads and the batches between threads are freed only by a
-   * collection, and with little garbage in V8's own heap one comes too
-   * rarely (docs/performance.md, "Wideband calls' memory without a flag").
+   * when it grew by `gcNudgeMinKb` since the last collection, runs a
+   * young-generation one, ms (`GC_NUDGE_MS`, 0-10000; default 0 = off; 100
+   * when on). Why: binary audio's socket reads and the batches between
+   * threads are freed only by a collection, and with little garbage in V8's
+   * own heap one comes too rarely. For a floor of mostly wideband (L16
+   * 16 kHz) calls, `GC_NUDGE_MS=100 GC_NUDGE_MIN_KB=0` took RSS per call
+   * from 478–492 to 278–397 KiB at 250 calls, as capping the main thread's
+   * semi-space does; for Twilio calls it saves nothing and its collections
+   * cost ≈ 0.12 ms of CPU per call-second, hence off by default
+   * (docs/performance.md, "Wideband calls' memory without a flag").
    */
   readonly gcNudgeMs: number;
-  /**
-   * Growth of a thread's array-buffer memory since its last low that makes
-   * the nudge collect, KiB (`GC_NUDGE_MIN_KB`, 0-65536; default 256; 0 =
-   * collect at every check). Where most calls are wideband (L16 16 kHz), 0
-   * keeps RSS per call near 255 KiB; for Twilio calls it costs memory
-   * (objects promoted early), so it is not the default.
-   */
+  /** That growth, KiB (`GC_NUDGE_MIN_KB`, 0-65536; default 256; 0 = collect at every check). */
   readonly gcNudgeMinKb: number;
   /**
    * Send each prompt and priority change to the agent's sockets on the
@@ -311,7 +310,7 @@ export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze({
   gatewayReadPacingMs: 100,
   dspPackCalls: DEFAULT_PACK_CALLS,
   dspYoungGenerationMb: DEFAULT_DSP_YOUNG_GENERATION_MB,
-  gcNudgeMs: DEFAULT_GC_NUDGE_MS,
+  gcNudgeMs: 0,
   gcNudgeMinKb: DEFAULT_GC_NUDGE_MIN_GROWTH_BYTES / 1024,
   agentLocalDelivery: true,
 });

@@ -1,26 +1,27 @@
 /**
- * Young-generation collections nudged by array-buffer growth (`GC_NUDGE_MS`).
+ * Young-generation collections nudged by array-buffer growth (`GC_NUDGE_MS`,
+ * off unless set).
  *
  * Why: every socket read and every batch posted between threads is an
  * ArrayBuffer whose memory lives in glibc's malloc arenas, outside V8's
  * heap, and is freed only when a garbage collection finds it dead. V8
  * collects when its own heap fills, and binary audio (L16, AudioHook) leaves
- * little garbage in the heap: at 250 wideband calls the dead buffers piled
- * up between collections and the arenas grew to hold them, ≈ 490 KiB of RSS
- * per call against ≈ 250 for Twilio calls. A scavenge every 100 ms took the
- * same server to ≈ 255 KiB per call; once a second did nothing
- * (docs/performance.md, "Wideband calls' memory without a flag").
+ * little garbage in the heap: at 250 wideband calls the dead buffers pile up
+ * between collections and the arenas grow to hold them, ≈ 480–490 KiB of
+ * RSS per call against ≈ 220–250 for Twilio calls.
  *
  * So each thread checks its `arrayBuffers` figure every `intervalMs` and runs
- * a young-generation collection (a scavenge, ≈ 1 ms here) when it has grown
- * by `minGrowthBytes` over its lowest reading since the last one. A thread
- * whose heap fills anyway (Twilio's JSON) sees the figure fall at V8's own
- * collections and is nudged only as far as that is not enough.
+ * a young-generation collection (a scavenge, ≈ 2–3 ms in a busy server) when
+ * it has grown by `minGrowthBytes` over its lowest reading since the last
+ * one. Measured (docs/performance.md, "Wideband calls' memory without a
+ * flag"): every 100 ms with no growth threshold, 250 L16 calls held 278–397
+ * KiB per call; Twilio calls gain nothing and pay ≈ 0.12 ms of CPU per
+ * call-second, so the service leaves it off unless configured.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-/** Default check interval, ms (`GC_NUDGE_MS`). */
+/** Check interval when a nudge is made without one, ms (the service's `GC_NUDGE_MS` defaults to 0: off). */
 export const DEFAULT_GC_NUDGE_MS = 100;
 /** Default growth that triggers a collection, bytes (`GC_NUDGE_MIN_KB` 256). */
 export const DEFAULT_GC_NUDGE_MIN_GROWTH_BYTES = 256 * 1024;

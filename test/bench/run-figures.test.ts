@@ -162,6 +162,25 @@ describe('load run figures', () => {
     expect(inline.model_runs_per_s).toBe(8);
   });
 
+  it('GC nudges per second and their ms per call-second, summed over threads from /metrics deltas; null without the counter', () => {
+    const scrape = (main: number, dsp: number, mainS: number, dspS: number): string =>
+      [
+        `undertone_gc_nudges_total{thread="main"} ${main}`,
+        `undertone_gc_nudges_total{thread="dsp-0"} ${dsp}`,
+        `undertone_gc_nudge_seconds_total{thread="main"} ${mainS}`,
+        `undertone_gc_nudge_seconds_total{thread="dsp-0"} ${dspS}`,
+      ].join('\n');
+    // 2 calls over 2 s (base): 4 call-seconds.
+    const f = computeFigures(base({ windowStart: sample(0, 0, 0, scrape(10, 5, 0.01, 0.005)), windowEnd: sample(2000, 10, 0, scrape(30, 25, 0.03, 0.017)) }));
+    expect(f.gc_nudges_per_s).toBe(20); // 40 nudges over 2 s
+    expect(f.gc_nudges_per_s_by_thread).toEqual({ main: 10, 'dsp-0': 10 });
+    expect(f.gc_nudge_ms_per_call_second).toBe(8); // 32 ms over 4 call-seconds
+    const none = computeFigures(base({ windowStart: sample(0, 0, 0, 'undertone_inference_seconds_count 1'), windowEnd: sample(2000, 10, 0, 'undertone_inference_seconds_count 9') }));
+    expect(none.gc_nudges_per_s).toBeNull();
+    expect(none.gc_nudges_per_s_by_thread).toBeNull();
+    expect(none.gc_nudge_ms_per_call_second).toBeNull();
+  });
+
   it('a call the server refused or closed early counts as failed', () => {
     const refused = { ...call({ angry: false, t0: 0, sent: 0, failed: FRAMES }), closedByServer: { code: 1013, reason: 'overloaded' } };
     const f = computeFigures(base({ results: [call({ angry: false, t0: 0 }), refused], views: [view(2000), view(undefined)] }));

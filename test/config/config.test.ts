@@ -58,7 +58,7 @@ describe('loadConfig', () => {
       gatewayReadPacingMs: 100,
       dspPackCalls: 100,
       dspYoungGenerationMb: 8,
-      gcNudgeMs: 100,
+      gcNudgeMs: 0,
       gcNudgeMinKb: 256,
       agentLocalDelivery: true,
     });
@@ -98,8 +98,9 @@ describe('loadConfig', () => {
     expect(problemsOf({ DSP_YOUNG_GENERATION_MB: '2048' })).toEqual(['DSP_YOUNG_GENERATION_MB must be between 0 and 1024, got 2048']);
   });
 
-  it('reads GC_NUDGE_MS (0-10000 ms between each thread\'s array-buffer checks, 0 = off, default 100) and GC_NUDGE_MIN_KB (0-65536, default 256)', () => {
-    expect(loadConfig({}).gcNudgeMs).toBe(100);
+  it('reads GC_NUDGE_MS (0-10000 ms between each thread\'s array-buffer checks, default 0 = off) and GC_NUDGE_MIN_KB (0-65536, default 256)', () => {
+    expect(loadConfig({}).gcNudgeMs).toBe(0);
+    expect(loadConfig({ GC_NUDGE_MS: '100' }).gcNudgeMs).toBe(100);
     expect(loadConfig({ GC_NUDGE_MS: '0' }).gcNudgeMs).toBe(0);
     expect(loadConfig({ GC_NUDGE_MS: '250' }).gcNudgeMs).toBe(250);
     expect(problemsOf({ GC_NUDGE_MS: '-5' })).toEqual(["GC_NUDGE_MS must be a whole number between 0 and 10000, got '-5'"]);
