@@ -83,28 +83,28 @@ export function registerThreadMemoryGauge(registry: Registry, threads: () => rea
       }
     },
   });
-  const nudges = 'undertone_gc_nudges_total';
-  if (registry.getSingleMetric(nudges)) registry.removeSingleMetric(nudges);
+  registerPerThreadCounter(registry, threads, 'undertone_gc_nudges_total',
+    "Young-generation collections run because a thread's array-buffer memory grew (GC_NUDGE_MS), per thread", (t) => t.gcNudges);
+  registerPerThreadCounter(registry, threads, 'undertone_gc_nudge_seconds_total', 'Time those collections blocked their thread, per thread', (t) => t.gcNudgeMs / 1000);
+}
+
+/** A counter labelled by thread whose value each thread's last report carries (its total since the thread started). */
+function registerPerThreadCounter(
+  registry: Registry,
+  threads: () => readonly ThreadMemory[],
+  name: string,
+  help: string,
+  value: (t: ThreadMemory) => number,
+): void {
+  if (registry.getSingleMetric(name)) registry.removeSingleMetric(name);
   new Counter({
-    name: nudges,
-    help: 'Young-generation collections run because a thread\'s array-buffer memory grew (GC_NUDGE_MS), per thread',
+    name,
+    help,
     labelNames: ['thread'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const t of threads()) this.inc({ thread: t.thread }, t.gcNudges);
-    },
-  });
-  const seconds = 'undertone_gc_nudge_seconds_total';
-  if (registry.getSingleMetric(seconds)) registry.removeSingleMetric(seconds);
-  new Counter({
-    name: seconds,
-    help: 'Time those collections blocked their thread, per thread',
-    labelNames: ['thread'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const t of threads()) this.inc({ thread: t.thread }, t.gcNudgeMs / 1000);
+      for (const t of threads()) this.inc({ thread: t.thread }, value(t));
     },
   });
 }

@@ -60,4 +60,26 @@ describe('thread memory', () => {
       snapshot.value('undertone_thread_memory_bytes', { thread: 'main', kind: 'heap_used' })! + snapshot.value('undertone_thread_memory_bytes', { thread: 'main', kind: 'external' })!,
     );
   });
+
+  it("runs each worker's GC nudge when asked to (GC_NUDGE_MS), and exports every thread's nudges and their time", async () => {
+    const model = await loadTestModel();
+    // No growth threshold: a nudge at every 10-ms check, so an idle worker shows them too.
+    const nudging = await createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card, gcNudgeMs: 10, gcNudgeMinBytes: 0 });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const [worker] = await nudging.measureThreadMemory(false);
+      expect(worker!.gcNudges).toBeGreaterThan(5);
+      expect(worker!.gcNudgeMs).toBeGreaterThan(0);
+      const registry = new Registry();
+      registerThreadMemoryGauge(registry, () => [readThreadMemory('main', { nudges: 3, nudgeMs: 4 }), ...nudging.threadMemory()]);
+      const snapshot = MetricsSnapshot.parse(await registry.metrics());
+      expect(snapshot.value('undertone_gc_nudges_total', { thread: 'main' })).toBe(3);
+      expect(snapshot.value('undertone_gc_nudge_seconds_total', { thread: 'main' })).toBe(0.004);
+      expect(snapshot.value('undertone_gc_nudges_total', { thread: 'dsp-0' })).toBeGreaterThan(5);
+    } finally {
+      await nudging.close();
+    }
+    // The pool under test was started without: its workers never nudge.
+    for (const t of await pool.measureThreadMemory(false)) expect(t.gcNudges).toBe(0);
+  });
 });
