@@ -237,21 +237,19 @@ export function computeFigures(input: FigureInputs): LoadFigures {
   const allSources = (m: MetricsSnapshot | undefined): number => [...(m?.byLabel('undertone_audio_messages_total', 'source').values() ?? [])].reduce((x, y) => x + y, 0);
   const messages = b.metrics === undefined ? undefined : allSources(b.metrics) - allSources(a.metrics);
   const modelRuns = delta('undertone_inference_seconds_count');
-  const allThreads = (m: MetricsSnapshot | undefined, name: string): number | undefined => {
-    const byThread = m?.byLabel(name, 'thread');
-    return byThread === undefined || byThread.size === 0 ? undefined : [...byThread.values()].reduce((x, y) => x + y, 0);
+  // Per-thread counter deltas over the window; undefined when the server exports no such counter.
+  const threadDeltas = (name: string): Map<string, number> | undefined => {
+    const end = b.metrics?.byLabel(name, 'thread');
+    if (end === undefined || end.size === 0) return undefined;
+    const start = a.metrics?.byLabel(name, 'thread');
+    return new Map([...end].map(([thread, v]) => [thread, v - (start?.get(thread) ?? 0)]));
   };
-  const nudgesEnd = allThreads(b.metrics, 'undertone_gc_nudges_total');
-  const nudges = nudgesEnd === undefined ? undefined : nudgesEnd - (allThreads(a.metrics, 'undertone_gc_nudges_total') ?? 0);
-  let nudgesByThread: Record<string, number> | null = null;
-  const nb = b.metrics?.byLabel('undertone_gc_nudges_total', 'thread');
-  if (nb !== undefined && nb.size > 0) {
-    const na = a.metrics?.byLabel('undertone_gc_nudges_total', 'thread');
-    nudgesByThread = {};
-    for (const [thread, n] of nb) nudgesByThread[thread] = round((n - (na?.get(thread) ?? 0)) / measuredS);
-  }
-  const nudgeSEnd = allThreads(b.metrics, 'undertone_gc_nudge_seconds_total');
-  const nudgeS = nudgeSEnd === undefined ? undefined : nudgeSEnd - (allThreads(a.metrics, 'undertone_gc_nudge_seconds_total') ?? 0);
+  const sum = (m: Map<string, number> | undefined): number | undefined => (m === undefined ? undefined : [...m.values()].reduce((x, y) => x + y, 0));
+  const nudgesByThreadDelta = threadDeltas('undertone_gc_nudges_total');
+  const nudges = sum(nudgesByThreadDelta);
+  const nudgesByThread =
+    nudgesByThreadDelta === undefined ? null : Object.fromEntries([...nudgesByThreadDelta].map(([thread, n]) => [thread, round(n / measuredS)]));
+  const nudgeS = sum(threadDeltas('undertone_gc_nudge_seconds_total'));
 
   let lagP50: number | undefined;
   let lagP99: number | undefined;

@@ -277,6 +277,9 @@ export async function createWorkerPoolEngine(options: WorkerPoolOptions): Promis
   if (options.gcNudgeMs !== undefined && !(Number.isInteger(options.gcNudgeMs) && options.gcNudgeMs >= 0)) {
     throw new RangeError(`gcNudgeMs must be a whole number ≥ 0, got ${options.gcNudgeMs}`);
   }
+  if (options.gcNudgeMinBytes !== undefined && !(options.gcNudgeMinBytes >= 0)) {
+    throw new RangeError(`gcNudgeMinBytes must be ≥ 0, got ${options.gcNudgeMinBytes}`);
+  }
   if (options.youngGenerationMb !== undefined && !(Number.isInteger(options.youngGenerationMb) && options.youngGenerationMb >= 0)) {
     throw new RangeError(`youngGenerationMb must be a whole number ≥ 0, got ${options.youngGenerationMb}`);
   }

@@ -357,9 +357,12 @@ describe('worker-pool DSP engine', () => {
     }
   });
 
-  it('refuses a gcNudgeMs that is not a whole number ≥ 0', async () => {
+  it('refuses a gcNudgeMs that is not a whole number ≥ 0, and a negative gcNudgeMinBytes', async () => {
     for (const gcNudgeMs of [-1, 2.5, Number.NaN]) {
       await expect(createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card, gcNudgeMs })).rejects.toThrow(RangeError);
+    }
+    for (const gcNudgeMinBytes of [-1, Number.NaN]) {
+      await expect(createWorkerPoolEngine({ threads: 1, modelPath: MODEL_PATH, card: model.card, gcNudgeMs: 100, gcNudgeMinBytes })).rejects.toThrow(RangeError);
     }
   });
 
