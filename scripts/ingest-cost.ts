@@ -4,7 +4,7 @@
  * JSON, base64, the adapter chain, the call registry's dispatch).
  *
  *   npx tsx scripts/ingest-cost.ts micro  [--messages 200000]
- *   npx tsx scripts/ingest-cost.ts socket [--calls 300] [--seconds 20]
+ *   npx tsx scripts/ingest-cost.ts socket [--calls 300] [--seconds 20] [--read-pacing-ms 100]
  *   npx tsx scripts/ingest-cost.ts floor  [--calls 300] [--seconds 20]
  *   npx tsx scripts/ingest-cost.ts net    [--calls 300] [--seconds 20] [--read-only] [--read-pacing-ms 100]
  *   (socket, floor and net: --tick-ms 5 paces like the bench's generator; default 20, one burst per frame time)
@@ -17,7 +17,9 @@
  *   listening on port 0; a child process opens N Twilio sockets and sends
  *   20 ms frames in real time. Prints the server process's CPU per
  *   call-second over the measured seconds (after 3 s of warm-up), and the
- *   ingest stage's own µs per message from the StageClock.
+ *   ingest stage's own µs per message from the StageClock. Gateway reads are
+ *   paced as the server's are (`GATEWAY_READ_PACING_MS`, default 100;
+ *   `--read-pacing-ms M` sets it, 0 reads every message as it comes).
  * - `floor`: the same load against a bare `ws` server on a plain HTTP server
  *   that only JSON.parses each message and decodes its base64 payload: what
  *   receiving Twilio media costs Node and ws before any of our code.
@@ -68,7 +70,7 @@ const { positionals, values } = parseArgs({
     url: { type: 'string' },
     'tick-ms': { type: 'string', default: '20' },
     'read-only': { type: 'boolean', default: false },
-    'read-pacing-ms': { type: 'string', default: '0' },
+    'read-pacing-ms': { type: 'string' },
   },
 });
 const mode = positionals[0] ?? 'micro';
@@ -118,11 +120,28 @@ const stubModel: EmotionModel = {
   close: async () => undefined,
 };
 
-/** A DSP engine that takes payloads and scores nothing: only ingest and dispatch remain. */
+/**
+ * A DSP engine that takes payloads and scores nothing: only ingest and dispatch remain.
+ * It keeps the call's audio clock (one mu-law byte a sample), so that read pacing
+ * (`GATEWAY_READ_PACING_MS`) sees the window ends it would in the server and paces the same.
+ */
 const stubDsp: DspEngine = {
   mode: 'inline',
   threads: 0,
-  open: () => ({ push: () => undefined, samplesSeen: 0, pendingWindows: 0, finish: async () => undefined, abort: () => undefined }),
+  open: () => {
+    let samplesSeen = 0;
+    return {
+      push: (payload: Uint8Array) => {
+        samplesSeen += payload.length;
+      },
+      get samplesSeen() {
+        return samplesSeen;
+      },
+      pendingWindows: 0,
+      finish: async () => undefined,
+      abort: () => undefined,
+    };
+  },
   close: async () => undefined,
 };
 
@@ -255,7 +274,7 @@ const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
  */
 async function netServer(): Promise<void> {
   const readOnly = values['read-only'] === true;
-  const pacingMs = Number(values['read-pacing-ms']);
+  const pacingMs = Number(values['read-pacing-ms'] ?? '0');
   const pacer = pacingMs > 0 ? new ReadPacer({ intervalMs: pacingMs }) : undefined;
   let live = 0;
   let messages = 0;
@@ -361,7 +380,15 @@ async function socketServer(): Promise<void> {
   const calls = Number(values.calls);
   const seconds = Number(values.seconds);
   const warmS = 3;
-  const config = loadConfig({ AUTH: 'off', PORT: '0', LOG_LEVEL: 'error', MAX_CALLS: String(calls + 10), ROUTING_QUEUE: `ingest-cost-${process.pid}` });
+  const pacing = values['read-pacing-ms'];
+  const config = loadConfig({
+    AUTH: 'off',
+    PORT: '0',
+    LOG_LEVEL: 'error',
+    MAX_CALLS: String(calls + 10),
+    ROUTING_QUEUE: `ingest-cost-${process.pid}`,
+    ...(pacing === undefined ? {} : { GATEWAY_READ_PACING_MS: pacing }),
+  });
   const clock = new StageClock();
   const logger = createLogger({ level: 'error' });
   const metrics = new Metrics({ defaultMetrics: false });
