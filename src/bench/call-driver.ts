@@ -83,6 +83,8 @@ export interface PromptArrival {
   audioMs?: number;
   /** Epoch ms the server decided the prompt (the message's `at`). */
   decidedMs?: number;
+  /** The message said it came after its call had ended (`stale: true`). */
+  stale?: true;
 }
 
 export interface DriveCallResult {
@@ -285,7 +287,7 @@ export class CallDriver {
 
   private onAgentMessage(c: LiveCall, text: string): void {
     const recvMs = nowMs();
-    let msg: { type?: string; callId?: string; seq?: number; audioMs?: number; at?: string };
+    let msg: { type?: string; callId?: string; seq?: number; audioMs?: number; at?: string; stale?: boolean };
     try {
       msg = JSON.parse(text) as typeof msg;
     } catch {
@@ -298,6 +300,7 @@ export class CallDriver {
       seq: msg.seq,
       ...(typeof msg.audioMs === 'number' ? { audioMs: msg.audioMs } : {}),
       ...(Number.isFinite(decidedMs) ? { decidedMs } : {}),
+      ...(msg.stale === true ? { stale: true as const } : {}),
     });
   }
 

@@ -45,7 +45,7 @@ export function loadRows(f: LoadFigures, threads = 1): [string, string][] {
     ['alert latency p50 / p99', `${na(f.alert_latency_p50_ms, ' ms', 1)} / ${na(f.alert_latency_p99_ms, ' ms', 1)} over ${f.prompts} prompt(s) received (${f.prompts_decided} decided by the server)`],
     ['  frame sent → decided / decided → delivered, p50', `${na(f.alert_decide_p50_ms, ' ms', 1)} / ${na(f.alert_deliver_p50_ms, ' ms', 1)} (p99 ${na(f.alert_decide_p99_ms, ' ms', 1)} / ${na(f.alert_deliver_p99_ms, ' ms', 1)})`],
     ['angry calls prompted before their end', `${f.angry_calls_prompted}/${f.angry_calls}`],
-    ['prompts that arrived after their call ended', String(f.late_prompts)],
+    ['prompts that arrived after their call ended', `${f.late_prompts} (${f.late_prompts_unmarked} of them not marked stale)`],
     ['server memory per live call', na(f.rss_kb_per_call, ' KiB', 0) + '  (RSS with the calls live − RSS before)'],
     [
       '  heap + external per live call',

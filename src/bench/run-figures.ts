@@ -78,6 +78,12 @@ export interface LoadFigures {
   angry_calls: number;
   angry_calls_prompted: number;
   late_prompts: number;
+  /**
+   * Of `late_prompts`, those not marked `stale` (sent as live after the call had ended): the server
+   * had not yet read the call's stop when it decided them (read pacing holds a read up to
+   * `GATEWAY_READ_PACING_MS`), or it failed to mark them.
+   */
+  late_prompts_unmarked: number;
   rss_kb_per_call: number | null;
   /**
    * Δ(V8 heap used + external memory, summed over the server's threads: main and DSP workers) ÷ calls,
@@ -279,6 +285,7 @@ export function computeFigures(input: FigureInputs): LoadFigures {
   }
   let prompts = 0;
   let late = 0;
+  let lateUnmarked = 0;
   let angry = 0;
   let angryPrompted = 0;
   let framesSent = 0;
@@ -303,8 +310,10 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     let promptedInTime = false;
     for (const p of r.prompts) {
       prompts++;
-      if (!Number.isNaN(r.stopMs) && p.recvMs > r.stopMs) late++;
-      else promptedInTime = true;
+      if (!Number.isNaN(r.stopMs) && p.recvMs > r.stopMs) {
+        late++;
+        if (p.stale !== true) lateUnmarked++;
+      } else promptedInTime = true;
     }
     if (r.angry) {
       angry++;
@@ -352,6 +361,7 @@ export function computeFigures(input: FigureInputs): LoadFigures {
     angry_calls: angry,
     angry_calls_prompted: angryPrompted,
     late_prompts: late,
+    late_prompts_unmarked: lateUnmarked,
     rss_kb_per_call: orNull(rssKb),
     heap_kb_per_call: heap === undefined ? null : round(heap.total),
     heap_kb_per_call_by_thread: heap === undefined ? null : heap.byThread,

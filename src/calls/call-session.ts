@@ -84,6 +84,14 @@ export class CallSession {
   private readonly onFatal: ((error: unknown) => void) | undefined;
 
   private state: CallState = 'live';
+  /**
+   * When the gateway ended the stream (`finish`), ISO-8601, for a stream at
+   * about real time: events decided after it (the instance was behind on the
+   * audio) carry it, so that the agent never takes them as live once the
+   * caller has gone. Unset for a stream sent ahead of real time (a replay),
+   * whose events are all decided after its audio and are not late.
+   */
+  private streamEndedAt: string | undefined;
   private endedAt: Date | undefined;
   private endReason: CallEndReason | undefined;
   private finishing: Promise<void> | undefined;
@@ -202,10 +210,14 @@ export class CallSession {
    */
   get nextWindowEndDueMs(): number | undefined {
     if (this.state !== 'live' || this.failed || !Number.isFinite(this.lagAnchorMs)) return undefined;
-    const seen = this.dsp.samplesSeen;
-    const seenMs = (seen * 1000) / PIPELINE_SAMPLE_RATE;
-    if (seenMs - (performance.now() - this.firstAudioAtMs) > READ_AHEAD_SLACK_MS) return undefined;
-    return this.lagAnchorMs + (nextWindowEnd(seen) * 1000) / PIPELINE_SAMPLE_RATE;
+    if (this.runsAheadOfRealTime()) return undefined;
+    return this.lagAnchorMs + (nextWindowEnd(this.dsp.samplesSeen) * 1000) / PIPELINE_SAMPLE_RATE;
+  }
+
+  /** The caller audio taken runs ahead of the wall time since its first message (a replay, a file sent at once). */
+  private runsAheadOfRealTime(): boolean {
+    const seenMs = (this.dsp.samplesSeen * 1000) / PIPELINE_SAMPLE_RATE;
+    return seenMs - (performance.now() - this.firstAudioAtMs) > READ_AHEAD_SLACK_MS;
   }
 
   /** Windows not yet fully processed (scored, observed, published), counting audio in flight to a worker by its window ends. */
@@ -308,6 +320,7 @@ export class CallSession {
   finish(reason: CallEndReason): Promise<void> {
     if (this.finishing) return this.finishing;
     this.state = 'finishing';
+    if (Number.isFinite(this.firstAudioAtMs) && !this.runsAheadOfRealTime()) this.streamEndedAt = new Date().toISOString();
     // Everything pushed comes back scored first (each batch goes on the chain as it arrives), then the chain drains.
     this.finishing = this.dsp.finish().then(() => this.tail).then(async () => {
       this.endedAt = new Date();
@@ -354,7 +367,11 @@ export class CallSession {
         const published: Promise<void>[] = [];
         for (const event of decided) {
           const e0 = performance.now();
-          const p = this.pipeline.publisher.publish(event, { agentId: this.agentId, streamId: this.streamId });
+          const p = this.pipeline.publisher.publish(event, {
+            agentId: this.agentId,
+            streamId: this.streamId,
+            ...(this.streamEndedAt !== undefined ? { streamEndedAt: this.streamEndedAt } : {}),
+          });
           p.catch(() => undefined); // awaited below, in order; this only keeps a later rejection from counting as unhandled
           published.push(p);
           // The stage is CPU: only the synchronous part (job data, validation, handing the add to BullMQ).
@@ -388,7 +405,12 @@ export class CallSession {
   }
 
   private recordEvent(event: PolicyEvent): void {
-    this.log.info({ type: event.type, tier: event.tier, seq: event.seq, audioMs: event.audioMs }, 'policy event published');
+    if (this.streamEndedAt === undefined) this.log.info({ type: event.type, tier: event.tier, seq: event.seq, audioMs: event.audioMs }, 'policy event published');
+    else
+      this.log.warn(
+        { type: event.type, tier: event.tier, seq: event.seq, audioMs: event.audioMs, streamEndedAt: this.streamEndedAt },
+        'policy event decided after the stream ended (the instance was behind): published for the record, marked stale',
+      );
     // The prompt's id is its job id: what the agent sees and acks.
     this.postCall.observeEvent(event, event.type === 'prompt' ? routingJobId(this.callId, event.seq, 'prompt', this.streamId) : undefined);
     this.events.push(event);

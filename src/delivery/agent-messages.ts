@@ -31,9 +31,11 @@ export interface AgentPromptMessage {
   /** ISO-8601 time the event was decided. */
   at: string;
   /**
-   * Present (true) when the routing worker handled the prompt after its call
-   * had ended (the queue was late): a softphone must not show it as a live
-   * prompt (history only). Absent on every prompt delivered in time.
+   * Present (true) when the prompt comes after its call had ended: the
+   * routing worker handled it late (the queue was behind), or the instance
+   * decided it after the gateway had stopped the stream (it was behind on the
+   * audio). A softphone must not show it as a live prompt (history only).
+   * Absent on every prompt delivered in time.
    */
   stale?: true;
   /** With `stale`: when the call ended, ISO-8601. */
@@ -95,8 +97,13 @@ export interface AgentSink {
   send(text: string): void;
 }
 
-/** Agent wire message for a validated job. */
+/**
+ * Agent wire message for a validated job. A job decided after its call's
+ * stream had ended (`streamEndedAt`) is marked stale with that time, on
+ * every path that builds the message (the routing worker, local delivery).
+ */
 export function toAgentMessage(data: CallRoutingJobData, jobId: string): AgentMessage {
+  const ended = data.streamEndedAt !== undefined ? ({ stale: true, callEndedAt: data.streamEndedAt } as const) : {};
   if (data.type === 'prompt') {
     return {
       type: 'prompt',
@@ -111,6 +118,7 @@ export function toAgentMessage(data: CallRoutingJobData, jobId: string): AgentMe
       language: data.language,
       audioMs: data.audioMs,
       at: data.at,
+      ...ended,
     };
   }
   if (data.type === 'summary') throw new Error('summary jobs have no agent message');
@@ -125,5 +133,6 @@ export function toAgentMessage(data: CallRoutingJobData, jobId: string): AgentMe
     reason: data.reason,
     audioMs: data.audioMs,
     at: data.at,
+    ...ended,
   };
 }

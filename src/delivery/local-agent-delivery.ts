@@ -18,8 +18,9 @@
  *   events in order, and this runs synchronously inside `publish`;
  * - the message is the one the routing worker would post (`toAgentMessage`
  *   of the same job data, with the job's id as `promptId` / `priorityId`);
- *   the worker's "stale" rules cannot apply yet: the event is the call's
- *   newest and the call is live.
+ *   the worker's order rules cannot apply yet: the event is the call's
+ *   newest. An event decided after the call's stream ended is marked stale
+ *   by `toAgentMessage`, here as there.
  * An agent with no socket here, or a call with no agent, is left to the queue.
  */
 import type { Logger } from 'pino';

@@ -118,8 +118,9 @@ export interface RoutingJobResult {
  *   by the rules below.
  * - Prompts: one older than a prompt already sent, or for a tier the call
  *   has since left downwards, is stale and not sent (see POST_SCRIPT).
- * - After the call (with `endedCalls`): a prompt or priority change whose
- *   call + stream has already ended (its post-call summary is kept) never
+ * - After the call: a prompt or priority change decided after its stream
+ *   ended (`streamEndedAt` in the job), or, with `endedCalls`, whose call +
+ *   stream has ended by the time it is handled (its summary is kept), never
  *   reaches the agent as live: it is sent marked `stale: true` with
  *   `callEndedAt`, routing and forwarders are not told, and it is logged
  *   (with the callId) and counted in `undertone_expired_events_total{type}`.
@@ -131,10 +132,12 @@ export function createRoutingWorker(options: RoutingWorkerOptions): RoutingWorke
   const { mailbox, guard } = options;
   const orderWaitMs = options.orderWaitMs ?? 1000;
 
-  /** When the job's call + stream ended, if it has; logged and counted. Undefined without `endedCalls` or while live. */
+  /**
+   * When the job's call + stream ended, if it has; logged and counted. The job says so itself when it was
+   * decided after the end (`streamEndedAt`); otherwise `endedCalls` is asked. Undefined while live.
+   */
   async function endedAt(data: RoutingChangeJobData | Extract<CallRoutingJobData, { type: 'prompt' }>, jobId: string): Promise<string | undefined> {
-    if (!options.endedCalls) return undefined;
-    const at = await options.endedCalls.streamEndedAt(data.callId, data.streamId ?? '');
+    const at = data.streamEndedAt ?? (await options.endedCalls?.streamEndedAt(data.callId, data.streamId ?? ''));
     if (at === undefined) return undefined;
     options.metrics?.expired(data.type);
     const lateMs = Date.now() - Date.parse(at);

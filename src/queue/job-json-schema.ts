@@ -43,6 +43,11 @@ const base = {
   streamId: { ...nonEmpty, description: "The gateway's stream id (Twilio streamSid); a call's later stream restarts seq at 1 (optional)." },
   seq: { type: 'integer', minimum: 1, description: 'Per-stream event number from 1; with callId and streamId the event identity.' },
   at: { ...isoTime, description: 'Wall-clock time the event was published.' },
+  streamEndedAt: {
+    ...isoTime,
+    description:
+      "Present when the event was decided after its call's stream had ended (the instance was behind when the gateway stopped): when it ended. For the record, not live: the agent gets it marked stale and routing is not told (optional).",
+  },
 } as const;
 const baseRequired = ['schemaVersion', 'type', 'callId', 'agentId', 'tier', 'audioMs', 'seq', 'at'] as const;
 

@@ -44,6 +44,12 @@ export interface JobEnvelope {
   streamId?: string;
   /** ISO-8601 wall-clock time the event was published. */
   at: string;
+  /**
+   * ISO-8601 time the call's stream ended, present only on an event decided
+   * after it (a real-time call whose instance was behind when the gateway
+   * stopped): the event is for the record, never live.
+   */
+  streamEndedAt?: string;
 }
 
 /** A calming script for the agent (job name `prompt`). */
@@ -107,6 +113,7 @@ export function toJobData(event: PolicyEvent, ctx: PublishContext, at: Date): Ca
     agentId: ctx.agentId ?? null,
     ...(ctx.streamId !== undefined ? { streamId: ctx.streamId } : {}),
     at: at.toISOString(),
+    ...(ctx.streamEndedAt !== undefined ? { streamEndedAt: ctx.streamEndedAt } : {}),
     ...event,
   } as CallRoutingJobData;
 }

@@ -10,6 +10,11 @@ export interface PublishContext {
    * stale keys), since a new stream for the same call restarts `seq`.
    */
   streamId?: string;
+  /**
+   * ISO-8601 time the call's stream ended, on an event decided after it
+   * (the job's `streamEndedAt`): delivered marked stale, not routed.
+   */
+  streamEndedAt?: string;
 }
 
 /**

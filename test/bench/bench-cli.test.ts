@@ -56,6 +56,7 @@ describe('npm run bench (load generator, spawned server)', () => {
       'angry_calls_prompted',
       'angry_calls',
       'late_prompts',
+      'late_prompts_unmarked',
       'generator_cpu_ms_per_call_second',
     ]) {
       expect(json).toHaveProperty(key);

@@ -114,7 +114,22 @@ describe('load run figures', () => {
     expect(f.lag_source).toBe('client');
     expect(f.lag_p99_ms).toBe(20);
     expect(f.late_prompts).toBe(1);
+    expect(f.late_prompts_unmarked).toBe(1);
     expect(f.angry_calls).toBe(2);
+    expect(f.angry_calls_prompted).toBe(1);
+  });
+
+  it('tells late prompts marked stale from those sent as live after their call ended', () => {
+    const t0 = 10_000;
+    const results = [
+      // In time, then two after the call's end (t0 + 2000): one marked stale by the server, one not.
+      call({ angry: true, t0, prompts: [{ recvMs: t0 + 1010, seq: 2 }, { recvMs: t0 + 2050, seq: 4, stale: true }, { recvMs: t0 + 2080, seq: 6 }] }),
+      call({ angry: true, t0, prompts: [{ recvMs: t0 + 2300, seq: 3, stale: true }] }),
+    ];
+    const f = computeFigures(base({ results, views: [view(2000), view(2000)] }));
+    expect(f.prompts).toBe(4);
+    expect(f.late_prompts).toBe(3);
+    expect(f.late_prompts_unmarked).toBe(1);
     expect(f.angry_calls_prompted).toBe(1);
   });
 

@@ -3,7 +3,7 @@
  * publisher is an in-memory EventPublisher (the port, not Redis: the BullMQ
  * one is exercised in test/integration).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCallPipeline, type CallPipeline } from '../../src/calls/call-pipeline.js';
 import { CallSession, type CallSessionOptions } from '../../src/calls/call-session.js';
 import type { CallStartEvent, Track } from '../../src/ingest/call-event.js';
@@ -117,6 +117,48 @@ describe('CallSession (real decoder, features, model, policy)', () => {
     expect(detail.events).toEqual(rec.published.map((p) => p.event));
     expect(detail.tier).toBe(rec.published.at(-1)!.event.tier);
     expect(detail.tier).toBeGreaterThan(1);
+    // Sent all at once (a replay): decided after the stop, yet not late.
+    expect(rec.published.every((p) => p.ctx.streamEndedAt === undefined)).toBe(true);
+  });
+
+  it('marks the events it decides after a real-time stream has ended (the instance was behind), and only those', async () => {
+    // A wall clock under the test's control: each 20-ms message arrives 20 ms after the one before, as from a gateway.
+    let clockMs = performance.now();
+    const spy = vi.spyOn(performance, 'now').mockImplementation(() => clockMs);
+    const stream = (session: CallSession): void => {
+      for (const payload of chunks(angry, 160)) {
+        session.acceptAudio({ kind: 'audio', callId: session.callId, track: 'caller', payload });
+        clockMs += 20;
+      }
+    };
+    try {
+      // Behind: the gateway stops while the call's windows still wait to be scored.
+      const behind = makeSession('CA-behind');
+      stream(behind.session);
+      expect(behind.session.pendingWindows).toBeGreaterThan(0);
+      const stoppedAt = Date.now();
+      await behind.session.finish('hangup');
+      const late = (behind.publisher as RecordingPublisher).published;
+      expect(late.map((p) => p.event.type)).toContain('prompt');
+      const endedAt = late[0]!.ctx.streamEndedAt;
+      expect(Date.parse(endedAt!)).toBeGreaterThanOrEqual(stoppedAt - 1);
+      expect(Date.parse(endedAt!)).toBeLessThanOrEqual(Date.now());
+      expect(late.every((p) => p.ctx.streamEndedAt === endedAt)).toBe(true);
+      const warned = behind.lines.filter((l) => l.level === LEVEL.warn && l.msg.includes('decided after the stream ended'));
+      expect(warned).toHaveLength(late.length);
+
+      // Keeping up: the same call, every window decided before the stop.
+      const keepingUp = makeSession('CA-keeping-up');
+      stream(keepingUp.session);
+      for (let i = 0; i < 500 && keepingUp.session.pendingWindows > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(keepingUp.session.pendingWindows).toBe(0);
+      await keepingUp.session.finish('hangup');
+      const live = (keepingUp.publisher as RecordingPublisher).published;
+      expect(live.map((p) => p.event)).toEqual(late.map((p) => ({ ...p.event, callId: 'CA-keeping-up' })));
+      expect(live.every((p) => p.ctx.streamEndedAt === undefined)).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('counts only the synchronous part of a publish in the publish stage, not the wait for Redis', async () => {

@@ -119,6 +119,26 @@ describe('routing jobs handled after their call ended', () => {
     expect(lines.find((r) => r['type'] === 'prompt')!['lateMs']).toBeGreaterThanOrEqual(5000);
   });
 
+  it('takes the job\'s own streamEndedAt (decided after the stream ended) before any summary exists', async () => {
+    const metrics = new Metrics({ defaultMetrics: false });
+    const { logger, records } = captureLogger();
+    const sink = await start(metrics, logger);
+    // The instance was behind: it decided these after the gateway's stop, before the call's summary was written.
+    const streamEndedAt = new Date(Date.now() - 2000).toISOString();
+    await publisher.publish(priorityEvent({ seq: 1, tier: 2 }), { agentId: 'agent-7', streamId: 'MZ9', streamEndedAt });
+    await publisher.publish(promptEvent({ seq: 2, tier: 2 }), { agentId: 'agent-7', streamId: 'MZ9', streamEndedAt });
+
+    await vi.waitFor(() => expect(sink.messages).toHaveLength(2), { timeout: 10_000 });
+    for (const m of sink.messages) expect(m).toMatchObject({ callId: 'call-42', stale: true, callEndedAt: streamEndedAt });
+    expect(routed).toEqual([]);
+    await vi.waitFor(async () => expect(Object.keys(await results())).toHaveLength(2), { timeout: 10_000 });
+    expect((await results())['priority']).toMatchObject({ agent: 'posted', callEndedAt: streamEndedAt });
+    expect(await sample(metrics, 'undertone_expired_events_total{type="prompt"}')).toBe(1);
+    expect(await sample(metrics, 'undertone_expired_events_total{type="priority"}')).toBe(1);
+    expect(records.filter((r) => r['callEndedAt'] === streamEndedAt && r['level'] === 40)).toHaveLength(2);
+    expect(await store.streamEndedAt('call-42', 'MZ9')).toBeUndefined();
+  });
+
   it('delivers as live (no stale mark, routing told) while the call has no summary, or only an earlier stream has one', async () => {
     const metrics = new Metrics({ defaultMetrics: false });
     const sink = await start(metrics);

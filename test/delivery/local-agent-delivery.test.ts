@@ -52,6 +52,17 @@ describe('local agent delivery', () => {
     expect(counted).toEqual(['priority', 'prompt']);
   });
 
+  it('sends an event decided after its stream ended marked stale, never as live', async () => {
+    const { publisher, sent } = harness();
+    const streamEndedAt = '2026-12-01T07:59:58.500Z';
+    await publisher.publish(promptEvent({ seq: 3 }), { ...ctx, streamEndedAt });
+    await publisher.publish(priorityEvent({ seq: 4 }), { ...ctx, streamEndedAt });
+    for (const { message } of sent) expect(message).toMatchObject({ stale: true, callEndedAt: streamEndedAt });
+    await publisher.publish(promptEvent({ seq: 5 }), ctx);
+    expect(sent[2]!.message).not.toHaveProperty('stale');
+    expect(sent[2]!.message).not.toHaveProperty('callEndedAt');
+  });
+
   it('leaves a call with no agent, or an agent with no socket here, to the queue', async () => {
     const none = harness();
     await none.publisher.publish(promptEvent(), { agentId: undefined, streamId: 'MZ1' });

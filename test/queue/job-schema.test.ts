@@ -47,6 +47,16 @@ describe('job schema v1', () => {
     expect(validateJobData('prompt', JSON.parse(JSON.stringify(data)))).toEqual(data);
   });
 
+  it('carries streamEndedAt, for an event decided after its stream ended, through JSON and validation', () => {
+    const data = toJobData(priorityEvent(), { agentId: 'a', streamId: 'MZ1', streamEndedAt: '2025-03-01T09:59:58.250Z' }, at);
+    expect(data.streamEndedAt).toBe('2025-03-01T09:59:58.250Z');
+    expect(validateJobData('priority', JSON.parse(JSON.stringify(data)))).toEqual(data);
+    expect(toJobData(promptEvent(), { agentId: 'a' }, at)).not.toHaveProperty('streamEndedAt');
+    expect(() => validateJobData('prompt', { ...toJobData(promptEvent(), { agentId: 'a' }, at), streamEndedAt: 'after the call' })).toThrow(
+      /streamEndedAt must be an ISO-8601 time/,
+    );
+  });
+
   it('drops unknown fields', () => {
     const data = { ...toJobData(promptEvent(), { agentId: 'a' }, at), extra: 'x' };
     expect(validateJobData('prompt', data)).not.toHaveProperty('extra');
