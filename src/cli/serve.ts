@@ -25,7 +25,8 @@ import { createRoutingWorker } from '../delivery/routing-worker.js';
 import { createWebhookForwarder } from '../delivery/webhook-forwarder.js';
 import { createSummaryStore } from '../calls/summary-store.js';
 import { createSupervisorFeed } from '../delivery/supervisor-feed.js';
-import { loadEmotionModel } from '../model/emotion-model.js';
+import { loadEmotionModel, type LoadedEmotionModel } from '../model/emotion-model.js';
+import type { EmotionModel } from '../model/types.js';
 import { createWorkerPoolEngine } from '../dsp/worker-pool.js';
 import type { EscalationPolicyFactory } from '../policy/escalation-policy.js';
 import { loadPolicyFile, policyFactoryFrom } from '../policy/policy-file.js';
@@ -46,6 +47,12 @@ export interface StartServiceOptions {
   metrics?: Metrics;
   /** The process's per-stage time sums (`undertone_stage_seconds_total`); a fresh one when absent. */
   clock?: StageClock;
+  /**
+   * Wraps the loaded model's scoring (tests: a slow or held-back model, to put the
+   * instance behind on the audio). Inline scoring only: DSP worker threads score
+   * with sessions of their own, so it is refused with `DSP_THREADS` > 0.
+   */
+  wrapModel?: (model: LoadedEmotionModel) => EmotionModel;
 }
 
 /** A running service: its app, base URL (`http://host:port`) and one way to stop it. */
@@ -115,8 +122,10 @@ export async function startService(config: Config, options: StartServiceOptions)
     subscriber.on('error', (err) => logger.warn({ err }, 'redis (subscriber) connection error'));
     started.unshift({ name: 'redis-subscriber', close: () => subscriber.quit() });
 
+    if (options.wrapModel && config.dspThreads > 0) throw new Error('startService: wrapModel applies to inline scoring only; set DSP_THREADS=0');
     const model = await loadEmotionModel({ modelPath: config.modelPath, cardPath: config.modelCardPath, logger });
     started.unshift({ name: 'model', close: () => model.close() });
+    const served = options.wrapModel?.(model) ?? model;
     // DSP_THREADS > 0: calls are decoded, framed and scored on worker threads (each opens its own
     // session from the card checked above); closed after the app, once the calls have flushed.
     const dsp =
@@ -166,7 +175,7 @@ export async function startService(config: Config, options: StartServiceOptions)
     const app = await buildApp(config, {
       logger,
       gcNudge,
-      model,
+      model: served,
       dsp,
       policyFactory,
       publisher,

@@ -14,7 +14,7 @@ import { createLogger, type Logger } from '../../src/shared/logger.js';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { startService, type RunningService } from '../../src/cli/serve.js';
+import { startService, type RunningService, type StartServiceOptions } from '../../src/cli/serve.js';
 import { keyRoot } from '../../src/delivery/delivery-keys.js';
 import { bullmqPrefix } from '../../src/queue/redis-prefix.js';
 import { connectRedis } from '../../src/queue/redis-connection.js';
@@ -36,7 +36,11 @@ export function loadTestModel(): Promise<LoadedEmotionModel> {
 
 /** The real model with its `score` replaced (a slow or shared-bottleneck model for overload tests); card sections kept. */
 export async function modelWithScore(score: (real: LoadedEmotionModel) => EmotionModel['score']): Promise<EmotionModel> {
-  const real = await loadTestModel();
+  return replaceScore(await loadTestModel(), score);
+}
+
+/** `real` with its `score` replaced; card sections kept. */
+export function replaceScore(real: LoadedEmotionModel, score: (real: LoadedEmotionModel) => EmotionModel['score']): EmotionModel {
   return {
     featureNames: real.featureNames,
     version: real.version,
@@ -143,7 +147,7 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(env: Record<string, string> = {}, options: Pick<StartServiceOptions, 'wrapModel'> = {}): Promise<TestService> {
   const queueName = uniqueName('ut-test-routing');
   const config = loadConfig({
     // Auth has its own tests (test/http/auth-matrix.test.ts); the rest run open.
@@ -159,7 +163,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     ...env,
   });
   const { logger, lines } = captureLogger('info');
-  const service = await startService(config, { logger });
+  const service = await startService(config, { logger, ...options });
   // The queue the service really uses (env may name another, e.g. a second instance on the first's queue; REDIS_PREFIX moves its keys).
   const viewRedis = connectRedis(config, { maxRetriesPerRequest: null });
   viewRedis.on('error', () => undefined);
