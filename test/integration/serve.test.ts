@@ -60,6 +60,12 @@ describe('startService', () => {
     await expect(startService(config, { logger })).rejects.toMatchObject({ code: 'UT_ERR_MODEL' });
   });
 
+  it('refuses a wrapped model with DSP worker threads, which score with sessions of their own', async () => {
+    const { logger } = captureLogger();
+    const config = loadConfig({ PORT: '0', REDIS_URL, ROUTING_QUEUE: uniqueName('ut-test-wrap'), DSP_THREADS: '1' });
+    await expect(startService(config, { logger, wrapModel: (m) => m })).rejects.toThrow(/wrapModel applies to inline scoring only/);
+  });
+
   it('shuts down gracefully: sockets get 1001, live calls flush and publish before the queue closes', async () => {
     const svc = await startTestService();
     const audio = await loadFixtureMuLaw('calm-then-angry');
