@@ -16,6 +16,12 @@ export interface ObservedCall {
   readonly source: string;
   readonly language: string | undefined;
   readonly startedAt: Date;
+  /**
+   * ISO-8601 time the gateway ended a real-time stream whose events are still
+   * being decided (the instance was behind): set from then on, so that what
+   * follows is shown as after the call, not as live. Undefined otherwise.
+   */
+  readonly streamEndedAt?: string | undefined;
 }
 
 export interface CallObserver {

@@ -91,7 +91,7 @@ export class CallSession {
    * caller has gone. Unset for a stream sent ahead of real time (a replay),
    * whose events are all decided after its audio and are not late.
    */
-  private streamEndedAt: string | undefined;
+  private stoppedAt: string | undefined;
   private endedAt: Date | undefined;
   private endReason: CallEndReason | undefined;
   private finishing: Promise<void> | undefined;
@@ -214,6 +214,11 @@ export class CallSession {
     return this.lagAnchorMs + (nextWindowEnd(this.dsp.samplesSeen) * 1000) / PIPELINE_SAMPLE_RATE;
   }
 
+  /** When the gateway ended this stream, ISO-8601, if it streamed at about real time: events from then on come after the call (undefined before, and for a replay). */
+  get streamEndedAt(): string | undefined {
+    return this.stoppedAt;
+  }
+
   /** The caller audio taken runs ahead of the wall time since its first message (a replay, a file sent at once). */
   private runsAheadOfRealTime(): boolean {
     const seenMs = (this.dsp.samplesSeen * 1000) / PIPELINE_SAMPLE_RATE;
@@ -320,7 +325,7 @@ export class CallSession {
   finish(reason: CallEndReason): Promise<void> {
     if (this.finishing) return this.finishing;
     this.state = 'finishing';
-    if (Number.isFinite(this.firstAudioAtMs) && !this.runsAheadOfRealTime()) this.streamEndedAt = new Date().toISOString();
+    if (Number.isFinite(this.firstAudioAtMs) && !this.runsAheadOfRealTime()) this.stoppedAt = new Date().toISOString();
     // Everything pushed comes back scored first (each batch goes on the chain as it arrives), then the chain drains.
     this.finishing = this.dsp.finish().then(() => this.tail).then(async () => {
       this.endedAt = new Date();
@@ -370,7 +375,7 @@ export class CallSession {
           const p = this.pipeline.publisher.publish(event, {
             agentId: this.agentId,
             streamId: this.streamId,
-            ...(this.streamEndedAt !== undefined ? { streamEndedAt: this.streamEndedAt } : {}),
+            ...(this.stoppedAt !== undefined ? { streamEndedAt: this.stoppedAt } : {}),
           });
           p.catch(() => undefined); // awaited below, in order; this only keeps a later rejection from counting as unhandled
           published.push(p);
@@ -405,10 +410,10 @@ export class CallSession {
   }
 
   private recordEvent(event: PolicyEvent): void {
-    if (this.streamEndedAt === undefined) this.log.info({ type: event.type, tier: event.tier, seq: event.seq, audioMs: event.audioMs }, 'policy event published');
+    if (this.stoppedAt === undefined) this.log.info({ type: event.type, tier: event.tier, seq: event.seq, audioMs: event.audioMs }, 'policy event published');
     else
       this.log.warn(
-        { type: event.type, tier: event.tier, seq: event.seq, audioMs: event.audioMs, streamEndedAt: this.streamEndedAt },
+        { type: event.type, tier: event.tier, seq: event.seq, audioMs: event.audioMs, streamEndedAt: this.stoppedAt },
         'policy event decided after the stream ended (the instance was behind): published for the record, marked stale',
       );
     // The prompt's id is its job id: what the agent sees and acks.

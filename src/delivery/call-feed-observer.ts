@@ -131,10 +131,12 @@ export function createCallFeedObserver(options: CallFeedObserverOptions): CallFe
       const t = calls.get(key(call));
       if (!t) return;
       const at = iso(now());
+      // Decided after the stream ended (the instance was behind): shown as after the call, never as live.
+      const ended = call.streamEndedAt !== undefined ? { callEndedAt: call.streamEndedAt } : {};
       if (event.type === 'prompt') {
         t.prompts += 1;
         const promptId = routingJobId(call.callId, event.seq, 'prompt', call.streamId);
-        feed.publish({ type: 'prompt', at, callId: call.callId, promptId, tier: event.tier, text: event.text, scriptId: event.scriptId }, t.scope);
+        feed.publish({ type: 'prompt', at, callId: call.callId, promptId, tier: event.tier, text: event.text, scriptId: event.scriptId, ...ended }, t.scope);
         return;
       }
       if (event.tier > event.previousTier) t.escalations += 1;
@@ -154,6 +156,7 @@ export function createCallFeedObserver(options: CallFeedObserverOptions): CallFe
           raisedAt: at,
           ackedBy: null,
           ackedAt: null,
+          ...ended,
         };
         feed.putAlert(alert, t.scope);
         feed.publish({ type: 'alert', at, alert }, t.scope);

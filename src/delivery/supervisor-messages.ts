@@ -50,6 +50,12 @@ export interface Alert {
   ackedBy: string | null;
   /** ISO-8601 wall time of the first ack, or null. */
   ackedAt: string | null;
+  /**
+   * Present when the instance decided the escalation after the call's stream
+   * had ended (it was behind on the audio): when it ended, ISO-8601. The
+   * caller hung up still agitated; there is no live call to join.
+   */
+  callEndedAt?: string;
 }
 
 /** The four-way emotion mix of the latest window. */
@@ -133,6 +139,8 @@ export interface PromptFeedMessage {
   tier: Tier;
   text: string;
   scriptId: string;
+  /** Present when the prompt was decided after the call's stream had ended (sent to the agent marked stale). */
+  callEndedAt?: string;
 }
 export interface PromptAckFeedMessage {
   type: 'prompt.ack';

@@ -16,6 +16,8 @@ import { loadConfig } from '../../src/config/config.js';
 import { CapacityError } from '../../src/shared/errors.js';
 import { startService, type RunningService } from '../../src/cli/serve.js';
 import { createEscalationPolicy } from '../../src/policy/create-escalation-policy.js';
+import { createSupervisorFeed } from '../../src/delivery/supervisor-feed.js';
+import type { Alert } from '../../src/delivery/supervisor-messages.js';
 import type { EscalationPolicyFactory } from '../../src/policy/escalation-policy.js';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -240,6 +242,35 @@ describe.skipIf(!existsSync(CHROMIUM))('GET /dashboard in a real browser', () =>
     await card.locator('.call-in-tier b', { hasText: 'Shed' }).waitFor();
     expect(await card.locator('.call-in-tier').textContent()).toMatch(/Shed instance overloaded: no longer monitored/);
   }, 120_000);
+
+  it('shows an alert decided after its call ended as such (no live call to join)', async () => {
+    await page.locator('#conn[data-state="live"]').waitFor();
+    // What an instance behind on the audio reports (src/delivery/call-feed-observer.ts), through the
+    // service's own feed in Redis, from a second feed as another instance would.
+    const redis = new Redis(REDIS_URL);
+    const subscriber = new Redis(REDIS_URL);
+    const feed = createSupervisorFeed({ redis, subscriber, namespace: queueName, logger: captureLogger('error').logger });
+    try {
+      await feed.ready();
+      const callId = twilioCallSid();
+      const at = new Date().toISOString();
+      const callEndedAt = new Date(Date.now() - 2000).toISOString();
+      const alert: Alert = { alertId: `${callId}|MZ-late|3`, callId, agentId: 'agent-late', tier: 3, reason: 'agitation 0.91 above 0.80 for 4.0 s', audioMs: 41_000, raisedAt: at, ackedBy: null, ackedAt: null, callEndedAt };
+      const scope = { team: null, queue: null };
+      feed.putAlert(alert, scope);
+      feed.publish({ type: 'alert', at, alert }, scope);
+      const node = page.locator(`.alert[data-alert-id="${alert.alertId}"]`);
+      await node.waitFor();
+      expect(await node.getAttribute('class')).toMatch(/\bafter-call\b/);
+      expect(await node.locator('.alert-meta').textContent()).toMatch(/at 0:41 of the call · decided after the call ended at \d/);
+      // A live call's alert is not marked (the first test's alert, still listed).
+      for (const other of await page.locator('.alert:not(.after-call)').all()) expect(await other.locator('.alert-meta').textContent()).not.toMatch(/after the call/);
+    } finally {
+      await feed.close();
+      await subscriber.quit();
+      await redis.quit();
+    }
+  });
 
   it('reconnects when the feed drops and shows calls from the restarted server', async () => {
     await page.locator('#conn[data-state="live"]').waitFor();

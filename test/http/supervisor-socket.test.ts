@@ -105,10 +105,30 @@ describe('supervisor feed over Redis, two instances', () => {
       expect(s.feed.find((m) => m.type === 'tier.changed')).toMatchObject({ callId: c.callId, from: 1, to: 3, audioMs: 5000 });
       expect(s.feed.find((m) => m.type === 'alert')).toMatchObject({ alert: { alertId: `${c.callId}|MZ-${c.callId}|1`, tier: 3, reason: 'agitation 0.90 ≥ 0.80 for 1.0 s', ackedBy: null } });
       expect(s.feed.find((m) => m.type === 'prompt')).toMatchObject({ promptId: `${c.callId}_MZ-${c.callId}_2_prompt`, tier: 3 });
+      for (const m of s.feed) expect(m.type === 'alert' ? m.alert : m).not.toHaveProperty('callEndedAt');
       expect(ended).toMatchObject({
         summary: { endReason: 'hangup', audioMs: 6000, prompts: 1, escalations: 1, peakAgitation: 0.9, msAtTier: { 1: 5000, 2: 0, 3: 1000, 4: 0 } },
       });
     }
+  });
+
+  it('marks the alert and prompt of a call whose events came after its stream ended, live and in the snapshot', async () => {
+    const [one, two] = instances as [Instance, Instance];
+    const s1 = await connect(one);
+    const c = call('CA-feed-late');
+    one.observer.callStarted(c, {});
+    // The gateway stopped the stream while the instance was behind: the rest is decided after the call.
+    const streamEndedAt = new Date(Date.now() - 1500).toISOString();
+    const late: ObservedCall = { ...c, streamEndedAt };
+    one.observer.policyEvent(late, priorityEvent({ callId: c.callId, seq: 1, tier: 3, previousTier: 1, audioMs: 5000 }));
+    one.observer.policyEvent(late, promptEvent({ callId: c.callId, seq: 2, tier: 3 }));
+    const alert = await waitFor(() => s1.feed.find((m) => m.type === 'alert'), 'alert');
+    expect(alert).toMatchObject({ alert: { alertId: `${c.callId}|MZ-${c.callId}|1`, callEndedAt: streamEndedAt } });
+    expect(await waitFor(() => s1.feed.find((m) => m.type === 'prompt'), 'prompt')).toMatchObject({ callEndedAt: streamEndedAt });
+    // A supervisor connecting later sees it so in the snapshot (the stored alert).
+    const s2 = await connect(two);
+    const snapshot = s2.feed.find((m) => m.type === 'snapshot');
+    expect(snapshot?.type === 'snapshot' ? snapshot.alerts : []).toEqual([expect.objectContaining({ callId: c.callId, callEndedAt: streamEndedAt })]);
   });
 
   it('sends the snapshot of live calls and open alerts on any instance, filtered by team', async () => {

@@ -44,7 +44,11 @@ export function renderAlerts({ online, onAck, onOpen }) {
     time.dateTime = a.raisedAt;
     time.textContent = fmtClock(a.raisedAt);
     node.querySelector('.alert-reason').textContent = a.reason;
-    node.querySelector('.alert-meta').textContent = `${shortId(a.callId)}${a.audioMs != null ? ` · at ${fmtDuration(a.audioMs)} of the call` : ''}`;
+    node.querySelector('.alert-meta').textContent =
+      `${shortId(a.callId)}${a.audioMs != null ? ` · at ${fmtDuration(a.audioMs)} of the call` : ''}` +
+      // Decided after the caller hung up (the instance was behind): no live call to join.
+      (a.callEndedAt ? ` · decided after the call ended at ${fmtClock(a.callEndedAt)}` : '');
+    node.classList.toggle('after-call', Boolean(a.callEndedAt));
     const button = node.querySelector('.ack');
     const acked = node.querySelector('.acked');
     if (a.ackedBy) {

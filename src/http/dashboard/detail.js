@@ -71,8 +71,9 @@ function tierChangeItem(c) {
 
 function promptItem(p) {
   const state = h('span', {
-    className: `prompt-state ${p.action ?? 'pending'}`,
-    textContent: p.action === 'used' ? '✓ used' : p.action === 'dismissed' ? 'dismissed' : 'no feedback yet',
+    className: `prompt-state ${p.callEndedAt ? 'after-call' : (p.action ?? 'pending')}`,
+    // Decided after the call ended: the agent got it marked stale, for the record.
+    textContent: p.callEndedAt ? 'after the call' : p.action === 'used' ? '✓ used' : p.action === 'dismissed' ? 'dismissed' : 'no feedback yet',
   });
   if (p.ackAt) state.title = `at ${fmtClock(p.ackAt)}`;
   const li = h(

@@ -24,7 +24,7 @@ export function newCall(info) {
     series: { t: [], agitation: [], anger: [], arousal: [], tier: [] },
     /** {from, to, audioMs, reason, at}, oldest first. */
     tierChanges: [],
-    /** promptId → {promptId, tier, text, scriptId, at, action, ackAt} */
+    /** promptId → {promptId, tier, text, scriptId, at, action, ackAt, callEndedAt (decided after the call ended, or null)} */
     prompts: new Map(),
     /** The call.ended summary, or null while live. */
     summary: null,
@@ -76,7 +76,7 @@ function addTierChange(call, m) {
 
 function addPrompt(call, m) {
   const old = call.prompts.get(m.promptId);
-  call.prompts.set(m.promptId, { action: null, ackAt: null, ...old, promptId: m.promptId, tier: m.tier, text: m.text, scriptId: m.scriptId, at: m.at });
+  call.prompts.set(m.promptId, { action: null, ackAt: null, ...old, promptId: m.promptId, tier: m.tier, text: m.text, scriptId: m.scriptId, at: m.at, callEndedAt: m.callEndedAt ?? null });
 }
 
 function ackPrompt(call, m) {
