@@ -148,10 +148,12 @@ export async function run(argv: string[]): Promise<number> {
         const msg = JSON.parse(String(data)) as AgentMessage;
         if (msg.callId !== callSid) return;
         received.push(msg);
+        // A softphone shows a stale message in the call's history, not as live.
+        const late = msg.stale === true ? ` (after the call ended at ${msg.callEndedAt ?? '?'}: history only)` : '';
         if (msg.type === 'prompt') {
-          process.stdout.write(`  ☎ ${call.agentId} softphone ← prompt [tier ${msg.tier}, agitation ${msg.score.toFixed(2)}, sounds most like ${msg.emotion}] “${msg.text}”\n`);
+          process.stdout.write(`  ☎ ${call.agentId} softphone ← prompt [tier ${msg.tier}, agitation ${msg.score.toFixed(2)}, sounds most like ${msg.emotion}] “${msg.text}”${late}\n`);
         } else {
-          process.stdout.write(`  ☎ ${call.agentId} softphone ← priority ${msg.previousTier} → ${msg.tier}: ${msg.reason}\n`);
+          process.stdout.write(`  ☎ ${call.agentId} softphone ← priority ${msg.previousTier} → ${msg.tier}: ${msg.reason}${late}\n`);
         }
       });
 
