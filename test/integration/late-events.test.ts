@@ -54,6 +54,17 @@ describe('events decided after their call ended', () => {
     return { ws, received: collectJson<AgentMessage>(ws) };
   }
 
+  /** The call once ended (a prompt and a priority change among its events), and every one of them as its agent received it. */
+  async function endedWithEvents(callSid: string, received: AgentMessage[]): Promise<{ detail: CallDetail; mine: AgentMessage[] }> {
+    const detail = await waitForCallEnded(svc.url, callSid);
+    expect(detail.events.map((e) => e.type)).toEqual(expect.arrayContaining(['prompt', 'priority']));
+    const mine = await waitFor(() => {
+      const forCall = received.filter((m) => m.callId === callSid);
+      return forCall.length >= detail.events.length ? forCall : undefined;
+    }, 'the events on the agent socket');
+    return { detail, mine };
+  }
+
   it('reach the agent marked stale, unrouted and logged when the instance decided them after a real-time stream stopped', { timeout: 60_000 }, async () => {
     const agent = await agentSocket('agent-late-1');
     let release!: () => void;
@@ -77,13 +88,7 @@ describe('events decided after their call ended', () => {
       // The instance has read the stop (the call is finishing) before anything is scored.
       await waitFor(async () => ((await getJson<CallDetail>(`${svc.url}/v1/calls/${callSid}`)).body.state === 'finishing' ? true : undefined), 'the call to be finishing');
       release();
-      const detail = await waitForCallEnded(svc.url, callSid);
-      expect(detail.events.map((e) => e.type)).toEqual(expect.arrayContaining(['prompt', 'priority']));
-
-      const mine = await waitFor(() => {
-        const forCall = agent.received.filter((m) => m.callId === callSid);
-        return forCall.length >= detail.events.length ? forCall : undefined;
-      }, 'the events on the agent socket');
+      const { detail, mine } = await endedWithEvents(callSid, agent.received);
       const endedAt = (mine[0] as { callEndedAt?: string }).callEndedAt!;
       expect(Date.parse(endedAt)).toBeGreaterThanOrEqual(stoppedAt - 5);
       expect(Date.parse(endedAt)).toBeLessThanOrEqual(Date.now());
@@ -113,12 +118,7 @@ describe('events decided after their call ended', () => {
       const gw = await TwilioGateway.open(svc.wsUrl);
       const callSid = gw.ids.callSid;
       gw.start({ agentId: 'agent-late-2', language: 'en-US' }).audio(segment).stop();
-      const detail = await waitForCallEnded(svc.url, callSid);
-      expect(detail.events.map((e) => e.type)).toEqual(expect.arrayContaining(['prompt', 'priority']));
-      const mine = await waitFor(() => {
-        const forCall = agent.received.filter((m) => m.callId === callSid);
-        return forCall.length >= detail.events.length ? forCall : undefined;
-      }, 'the events on the agent socket');
+      const { mine } = await endedWithEvents(callSid, agent.received);
       for (const m of mine) {
         expect(m).not.toHaveProperty('stale');
         expect(m).not.toHaveProperty('callEndedAt');
