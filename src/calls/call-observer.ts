@@ -17,7 +17,7 @@ export interface ObservedCall {
   readonly language: string | undefined;
   readonly startedAt: Date;
   /**
-   * ISO-8601 time the gateway ended a real-time stream whose events are still
+   * ISO-8601 time the gateway ended (hangup, disconnect) a real-time stream whose events are still
    * being decided (the instance was behind): set from then on, so that what
    * follows is shown as after the call, not as live. Undefined otherwise.
    */

@@ -85,11 +85,13 @@ export class CallSession {
 
   private state: CallState = 'live';
   /**
-   * When the gateway ended the stream (`finish`), ISO-8601, for a stream at
-   * about real time: events decided after it (the instance was behind on the
-   * audio) carry it, so that the agent never takes them as live once the
-   * caller has gone. Unset for a stream sent ahead of real time (a replay),
-   * whose events are all decided after its audio and are not late.
+   * When the gateway ended the stream (`finish` by hangup or disconnect),
+   * ISO-8601, for a stream at about real time: events decided after it (the
+   * instance was behind on the audio) carry it, so that the agent never takes
+   * them as live once the caller has gone. Unset for a stream sent ahead of
+   * real time (a replay), whose events are all decided after its audio and are
+   * not late, and for a stream this instance ends itself (shutdown): its
+   * caller is still talking to the agent.
    */
   private stoppedAt: string | undefined;
   private endedAt: Date | undefined;
@@ -325,7 +327,8 @@ export class CallSession {
   finish(reason: CallEndReason): Promise<void> {
     if (this.finishing) return this.finishing;
     this.state = 'finishing';
-    if (Number.isFinite(this.firstAudioAtMs) && !this.runsAheadOfRealTime()) this.stoppedAt = new Date().toISOString();
+    const gatewayEnded = reason === 'hangup' || reason === 'disconnect';
+    if (gatewayEnded && Number.isFinite(this.firstAudioAtMs) && !this.runsAheadOfRealTime()) this.stoppedAt = new Date().toISOString();
     // Everything pushed comes back scored first (each batch goes on the chain as it arrives), then the chain drains.
     this.finishing = this.dsp.finish().then(() => this.tail).then(async () => {
       this.endedAt = new Date();

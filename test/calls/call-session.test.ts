@@ -156,6 +156,17 @@ describe('CallSession (real decoder, features, model, policy)', () => {
       const live = (keepingUp.publisher as RecordingPublisher).published;
       expect(live.map((p) => p.event)).toEqual(late.map((p) => ({ ...p.event, callId: 'CA-keeping-up' })));
       expect(live.every((p) => p.ctx.streamEndedAt === undefined)).toBe(true);
+
+      // Behind, but ended by this instance (shutdown): the caller is still on the line, so nothing is marked.
+      const drained = makeSession('CA-drained');
+      stream(drained.session);
+      expect(drained.session.pendingWindows).toBeGreaterThan(0);
+      await drained.session.finish('shutdown');
+      const flushed = (drained.publisher as RecordingPublisher).published;
+      expect(flushed.map((p) => p.event.type)).toContain('prompt');
+      expect(flushed.every((p) => p.ctx.streamEndedAt === undefined)).toBe(true);
+      expect(drained.session.streamEndedAt).toBeUndefined();
+      expect(behind.session.streamEndedAt).toBe(endedAt);
     } finally {
       spy.mockRestore();
     }
