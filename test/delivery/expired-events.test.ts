@@ -95,6 +95,17 @@ describe('routing jobs handled after their call ended', () => {
     return Object.fromEntries(jobs.map((j) => [j.name, j.returnvalue as RoutingJobResult]));
   };
 
+  /** Both messages reached the agent marked stale with `endedAt`, routing heard nothing, both jobs say so and both were counted. */
+  async function expectDeliveredStale(sink: CollectingSink, metrics: Metrics, endedAt: string): Promise<void> {
+    await vi.waitFor(() => expect(sink.messages).toHaveLength(2), { timeout: 10_000 });
+    for (const m of sink.messages) expect(m).toMatchObject({ callId: 'call-42', stale: true, callEndedAt: endedAt });
+    expect(routed).toEqual([]);
+    await vi.waitFor(async () => expect(Object.keys(await results())).toHaveLength(2), { timeout: 10_000 });
+    for (const r of Object.values(await results())) expect(r).toMatchObject({ agent: 'posted', callEndedAt: endedAt });
+    expect(await sample(metrics, 'undertone_expired_events_total{type="prompt"}')).toBe(1);
+    expect(await sample(metrics, 'undertone_expired_events_total{type="priority"}')).toBe(1);
+  }
+
   it('sends a late prompt and priority change marked stale, tells routing nothing, logs and counts them', async () => {
     const metrics = new Metrics({ defaultMetrics: false });
     const { logger, records } = captureLogger();
@@ -105,14 +116,7 @@ describe('routing jobs handled after their call ended', () => {
     await publisher.publish(priorityEvent({ seq: 1, tier: 2 }), { agentId: 'agent-7', streamId: 'MZ1' });
     await publisher.publish(promptEvent({ seq: 2, tier: 2 }), { agentId: 'agent-7', streamId: 'MZ1' });
 
-    await vi.waitFor(() => expect(sink.messages).toHaveLength(2), { timeout: 10_000 });
-    for (const m of sink.messages) expect(m).toMatchObject({ callId: 'call-42', stale: true, callEndedAt: endedAt });
-    expect(routed).toEqual([]);
-    await vi.waitFor(async () => expect(Object.keys(await results())).toHaveLength(2), { timeout: 10_000 });
-    expect((await results())['prompt']).toMatchObject({ agent: 'posted', callEndedAt: endedAt });
-
-    expect(await sample(metrics, 'undertone_expired_events_total{type="prompt"}')).toBe(1);
-    expect(await sample(metrics, 'undertone_expired_events_total{type="priority"}')).toBe(1);
+    await expectDeliveredStale(sink, metrics, endedAt);
     const lines = records.filter((r) => r['callEndedAt'] === endedAt);
     expect(lines.map((r) => r['type']).sort()).toEqual(['priority', 'prompt']);
     for (const r of lines) expect(r).toMatchObject({ callId: 'call-42', level: 40 });
@@ -128,13 +132,7 @@ describe('routing jobs handled after their call ended', () => {
     await publisher.publish(priorityEvent({ seq: 1, tier: 2 }), { agentId: 'agent-7', streamId: 'MZ9', streamEndedAt });
     await publisher.publish(promptEvent({ seq: 2, tier: 2 }), { agentId: 'agent-7', streamId: 'MZ9', streamEndedAt });
 
-    await vi.waitFor(() => expect(sink.messages).toHaveLength(2), { timeout: 10_000 });
-    for (const m of sink.messages) expect(m).toMatchObject({ callId: 'call-42', stale: true, callEndedAt: streamEndedAt });
-    expect(routed).toEqual([]);
-    await vi.waitFor(async () => expect(Object.keys(await results())).toHaveLength(2), { timeout: 10_000 });
-    expect((await results())['priority']).toMatchObject({ agent: 'posted', callEndedAt: streamEndedAt });
-    expect(await sample(metrics, 'undertone_expired_events_total{type="prompt"}')).toBe(1);
-    expect(await sample(metrics, 'undertone_expired_events_total{type="priority"}')).toBe(1);
+    await expectDeliveredStale(sink, metrics, streamEndedAt);
     expect(records.filter((r) => r['callEndedAt'] === streamEndedAt && r['level'] === 40)).toHaveLength(2);
     expect(await store.streamEndedAt('call-42', 'MZ9')).toBeUndefined();
   });
